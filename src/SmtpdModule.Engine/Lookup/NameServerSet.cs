@@ -1,0 +1,29 @@
+using System.Collections.Generic;
+using System.Net;
+
+namespace SmtpdModule.Engine.Lookup
+{
+    /// <summary>The NS and MX hosts found for a domain by the walk of reference §2.4, and their addresses.</summary>
+    public sealed class NameServerSet
+    {
+        public NameServerSet(LookupOutcome outcome, IReadOnlyList<string> names, IReadOnlyList<IPAddress> addresses, int crops, string error = null)
+        {
+            Outcome = outcome;
+            Names = names ?? new string[0];
+            Addresses = addresses ?? new IPAddress[0];
+            Crops = crops;
+            Error = error;
+        }
+
+        /// <summary>Found when some name on the walk existed; NotFound when the walk ran out; Failed when a query could not be answered.</summary>
+        public LookupOutcome Outcome { get; }
+        /// <summary>NS and MX targets (cleaned, case-insensitively distinct, at most 100).</summary>
+        public IReadOnlyList<string> Names { get; }
+        /// <summary>Their addresses (at most 500).</summary>
+        public IReadOnlyList<IPAddress> Addresses { get; }
+        /// <summary>How many leading labels were dropped before a name answered.</summary>
+        public int Crops { get; }
+        public string Error { get; }
+        public override string ToString() => Outcome + " crops=" + Crops + " [" + string.Join(", ", Names) + "]";
+    }
+}

@@ -1,0 +1,164 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+using SmtpdModule.Engine.Rules;
+
+namespace SmtpdModule.Engine.Lookup
+{
+    /// <summary>
+    /// The DNS questions behind the rules, built on one <see cref="IDnsResolver"/>: DNSBL
+    /// (reference §2.2), host resolution, the NS/MX walk (§2.4) and the peer's reverse name with
+    /// forward confirmation (§4.1, fixed per §9).
+    /// </summary>
+    public sealed class RuleLookups
+    {
+        const int MaxNames = 100, MaxAddresses = 500;
+        readonly IDnsResolver _dns;
+
+        public RuleLookups(IDnsResolver dns) { _dns = dns ?? throw new ArgumentNullException(nameof(dns)); }
+
+        /// <summary>
+        /// Asks a DNSBL. Only answers in 127.0.0.0/8 mean "listed" (anything else is a wildcard or a
+        /// misconfigured list); NXDOMAIN and no data mean "not listed"; a failed query is Failed.
+        /// </summary>
+        public async Task<LookupOutcome> DnsblAsync(string queryName, CancellationToken cancellationToken = default)
+        {
+            if (queryName == null) throw new ArgumentNullException(nameof(queryName));
+            var answer = await _dns.QueryAsync(queryName, DnsRecordType.A, cancellationToken).ConfigureAwait(false);
+            if (answer.Status == DnsStatus.Failed) return LookupOutcome.Failed;
+            foreach (var v in answer.Values)
+                if (IPAddress.TryParse(v, out var ip) && ip.AddressFamily == AddressFamily.InterNetwork && ip.GetAddressBytes()[0] == 127)
+                    return LookupOutcome.Found;
+            return LookupOutcome.NotFound;
+        }
+
+        /// <summary>A and AAAA addresses of <paramref name="host"/>. A dotted quad resolves to itself,
+        /// as gethostbyname did.</summary>
+        public async Task<HostAddresses> ResolveHostAsync(string host, CancellationToken cancellationToken = default)
+        {
+            if (host == null) throw new ArgumentNullException(nameof(host));
+            if (host.Length == 0) return new HostAddresses(LookupOutcome.NotFound, null);
+            if (IsDottedQuad(host, out var literal)) return new HostAddresses(LookupOutcome.Found, new[] { literal });
+            var a = _dns.QueryAsync(host, DnsRecordType.A, cancellationToken);
+            var aaaa = _dns.QueryAsync(host, DnsRecordType.AAAA, cancellationToken);
+            var answers = await Task.WhenAll(a, aaaa).ConfigureAwait(false);
+            var list = new List<IPAddress>();
+            foreach (var ans in answers)
+                foreach (var v in ans.Values)
+                    if (IPAddress.TryParse(v, out var ip)) list.Add(ip);
+            if (list.Count > 0) return new HostAddresses(LookupOutcome.Found, list);
+            var failed = answers.FirstOrDefault(x => x.Status == DnsStatus.Failed);
+            return failed != null
+                ? new HostAddresses(LookupOutcome.Failed, null, failed.Error)
+                : new HostAddresses(LookupOutcome.NotFound, null);
+        }
+
+        static bool IsDottedQuad(string s, out IPAddress ip)
+        {
+            ip = null;
+            var parts = s.Split('.');
+            if (parts.Length != 4) return false;
+            foreach (var p in parts)
+                if (p.Length == 0 || p.Length > 3 || !p.All(char.IsDigit) || int.Parse(p) > 255) return false;
+            return IPAddress.TryParse(s, out ip);
+        }
+
+        /// <summary>
+        /// The walk of reference §2.4 with explicit NS and MX questions: ask the domain; on NXDOMAIN
+        /// drop the leftmost label (one crop) and ask again; never ask a bare top-level name (a name
+        /// with a trailing dot may reach <c>arpa.</c>). The first name that exists ends the walk, even
+        /// without NS or MX records. A question that fails makes the whole lookup Failed.
+        /// </summary>
+        public async Task<NameServerSet> DiscoverNameServersAsync(string domain, CancellationToken cancellationToken = default)
+        {
+            if (domain == null) throw new ArgumentNullException(nameof(domain));
+            string d = domain;
+            int crops = 0;
+            // An empty domain (the null sender) is not asked: there is nothing to walk.
+            while (d.Length > 0 && d != ".")
+            {
+                var ns = _dns.QueryAsync(d, DnsRecordType.NS, cancellationToken);
+                var mx = _dns.QueryAsync(d, DnsRecordType.MX, cancellationToken);
+                var answers = await Task.WhenAll(ns, mx).ConfigureAwait(false);
+                var failed = answers.FirstOrDefault(x => x.Status == DnsStatus.Failed);
+                if (failed != null)
+                    return new NameServerSet(LookupOutcome.Failed, null, null, crops, "NS/MX query for '" + d + "' failed: " + failed.Error);
+                if (answers.Any(x => x.Status == DnsStatus.Ok))
+                {
+                    var names = answers.SelectMany(x => x.Values).Select(n => PeerText.CleanName(n.TrimEnd('.')))
+                        .Distinct(StringComparer.OrdinalIgnoreCase).Take(MaxNames).ToList();
+                    var addresses = new List<IPAddress>();
+                    foreach (var n in names)
+                    {
+                        if (addresses.Count >= MaxAddresses) break;
+                        var r = await ResolveHostAsync(n, cancellationToken).ConfigureAwait(false);
+                        addresses.AddRange(r.Addresses.Take(MaxAddresses - addresses.Count));
+                    }
+                    return new NameServerSet(LookupOutcome.Found, names, addresses, crops);
+                }
+                var next = DropLabel(d);
+                if (next == null) break;
+                d = next;
+                crops++;
+            }
+            return new NameServerSet(LookupOutcome.NotFound, null, null, crops);
+        }
+
+        /// <summary>The name without its leftmost label, or null when that would leave no dot.</summary>
+        static string DropLabel(string d)
+        {
+            int dot = d.IndexOf('.');
+            if (dot < 0) return null;
+            var rest = d.Substring(dot + 1);
+            return rest.IndexOf('.') < 0 ? null : rest;
+        }
+
+        /// <summary>
+        /// The peer's reverse name, cleaned. With <paramref name="confirm"/> (the default of the
+        /// module) a PTR name counts only if its own A/AAAA answer contains the peer address;
+        /// otherwise the peer has no name (UNKNOWN). Returns null for no (confirmed) name.
+        /// </summary>
+        public async Task<ReverseName> ReverseNameAsync(IPAddress address, bool confirm, CancellationToken cancellationToken = default)
+        {
+            if (address == null) throw new ArgumentNullException(nameof(address));
+            var peer = new PeerAddress(address);
+            var ptr = await _dns.QueryAsync(ReverseNames.ReverseName(peer.Address), DnsRecordType.PTR, cancellationToken).ConfigureAwait(false);
+            if (ptr.Status == DnsStatus.Failed) return new ReverseName(null, null, LookupOutcome.Failed, ptr.Error);
+            if (ptr.Values.Count == 0) return new ReverseName(null, null, LookupOutcome.NotFound, null);
+            string firstName = null;
+            foreach (var raw in ptr.Values.Take(10))
+            {
+                var name = raw.TrimEnd('.');
+                if (firstName == null) firstName = name;
+                if (!confirm) return new ReverseName(PeerText.CleanName(name), name, LookupOutcome.Found, null);
+                var forward = await ResolveHostAsync(name, cancellationToken).ConfigureAwait(false);
+                if (forward.Addresses.Any(a => new PeerAddress(a).Address.Equals(peer.Address)))
+                    return new ReverseName(PeerText.CleanName(name), name, LookupOutcome.Found, null);
+            }
+            return new ReverseName(null, firstName, LookupOutcome.NotFound, "reverse name '" + firstName + "' does not resolve back to " + peer.Text);
+        }
+    }
+
+    /// <summary>The outcome of a reverse lookup: the name the rules see (null = UNKNOWN) and the PTR as found.</summary>
+    public sealed class ReverseName
+    {
+        public ReverseName(string name, string ptr, LookupOutcome outcome, string note)
+        {
+            Name = name;
+            Ptr = ptr;
+            Outcome = outcome;
+            Note = note;
+        }
+
+        /// <summary>The cleaned, confirmed name; null when the peer is UNKNOWN.</summary>
+        public string Name { get; }
+        /// <summary>The first PTR target as found, confirmed or not.</summary>
+        public string Ptr { get; }
+        public LookupOutcome Outcome { get; }
+        public string Note { get; }
+    }
+}

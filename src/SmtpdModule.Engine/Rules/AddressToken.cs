@@ -1,0 +1,57 @@
+using System;
+
+namespace SmtpdModule.Engine.Rules
+{
+    /// <summary>A from-list or to-list token (reference §2.3).</summary>
+    public sealed class AddressToken : RuleToken
+    {
+        public enum TokenKind
+        {
+            /// <summary><c>/regex/</c> against the whole address.</summary>
+            Regex,
+            /// <summary>No '@': ALL or a glob against the whole address.</summary>
+            Whole,
+            /// <summary>No '@', <c>NS=</c>: name servers of the address's domain.</summary>
+            NameServers,
+            /// <summary><c>L@R</c>: local and domain parts matched separately.</summary>
+            LocalAndDomain,
+        }
+
+        AddressToken(string text, int column, TokenKind kind) : base(text, column) { Kind = kind; }
+
+        public TokenKind Kind { get; }
+        /// <summary>Regex, Whole: the pattern for the whole address.</summary>
+        public StringPattern Whole { get; private set; }
+        /// <summary>NameServers, or a LocalAndDomain token whose domain part is <c>NS=</c>.</summary>
+        public NsPattern NameServers { get; private set; }
+        /// <summary>LocalAndDomain: the local part is <c>USER</c>, the ident answer taken literally.</summary>
+        public bool LocalIsUser { get; private set; }
+        public StringPattern Local { get; private set; }
+        public StringPattern Domain { get; private set; }
+
+        public override bool IsPure => NameServers == null && !LocalIsUser;
+        public override bool MatchesEverything => Kind == TokenKind.Whole && Whole.MatchesEverything;
+
+        /// <exception cref="ArgumentException">A regex that does not compile.</exception>
+        public static AddressToken Parse(string token, int column, TimeSpan regexTimeout)
+        {
+            if (StringPattern.LooksLikeRegex(token))
+                return new AddressToken(token, column, TokenKind.Regex) { Whole = StringPattern.Create(token, regexTimeout) };
+            int at = token.LastIndexOf('@');
+            if (at < 0)
+            {
+                return NsPattern.HasPrefix(token)
+                    ? new AddressToken(token, column, TokenKind.NameServers) { NameServers = NsPattern.Parse(token, regexTimeout) }
+                    : new AddressToken(token, column, TokenKind.Whole) { Whole = StringPattern.Create(token, regexTimeout) };
+            }
+            var l = token.Substring(0, at);
+            var r = token.Substring(at + 1);
+            var t = new AddressToken(token, column, TokenKind.LocalAndDomain);
+            if (l == "USER") t.LocalIsUser = true;
+            else t.Local = StringPattern.Create(l, regexTimeout);
+            if (NsPattern.HasPrefix(r)) t.NameServers = NsPattern.Parse(r, regexTimeout);
+            else t.Domain = StringPattern.Create(r, regexTimeout);
+            return t;
+        }
+    }
+}

@@ -1,0 +1,13 @@
+namespace SmtpdModule.Engine.Rules
+{
+    /// <summary>What happens to one recipient.</summary>
+    public enum RuleAction
+    {
+        /// <summary>The recipient is accepted.</summary>
+        Allow,
+        /// <summary>This recipient is refused with the rendered reply; the session goes on.</summary>
+        Noto,
+        /// <summary>The rendered reply is sent, then 421, and the session is closed.</summary>
+        Deny,
+    }
+}

@@ -1,0 +1,61 @@
+using System;
+using System.Collections.Generic;
+
+namespace SmtpdModule.Engine.Rules
+{
+    /// <summary>The outcome of one RCPT check: what happens to <see cref="To"/>, and why.</summary>
+    public sealed class RuleDecision
+    {
+        internal RuleDecision(RuleInput input, RuleAction action, Rule rule, string reply, TimeSpan delay, DecisionBasis basis,
+                              string failure, string ident, IReadOnlyList<int> debugLines, IReadOnlyList<RuleTrace> explanation, string rulesPath)
+        {
+            Action = action;
+            LineNumber = rule?.LineNumber;
+            Rule = rule?.Text;
+            Verb = rule?.Verb;
+            Reply = reply;
+            Delay = delay;
+            Basis = basis;
+            FailureReason = failure;
+            From = input.From.Raw;
+            To = input.To.Raw;
+            ClientAddress = input.Client.Text;
+            ClientName = input.ClientName;
+            Ident = ident;
+            DebugLines = debugLines ?? NoLines;
+            Explanation = explanation;
+            RulesPath = rulesPath;
+        }
+
+        static readonly int[] NoLines = new int[0];
+
+        public RuleAction Action { get; }
+        /// <summary>The deciding line; null for the default action.</summary>
+        public int? LineNumber { get; }
+        /// <summary>The deciding line's text; null for the default action.</summary>
+        public string Rule { get; }
+        /// <summary>The deciding line's action word (noto_delay and deny_delay included); null for the default.</summary>
+        public RuleVerb? Verb { get; }
+        /// <summary>The rendered reply line (without CRLF); null for Allow.</summary>
+        public string Reply { get; }
+        /// <summary>How long the proxy waits before answering (noto_delay, deny_delay).</summary>
+        public TimeSpan Delay { get; }
+        public DecisionBasis Basis { get; }
+        /// <summary>Why the check could not complete, when <see cref="Basis"/> is DefaultOnFailure.</summary>
+        public string FailureReason { get; }
+        public string From { get; }
+        public string To { get; }
+        public string ClientAddress { get; }
+        /// <summary>The verified reverse name the rules saw; null = UNKNOWN.</summary>
+        public string ClientName { get; }
+        /// <summary>The ident answer the rules used; null when none was asked for or given.</summary>
+        public string Ident { get; }
+        /// <summary>Lines of matching <c>debug</c> rules passed on the way.</summary>
+        public IReadOnlyList<int> DebugLines { get; }
+        /// <summary>Per-line reasons, when asked for; otherwise null.</summary>
+        public IReadOnlyList<RuleTrace> Explanation { get; }
+        public string RulesPath { get; }
+
+        public override string ToString() => Action + " " + To + (LineNumber != null ? " (line " + LineNumber + ")" : " (" + Basis + ")") + (Reply != null ? ": " + Reply : "");
+    }
+}

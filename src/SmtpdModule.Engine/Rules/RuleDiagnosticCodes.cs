@@ -1,0 +1,19 @@
+namespace SmtpdModule.Engine.Rules
+{
+    /// <summary>The stable codes of <see cref="RuleDiagnostic"/>. Public API: never reuse or rename one.</summary>
+    public static class RuleDiagnosticCodes
+    {
+        // Errors: the file is refused.
+        public const string BadFieldCount = "BadFieldCount";
+        public const string JunkAtEnd = "JunkAtEnd";
+        public const string UnknownAction = "UnknownAction";
+        public const string InvalidRegex = "InvalidRegex";
+        public const string UnreadableFile = "UnreadableFile";
+
+        // Warnings: the file loads; the original's behaviour is kept.
+        public const string NeverMatches = "NeverMatches";
+        public const string BogusTemplate = "BogusTemplate";
+        public const string Shadowed = "Shadowed";
+        public const string EmptyList = "EmptyList";
+    }
+}

@@ -1,0 +1,46 @@
+using System;
+using System.Net;
+using SmtpdModule.Engine.Lookup;
+
+namespace SmtpdModule.Engine.Rules
+{
+    /// <summary>
+    /// One RCPT check as the rules see it (reference §1.7): the peer address, its verified
+    /// reverse name (null = UNKNOWN), the sender and the recipient as sent. The HELO name is
+    /// carried for logs and replies but no rule looks at it. Everything derived is computed once
+    /// here, so evaluating allocates nothing.
+    /// </summary>
+    public sealed class RuleInput
+    {
+        public RuleInput(IPAddress clientAddress, string clientName, string from, string to, string helo = null)
+            : this(new PeerAddress(clientAddress ?? throw new ArgumentNullException(nameof(clientAddress))),
+                   clientName, new MailboxText(from), new MailboxText(to), helo)
+        {
+        }
+
+        RuleInput(PeerAddress client, string clientName, MailboxText from, MailboxText to, string helo)
+        {
+            Client = client;
+            ClientName = string.IsNullOrEmpty(clientName) ? null : PeerText.CleanName(clientName);
+            NameLooksLikeAddress = PeerText.LooksLikeIPAddress(ClientName);
+            From = from;
+            To = to;
+            Helo = helo == null ? null : PeerText.CleanName(helo);
+            // NS= on a peer without a name asks its in-addr.arpa./ip6.arpa. name (trailing dot: the walk may reach arpa.).
+            ReverseZoneName = ReverseNames.ReverseName(client.Address) + ".";
+        }
+
+        public PeerAddress Client { get; }
+        /// <summary>The cleaned, verified reverse name; null when the peer has none (UNKNOWN).</summary>
+        public string ClientName { get; }
+        /// <summary>The reverse name parses as an IP address: only the IP matcher applies (reference §2.2 b1).</summary>
+        public bool NameLooksLikeAddress { get; }
+        public MailboxText From { get; }
+        public MailboxText To { get; }
+        public string Helo { get; }
+        internal string ReverseZoneName { get; }
+
+        /// <summary>The same transaction for another recipient.</summary>
+        public RuleInput WithRecipient(string to) => new RuleInput(Client, ClientName, From, new MailboxText(to), Helo);
+    }
+}

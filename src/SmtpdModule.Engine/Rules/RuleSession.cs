@@ -1,0 +1,107 @@
+using System;
+using System.Collections.Generic;
+using System.Net;
+using System.Threading;
+using System.Threading.Tasks;
+using SmtpdModule.Engine.Lookup;
+
+namespace SmtpdModule.Engine.Rules
+{
+    /// <summary>
+    /// What one SMTP session has learnt for its rule checks: DNS facts and the ident answer,
+    /// cached with a bound, so a session asks each question once. Not thread-safe: a session
+    /// checks one recipient at a time.
+    /// </summary>
+    public sealed class RuleSession
+    {
+        /// <summary>Facts kept between checks; beyond this the cache starts afresh at the next check.</summary>
+        public const int CacheLimit = 256;
+        /// <summary>Distinct lookups one check may need; beyond this the check fails (default action).</summary>
+        public const int LookupsPerCheckLimit = 1024;
+
+        internal enum FactKind { Ident, Dnsbl, Host, NameServers }
+
+        readonly Dictionary<FactKey, object> _facts = new Dictionary<FactKey, object>();
+        readonly RuleLookups _lookups;
+        readonly IIdentSource _ident;
+
+        /// <param name="lookups">DNS; null means every DNS-based check fails (and takes the default action).</param>
+        /// <param name="ident">The ident answer source; null means no ident answer.</param>
+        public RuleSession(RuleLookups lookups, IIdentSource ident = null)
+        {
+            _lookups = lookups;
+            _ident = ident ?? FixedIdentSource.None;
+        }
+
+        /// <summary>A session that can answer no DNS question and has no ident: for rules that need neither.</summary>
+        public static RuleSession Offline() => new RuleSession(null, null);
+
+        internal int Count => _facts.Count;
+
+        internal void BeginCheck()
+        {
+            if (_facts.Count > CacheLimit) _facts.Clear();
+        }
+
+        internal bool TryGet(FactKind kind, string name, out object value) => _facts.TryGetValue(new FactKey(kind, name), out value);
+
+        internal async Task FetchAsync(FactKind kind, string name, CancellationToken cancellationToken)
+        {
+            object value;
+            switch (kind)
+            {
+                case FactKind.Ident:
+                    value = new IdentFact(await _ident.QueryAsync(cancellationToken).ConfigureAwait(false));
+                    break;
+                case FactKind.Dnsbl:
+                    value = _lookups == null ? LookupOutcome.Failed : await _lookups.DnsblAsync(name, cancellationToken).ConfigureAwait(false);
+                    break;
+                case FactKind.Host:
+                    value = _lookups == null
+                        ? new HostAddresses(LookupOutcome.Failed, null, "no DNS resolver")
+                        : await _lookups.ResolveHostAsync(name, cancellationToken).ConfigureAwait(false);
+                    break;
+                default:
+                    var set = _lookups == null
+                        ? new NameServerSet(LookupOutcome.Failed, null, null, 0, "no DNS resolver")
+                        : await _lookups.DiscoverNameServersAsync(name, cancellationToken).ConfigureAwait(false);
+                    value = new NameServerFacts(set);
+                    break;
+            }
+            _facts[new FactKey(kind, name)] = value;
+        }
+
+        internal sealed class IdentFact
+        {
+            public IdentFact(string user)
+            {
+                // Cleaned and lower-cased (reference §2.5); an empty answer is no answer.
+                User = string.IsNullOrEmpty(user) ? null : PeerText.CleanName(user.Trim()).ToLowerInvariant();
+                if (User != null && User.Length == 0) User = null;
+            }
+            public string User { get; }
+        }
+
+        internal sealed class NameServerFacts
+        {
+            public NameServerFacts(NameServerSet set)
+            {
+                Set = set;
+                Peers = new PeerAddress[set.Addresses.Count];
+                for (int i = 0; i < Peers.Length; i++) Peers[i] = new PeerAddress(set.Addresses[i]);
+            }
+            public NameServerSet Set { get; }
+            public PeerAddress[] Peers { get; }
+        }
+
+        readonly struct FactKey : IEquatable<FactKey>
+        {
+            readonly FactKind _kind;
+            readonly string _name;
+            public FactKey(FactKind kind, string name) { _kind = kind; _name = name ?? ""; }
+            public bool Equals(FactKey other) => _kind == other._kind && string.Equals(_name, other._name, StringComparison.OrdinalIgnoreCase);
+            public override bool Equals(object obj) => obj is FactKey k && Equals(k);
+            public override int GetHashCode() => ((int)_kind * 397) ^ StringComparer.OrdinalIgnoreCase.GetHashCode(_name);
+        }
+    }
+}

@@ -1,0 +1,69 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
+
+namespace SmtpdModule.Engine.Rules
+{
+    /// <summary>A compiled, validated rules file: immutable and safe to share between sessions.</summary>
+    public sealed class RuleSet
+    {
+        RuleSet(string path, IReadOnlyList<Rule> rules, IReadOnlyList<RuleDiagnostic> diagnostics, DateTime? fileTimeUtc, long fileLength)
+        {
+            Path = path;
+            Rules = rules;
+            Diagnostics = diagnostics;
+            FileTimeUtc = fileTimeUtc;
+            FileLength = fileLength;
+            Index = new RuleIndex(rules);
+        }
+
+        public string Path { get; }
+        public IReadOnlyList<Rule> Rules { get; }
+        /// <summary>The warnings of the file (a loaded set has no errors).</summary>
+        public IReadOnlyList<RuleDiagnostic> Diagnostics { get; }
+        internal DateTime? FileTimeUtc { get; }
+        internal long FileLength { get; }
+        internal RuleIndex Index { get; }
+        /// <summary>Rules reached through the index rather than tried for every check.</summary>
+        public int IndexedRuleCount => Index.IndexedCount;
+
+        /// <summary>Compiles rules text.</summary>
+        /// <exception cref="RuleFileException">The text has errors; every diagnostic is attached.</exception>
+        public static RuleSet Parse(string text, string path = null, RuleParseOptions options = null) =>
+            FromResult(RuleFileParser.Parse(text, path, options), null, 0);
+
+        /// <summary>Reads and compiles a rules file (UTF-8; a BOM is fine).</summary>
+        /// <exception cref="RuleFileException">The file cannot be read, or has errors.</exception>
+        public static RuleSet Load(string path, RuleParseOptions options = null)
+        {
+            if (path == null) throw new ArgumentNullException(nameof(path));
+            string text;
+            DateTime time;
+            long length;
+            try
+            {
+                var info = new FileInfo(path);
+                time = info.LastWriteTimeUtc;
+                length = info.Length;
+                // FileShare.ReadWrite|Delete: an editor saving at the same moment must not fail either side.
+                using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+                using (var reader = new StreamReader(stream, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true))
+                    text = reader.ReadToEnd();
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException || ex is System.Security.SecurityException)
+            {
+                var d = new RuleDiagnostic(DiagnosticSeverity.Error, RuleDiagnosticCodes.UnreadableFile, path, 0, 0, "cannot read the rules file: " + ex.Message);
+                throw new RuleFileException(path, new[] { d }, ex);
+            }
+            return FromResult(RuleFileParser.Parse(text, path, options), time, length);
+        }
+
+        static RuleSet FromResult(RuleParseResult result, DateTime? time, long length)
+        {
+            if (result.HasErrors) throw new RuleFileException(result.Path, result.Diagnostics);
+            return new RuleSet(result.Path, result.Rules, result.Diagnostics.ToArray(), time, length);
+        }
+    }
+}
