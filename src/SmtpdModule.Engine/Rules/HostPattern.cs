@@ -25,7 +25,7 @@ namespace SmtpdModule.Engine.Rules
         public NsPattern NameServers { get; }
 
         /// <summary>Matches every peer without a lookup.</summary>
-        public bool MatchesEverything => Kind == PatternKind.General && (Name.MatchesEverything || Address.Kind == IpPattern.PatternKind.All);
+        public bool MatchesEverything => Kind == PatternKind.General && (Name.MatchesEverything || Address?.Kind == IpPattern.PatternKind.All);
 
         /// <exception cref="ArgumentException">A regex that does not compile.</exception>
         public static HostPattern Parse(string token, TimeSpan regexTimeout)

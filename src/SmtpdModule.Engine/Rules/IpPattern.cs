@@ -47,9 +47,9 @@ namespace SmtpdModule.Engine.Rules
             if (token.StartsWith("RBL.", StringComparison.Ordinal))   // case-sensitive prefix (§2.2)
             {
                 var zone = token.Substring(4).TrimEnd('.');
-                return zone.Length == 0
-                    ? new IpPattern(token, PatternKind.Never, never: "'RBL.' names no zone")
-                    : new IpPattern(token, PatternKind.Dnsbl, zone: zone);
+                if (zone.Length == 0 || zone.StartsWith(".", StringComparison.Ordinal) || zone.IndexOf("..", StringComparison.Ordinal) >= 0)
+                    return new IpPattern(token, PatternKind.Never, never: "'" + token + "' names no valid DNSBL zone");
+                return new IpPattern(token, PatternKind.Dnsbl, zone: zone);
             }
             if (token.Length > 0 && token[0] == '[') return ParseIPv6(token);
 

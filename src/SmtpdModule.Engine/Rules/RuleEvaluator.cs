@@ -339,7 +339,9 @@ namespace SmtpdModule.Engine.Rules
                 Tri local;
                 if (t.LocalIsUser)
                     // Ident is compared as literal text, never as a pattern (reference §7.4 fixed).
-                    local = _identAsked && _ident != null && string.Equals(m.Local, _ident, StringComparison.OrdinalIgnoreCase) ? Tri.Yes : Tri.No;
+                    // An ident with '*' never stands in for USER (reference §2.3).
+                    local = _identAsked && _ident != null && _ident.IndexOf('*') < 0
+                            && string.Equals(m.Local, _ident, StringComparison.OrdinalIgnoreCase) ? Tri.Yes : Tri.No;
                 else
                     local = Match(t.Local, m.Local);
                 if (local != Tri.Yes) return local;

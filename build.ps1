@@ -1,0 +1,350 @@
+#Requires -Version 7.0
+<#
+.SYNOPSIS
+    The one entry point for building, testing, starting and benchmarking SmtpdModule.
+
+.DESCRIPTION
+    Build  compiles src/SmtpdModule and lays out an importable module in out/SmtpdModule/.
+    Test   runs Build, installs the test prerequisites, runs the xunit engine tests and the
+           Pester module tests, and ends with the line "Tests: N passed, N failed".
+    Start  runs Build and imports the module from out/.
+    Bench  runs bench/SmtpdModule.Bench in Release; arguments after the task go to it.
+
+    Run it through the pinned PowerShell: dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
+
+.EXAMPLE
+    dotnet pwsh ./build.ps1 -Task Bench --filter '*Parser*' --job short
+#>
+[CmdletBinding(PositionalBinding = $false)]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('Build', 'Test', 'Start', 'Bench')]
+    [string]$Task = 'Build',
+
+    [string]$Configuration = 'Release',
+
+    # Passed through to the benchmark program by -Task Bench. Use long options (--filter, --job):
+    # a short one such as -d or -e would bind to this script's own common parameters.
+    [Parameter(ValueFromRemainingArguments)]
+    [string[]]$Rest
+)
+
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+# Native commands are checked through $LASTEXITCODE, where the script decides what a failure means.
+$PSNativeCommandUseErrorActionPreference = $false
+$ProgressPreference = 'SilentlyContinue'
+$Plain = [Console]::IsOutputRedirected
+if ($Plain) {
+    # A log, not a terminal: no colour escapes.
+    $PSStyle.OutputRendering = 'PlainText'
+}
+
+$env:DOTNET_NOLOGO = '1'
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
+$env:DOTNET_SKIP_FIRST_TIME_EXPERIENCE = '1'
+if ($env:CI) {
+    # MSBuild and compiler servers outlive the build; on CI nothing should be left running
+    # when the run ends.
+    $env:MSBUILDDISABLENODEREUSE = '1'
+    $env:DOTNET_CLI_USE_MSBUILD_SERVER = '0'
+}
+
+$Root = $PSScriptRoot
+$OutDir = Join-Path $Root 'out'
+$ModuleDir = Join-Path $OutDir 'SmtpdModule'
+$TestResultsDir = Join-Path $OutDir 'test-results'
+$ModuleProject = Join-Path $Root 'src/SmtpdModule/SmtpdModule.csproj'
+$EngineTestProject = Join-Path $Root 'tests/SmtpdModule.Engine.Tests'
+$ModuleTestDir = Join-Path $Root 'tests/Module'
+$ToolsProject = Join-Path $Root 'build/tools/tools.csproj'
+$BenchProject = Join-Path $Root 'bench/SmtpdModule.Bench'
+$PesterVersion = '5.7.1'
+
+function Write-Step([string]$Message) {
+    Write-Host "==> $Message" -ForegroundColor Cyan
+}
+
+function Assert-ExitCode([string]$What) {
+    if ($LASTEXITCODE -ne 0) {
+        throw "$What failed with exit code $LASTEXITCODE."
+    }
+}
+
+# Functions here return objects, so everything meant for the reader goes to the host
+# (Write-Host, native commands piped to Out-Host) and never into a function's output.
+
+# --- Build -------------------------------------------------------------------------------
+
+function Invoke-Build {
+    Write-Step "dotnet build src/SmtpdModule -c $Configuration"
+    dotnet build $ModuleProject -c $Configuration -nologo | Out-Host
+    Assert-ExitCode 'dotnet build'
+
+    # Ask MSBuild where the output went instead of guessing the target framework folder.
+    $targetDir = dotnet msbuild $ModuleProject -nologo -getProperty:TargetDir "-p:Configuration=$Configuration"
+    Assert-ExitCode 'dotnet msbuild -getProperty:TargetDir'
+    $targetDir = "$targetDir".Trim()
+    if (-not $targetDir -or -not (Test-Path -LiteralPath (Join-Path $targetDir 'SmtpdModule.dll'))) {
+        throw "Build output not found: SmtpdModule.dll is not in '$targetDir'."
+    }
+
+    Write-Step "Lay out out/SmtpdModule"
+    if (Test-Path -LiteralPath $ModuleDir) {
+        Remove-Item -LiteralPath $ModuleDir -Recurse -Force
+    }
+    $null = New-Item -ItemType Directory -Path $ModuleDir -Force
+
+    Copy-Item -LiteralPath (Join-Path $Root 'SmtpdModule.psd1') -Destination $ModuleDir
+
+    # The module, the engine and their dependencies. PowerShell itself provides
+    # System.Management.Automation; a copy next to the module would only get in the way.
+    Get-ChildItem -LiteralPath $targetDir -File |
+        Where-Object { $_.Extension -in '.dll', '.pdb' -and $_.Name -notlike 'System.Management.Automation*' } |
+        Copy-Item -Destination $ModuleDir
+
+    $format = @(
+        (Join-Path $Root 'src/SmtpdModule/SmtpdModule.Format.ps1xml')
+        (Join-Path $Root 'SmtpdModule.Format.ps1xml')
+    ) | Where-Object { Test-Path -LiteralPath $_ } | Select-Object -First 1
+    if ($format) {
+        Copy-Item -LiteralPath $format -Destination $ModuleDir
+    }
+
+    # Compiled help (MAML) and about_ topics; the markdown sources stay behind.
+    $help = foreach ($dir in (Join-Path $Root 'src/SmtpdModule/en-US'), (Join-Path $Root 'docs/en-US')) {
+        if (Test-Path -LiteralPath $dir) {
+            Get-ChildItem -LiteralPath $dir -File |
+                Where-Object { $_.Name -like '*-help.xml' -or $_.Name -like 'about_*.help.txt' }
+        }
+    }
+    if ($help) {
+        $helpDir = New-Item -ItemType Directory -Path (Join-Path $ModuleDir 'en-US') -Force
+        $help | Copy-Item -Destination $helpDir
+    }
+
+    # Catches a manifest that names a file the layout does not have.
+    $null = Test-ModuleManifest -Path (Join-Path $ModuleDir 'SmtpdModule.psd1')
+    Write-Host "Module laid out in out/SmtpdModule ($((Get-ChildItem -LiteralPath $ModuleDir -Recurse -File).Count) files)."
+}
+
+# --- Test --------------------------------------------------------------------------------
+
+function Install-TestPrerequisites {
+    if ($IsLinux -and (Get-Command apt-get -CommandType Application -ErrorAction SilentlyContinue)) {
+        Write-Step 'tests/tools/install-test-deps.sh'
+        bash (Join-Path $Root 'tests/tools/install-test-deps.sh') | Out-Host
+        Assert-ExitCode 'tests/tools/install-test-deps.sh'
+    }
+    else {
+        Write-Host 'Skipping the Debian test packages (no apt-get here): install knot, kdig, swaks and python3 by hand.'
+    }
+}
+
+function Get-PesterManifest {
+    Write-Step "dotnet restore build/tools (Pester $PesterVersion)"
+    dotnet restore $ToolsProject -nologo | Out-Host
+    Assert-ExitCode 'dotnet restore build/tools/tools.csproj'
+
+    $locals = dotnet nuget locals global-packages --list
+    Assert-ExitCode 'dotnet nuget locals global-packages --list'
+    $packages = $locals | ForEach-Object { if ("$_" -match 'global-packages:\s*(.+?)\s*$') { $Matches[1] } } |
+        Select-Object -First 1
+    if (-not $packages) {
+        throw "Could not read the NuGet global packages folder from: $locals"
+    }
+    # NuGet lays packages out as lower-case id / version.
+    $manifest = Join-Path $packages "pester/$PesterVersion/tools/Pester.psd1"
+    if (-not (Test-Path -LiteralPath $manifest)) {
+        throw "Pester $PesterVersion was restored but '$manifest' does not exist."
+    }
+    $manifest
+}
+
+# The command line that starts this same PowerShell in a new process: pwsh itself, or
+# `dotnet pwsh.dll` when running as a dotnet tool.
+function Get-PwshCommand {
+    $process = [Environment]::ProcessPath
+    if ([IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') {
+        return @($process, (Join-Path $PSHOME 'pwsh.dll'))
+    }
+    @($process)
+}
+
+# Reads a TRX file's counters. Errors, timeouts and aborts count as failures.
+function Read-TrxCounts([string]$Path) {
+    [xml]$trx = Get-Content -LiteralPath $Path -Raw
+    $ns = @{ t = 'http://microsoft.com/schemas/VisualStudio/TeamTest/2010' }
+    $node = Select-Xml -Xml $trx -XPath '/t:TestRun/t:ResultSummary/t:Counters' -Namespace $ns |
+        Select-Object -First 1
+    if (-not $node) {
+        throw "$Path has no ResultSummary/Counters element."
+    }
+    $c = $node.Node
+    $get = { param([string]$Name) $value = $c.GetAttribute($Name); if ($value) { [int]$value } else { 0 } }
+    [pscustomobject]@{
+        Passed = & $get 'passed'
+        Failed = (& $get 'failed') + (& $get 'error') + (& $get 'timeout') + (& $get 'aborted')
+        Total  = & $get 'total'
+    }
+}
+
+function Invoke-EngineTests {
+    $dir = Join-Path $TestResultsDir 'engine'
+    $trx = Join-Path $dir 'engine.trx'
+    Write-Step "dotnet test tests/SmtpdModule.Engine.Tests -c $Configuration"
+    dotnet test $EngineTestProject -c $Configuration --nologo --logger 'trx;LogFileName=engine.trx' --results-directory $dir |
+        Out-Host
+    $exitCode = $LASTEXITCODE
+
+    if (-not (Test-Path -LiteralPath $trx)) {
+        throw "dotnet test exited with code $exitCode and wrote no TRX file (build error or crash)."
+    }
+    $counts = Read-TrxCounts $trx
+    if ($exitCode -ne 0 -and $counts.Failed -eq 0) {
+        # Something failed that the counters do not show (a crashed test host, a failed
+        # data collector): count it rather than report a clean run.
+        Write-Host "dotnet test exited with code $exitCode although the TRX counts no failure." -ForegroundColor Red
+        $counts.Failed = 1
+    }
+    $counts
+}
+
+function Invoke-ModuleTests {
+    $files = @(Get-ChildItem -LiteralPath $ModuleTestDir -Filter '*.Tests.ps1' -Recurse -File -ErrorAction SilentlyContinue)
+    if ($files.Count -eq 0) {
+        Write-Host 'No Pester tests under tests/Module yet.'
+        return [pscustomobject]@{ Passed = 0; Failed = 0; Total = 0 }
+    }
+
+    $pester = Get-PesterManifest
+    $summary = Join-Path $TestResultsDir 'pester-summary.json'
+    $runner = Join-Path $Root 'build/Invoke-PesterRun.ps1'
+    $pwsh = @(Get-PwshCommand)
+    $exe = $pwsh[0]
+    $exeArgs = @($pwsh | Select-Object -Skip 1)
+
+    # A child process, so that the module's assemblies are not left loaded in this one.
+    Write-Step "Pester $PesterVersion on tests/Module ($($files.Count) files)"
+    & $exe @exeArgs -NoProfile -NonInteractive -File $runner `
+        -PesterPath $pester -TestPath $ModuleTestDir `
+        -ResultPath (Join-Path $TestResultsDir 'pester.xml') -SummaryPath $summary `
+        -RenderMode $(if ($Plain) { 'Plaintext' } else { 'Auto' }) | Out-Host
+    $exitCode = $LASTEXITCODE
+
+    if (-not (Test-Path -LiteralPath $summary)) {
+        throw "The Pester run exited with code $exitCode and wrote no summary."
+    }
+    $result = Get-Content -LiteralPath $summary -Raw | ConvertFrom-Json
+    [pscustomobject]@{ Passed = [int]$result.passed; Failed = [int]$result.failed; Total = [int]$result.total }
+}
+
+function Invoke-Test {
+    if (Test-Path -LiteralPath $TestResultsDir) {
+        Remove-Item -LiteralPath $TestResultsDir -Recurse -Force
+    }
+    $null = New-Item -ItemType Directory -Path $TestResultsDir -Force
+
+    $passed = 0
+    $failed = 0
+    $problems = [Collections.Generic.List[string]]::new()
+    $lines = [Collections.Generic.List[string]]::new()
+
+    # Each step runs even when an earlier one failed, so one run reports everything it can.
+    # A step that could not run counts as one failed test: a crash never reads "0 failed".
+    $moduleBuilt = $false
+    try { Invoke-Build; $moduleBuilt = $true }
+    catch { $problems.Add("Build: $_"); $failed++ }
+
+    try { Install-TestPrerequisites }
+    catch { $problems.Add("Test prerequisites: $_"); $failed++ }
+
+    try {
+        $engine = Invoke-EngineTests
+        $passed += $engine.Passed
+        $failed += $engine.Failed
+        $lines.Add("  engine (xunit)   passed $($engine.Passed), failed $($engine.Failed), total $($engine.Total)")
+    }
+    catch {
+        $problems.Add("Engine tests (xunit) did not run: $_")
+        $failed++
+    }
+
+    if ($moduleBuilt) {
+        try {
+            $module = Invoke-ModuleTests
+            $passed += $module.Passed
+            $failed += $module.Failed
+            $lines.Add("  module (Pester)  passed $($module.Passed), failed $($module.Failed), total $($module.Total)")
+        }
+        catch {
+            $problems.Add("Module tests (Pester) did not run: $_")
+            $failed++
+        }
+    }
+    else {
+        $problems.Add('Module tests (Pester) did not run: the module did not build.')
+        $failed++
+    }
+
+    Write-Host ''
+    $written = @('engine/engine.trx', 'pester.xml') | Where-Object { Test-Path -LiteralPath (Join-Path $TestResultsDir $_) }
+    if ($written) { Write-Host "Results in out/test-results: $($written -join ', ')" }
+    foreach ($line in $lines) { Write-Host $line }
+    foreach ($problem in $problems) { Write-Host "  FAILED: $problem" -ForegroundColor Red }
+    [pscustomobject]@{ Passed = $passed; Failed = $failed }
+}
+
+# --- Start, Bench --------------------------------------------------------------------------
+
+function Invoke-Start {
+    Invoke-Build
+    Import-Module (Join-Path $ModuleDir 'SmtpdModule.psd1') -Force
+    $commands = @(Get-Command -Module SmtpdModule)
+    if ($commands) { $commands | Format-Table -AutoSize | Out-Host }
+    else { Write-Host 'The module exports no commands yet.' }
+    Write-Host 'SmtpdModule is built and imported. The proxy itself (Start-SmtpdProxy) arrives with a later issue;'
+    Write-Host 'for now try: Import-Module ./out/SmtpdModule; Get-Command -Module SmtpdModule'
+}
+
+function Invoke-Bench {
+    if (-not (Get-ChildItem -LiteralPath $BenchProject -Filter '*.csproj' -File -ErrorAction SilentlyContinue)) {
+        throw 'There is no benchmark project yet: bench/SmtpdModule.Bench/SmtpdModule.Bench.csproj does not exist.'
+    }
+    Write-Step 'dotnet run -c Release --project bench/SmtpdModule.Bench'
+    # Benchmarks are only meaningful optimised, whatever -Configuration says.
+    dotnet run -c Release --project $BenchProject -- @Rest
+    Assert-ExitCode 'dotnet run bench/SmtpdModule.Bench'
+}
+
+# --- Main ----------------------------------------------------------------------------------
+
+if ($Rest -and $Task -ne 'Bench') {
+    throw "Unexpected arguments for -Task ${Task}: $($Rest -join ' ')"
+}
+
+Push-Location -LiteralPath $Root
+try {
+    switch ($Task) {
+        'Build' { Invoke-Build }
+        'Start' { Invoke-Start }
+        'Bench' { Invoke-Bench }
+        'Test' {
+            try {
+                # Only the last object is the summary; anything before it would be stray output.
+                $summary = @(Invoke-Test)[-1]
+            }
+            catch {
+                # Invoke-Test guards each step; this is for a fault in the script itself.
+                Write-Host "  FAILED: build.ps1 -Task Test: $_" -ForegroundColor Red
+                $summary = [pscustomobject]@{ Passed = 0; Failed = 1 }
+            }
+            # The last line of the output, read by people and by CI.
+            Write-Host "Tests: $($summary.Passed) passed, $($summary.Failed) failed"
+            exit ([int]($summary.Failed -gt 0))
+        }
+    }
+}
+finally {
+    Pop-Location
+}
