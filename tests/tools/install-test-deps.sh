@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suites use, when any is missing:
+#   knot           an authoritative DNS server: DNS tests serve their own zones on 127.0.0.1
+#   knot-dnsutils  kdig, to look at what that server answers
+#   swaks          an SMTP client we did not write
+#   python3        smtplib, another SMTP client we did not write
+# Idempotent: when everything is installed it only says so. Non-interactive.
+# Called by `build.ps1 -Task Test` on Linux hosts that have apt-get.
+set -euo pipefail
+
+packages=(knot knot-dnsutils swaks python3)
+
+missing=()
+for p in "${packages[@]}"; do
+    # dpkg -s also lists removed-but-not-purged packages; only "install ok installed" counts.
+    if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" != "install ok installed" ]; then
+        missing+=("$p")
+    fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "install-test-deps: all present (${packages[*]})"
+    exit 0
+fi
+
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "install-test-deps: missing ${missing[*]} and apt-get is not available; install them by hand" >&2
+    exit 1
+fi
+
+# Runs a command as root: directly when we are root, else through sudo.
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif [ -t 0 ]; then
+        sudo "$@"
+    else
+        # No terminal (CI): fail rather than wait for a password nobody will type.
+        sudo -n "$@"
+    fi
+}
+if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null 2>&1; then
+    echo "install-test-deps: missing ${missing[*]}; not root and no sudo" >&2
+    exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+
+# The tests start their own knot on 127.0.0.1 with a port of their choosing. The packaged
+# service would bind port 53 on every address, so keep the package scripts from starting
+# it: policy-rc.d exiting 101 tells invoke-rc.d and deb-systemd-invoke "not now".
+# An existing policy-rc.d (containers usually have one) is left as it is.
+policy=/usr/sbin/policy-rc.d
+made_policy=0
+if [ ! -e "$policy" ]; then
+    echo "install-test-deps: writing a temporary $policy so no service starts"
+    printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
+    as_root chmod 755 "$policy"
+    made_policy=1
+fi
+cleanup() {
+    if [ "$made_policy" -eq 1 ]; then
+        echo "install-test-deps: removing the temporary $policy"
+        as_root rm -f "$policy"
+    fi
+}
+trap cleanup EXIT
+
+echo "install-test-deps: missing ${missing[*]}"
+echo "install-test-deps: apt-get update"
+as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+echo "install-test-deps: apt-get install -y --no-install-recommends ${missing[*]}"
+as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}"
+
+# On a host running systemd the unit was enabled though not started; a reboot would start
+# it on port 53. The tests never want it, so switch it off when this script installed it.
+if printf '%s\n' "${missing[@]}" | grep -qx knot && [ -d /run/systemd/system ] \
+    && command -v systemctl >/dev/null 2>&1; then
+    echo "install-test-deps: disabling the packaged knot service (tests run their own)"
+    as_root systemctl disable --now knot.service >/dev/null 2>&1 || true
+fi
+
+echo "install-test-deps: done"
