@@ -121,9 +121,9 @@ function Test-ZoneAnswers {
         $from = New-Object System.Net.IPEndPoint ([System.Net.IPAddress]::Any), 0
         $reply = $udp.Receive([ref]$from)
         if ($reply.Length -lt 12) { return $false }
-        $sameId = (($reply[0] -shl 8) -bor $reply[1]) -eq $id
+        $sameId = ((([int]$reply[0]) -shl 8) -bor $reply[1]) -eq $id   # [int]: a byte shifted left stays a byte
         $noError = ($reply[3] -band 0x0F) -eq 0
-        $answers = ($reply[6] -shl 8) -bor $reply[7]
+        $answers = (([int]$reply[6]) -shl 8) -bor $reply[7]
         return ($sameId -and $noError -and $answers -gt 0)
     }
     catch [System.Net.Sockets.SocketException] { return $false }   # not listening yet, or timed out
