@@ -32,7 +32,7 @@ namespace SmtpdModule.Engine.Tests.Rules
             var decision = await Decide(v);
             var ours = (decision.Action.ToString().ToLowerInvariant(), decision.LineNumber, decision.Reply);
             var original = (v.Action, v.Line, v.Reply);
-            if (v.Quirk != null)
+            if (v.ExpectDifferent)
                 Assert.NotEqual(original, ours);
             else
                 Assert.Equal(original, ours);
@@ -45,6 +45,16 @@ namespace SmtpdModule.Engine.Tests.Rules
             var session = new RuleSession(new RuleLookups(v.Resolver()), new FixedIdentSource(v.Ident));
             var input = new RuleInput(IPAddress.Parse(v.Ip), v.Name, v.From, v.To, v.Helo);
             return await new RuleEvaluator(rules, options).EvaluateAsync(input, session);
+        }
+
+        [Fact]
+        public async Task An_unterminated_last_line_is_a_rule_like_any_other()
+        {
+            var d = await RuleCheck.Decide("allow:ALL:ALL:ALL\nnoto:ALL:ALL:ALL:550 no");
+            Assert.Equal(RuleAction.Allow, d.Action);
+            Assert.Equal(1, d.LineNumber);
+            d = await RuleCheck.Decide("noto:ALL:ALL:ALL:550 " + new string('x', 2000));
+            Assert.Equal(RuleAction.Noto, d.Action);
         }
 
         public static RuleVector Find(string id) => RuleVector.All().Single(x => x.Id == id);
