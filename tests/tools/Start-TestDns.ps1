@@ -24,7 +24,8 @@
 #>
 [CmdletBinding()]
 param(
-    # The folder with knot.conf.in and the *.zone files.
+    # The folder with knot.conf.in and the *.zone files. tests/fixtures/dns-nxdomain serves only an
+    # empty root zone: every name is NXDOMAIN (for tests whose DNS facts are "nothing exists").
     [string] $FixturePath = (Join-Path (Join-Path $PSScriptRoot '..') (Join-Path 'fixtures' 'dns')),
     # The knotd executable; found on PATH or in the sbin folders when not given.
     [string] $Knotd,
@@ -106,7 +107,7 @@ function Test-ZoneAnswers {
     $query = New-Object System.Collections.Generic.List[byte]
     # Header (RFC 1035 section 4.1.1): id, RD, one question.
     $query.AddRange([byte[]]@(($id -shr 8), ($id -band 0xFF), 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0))
-    foreach ($label in $Zone.TrimEnd('.').Split('.')) {
+    foreach ($label in $Zone.TrimEnd('.').Split('.', [System.StringSplitOptions]::RemoveEmptyEntries)) {
         $bytes = [System.Text.Encoding]::ASCII.GetBytes($label)
         $query.Add([byte]$bytes.Length)
         $query.AddRange($bytes)
@@ -148,7 +149,8 @@ function Stop-TestDnsProcess {
 $knotdPath = Find-Knotd -Given $Knotd
 $fixtures = (Resolve-Path -LiteralPath $FixturePath).ProviderPath
 $template = [System.IO.File]::ReadAllText((Join-Path $fixtures 'knot.conf.in'))
-$zoneFiles = @(Get-ChildItem -LiteralPath $fixtures -Filter '*.zone' | Sort-Object Name)
+# -Force: the root zone's file is ".zone", a dot file.
+$zoneFiles = @(Get-ChildItem -LiteralPath $fixtures -Filter '*.zone' -Force | Sort-Object Name)
 $zones = @($zoneFiles | ForEach-Object { $_.Name.Substring(0, $_.Name.Length - '.zone'.Length) })
 $ipv6 = Test-IPv6Loopback
 

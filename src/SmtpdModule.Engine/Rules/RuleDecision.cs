@@ -21,6 +21,7 @@ namespace SmtpdModule.Engine.Rules
             To = input.To.Raw;
             ClientAddress = input.Client.Text;
             ClientName = input.ClientName;
+            ReverseLookupNote = input.ReverseLookupNote;
             Ident = ident;
             DebugLines = debugLines ?? NoLines;
             Explanation = explanation;
@@ -48,6 +49,8 @@ namespace SmtpdModule.Engine.Rules
         public string ClientAddress { get; }
         /// <summary>The verified reverse name the rules saw; null = UNKNOWN.</summary>
         public string ClientName { get; }
+        /// <summary>How the reverse name was found or why the client is UNKNOWN; null when the name was given.</summary>
+        public string ReverseLookupNote { get; }
         /// <summary>The ident answer the rules used; null when none was asked for or given.</summary>
         public string Ident { get; }
         /// <summary>Lines of matching <c>debug</c> rules passed on the way.</summary>

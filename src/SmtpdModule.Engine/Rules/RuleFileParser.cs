@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace SmtpdModule.Engine.Rules
 {
@@ -38,7 +39,9 @@ namespace SmtpdModule.Engine.Rules
             }
 
             ReportShadowed(rules, path, diagnostics);
-            return new RuleParseResult(path, rules, diagnostics);
+            // File order, whatever pass found them (shadowing is found after the line's own checks).
+            var ordered = diagnostics.Select((d, i) => (d, i)).OrderBy(x => x.d.Line).ThenBy(x => x.d.Column).ThenBy(x => x.i).Select(x => x.d).ToList();
+            return new RuleParseResult(path, rules, ordered);
         }
 
         static Rule ParseLine(string line, int lineNumber, int index, string path, RuleParseOptions options, List<RuleDiagnostic> diagnostics)

@@ -12,14 +12,16 @@ namespace SmtpdModule.Engine.Rules
     /// </summary>
     public sealed class RuleInput
     {
-        public RuleInput(IPAddress clientAddress, string clientName, string from, string to, string helo = null)
+        /// <param name="reverseLookupNote">How <paramref name="clientName"/> was found (or why there is none), for the decision's reader.</param>
+        public RuleInput(IPAddress clientAddress, string clientName, string from, string to, string helo = null, string reverseLookupNote = null)
             : this(new PeerAddress(clientAddress ?? throw new ArgumentNullException(nameof(clientAddress))),
-                   clientName, new MailboxText(from), new MailboxText(to), helo)
+                   clientName, new MailboxText(from), new MailboxText(to), helo, reverseLookupNote)
         {
         }
 
-        RuleInput(PeerAddress client, string clientName, MailboxText from, MailboxText to, string helo)
+        RuleInput(PeerAddress client, string clientName, MailboxText from, MailboxText to, string helo, string note)
         {
+            ReverseLookupNote = note;
             Client = client;
             ClientName = string.IsNullOrEmpty(clientName) ? null : PeerText.CleanName(clientName);
             NameLooksLikeAddress = PeerText.LooksLikeIPAddress(ClientName);
@@ -39,8 +41,10 @@ namespace SmtpdModule.Engine.Rules
         public MailboxText To { get; }
         public string Helo { get; }
         internal string ReverseZoneName { get; }
+        /// <summary>How the reverse name was found, or why there is none; null when it was given.</summary>
+        public string ReverseLookupNote { get; }
 
         /// <summary>The same transaction for another recipient.</summary>
-        public RuleInput WithRecipient(string to) => new RuleInput(Client, ClientName, From, new MailboxText(to), Helo);
+        public RuleInput WithRecipient(string to) => new RuleInput(Client, ClientName, From, new MailboxText(to), Helo, ReverseLookupNote);
     }
 }

@@ -1,0 +1,148 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Net;
+using SmtpdModule.Engine.Lookup;
+using SmtpdModule.Engine.Rules;
+using SmtpdModule.Hosting;
+
+namespace SmtpdModule.Commands
+{
+    /// <summary>
+    /// Test-SmtpdRule: checks a transaction against a rules file as the proxy would at each RCPT,
+    /// and writes one <see cref="RuleDecision"/> per recipient. Nothing is sent to the client
+    /// address; ident answers come from -Ident; DNS is asked only when the rules (or a missing
+    /// -ClientName) need it.
+    /// </summary>
+    [Cmdlet(VerbsDiagnostic.Test, "SmtpdRule")]
+    [OutputType(typeof(RuleDecision))]
+    public sealed class TestSmtpdRuleCommand : SmtpdCmdlet
+    {
+        [Parameter(Mandatory = true, Position = 0)]
+        [ValidateNotNullOrEmpty]
+        public string Path { get; set; }
+
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+        [AllowEmptyString]
+        public string ClientAddress { get; set; }
+
+        /// <summary>Absent: looked up. Empty: no reverse name (UNKNOWN). Otherwise: the verified name.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [AllowEmptyString]
+        [AllowNull]
+        public string ClientName { get; set; }
+
+        /// <summary>What identd would answer if asked; empty means no answer.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [AllowEmptyString]
+        [AllowNull]
+        public string Ident { get; set; }
+
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [AllowEmptyString]
+        [AllowNull]
+        public string Helo { get; set; }
+
+        /// <summary>The MAIL FROM argument; <c>&lt;&gt;</c> or empty for the null sender.</summary>
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+        [AllowEmptyString]
+        public string From { get; set; }
+
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+        [ValidateNotNullOrEmpty]
+        public string[] To { get; set; }
+
+        [Parameter]
+        public string[] DnsServer { get; set; }
+
+        [Parameter]
+        public DefaultAction DefaultAction { get; set; } = DefaultAction.Allow;
+
+        [Parameter]
+        public SwitchParameter SkipForwardConfirmation { get; set; }
+
+        [Parameter]
+        public SwitchParameter Explain { get; set; }
+
+        DnsResolverOptions _dnsOptions;
+        string _loadedPath;
+        RuleTester _tester;
+
+        protected override void BeginProcessing()
+        {
+            _dnsOptions = new DnsResolverOptions();
+            if (DnsServer == null || DnsServer.Length == 0) return;
+            var servers = new List<IPEndPoint>(DnsServer.Length);
+            foreach (var text in DnsServer)
+            {
+                if (!DnsServerEndpoint.TryParse(text, out var endPoint, out var error))
+                    ThrowTerminatingError(ErrorMapping.BadDnsServer(text, error));
+                servers.Add(endPoint);
+            }
+            _dnsOptions.Servers = servers;
+        }
+
+        protected override void ProcessRecord()
+        {
+            var tester = GetTester();
+
+            if (!RuleTestRequest.TryParseClientAddress(ClientAddress, out var address, out var addressError))
+            {
+                // One bad record does not stop the others.
+                WriteError(ErrorMapping.BadClientAddress(ClientAddress, addressError));
+                return;
+            }
+
+            var request = new RuleTestRequest
+            {
+                ClientAddress = address,
+                ClientName = ClientName,
+                ConfirmReverseName = !SkipForwardConfirmation.IsPresent,
+                Ident = Ident,
+                Helo = Helo,
+                From = From,
+                To = To,
+                Explain = Explain.IsPresent,
+            };
+            var notes = new List<string>();
+            var decisions = Run(token => tester.TestAsync(request, notes, token));
+            foreach (var note in notes) WriteVerbose(note);
+            if (decisions == null) return;   // stopped
+            foreach (var decision in decisions) WriteObject(decision);
+        }
+
+        /// <summary>The rules are loaded once and kept for every pipeline record of the same path.</summary>
+        RuleTester GetTester()
+        {
+            var resolved = ResolveExistingFile(Path);
+            if (_tester != null && string.Equals(resolved, _loadedPath, StringComparison.Ordinal))
+                return _tester;
+
+            RuleSet rules = null;
+            try
+            {
+                rules = RuleSet.Load(resolved);
+            }
+            catch (RuleFileException ex)
+            {
+                ThrowTerminatingError(ErrorMapping.From(ex, resolved));
+            }
+            foreach (var warning in InFileOrder(rules.Diagnostics))
+                WriteWarning(warning.ToString());
+
+            _tester?.Dispose();
+            _tester = new RuleTester(rules, new RuleEvaluationOptions { DefaultAction = DefaultAction }, _dnsOptions);
+            _loadedPath = resolved;
+            return _tester;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _tester?.Dispose();
+                _tester = null;
+            }
+        }
+    }
+}

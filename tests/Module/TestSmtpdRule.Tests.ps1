@@ -1,0 +1,461 @@
+#Requires -Version 5.1
+# Test-SmtpdRule: binding, output, errors. Every call passes -DnsServer pointing at the test knotd
+# on the loopback, so no test asks this machine's own resolver.
+
+BeforeAll {
+    Import-Module "$PSScriptRoot/../../out/SmtpdModule/SmtpdModule.psd1" -Force
+    $dns = & "$PSScriptRoot/../tools/Start-TestDns.ps1"
+    $server = $dns.EndPoint
+
+    # Writes a rules file into TestDrive exactly as given (no newline added or translated).
+    function New-RulesFile {
+        param([string] $Name, [string[]] $Line, [string] $NewLine = "`n")
+        $path = Join-Path $TestDrive $Name
+        $text = ($Line -join $NewLine) + $NewLine
+        [System.IO.File]::WriteAllText($path, $text, (New-Object System.Text.UTF8Encoding $false))
+        $path
+    }
+
+    $rules = New-RulesFile 'smtpd_check_rules' @(
+        '# refuse one recipient, close the session for another, accept local mail'
+        'noto:ALL:ALL:*@spam.test:550 no mail for %T'
+        'deny:ALL:*@evil.test:ALL:550 go away %I'
+        'allow:ALL:ALL:*@example.test'
+    )
+}
+
+AfterAll {
+    if ($dns) { $dns.Stop() }
+}
+
+Describe 'Test-SmtpdRule decisions' {
+    It 'refuses one recipient with noto and names the deciding line and reply' {
+        $d = Test-SmtpdRule $rules -ClientAddress 192.0.2.10 -ClientName mail.example.org -From '<a@example.org>' `
+            -To '<x@spam.test>' -DnsServer $server
+        $d | Should -HaveCount 1
+        $d.Action | Should -Be 'Noto'
+        $d.LineNumber | Should -Be 2
+        $d.Rule | Should -BeExactly 'noto:ALL:ALL:*@spam.test:550 no mail for %T'
+        $d.Reply | Should -BeExactly '550 no mail for <x@spam.test>'
+        $d.Basis | Should -Be 'Rule'
+    }
+
+    It 'denies with the rendered reply' {
+        $d = Test-SmtpdRule -Path $rules -ClientAddress 192.0.2.10 -ClientName mail.example.org -From '<bad@evil.test>' `
+            -To '<y@example.test>' -DnsServer $server
+        $d.Action | Should -Be 'Deny'
+        $d.LineNumber | Should -Be 3
+        $d.Reply | Should -BeExactly '550 go away 192.0.2.10'
+    }
+
+    It 'allows without a reply' {
+        $d = Test-SmtpdRule -Path $rules -ClientAddress 192.0.2.10 -ClientName mail.example.org -From '<a@example.org>' `
+            -To '<y@example.test>' -DnsServer $server
+        $d.Action | Should -Be 'Allow'
+        $d.LineNumber | Should -Be 4
+        $d.Rule | Should -BeExactly 'allow:ALL:ALL:*@example.test'
+        $d.Reply | Should -BeNullOrEmpty
+    }
+
+    It 'writes one decision per recipient, in order' {
+        $d = Test-SmtpdRule -Path $rules -ClientAddress 192.0.2.10 -ClientName mail.example.org -From '<a@example.org>' `
+            -To '<x@spam.test>', '<y@example.test>', '<z@elsewhere.test>' -DnsServer $server
+        $d | Should -HaveCount 3
+        $d[0].To | Should -BeExactly '<x@spam.test>'
+        $d[0].Action | Should -Be 'Noto'
+        $d[1].To | Should -BeExactly '<y@example.test>'
+        $d[1].Action | Should -Be 'Allow'
+        $d[2].To | Should -BeExactly '<z@elsewhere.test>'
+        $d[2].Action | Should -Be 'Allow'
+        $d[2].LineNumber | Should -BeNullOrEmpty
+        $d[2].Basis | Should -Be 'DefaultNoMatch'
+    }
+
+    It 'outputs RuleDecision objects' {
+        $d = Test-SmtpdRule -Path $rules -ClientAddress 192.0.2.10 -ClientName mail.example.org -From '<a@example.org>' `
+            -To '<y@example.test>' -DnsServer $server
+        $d | Should -BeOfType ([SmtpdModule.Engine.Rules.RuleDecision])
+        (Get-Command Test-SmtpdRule).OutputType.Type | Should -Contain ([SmtpdModule.Engine.Rules.RuleDecision])
+    }
+
+    It 'takes the default action Deny with -DefaultAction Deny when no rule matches' {
+        $d = Test-SmtpdRule -Path $rules -ClientAddress 192.0.2.10 -ClientName mail.example.org -From '<a@example.org>' `
+            -To '<z@elsewhere.test>' -DefaultAction Deny -DnsServer $server
+        $d.Action | Should -Be 'Deny'
+        $d.LineNumber | Should -BeNullOrEmpty
+        $d.Basis | Should -Be 'DefaultNoMatch'
+        $d.Reply | Should -BeExactly '550 Mail from <a@example.org> to <z@elsewhere.test> prohibited from your location (UNKNOWN@mail.example.org ip=192.0.2.10)'
+    }
+
+    It 'explains every line with -Explain' {
+        $d = Test-SmtpdRule -Path $rules -ClientAddress 192.0.2.10 -ClientName mail.example.org -From '<bad@evil.test>' `
+            -To '<y@example.test>' -Explain -DnsServer $server
+        $d.Explanation | Should -HaveCount 3
+        $d.Explanation[0].LineNumber | Should -Be 2
+        $d.Explanation[0].Result | Should -Be 'NoMatch'
+        $d.Explanation[0].FailedList | Should -Be 'To'
+        $d.Explanation[1].LineNumber | Should -Be 3
+        $d.Explanation[1].Result | Should -Be 'Decided'
+        $d.Explanation[2].LineNumber | Should -Be 4
+        $d.Explanation[2].Result | Should -Be 'NotReached'
+    }
+
+    It 'records no explanation without -Explain' {
+        $d = Test-SmtpdRule -Path $rules -ClientAddress 192.0.2.10 -ClientName mail.example.org -From '<bad@evil.test>' `
+            -To '<y@example.test>' -DnsServer $server
+        $d.Explanation | Should -BeNullOrEmpty
+    }
+
+    It 'treats an empty -From as the null sender <>' {
+        $null_rules = New-RulesFile 'null_sender' 'noto:ALL:ALL:ALL:550 from %F'
+        $empty = Test-SmtpdRule -Path $null_rules -ClientAddress 192.0.2.10 -ClientName '' -From '' -To '<y@example.test>' -DnsServer $server
+        $brackets = Test-SmtpdRule -Path $null_rules -ClientAddress 192.0.2.10 -ClientName '' -From '<>' -To '<y@example.test>' -DnsServer $server
+        $empty.From | Should -BeExactly '<>'
+        $empty.Reply | Should -BeExactly '550 from <>'
+        $brackets.Reply | Should -BeExactly $empty.Reply
+    }
+
+    It 'uses -ClientName as the verified name and an empty -ClientName as UNKNOWN' {
+        $names = New-RulesFile 'names' @(
+            'noto:*.example.org:ALL:ALL:550 named %H'
+            'noto:UNKNOWN:ALL:ALL:550 nameless %H'
+        )
+        $named = Test-SmtpdRule -Path $names -ClientAddress 192.0.2.10 -ClientName 'relay.example.org' -From '<a@b.test>' -To '<c@d.test>' -DnsServer $server
+        $named.LineNumber | Should -Be 1
+        $named.ClientName | Should -BeExactly 'relay.example.org'
+        $named.Reply | Should -BeExactly '550 named relay.example.org'
+        $nameless = Test-SmtpdRule -Path $names -ClientAddress 192.0.2.10 -ClientName '' -From '<a@b.test>' -To '<c@d.test>' -DnsServer $server
+        $nameless.LineNumber | Should -Be 2
+        $nameless.ClientName | Should -BeNullOrEmpty
+        $nameless.Reply | Should -BeExactly '550 nameless UNKNOWN'
+    }
+
+    It 'answers ident only from -Ident, and an empty -Ident is no answer' {
+        $identRules = New-RulesFile 'ident' @(
+            'noto:KNOWN@ALL:ALL:ALL:550 user %U'
+            'noto:ALL:ALL:ALL:550 nobody %U'
+        )
+        $with = Test-SmtpdRule -Path $identRules -ClientAddress 192.0.2.10 -ClientName '' -Ident 'Joe' -From '<a@b.test>' -To '<c@d.test>' -DnsServer $server
+        $with.LineNumber | Should -Be 1
+        $with.Ident | Should -BeExactly 'joe'
+        $with.Reply | Should -BeExactly '550 user joe'
+        $empty = Test-SmtpdRule -Path $identRules -ClientAddress 192.0.2.10 -ClientName '' -Ident '' -From '<a@b.test>' -To '<c@d.test>' -DnsServer $server
+        $empty.LineNumber | Should -Be 2
+        $empty.Reply | Should -BeExactly '550 nobody UNKNOWN'
+    }
+
+    It 'accepts an IPv6 client address and matches bracketed IPv6 source patterns' {
+        $v6 = New-RulesFile 'v6' 'noto:[2001:db8::]/32:ALL:ALL:550 v6 %I'
+        $d = Test-SmtpdRule -Path $v6 -ClientAddress 2001:db8::77 -ClientName '' -From '<a@b.test>' -To '<c@d.test>' -DnsServer $server
+        $d.Action | Should -Be 'Noto'
+        $d.Reply | Should -BeExactly '550 v6 2001:db8::77'
+    }
+
+    It 'reads a rules file with CRLF line endings' {
+        $crlf = New-RulesFile 'crlf' @('# CRLF file', 'noto:ALL:ALL:*@spam.test:550 no', 'allow:ALL:ALL:ALL') -NewLine "`r`n"
+        $d = Test-SmtpdRule -Path $crlf -ClientAddress 192.0.2.10 -ClientName '' -From '<a@b.test>' -To '<x@spam.test>', '<y@ok.test>' -DnsServer $server
+        $d[0].LineNumber | Should -Be 2
+        $d[0].Reply | Should -BeExactly '550 no'
+        $d[1].Action | Should -Be 'Allow'
+        $d[1].LineNumber | Should -Be 3
+    }
+
+    It 'resolves a relative -Path against the current PowerShell location' {
+        Push-Location $TestDrive
+        try {
+            $d = Test-SmtpdRule -Path ./smtpd_check_rules -ClientAddress 192.0.2.10 -ClientName '' -From '<a@b.test>' -To '<x@spam.test>' -DnsServer $server
+        }
+        finally { Pop-Location }
+        $d.LineNumber | Should -Be 2
+        $d.RulesPath | Should -BeExactly $rules
+    }
+}
+
+Describe 'Test-SmtpdRule pipeline input' {
+    It 'binds ClientAddress, ClientName, Ident, Helo, From and To from Import-Csv' {
+        $csv = Join-Path $TestDrive 'transactions.csv'
+        @(
+            [pscustomobject]@{ ClientAddress = '192.0.2.10'; ClientName = 'mail.example.org'; Ident = ''; Helo = 'mail.example.org'; From = '<a@example.org>'; To = '<x@spam.test>' }
+            [pscustomobject]@{ ClientAddress = '192.0.2.11'; ClientName = ''; Ident = 'joe'; Helo = 'x'; From = '<bad@evil.test>'; To = '<y@example.test>' }
+            [pscustomobject]@{ ClientAddress = '192.0.2.12'; ClientName = ''; Ident = ''; Helo = ''; From = ''; To = '<y@example.test>' }
+        ) | Export-Csv -LiteralPath $csv -NoTypeInformation
+
+        $d = Import-Csv -LiteralPath $csv | Test-SmtpdRule -Path $rules -DnsServer $server
+        $d | Should -HaveCount 3
+        $d[0].Action | Should -Be 'Noto'
+        $d[0].ClientName | Should -BeExactly 'mail.example.org'
+        $d[1].Action | Should -Be 'Deny'
+        $d[1].ClientAddress | Should -BeExactly '192.0.2.11'
+        $d[1].Reply | Should -BeExactly '550 go away 192.0.2.11'
+        $d[2].Action | Should -Be 'Allow'
+        $d[2].From | Should -BeExactly '<>'
+        $d[2].LineNumber | Should -Be 4
+    }
+
+    It 'loads the rules once for all records and warns once' {
+        $warn = New-RulesFile 'warn_once' @(
+            'noto:192.168.1:ALL:ALL:550 partial address'
+            'allow:ALL:ALL:ALL'
+        )
+        $records = 1..3 | ForEach-Object {
+            [pscustomobject]@{ ClientAddress = "192.0.2.$_"; ClientName = ''; From = '<a@b.test>'; To = '<c@d.test>' }
+        }
+        $d = $records | Test-SmtpdRule -Path $warn -DnsServer $server -WarningVariable w -WarningAction SilentlyContinue
+        $d | Should -HaveCount 3
+        $w | Should -HaveCount 1
+    }
+
+    It 'reports a bad ClientAddress as a non-terminating error and goes on with the next record' {
+        $records = @(
+            [pscustomobject]@{ ClientAddress = '192.0.2.300'; ClientName = ''; From = '<a@b.test>'; To = '<x@spam.test>' }
+            [pscustomobject]@{ ClientAddress = 'not-an-address'; ClientName = ''; From = '<a@b.test>'; To = '<x@spam.test>' }
+            [pscustomobject]@{ ClientAddress = '192.0.2.10'; ClientName = ''; From = '<a@b.test>'; To = '<x@spam.test>' }
+        )
+        $d = $records | Test-SmtpdRule -Path $rules -DnsServer $server -ErrorVariable err -ErrorAction SilentlyContinue
+        $err | Should -HaveCount 2
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidClientAddress,*'
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err[0].TargetObject | Should -BeExactly '192.0.2.300'
+        $err[1].TargetObject | Should -BeExactly 'not-an-address'
+        $d | Should -HaveCount 1
+        $d.ClientAddress | Should -BeExactly '192.0.2.10'
+        $d.Action | Should -Be 'Noto'
+    }
+}
+
+Describe 'Test-SmtpdRule errors' {
+    It 'refuses a rules file with an error: terminating RuleFileSyntax naming the line' {
+        $bad = New-RulesFile 'bad_rules' @(
+            'allow:ALL:ALL:*@example.test'
+            'alow:ALL:ALL:ALL'
+        )
+        $caught = $null
+        try {
+            Test-SmtpdRule -Path $bad -ClientAddress 192.0.2.10 -ClientName '' -From '<a@b.test>' -To '<c@d.test>' -DnsServer $server
+        }
+        catch { $caught = $_ }
+        $caught | Should -Not -BeNullOrEmpty
+        $caught.FullyQualifiedErrorId | Should -BeLike 'RuleFileSyntax,*'
+        $caught.CategoryInfo.Category | Should -Be 'ParserError'
+        $caught.TargetObject | Should -BeExactly $bad
+        $caught.Exception.Message | Should -Match ':2:\d+:'
+    }
+
+    It 'stops the pipeline at a refused rules file' {
+        $bad = New-RulesFile 'bad_pipeline' 'noto:ALL:ALL'
+        $records = 1..2 | ForEach-Object { [pscustomobject]@{ ClientAddress = '192.0.2.10'; ClientName = ''; From = '<a@b.test>'; To = '<c@d.test>' } }
+        $caught = $null
+        try { $records | Test-SmtpdRule -Path $bad -DnsServer $server } catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -BeLike 'RuleFileSyntax,*'
+        $caught.TargetObject | Should -BeExactly $bad
+    }
+
+    It 'reports a missing rules file as RuleFileNotFound' {
+        $missing = Join-Path $TestDrive 'no_such_rules'
+        $caught = $null
+        try {
+            Test-SmtpdRule -Path $missing -ClientAddress 192.0.2.10 -ClientName '' -From '<a@b.test>' -To '<c@d.test>' -DnsServer $server
+        }
+        catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -BeLike 'RuleFileNotFound,*'
+        $caught.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $caught.TargetObject | Should -BeExactly $missing
+    }
+
+    It 'reports a rules path that is a directory as RuleFileUnreadable' {
+        $folder = Join-Path $TestDrive 'a_folder'
+        $null = New-Item -ItemType Directory -Path $folder
+        $caught = $null
+        try {
+            Test-SmtpdRule -Path $folder -ClientAddress 192.0.2.10 -ClientName '' -From '<a@b.test>' -To '<c@d.test>' -DnsServer $server
+        }
+        catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -BeLike 'RuleFileUnreadable,*'
+        $caught.CategoryInfo.Category | Should -Be 'ReadError'
+        $caught.TargetObject | Should -BeExactly $folder
+    }
+
+    It 'refuses a bad -DnsServer with InvalidDnsServer' {
+        $caught = $null
+        try {
+            Test-SmtpdRule -Path $rules -ClientAddress 192.0.2.10 -ClientName '' -From '<a@b.test>' -To '<c@d.test>' -DnsServer $server, 'dns.example.test'
+        }
+        catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -BeLike 'InvalidDnsServer,*'
+        $caught.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $caught.TargetObject | Should -BeExactly 'dns.example.test'
+    }
+
+    It 'writes the warnings of a rules file to the warning stream and still decides' {
+        $warn = New-RulesFile 'warnings' @(
+            'noto:10/8:ALL:ALL:550 partial'
+            'noto:ALL:ALL:*@spam.test:no code'
+            'allow:ALL:ALL:ALL'
+        )
+        $d = Test-SmtpdRule -Path $warn -ClientAddress 10.1.2.3 -ClientName '' -From '<a@b.test>' -To '<x@spam.test>' `
+            -DnsServer $server -WarningVariable w -WarningAction SilentlyContinue
+        $w | Should -HaveCount 2
+        "$($w[0])" | Should -BeLike "$warn`:1:*"
+        "$($w[1])" | Should -BeLike "$warn`:2:*"
+        $d.LineNumber | Should -Be 2
+        $d.Reply | Should -BeExactly '550 Recipient not allowed'
+    }
+}
+
+Describe 'Test-SmtpdRule with DNS (knotd on the loopback)' {
+    BeforeAll {
+        $dnsRules = New-RulesFile 'dns_rules' @(
+            'noto:KNOWN:ALL:*@known.test:550 known %H'
+            'noto:UNKNOWN:ALL:*@known.test:550 unknown %H'
+            'noto:RBL.bl.test:ALL:*@rbl.test:550 listed %I'
+            'noto:ALL:NS=192.0.2.53:*@ns.test:550 name server of %F'
+        )
+        # Source lists are evaluated first, so a failing lookup gets a file of its own.
+        $refusedRules = New-RulesFile 'refused_rules' 'noto:RBL.notserved.test:ALL:ALL:550 listed elsewhere %I'
+    }
+
+    It 'looks up the reverse name and confirms it forwards: 192.0.2.10 is KNOWN' {
+        $d = Test-SmtpdRule -Path $dnsRules -ClientAddress 192.0.2.10 -From '<a@b.test>' -To '<c@known.test>' -DnsServer $server
+        $d.LineNumber | Should -Be 1
+        $d.ClientName | Should -BeExactly 'mail.example.test'
+        $d.Reply | Should -BeExactly '550 known mail.example.test'
+    }
+
+    It 'does not honour a PTR that does not point back: 192.0.2.11 is UNKNOWN' {
+        $d = Test-SmtpdRule -Path $dnsRules -ClientAddress 192.0.2.11 -From '<a@b.test>' -To '<c@known.test>' -DnsServer $server
+        $d.LineNumber | Should -Be 2
+        $d.ClientName | Should -BeNullOrEmpty
+        $d.Reply | Should -BeExactly '550 unknown UNKNOWN'
+        $d.ReverseLookupNote | Should -BeLike '*forged.example.test*does not resolve back*'
+    }
+
+    It 'trusts the PTR with -SkipForwardConfirmation: 192.0.2.11 is KNOWN' {
+        $d = Test-SmtpdRule -Path $dnsRules -ClientAddress 192.0.2.11 -From '<a@b.test>' -To '<c@known.test>' -SkipForwardConfirmation -DnsServer $server
+        $d.LineNumber | Should -Be 1
+        $d.ClientName | Should -BeExactly 'forged.example.test'
+    }
+
+    It 'treats an address without PTR as UNKNOWN' {
+        $d = Test-SmtpdRule -Path $dnsRules -ClientAddress 192.0.2.12 -From '<a@b.test>' -To '<c@known.test>' -DnsServer $server
+        $d.LineNumber | Should -Be 2
+    }
+
+    It 'treats a failed reverse lookup as no name and says so in the verbose stream' {
+        # 198.51.100.0/24 is not served by the test server: REFUSED.
+        $d = Test-SmtpdRule -Path $dnsRules -ClientAddress 198.51.100.1 -From '<a@b.test>' -To '<c@known.test>' -DnsServer $server -Verbose 4>&1
+        $verbose = @($d | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })
+        $decision = @($d | Where-Object { $_ -is [SmtpdModule.Engine.Rules.RuleDecision] })
+        $decision | Should -HaveCount 1
+        $decision[0].LineNumber | Should -Be 2
+        $decision[0].Basis | Should -Be 'Rule'
+        $verbose | Should -HaveCount 1
+    }
+
+    It 'finds a forward-confirmed IPv6 reverse name' {
+        $d = Test-SmtpdRule -Path $dnsRules -ClientAddress 2001:db8::10 -From '<a@b.test>' -To '<c@known.test>' -DnsServer $server
+        $d.LineNumber | Should -Be 1
+        $d.ClientName | Should -BeExactly 'mail.example.test'
+    }
+
+    It 'sees 192.0.2.10 listed in RBL.bl.test' {
+        $d = Test-SmtpdRule -Path $dnsRules -ClientAddress 192.0.2.10 -ClientName '' -From '<a@example.test>' -To '<c@rbl.test>' -DnsServer $server
+        $d.LineNumber | Should -Be 3
+        $d.Reply | Should -BeExactly '550 listed 192.0.2.10'
+    }
+
+    It 'sees an address without a record as not listed' {
+        $d = Test-SmtpdRule -Path $dnsRules -ClientAddress 192.0.2.20 -ClientName '' -From '<a@example.test>' -To '<c@rbl.test>' -DnsServer $server
+        $d.Action | Should -Be 'Allow'
+        $d.Basis | Should -Be 'DefaultNoMatch'
+    }
+
+    It 'does not count a DNSBL answer outside 127.0.0.0/8 as a listing' {
+        $d = Test-SmtpdRule -Path $dnsRules -ClientAddress 192.0.2.11 -ClientName '' -From '<a@example.test>' -To '<c@rbl.test>' -DnsServer $server
+        $d.Action | Should -Be 'Allow'
+        $d.Basis | Should -Be 'DefaultNoMatch'
+    }
+
+    It 'takes the default action when a lookup fails (REFUSED)' {
+        $allow = Test-SmtpdRule -Path $refusedRules -ClientAddress 192.0.2.10 -ClientName '' -From '<a@b.test>' -To '<c@refused.test>' -DnsServer $server
+        $allow.Action | Should -Be 'Allow'
+        $allow.Basis | Should -Be 'DefaultOnFailure'
+        $allow.LineNumber | Should -BeNullOrEmpty
+        $allow.FailureReason | Should -Not -BeNullOrEmpty
+
+        $deny = Test-SmtpdRule -Path $refusedRules -ClientAddress 192.0.2.10 -ClientName '' -From '<a@b.test>' -To '<c@refused.test>' -DefaultAction Deny -DnsServer $server
+        $deny.Action | Should -Be 'Deny'
+        $deny.Basis | Should -Be 'DefaultOnFailure'
+        $deny.Reply | Should -BeLike '550 Mail from <a@b.test> to <c@refused.test> prohibited from your location*'
+    }
+
+    It 'matches NS= on the name-server address of the sender domain' {
+        $d = Test-SmtpdRule -Path $dnsRules -ClientAddress 192.0.2.10 -ClientName '' -From '<a@example.test>' -To '<c@ns.test>' -DnsServer $server
+        $d.LineNumber | Should -Be 4
+        $d.Reply | Should -BeExactly '550 name server of <a@example.test>'
+    }
+}
+
+Describe 'The example rules file' {
+    BeforeAll {
+        $example = (Resolve-Path "$PSScriptRoot/../../examples/smtpd_check_rules").ProviderPath
+    }
+
+    It 'accepts mail for example.test from anywhere' {
+        $d = Test-SmtpdRule -Path $example -ClientAddress 203.0.113.9 -ClientName '' -From '<a@elsewhere.test>' -To '<postmaster@example.test>' -DnsServer $server
+        $d.Action | Should -Be 'Allow'
+        $d.LineNumber | Should -Not -BeNullOrEmpty
+    }
+
+    It 'accepts anything from the local network' {
+        $d = Test-SmtpdRule -Path $example -ClientAddress 127.0.0.1 -ClientName '' -From '<a@example.test>' -To '<b@elsewhere.test>', '<c@far.test>' -DnsServer $server
+        $d.Action | Should -Be 'Allow', 'Allow'
+        $d6 = Test-SmtpdRule -Path $example -ClientAddress ::1 -ClientName '' -From '<a@example.test>' -To '<b@elsewhere.test>' -DnsServer $server
+        $d6.Action | Should -Be 'Allow'
+    }
+
+    It 'refuses relaying for everyone else' {
+        $d = Test-SmtpdRule -Path $example -ClientAddress 203.0.113.9 -ClientName '' -From '<a@elsewhere.test>' -To '<b@far.test>' -DnsServer $server
+        $d.Action | Should -Be 'Noto'
+        $d.Reply | Should -Match '^5\d\d '
+    }
+
+    It 'blocks the relay trick <_> even for example.test' -ForEach @('<a%far.test@example.test>', '<far.test!a@example.test>', '<a@far.test@example.test>') {
+        $d = Test-SmtpdRule -Path $example -ClientAddress 203.0.113.9 -ClientName '' -From '<a@elsewhere.test>' -To $_ -DnsServer $server
+        $d.Action | Should -Be 'Noto'
+    }
+}
+
+Describe 'Stopping Test-SmtpdRule' {
+    It 'ends quietly when stopped while it waits for DNS' {
+        # A loopback "server" that reads questions and never answers.
+        $blackhole = New-Object System.Net.Sockets.UdpClient (New-Object System.Net.IPEndPoint ([System.Net.IPAddress]::Loopback), 0)
+        $ps = [powershell]::Create()
+        try {
+            $port = $blackhole.Client.LocalEndPoint.Port
+            $slow = New-RulesFile 'slow_rules' 'noto:RBL.bl.test:ALL:ALL:550 listed'
+            # Imported on its own: a stopped multi-statement invocation reports PipelineStopped itself.
+            $null = $ps.AddCommand('Import-Module').AddParameter('Name', "$PSScriptRoot/../../out/SmtpdModule/SmtpdModule.psd1").Invoke()
+            $ps.Commands.Clear()
+            $null = $ps.AddCommand('Test-SmtpdRule').AddParameters(@{
+                    Path = $slow; ClientAddress = '192.0.2.10'; ClientName = ''; From = '<a@b.test>'; To = '<c@d.test>'
+                    DnsServer = "127.0.0.1:$port"
+                })
+            $async = $ps.BeginInvoke()
+
+            # The first question arriving means the command is waiting for its answer.
+            $blackhole.Client.ReceiveTimeout = 10000
+            $sender = New-Object System.Net.IPEndPoint ([System.Net.IPAddress]::Any), 0
+            $null = $blackhole.Receive([ref]$sender)
+
+            $clock = [System.Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 2
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $ps.Streams.Error | Should -BeNullOrEmpty
+        }
+        finally {
+            $ps.Dispose()
+            $blackhole.Dispose()
+        }
+    }
+}
