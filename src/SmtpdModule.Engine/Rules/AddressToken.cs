@@ -17,7 +17,7 @@ namespace SmtpdModule.Engine.Rules
             LocalAndDomain,
         }
 
-        AddressToken(string text, int column, TokenKind kind) : base(text, column) { Kind = kind; }
+        AddressToken(string text, TokenKind kind) : base(text) { Kind = kind; }
 
         public TokenKind Kind { get; }
         /// <summary>Regex, Whole: the pattern for the whole address.</summary>
@@ -33,20 +33,20 @@ namespace SmtpdModule.Engine.Rules
         public override bool MatchesEverything => Kind == TokenKind.Whole && Whole.MatchesEverything;
 
         /// <exception cref="ArgumentException">A regex that does not compile.</exception>
-        public static AddressToken Parse(string token, int column, TimeSpan regexTimeout)
+        public static AddressToken Parse(string token, TimeSpan regexTimeout)
         {
             if (StringPattern.LooksLikeRegex(token))
-                return new AddressToken(token, column, TokenKind.Regex) { Whole = StringPattern.Create(token, regexTimeout) };
+                return new AddressToken(token, TokenKind.Regex) { Whole = StringPattern.Create(token, regexTimeout) };
             int at = token.LastIndexOf('@');
             if (at < 0)
             {
                 return NsPattern.HasPrefix(token)
-                    ? new AddressToken(token, column, TokenKind.NameServers) { NameServers = NsPattern.Parse(token, regexTimeout) }
-                    : new AddressToken(token, column, TokenKind.Whole) { Whole = StringPattern.Create(token, regexTimeout) };
+                    ? new AddressToken(token, TokenKind.NameServers) { NameServers = NsPattern.Parse(token, regexTimeout) }
+                    : new AddressToken(token, TokenKind.Whole) { Whole = StringPattern.Create(token, regexTimeout) };
             }
             var l = token.Substring(0, at);
             var r = token.Substring(at + 1);
-            var t = new AddressToken(token, column, TokenKind.LocalAndDomain);
+            var t = new AddressToken(token, TokenKind.LocalAndDomain);
             if (l == "USER") t.LocalIsUser = true;
             else t.Local = StringPattern.Create(l, regexTimeout);
             if (NsPattern.HasPrefix(r)) t.NameServers = NsPattern.Parse(r, regexTimeout);

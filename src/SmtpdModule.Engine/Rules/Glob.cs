@@ -17,11 +17,12 @@ namespace SmtpdModule.Engine.Rules
         public Glob(string pattern)
         {
             Pattern = pattern ?? throw new ArgumentNullException(nameof(pattern));
-            _leadingStar = pattern.StartsWith("*", StringComparison.Ordinal);
-            _trailingStar = pattern.EndsWith("*", StringComparison.Ordinal);
+            HasWildcard = pattern.IndexOf('*') >= 0;
+            if (!HasWildcard) return;   // a literal: compared whole, no segments needed
+            _leadingStar = pattern[0] == '*';
+            _trailingStar = pattern[pattern.Length - 1] == '*';
             _segments = pattern.Split(new[] { '*' }, StringSplitOptions.RemoveEmptyEntries);
             foreach (var s in _segments) _minLength += s.Length;
-            HasWildcard = pattern.IndexOf('*') >= 0;
             MatchesEverything = HasWildcard && _segments.Length == 0;
         }
 

@@ -29,6 +29,8 @@ namespace SmtpdModule.Engine.Rules
             NeverReason = never;
         }
 
+        static readonly IpPattern All = new IpPattern("ALL", PatternKind.All);
+
         public string Text { get; }
         public PatternKind Kind { get; }
         /// <summary>The zone after <c>RBL.</c>.</summary>
@@ -43,7 +45,7 @@ namespace SmtpdModule.Engine.Rules
 
         public static IpPattern Parse(string token)
         {
-            if (token == "ALL") return new IpPattern(token, PatternKind.All);
+            if (token == "ALL") return All;
             if (token.StartsWith("RBL.", StringComparison.Ordinal))   // case-sensitive prefix (§2.2)
             {
                 var zone = token.Substring(4).TrimEnd('.');
@@ -137,20 +139,26 @@ namespace SmtpdModule.Engine.Rules
 
         static bool TryParseFourOctets(string text, out uint address, out string why)
         {
+            // Four decimal numbers; leading zeros are decimal, not octal (reference §2.2 step 2).
             address = 0;
             why = null;
-            var parts = text.Split('.');
-            foreach (var p in parts)
+            int part = 0, value = 0, digits = 0;
+            for (int i = 0; i <= text.Length; i++)
             {
-                // Leading zeros are decimal, not octal (reference §2.2 step 2).
-                if (p.Length == 0) { why = "malformed address '" + text + "' never matches"; return false; }
-                int i = 0;
-                while (i < p.Length - 1 && p[i] == '0') i++;
-                var digits = p.Substring(i);
-                if (digits.Length > 3 || int.Parse(digits) > 255) { why = "octet '" + p + "' of '" + text + "' is over 255: never matches"; return false; }
-                address = (address << 8) | (uint)int.Parse(digits);
+                if (i == text.Length || text[i] == '.')
+                {
+                    if (digits == 0) { why = "malformed address '" + text + "' never matches"; return false; }
+                    if (value > 255) { why = "an octet of '" + text + "' is over 255: never matches"; return false; }
+                    address = (address << 8) | (uint)value;
+                    part++;
+                    value = 0;
+                    digits = 0;
+                    continue;
+                }
+                value = value * 10 + (text[i] - '0');
+                if (++digits > 3 && value > 255) value = 256;   // long runs of leading zeros stay bounded
             }
-            return true;
+            return part == 4;
         }
 
         static bool OnlyDigitsAndDots(string s)

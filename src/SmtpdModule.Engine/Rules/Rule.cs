@@ -31,7 +31,13 @@ namespace SmtpdModule.Engine.Rules
         /// <summary>The reply template of the message field; null when the line has none.</summary>
         public ReplyTemplate Message { get; }
         /// <summary>Warnings about this line.</summary>
-        public IReadOnlyList<RuleDiagnostic> Diagnostics { get; }
+        public IReadOnlyList<RuleDiagnostic> Diagnostics { get; private set; }
+
+        internal void AddDiagnostic(RuleDiagnostic d)
+        {
+            var list = new List<RuleDiagnostic>(Diagnostics) { d };
+            Diagnostics = list;
+        }
 
         public RuleAction Action =>
             Verb == RuleVerb.Noto || Verb == RuleVerb.NotoDelay ? RuleAction.Noto

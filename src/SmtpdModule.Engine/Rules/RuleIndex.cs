@@ -67,7 +67,16 @@ namespace SmtpdModule.Engine.Rules
         static Dictionary<string, int[]> Freeze(Dictionary<string, List<int>> d) =>
             d.ToDictionary(x => x.Key, x => Sorted(x.Value), StringComparer.OrdinalIgnoreCase);
 
-        static int[] Sorted(List<int> l) => l.Distinct().OrderBy(i => i).ToArray();
+        /// <summary>Rules are filed in ascending order, so only adjacent repeats need dropping.</summary>
+        static int[] Sorted(List<int> l)
+        {
+            int n = 1;
+            for (int i = 1; i < l.Count; i++) if (l[i] != l[i - 1]) n++;
+            var a = new int[n];
+            a[0] = l[0];
+            for (int i = 1, j = 1; i < l.Count; i++) if (l[i] != l[i - 1]) a[j++] = l[i];
+            return a;
+        }
 
         static Dictionary<TK, List<int>> Get<TK>(Dictionary<int, Dictionary<TK, List<int>>> byPrefix, int prefix)
         {
@@ -121,6 +130,10 @@ namespace SmtpdModule.Engine.Rules
             foreach (AddressToken t in list.Positive)
             {
                 if (t.Kind == AddressToken.TokenKind.Whole) Add(whole, t.Whole.Text, index);
+                // A literal local part too: the token matches exactly one address (both sides split
+                // at their last '@'), so it is filed under that address, not under a domain that
+                // thousands of such lines may share.
+                else if (t.Local != null && t.Local.IsLiteral) Add(whole, t.Text, index);
                 else Add(domain, t.Domain.Text, index);
             }
         }

@@ -5,14 +5,14 @@ namespace SmtpdModule.Engine.Rules
     /// <summary>
     /// One list field: <c>P1 … Pn [EXCEPT rest]</c> (reference §2.1). It matches when some Pi
     /// matches and <c>rest</c>, itself a list, does not. A list that starts with EXCEPT never matches.
+    /// Immutable and shared by every line that has the same field text.
     /// </summary>
     public sealed class RuleList
     {
-        public RuleList(RuleListKind kind, string text, int column, IReadOnlyList<RuleToken> tokens, RuleToken[] positive, RuleList except)
+        public RuleList(RuleListKind kind, string text, IReadOnlyList<RuleToken> tokens, RuleToken[] positive, RuleList except)
         {
             Kind = kind;
             Text = text;
-            Column = column;
             Tokens = tokens;
             Positive = positive;
             Except = except;
@@ -21,7 +21,6 @@ namespace SmtpdModule.Engine.Rules
         public RuleListKind Kind { get; }
         /// <summary>The field as written.</summary>
         public string Text { get; }
-        public int Column { get; }
         /// <summary>Every token as written, EXCEPT keywords excluded.</summary>
         public IReadOnlyList<RuleToken> Tokens { get; }
         /// <summary>The tokens before the first EXCEPT.</summary>

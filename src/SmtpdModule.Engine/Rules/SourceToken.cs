@@ -5,7 +5,7 @@ namespace SmtpdModule.Engine.Rules
     /// <summary>A source-list token: a host form, or <c>user@host</c> that consults ident (reference §2.2).</summary>
     public sealed class SourceToken : RuleToken
     {
-        SourceToken(string text, int column, HostPattern host, StringPattern user, bool userKnown) : base(text, column)
+        SourceToken(string text, HostPattern host, StringPattern user, bool userKnown) : base(text)
         {
             Host = host;
             User = user;
@@ -26,17 +26,17 @@ namespace SmtpdModule.Engine.Rules
             h.Kind != HostPattern.PatternKind.NameServers && h.Address?.Kind != IpPattern.PatternKind.Dnsbl;
 
         /// <exception cref="ArgumentException">A regex that does not compile.</exception>
-        public static SourceToken Parse(string token, int column, TimeSpan regexTimeout)
+        public static SourceToken Parse(string token, TimeSpan regexTimeout)
         {
             int at = token.LastIndexOf('@');
             if (at < 0 || StringPattern.LooksLikeRegex(token))
-                return new SourceToken(token, column, HostPattern.Parse(token, regexTimeout), null, false);
+                return new SourceToken(token, HostPattern.Parse(token, regexTimeout), null, false);
             var user = token.Substring(0, at);
             var host = HostPattern.Parse(token.Substring(at + 1), regexTimeout);
             // KNOWN is a keyword in the user part; UNKNOWN and USER are not (reference §2.2 a).
             return user == "KNOWN"
-                ? new SourceToken(token, column, host, null, true)
-                : new SourceToken(token, column, host, StringPattern.Create(user, regexTimeout), false);
+                ? new SourceToken(token, host, null, true)
+                : new SourceToken(token, host, StringPattern.Create(user, regexTimeout), false);
         }
     }
 }

@@ -19,6 +19,9 @@ namespace SmtpdModule.Engine.Rules
             Glob = glob;
         }
 
+        static readonly StringPattern All = new StringPattern("ALL", true, null, null);
+        static readonly StringPattern Star = new StringPattern("*", false, null, new Glob("*"));
+
         public string Text { get; }
         public bool IsAll { get; }
         public Regex Regex { get; }
@@ -37,7 +40,8 @@ namespace SmtpdModule.Engine.Rules
         /// <exception cref="ArgumentException">The token is a regex that does not compile.</exception>
         public static StringPattern Create(string token, TimeSpan regexTimeout)
         {
-            if (token == "ALL") return new StringPattern(token, true, null, null);
+            if (token == "ALL") return All;
+            if (token == "*") return Star;
             if (LooksLikeRegex(token))
             {
                 var body = token.Substring(1, token.Length - 2);

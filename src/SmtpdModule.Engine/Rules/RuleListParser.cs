@@ -1,0 +1,104 @@
+using System;
+using System.Collections.Generic;
+
+namespace SmtpdModule.Engine.Rules
+{
+    /// <summary>
+    /// Compiles one list field: tokens split at runs of blanks, tabs and commas, EXCEPT (in any
+    /// case) splitting the list, each token compiled for its list (reference §2). A list is a
+    /// function of its kind and text alone, so identical fields share one compiled list; its
+    /// findings are kept with offsets and reported again, at the right column, on every line
+    /// that repeats it.
+    /// </summary>
+    internal static class RuleListParser
+    {
+        internal sealed class Compiled
+        {
+            public RuleList List;
+            public List<(DiagnosticSeverity Severity, string Code, int Offset, string Message)> Findings;
+        }
+
+        public static RuleList Parse(RuleListKind kind, string text, int column, ParseContext context)
+        {
+            var cache = context.Lists(kind);
+            if (!cache.TryGetValue(text, out var compiled))
+                cache[text] = compiled = Compile(kind, text, context.Options);
+            if (compiled.Findings != null)
+                foreach (var f in compiled.Findings)
+                    context.Report(f.Severity, f.Code, column + f.Offset, f.Message);
+            return compiled.List;
+        }
+
+        static bool IsSeparator(char c) => c == ' ' || c == '\t' || c == ',';
+
+        static Compiled Compile(RuleListKind kind, string text, RuleParseOptions options)
+        {
+            var result = new Compiled();
+            var words = new List<(string Text, int Offset)>();
+            int i = 0;
+            while (i < text.Length)
+            {
+                if (IsSeparator(text[i])) { i++; continue; }
+                int start = i;
+                while (i < text.Length && !IsSeparator(text[i])) i++;
+                words.Add((text.Substring(start, i - start), start));
+            }
+            if (words.Count == 0)
+            {
+                Find(result, DiagnosticSeverity.Warning, RuleDiagnosticCodes.EmptyList, 0,
+                    "the " + kind.ToString().ToLowerInvariant() + " list has no tokens: the rule never matches");
+                result.List = new RuleList(kind, text, new RuleToken[0], new RuleToken[0], null);
+                return result;
+            }
+            if (IsExcept(words[0].Text))
+                Find(result, DiagnosticSeverity.Warning, RuleDiagnosticCodes.NeverMatches, words[0].Offset, "a list that starts with EXCEPT never matches");
+            result.List = Build(kind, text, words, 0, options, result);
+            return result;
+        }
+
+        static void Find(Compiled c, DiagnosticSeverity severity, string code, int offset, string message) =>
+            (c.Findings ?? (c.Findings = new List<(DiagnosticSeverity, string, int, string)>())).Add((severity, code, offset, message));
+
+        static bool IsExcept(string word) => string.Equals(word, "EXCEPT", StringComparison.OrdinalIgnoreCase);
+
+        static RuleList Build(RuleListKind kind, string text, List<(string Text, int Offset)> words, int from, RuleParseOptions options, Compiled result)
+        {
+            var positive = new List<RuleToken>(words.Count - from);
+            RuleList except = null;
+            for (int i = from; i < words.Count; i++)
+            {
+                if (IsExcept(words[i].Text))
+                {
+                    except = Build(kind, text, words, i + 1, options, result);
+                    break;
+                }
+                var token = Token(kind, words[i].Text, words[i].Offset, options, result);
+                if (token != null) positive.Add(token);
+            }
+            var tokens = positive.ToArray();
+            if (except == null) return new RuleList(kind, text, tokens, tokens, null);
+            var all = new RuleToken[tokens.Length + except.Tokens.Count];
+            tokens.CopyTo(all, 0);
+            for (int i = 0; i < except.Tokens.Count; i++) all[tokens.Length + i] = except.Tokens[i];
+            return new RuleList(kind, text, all, tokens, except);
+        }
+
+        static RuleToken Token(RuleListKind kind, string word, int offset, RuleParseOptions options, Compiled result)
+        {
+            try
+            {
+                if (kind != RuleListKind.Source) return AddressToken.Parse(word, options.RegexTimeout);
+                var s = SourceToken.Parse(word, options.RegexTimeout);
+                var never = s.Host.Kind == HostPattern.PatternKind.General && s.Host.Address != null ? s.Host.Address.NeverReason : null;
+                if (never != null) Find(result, DiagnosticSeverity.Warning, RuleDiagnosticCodes.NeverMatches, offset, never);
+                return s;
+            }
+            catch (ArgumentException ex)
+            {
+                Find(result, DiagnosticSeverity.Error, RuleDiagnosticCodes.InvalidRegex, offset,
+                    "regular expression '" + word + "' does not compile: " + ex.Message);
+                return null;
+            }
+        }
+    }
+}
