@@ -313,7 +313,16 @@ function Invoke-Bench {
     }
     Write-Step 'dotnet run -c Release --project bench/SmtpdModule.Bench'
     # Benchmarks are only meaningful optimised, whatever -Configuration says.
-    dotnet run -c Release --project $BenchProject -- @Rest
+    # Through ArgumentList, not native-command splatting: PowerShell on Unix would expand a
+    # '--filter *' against the files of the current directory.
+    $start = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+    foreach ($a in @('run', '-c', 'Release', '--project', $BenchProject, '--') + @($Rest | Where-Object { $_ })) {
+        $start.ArgumentList.Add($a)
+    }
+    $start.UseShellExecute = $false
+    $process = [System.Diagnostics.Process]::Start($start)
+    $process.WaitForExit()
+    $global:LASTEXITCODE = $process.ExitCode
     Assert-ExitCode 'dotnet run bench/SmtpdModule.Bench'
 }
 

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Text;
 
@@ -78,11 +79,18 @@ namespace SmtpdModule.Engine.Rules
             }
         }
 
+        [ThreadStatic] static StringBuilder t_builder;
+
         /// <summary>Renders the reply line (without CRLF).</summary>
+        /// <remarks>Allocates only the reply itself: a template without codes is returned as
+        /// parsed, and the builder is reused per thread.</remarks>
         public string Render(string from, string to, string host, string address, string ident)
         {
             if (!StartsWithDigit) return Fallback;
-            var sb = new StringBuilder(Text.Length + 64);
+            if (_parts.Count == 1 && _parts[0].Key == '\0')
+                return _parts[0].Value.Length > MaxLength ? _parts[0].Value.Substring(0, MaxLength) : _parts[0].Value;
+            var sb = t_builder ?? (t_builder = new StringBuilder(MaxLength + 64));
+            sb.Clear();
             foreach (var p in _parts)
             {
                 if (sb.Length >= MaxLength) break;
@@ -98,7 +106,9 @@ namespace SmtpdModule.Engine.Rules
                 }
             }
             if (sb.Length > MaxLength) sb.Length = MaxLength;
-            return sb.ToString();
+            var reply = sb.ToString();
+            if (sb.Capacity > 4 * (MaxLength + 64)) t_builder = null;   // a huge substitution: do not keep its buffer
+            return reply;
         }
 
         public override string ToString() => Text;

@@ -15,5 +15,6 @@ namespace SmtpdModule.Engine.Rules
         public const string BogusTemplate = "BogusTemplate";
         public const string Shadowed = "Shadowed";
         public const string EmptyList = "EmptyList";
+        public const string SplitRegex = "SplitRegex";
     }
 }

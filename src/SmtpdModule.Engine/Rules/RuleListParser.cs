@@ -72,7 +72,11 @@ namespace SmtpdModule.Engine.Rules
                     except = Build(kind, text, words, i + 1, options, result);
                     break;
                 }
-                var token = Token(kind, words[i].Text, words[i].Offset, options, result);
+                var w = words[i].Text;
+                if (w.Length > 1 && w[0] == '/' && !StringPattern.LooksLikeRegex(w))
+                    Find(result, DiagnosticSeverity.Warning, RuleDiagnosticCodes.SplitRegex, words[i].Offset,
+                        "'" + w + "' looks like a regular expression cut by a blank, tab or comma (list separators, even inside /.../): it is a plain pattern");
+                var token = Token(kind, w, words[i].Offset, options, result);
                 if (token != null) positive.Add(token);
             }
             var tokens = positive.ToArray();

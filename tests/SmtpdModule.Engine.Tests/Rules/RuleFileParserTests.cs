@@ -64,6 +64,7 @@ namespace SmtpdModule.Engine.Tests.Rules
         [InlineData("noto:ALL:ALL:ALL:550 %f\n", RuleDiagnosticCodes.BogusTemplate, 18)]
         [InlineData("noto:ALL:ALL:ALL:250 ok\n", RuleDiagnosticCodes.BogusTemplate, 18)]
         [InlineData("noto:ALL:ALL:ALL\nallow:10.0.0.1:ALL:ALL\n", RuleDiagnosticCodes.Shadowed, 1)]
+        [InlineData("noto:ALL:/^x{5,}@/:ALL\n", RuleDiagnosticCodes.SplitRegex, 10)]
         public void Warnings_keep_the_file_loading(string text, string code, int column)
         {
             var set = RuleSet.Parse(text, "r");
