@@ -20,7 +20,7 @@ namespace SmtpdModule.Engine.Rules
         }
 
         /// <summary>Position among the rules (0-based): first match means lowest index.</summary>
-        public int Index { get; }
+        internal int Index { get; }
         public int LineNumber { get; }
         /// <summary>The line as written (without its line ending).</summary>
         public string Text { get; }
@@ -44,7 +44,7 @@ namespace SmtpdModule.Engine.Rules
             : Verb == RuleVerb.Deny || Verb == RuleVerb.DenyDelay ? RuleAction.Deny
             : RuleAction.Allow;
 
-        public bool MatchesEverything => Source.MatchesEverything && From.MatchesEverything && To.MatchesEverything;
+        internal bool MatchesEverything => Source.MatchesEverything && From.MatchesEverything && To.MatchesEverything;
 
         public override string ToString() => LineNumber + ": " + Text;
     }
