@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading;
@@ -56,55 +55,9 @@ namespace SmtpdModule.Engine.Rules
         /// <param name="error">What is wrong with <paramref name="text"/>; null on success.</param>
         public static bool TryParseClientAddress(string text, out IPAddress address, out string error)
         {
-            address = null;
-            error = null;
-            var s = text?.Trim() ?? "";
-            if (s.Length == 0)
-            {
-                error = "The client address is empty: expected an IPv4 address such as 192.0.2.10 or an IPv6 address such as 2001:db8::10.";
-                return false;
-            }
-
-            if (s.IndexOf(':') >= 0 || s.StartsWith("[", StringComparison.Ordinal))
-            {
-                var inner = s.StartsWith("[", StringComparison.Ordinal) && s.EndsWith("]", StringComparison.Ordinal) ? s.Substring(1, s.Length - 2) : s;
-                if (inner.IndexOf('%') < 0 && inner.IndexOf(':') >= 0 && IPAddress.TryParse(inner, out var v6)
-                    && v6.AddressFamily == AddressFamily.InterNetworkV6)
-                {
-                    address = v6;
-                    return true;
-                }
-                error = "'" + text + "' is not an IPv6 address (a zone index such as %eth0 is not accepted).";
-                return false;
-            }
-
-            var parts = s.Split('.');
-            if (parts.Length != 4)
-            {
-                error = "'" + text + "' is not an IP address: an IPv4 address is four decimal numbers separated by dots.";
-                return false;
-            }
-            var bytes = new byte[4];
-            for (int i = 0; i < 4; i++)
-            {
-                var p = parts[i];
-                bool digits = p.Length > 0 && p.Length <= 3;
-                foreach (var c in p) digits &= c >= '0' && c <= '9';
-                if (!digits || (p.Length > 1 && p[0] == '0'))
-                {
-                    error = "'" + text + "' is not an IPv4 address: '" + p + "' is not a decimal number from 0 to 255 without leading zeros.";
-                    return false;
-                }
-                int value = int.Parse(p, NumberStyles.None, CultureInfo.InvariantCulture);
-                if (value > 255)
-                {
-                    error = "'" + text + "' is not an IPv4 address: " + p + " is greater than 255.";
-                    return false;
-                }
-                bytes[i] = (byte)value;
-            }
-            address = new IPAddress(bytes);
-            return true;
+            if (Net.IPText.TryParseAddress(text, out address, out var why)) { error = null; return true; }
+            error = "'" + text + "' is not a client address: " + why + ". Expected an IPv4 address such as 192.0.2.10 or an IPv6 address such as 2001:db8::10.";
+            return false;
         }
     }
 
