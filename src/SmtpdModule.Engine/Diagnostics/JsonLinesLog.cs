@@ -1,0 +1,119 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Text;
+
+namespace SmtpdModule.Engine.Diagnostics
+{
+    /// <summary>
+    /// Writes every event as one JSON object per line (JSON Lines), appending to a file that
+    /// other programs may read while it grows. A write error is counted, never thrown: logging
+    /// must not take the mail path down.
+    /// </summary>
+    public sealed class JsonLinesLog : IEventSink, IDisposable
+    {
+        readonly object _gate = new object();
+        readonly StreamWriter _writer;
+        long _failures;
+
+        public JsonLinesLog(string path)
+        {
+            Path = System.IO.Path.GetFullPath(path);
+            var dir = System.IO.Path.GetDirectoryName(Path);
+            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+            var stream = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+            _writer = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true, NewLine = "\n" };
+        }
+
+        public string Path { get; }
+        public long Failures => System.Threading.Interlocked.Read(ref _failures);
+
+        public void Write(ProxyEvent e)
+        {
+            var line = Format(e);
+            lock (_gate)
+            {
+                try { _writer.WriteLine(line); }
+                catch (Exception ex) when (ex is IOException || ex is ObjectDisposedException) { System.Threading.Interlocked.Increment(ref _failures); }
+            }
+        }
+
+        public static string Format(ProxyEvent e)
+        {
+            var sb = new StringBuilder(160);
+            sb.Append("{\"time\":");
+            Str(sb, e.Time.UtcDateTime.ToString("o", CultureInfo.InvariantCulture));
+            sb.Append(",\"event\":");
+            Str(sb, e.Kind);
+            if (e.Session != null) { sb.Append(",\"session\":"); Str(sb, e.Session); }
+            if (e.Client != null) { sb.Append(",\"client\":"); Str(sb, e.Client); }
+            if (e.Message != null) { sb.Append(",\"message\":"); Str(sb, e.Message); }
+            foreach (var kv in e.Data)
+            {
+                sb.Append(',');
+                Str(sb, kv.Key);
+                sb.Append(':');
+                Value(sb, kv.Value);
+            }
+            return sb.Append('}').ToString();
+        }
+
+        static void Value(StringBuilder sb, object v)
+        {
+            switch (v)
+            {
+                case null: sb.Append("null"); break;
+                case bool b: sb.Append(b ? "true" : "false"); break;
+                case int i: sb.Append(i.ToString(CultureInfo.InvariantCulture)); break;
+                case long l: sb.Append(l.ToString(CultureInfo.InvariantCulture)); break;
+                case double d: sb.Append(d.ToString("R", CultureInfo.InvariantCulture)); break;
+                case TimeSpan t: sb.Append(t.TotalSeconds.ToString("R", CultureInfo.InvariantCulture)); break;
+                case IEnumerable<string> list:
+                    sb.Append('[');
+                    bool first = true;
+                    foreach (var s in list) { if (!first) sb.Append(','); first = false; Str(sb, s); }
+                    sb.Append(']');
+                    break;
+                default: Str(sb, Convert.ToString(v, CultureInfo.InvariantCulture)); break;
+            }
+        }
+
+        static void Str(StringBuilder sb, string s)
+        {
+            sb.Append('"');
+            foreach (var c in s)
+            {
+                switch (c)
+                {
+                    case '"': sb.Append("\\\""); break;
+                    case '\\': sb.Append("\\\\"); break;
+                    case '\n': sb.Append("\\n"); break;
+                    case '\r': sb.Append("\\r"); break;
+                    case '\t': sb.Append("\\t"); break;
+                    default:
+                        if (c < 0x20 || c == 0x7F || (c >= 0xD800 && c <= 0xDFFF && !char.IsSurrogate(c))) sb.Append("\\u").Append(((int)c).ToString("x4"));
+                        else sb.Append(c);
+                        break;
+                }
+            }
+            sb.Append('"');
+        }
+
+        public void Dispose()
+        {
+            lock (_gate) { try { _writer.Dispose(); } catch (IOException) { } }
+        }
+    }
+
+    /// <summary>Sends each event to several sinks.</summary>
+    public sealed class EventFanOut : IEventSink
+    {
+        readonly IEventSink[] _sinks;
+        public EventFanOut(params IEventSink[] sinks) { _sinks = sinks; }
+        public void Write(ProxyEvent e)
+        {
+            foreach (var s in _sinks) s?.Write(e);
+        }
+    }
+}

@@ -1,0 +1,256 @@
+using System;
+using System.IO;
+using System.Net.Sockets;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace SmtpdModule.Engine.Smtp
+{
+    /// <summary>
+    /// The byte side of a session: one input buffer shared by command lines and DATA (so bytes a
+    /// client pipelines after DATA or after the final dot are never lost, RFC 2920), one output
+    /// buffer flushed only when the client has nothing more buffered, and a deadline on every read
+    /// and write. Memory is bounded: the input buffer never grows beyond the longest command line.
+    /// </summary>
+    internal sealed class SmtpConnection : IDisposable
+    {
+        internal enum ReadStatus { Ok, TooLong, Eof, Timeout, Stopped }
+
+        static readonly UTF8Encoding Utf8 = new UTF8Encoding(false, false);
+
+        readonly Socket _socket;
+        readonly TimeSpan _readTimeout;
+        readonly Task _stopped;
+        Stream _stream;
+        readonly byte[] _in;
+        int _pos, _len;
+        byte[] _out = new byte[512];
+        int _outLen;
+        long _bytesIn;
+
+        public SmtpConnection(Socket socket, Stream stream, int maxCommandLine, TimeSpan readTimeout, Task stopped)
+        {
+            _socket = socket;
+            _stream = stream;
+            _readTimeout = readTimeout;
+            _stopped = stopped;
+            _in = new byte[Math.Max(4096, maxCommandLine + 2)];
+        }
+
+        public bool HasBufferedInput => _pos < _len;
+        public long BytesIn => _bytesIn;
+        public Stream Stream => _stream;
+
+        /// <summary>STARTTLS: the plaintext a client pipelined after the command must not be read as protected (RFC 3207 §4.2).</summary>
+        public void DiscardBufferedInput() => _pos = _len = 0;
+
+        public void UseStream(Stream stream) => _stream = stream;
+
+        /// <summary>Reads one line without its line ending. A line over <paramref name="maxLength"/> bytes
+        /// (ending included) is skipped to its end and reported TooLong.</summary>
+        public async Task<(ReadStatus Status, string Line)> ReadLineAsync(int maxLength, bool stopWhenIdle)
+        {
+            bool skipping = false;
+            while (true)
+            {
+                int lf = Array.IndexOf(_in, (byte)'\n', _pos, _len - _pos);
+                if (lf >= 0)
+                {
+                    int start = _pos;
+                    _pos = lf + 1;
+                    if (skipping || lf + 1 - start > maxLength) return (ReadStatus.TooLong, null);
+                    int end = lf > start && _in[lf - 1] == '\r' ? lf - 1 : lf;
+                    return (ReadStatus.Ok, Utf8.GetString(_in, start, end - start));
+                }
+                if (_len - _pos >= maxLength)
+                {
+                    skipping = true;   // too long already: drop what we have and look for its end
+                    _pos = _len = 0;
+                }
+                Compact();
+                var status = await FillAsync(stopWhenIdle && !skipping && _len == 0).ConfigureAwait(false);
+                if (status != ReadStatus.Ok) return (status, null);
+            }
+        }
+
+        void Compact()
+        {
+            if (_pos == 0) return;
+            Buffer.BlockCopy(_in, _pos, _in, 0, _len - _pos);
+            _len -= _pos;
+            _pos = 0;
+        }
+
+        /// <summary>Reads more input into the buffer, within the read deadline.</summary>
+        async Task<ReadStatus> FillAsync(bool watchStop)
+        {
+            if (_len == _in.Length) Compact();
+            Task<int> read;
+            try { read = _stream.ReadAsync(_in, _len, _in.Length - _len); }
+            catch (Exception ex) when (IsConnectionError(ex)) { return ReadStatus.Eof; }
+            if (!read.IsCompleted)
+            {
+                using (var cts = new CancellationTokenSource())
+                {
+                    var deadline = Task.Delay(_readTimeout, cts.Token);
+                    var winner = watchStop && _stopped != null
+                        ? await Task.WhenAny(read, deadline, _stopped).ConfigureAwait(false)
+                        : await Task.WhenAny(read, deadline).ConfigureAwait(false);
+                    cts.Cancel();
+                    if (winner != read)
+                    {
+                        Observe(read);   // it completes with an error when the socket is closed
+                        return winner == deadline ? ReadStatus.Timeout : ReadStatus.Stopped;
+                    }
+                }
+            }
+            int n;
+            try { n = await read.ConfigureAwait(false); }
+            catch (Exception ex) when (IsConnectionError(ex)) { return ReadStatus.Eof; }
+            if (n <= 0) return ReadStatus.Eof;
+            _len += n;
+            _bytesIn += n;
+            return ReadStatus.Ok;
+        }
+
+        static void Observe(Task t) => t.ContinueWith(x => { _ = x.Exception; }, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
+
+        internal static bool IsConnectionError(Exception ex) =>
+            ex is IOException || ex is SocketException || ex is ObjectDisposedException || ex is System.Security.Authentication.AuthenticationException;
+
+        /// <summary>Queues a reply; it goes out at the next flush.</summary>
+        public void Write(string text)
+        {
+            int max = Utf8.GetMaxByteCount(text.Length);
+            if (_outLen + max > _out.Length) Array.Resize(ref _out, Math.Max(_out.Length * 2, _outLen + max));
+            _outLen += Utf8.GetBytes(text, 0, text.Length, _out, _outLen);
+        }
+
+        public void Write(SmtpReply reply) => Write(reply.ToWire());
+
+        /// <summary>Sends queued replies, within the read deadline (a client that never reads cannot hold us).</summary>
+        public async Task FlushAsync()
+        {
+            if (_outLen == 0) return;
+            int n = _outLen;
+            _outLen = 0;
+            var write = _stream.WriteAsync(_out, 0, n);
+            if (!write.IsCompleted)
+            {
+                using (var cts = new CancellationTokenSource())
+                {
+                    var deadline = Task.Delay(_readTimeout, cts.Token);
+                    var winner = await Task.WhenAny(write, deadline).ConfigureAwait(false);
+                    cts.Cancel();
+                    if (winner != write)
+                    {
+                        Observe(write);
+                        throw new IOException("write timed out");
+                    }
+                }
+            }
+            await write.ConfigureAwait(false);
+            await _stream.FlushAsync().ConfigureAwait(false);
+            if (_out.Length > 4096) _out = new byte[512];   // a long EHLO or rule reply: do not keep the buffer
+        }
+
+        /// <summary>Flushes only when the client has no further pipelined commands buffered (RFC 2920 §3.1).</summary>
+        public Task FlushIfIdleAsync() => HasBufferedInput ? Task.CompletedTask : FlushAsync();
+
+        /// <summary>
+        /// Reads message text up to the terminating line (RFC 5321 §4.1.1.4), removing dot-stuffing
+        /// (§4.5.2) and writing every line with CRLF to <paramref name="sink"/> (null: read and
+        /// discard). Lines ending in a bare LF are accepted and stored with CRLF, so what is
+        /// forwarded later can never be read differently downstream; a line of "." ends the text.
+        /// Bytes after the terminating line stay buffered for the next command.
+        /// </summary>
+        public async Task<DataResult> ReadDataAsync(Stream sink, long maxSize, int maxLine)
+        {
+            var result = new DataResult();
+            var stage = new byte[8192];
+            int staged = 0;
+            var state = DataState.LineStart;
+            long lineLength = 0;
+            bool keep = sink != null;
+
+            void Put(byte b)
+            {
+                if (++result.Size > maxSize) { result.TooBig = true; keep = false; }
+                if (keep) stage[staged++] = b;
+            }
+
+            while (true)
+            {
+                // One input byte puts at most three: flush with room to spare.
+                if (staged > stage.Length - 4)
+                {
+                    await sink.WriteAsync(stage, 0, staged).ConfigureAwait(false);
+                    staged = 0;
+                }
+                if (_pos == _len)
+                {
+                    _pos = _len = 0;
+                    var status = await FillAsync(false).ConfigureAwait(false);
+                    if (status != ReadStatus.Ok) { result.Status = status; return result; }
+                }
+                byte c = _in[_pos++];
+                switch (state)
+                {
+                    case DataState.LineStart:
+                        lineLength = 0;
+                        if (c == '.') { state = DataState.Dot; continue; }
+                        goto case DataState.InLine;
+                    case DataState.Dot:
+                        if (c == '\n') goto end;
+                        if (c == '\r') { state = DataState.DotCr; continue; }
+                        goto case DataState.InLine;   // a leading dot is removed (dot-stuffing)
+                    case DataState.DotCr:
+                        if (c == '\n') goto end;
+                        if (c == '\r') continue;   // "." followed only by CRs ends the text too
+                        Put((byte)'\r');
+                        goto case DataState.InLine;
+                    case DataState.Cr:
+                        if (c == '\n') goto case DataState.InLine;
+                        Put((byte)'\r');
+                        lineLength++;
+                        if (c == '\r') continue;
+                        goto case DataState.InLine;
+                    case DataState.InLine:
+                        if (c == '\r') { state = DataState.Cr; continue; }
+                        if (c == '\n')
+                        {
+                            Put((byte)'\r');
+                            Put((byte)'\n');
+                            state = DataState.LineStart;
+                            continue;
+                        }
+                        state = DataState.InLine;
+                        if (++lineLength + 2 > maxLine && !result.LineTooLong) { result.LineTooLong = true; keep = false; }
+                        Put(c);
+                        continue;
+                }
+            }
+        end:
+            if (keep && staged > 0) await sink.WriteAsync(stage, 0, staged).ConfigureAwait(false);
+            result.Status = ReadStatus.Ok;
+            return result;
+        }
+
+        enum DataState { LineStart, Dot, DotCr, InLine, Cr }
+
+        internal sealed class DataResult
+        {
+            public ReadStatus Status;
+            public long Size;
+            public bool TooBig;
+            public bool LineTooLong;
+        }
+
+        public void Dispose()
+        {
+            try { _stream.Dispose(); } catch (Exception ex) when (IsConnectionError(ex)) { }
+            try { _socket.Dispose(); } catch (Exception ex) when (IsConnectionError(ex)) { }
+        }
+    }
+}

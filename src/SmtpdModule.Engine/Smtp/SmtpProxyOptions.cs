@@ -1,0 +1,53 @@
+using System;
+using System.Collections.Generic;
+using System.Net;
+using SmtpdModule.Engine.Lookup;
+using SmtpdModule.Engine.Rules;
+using SmtpdModule.Engine.Smtp.Tls;
+
+namespace SmtpdModule.Engine.Smtp
+{
+    /// <summary>Everything a running proxy is configured with.</summary>
+    public sealed class SmtpProxyOptions
+    {
+        /// <summary>Where to listen. Port 0 picks a free port. Default: port 25 on every IPv4 and IPv6 address.</summary>
+        public IList<IPEndPoint> Listen { get; set; } = new List<IPEndPoint> { new IPEndPoint(IPAddress.Any, 25), new IPEndPoint(IPAddress.IPv6Any, 25) };
+        public string RulesPath { get; set; }
+        public string SpoolPath { get; set; }
+        /// <summary>The name in the greeting, EHLO reply and Received: header. Default: the machine's name.</summary>
+        public string HostName { get; set; } = Environment.MachineName;
+        public SessionLimits Limits { get; set; } = new SessionLimits();
+        public RuleEvaluationOptions Rules { get; set; } = new RuleEvaluationOptions();
+        public DnsResolverOptions Dns { get; set; } = new DnsResolverOptions();
+        /// <summary>Count a reverse name only when it resolves back to the peer (default), or trust the PTR as the original did.</summary>
+        public bool ConfirmReverseName { get; set; } = true;
+        /// <summary>Look up the peer's reverse name at all (the original's -H turned this off).</summary>
+        public bool ReverseLookup { get; set; } = true;
+        /// <summary>How long an ident (RFC 1413) query may take; zero never asks.</summary>
+        public TimeSpan IdentTimeout { get; set; } = TimeSpan.FromSeconds(10);
+        /// <summary>Refuse source routes, %-hacks, bang paths and quoted '@' with 553 before the rules see them.</summary>
+        public bool StrictAddresses { get; set; } = true;
+        /// <summary>Added before every refusal (noto, deny, address refusals): slows harvesters, costs no thread.</summary>
+        public TimeSpan Tarpit { get; set; } = TimeSpan.Zero;
+        public int MaxSessions { get; set; } = 1000;
+        public int MaxSessionsPerClient { get; set; } = 20;
+        /// <summary>Below this many free bytes in the spool, MAIL is answered 452 4.3.1.</summary>
+        public long MinFreeSpoolBytes { get; set; } = 64L * 1024 * 1024;
+        public TlsOptions Tls { get; set; }
+        /// <summary>How long Stop waits for transactions in flight before closing them.</summary>
+        public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(30);
+        /// <summary>Structured log (JSON lines); null for none.</summary>
+        public string LogPath { get; set; }
+
+        internal void Validate()
+        {
+            if (string.IsNullOrEmpty(RulesPath)) throw new ArgumentException("A rules file is required.", nameof(RulesPath));
+            if (string.IsNullOrEmpty(SpoolPath)) throw new ArgumentException("A spool directory is required.", nameof(SpoolPath));
+            if (Listen == null || Listen.Count == 0) throw new ArgumentException("At least one listen end point is required.", nameof(Listen));
+            if (string.IsNullOrEmpty(HostName)) throw new ArgumentException("A host name is required.", nameof(HostName));
+            if (MaxSessions < 1) throw new ArgumentOutOfRangeException(nameof(MaxSessions), "must be positive");
+            if (MaxSessionsPerClient < 1) throw new ArgumentOutOfRangeException(nameof(MaxSessionsPerClient), "must be positive");
+            Limits.Validate();
+        }
+    }
+}
