@@ -48,11 +48,6 @@ namespace SmtpdModule.Engine.Smtp.Tls
         // reader of .NET on Linux and macOS both report a wrong PFX password with it.
         const int InvalidPasswordHResult = unchecked((int)0x80070056);
 
-        const string EkuOid = "2.5.29.37";
-        const string KeyUsageOid = "2.5.29.15";
-        const string ServerAuthOid = "1.3.6.1.5.5.7.3.1";
-        const string AnyExtendedKeyUsageOid = "2.5.29.37.0";
-
         const string PemCertificateBegin = "-----BEGIN CERTIFICATE-----";
         const string PemCertificateEnd = "-----END CERTIFICATE-----";
 
@@ -141,7 +136,7 @@ namespace SmtpdModule.Engine.Smtp.Tls
 
             if (IsWindows)
                 loaded = WithStoredKey(loaded, certificatePath);
-            return Checked(loaded, "PEM certificate '" + certificatePath + "'", certificatePath, null);
+            return ServerCertificateChecks.Checked(loaded, "PEM certificate '" + certificatePath + "'", certificatePath, null);
         }
 
         /// <summary>Finds a certificate by SHA-1 thumbprint in CurrentUser\My, then LocalMachine\My,
@@ -169,7 +164,7 @@ namespace SmtpdModule.Engine.Smtp.Tls
             {
                 var found = FindInStore(location, wanted, notes);
                 if (found != null)
-                    return Checked(found, "Certificate " + wanted + " in " + location + "\\My", null, thumbprint);
+                    return ServerCertificateChecks.Checked(found, "Certificate " + wanted + " in " + location + "\\My", null, thumbprint);
             }
             throw new TlsConfigurationException(TlsConfigurationReason.NotFoundInStore,
                 "No certificate with thumbprint " + wanted + " is in CurrentUser\\My or LocalMachine\\My." +
@@ -195,94 +190,7 @@ namespace SmtpdModule.Engine.Smtp.Tls
                 throw new TlsConfigurationException(TlsConfigurationReason.InvalidFormat,
                     "PFX file '" + path + "' is not a PFX (PKCS#12) file, or it is damaged (" + ex.Message + ")", path, null, ex);
             }
-            return Checked(certificate, "PFX file '" + path + "'", path, null);
-        }
-
-        /// <summary>Refuses what cannot serve; disposes the certificate when it does.</summary>
-        static X509Certificate2 Checked(X509Certificate2 certificate, string where, string path, string thumbprint)
-        {
-            try
-            {
-                if (!certificate.HasPrivateKey)
-                    throw new TlsConfigurationException(TlsConfigurationReason.NoPrivateKey,
-                        where + ": certificate " + Describe(certificate) + " has no private key. A server needs the key: " +
-                        "use a PFX exported with its private key, or the PEM key file.", path, thumbprint);
-
-                var now = DateTime.Now;    // NotBefore and NotAfter are local times
-                if (now > certificate.NotAfter)
-                    throw new TlsConfigurationException(TlsConfigurationReason.Expired,
-                        where + ": certificate " + Describe(certificate) + " expired on " + Utc(certificate.NotAfter) + ".", path, thumbprint);
-                if (now < certificate.NotBefore)
-                    throw new TlsConfigurationException(TlsConfigurationReason.NotYetValid,
-                        where + ": certificate " + Describe(certificate) + " is not valid before " + Utc(certificate.NotBefore) + ".", path, thumbprint);
-
-                var usage = ServerUsageProblem(certificate);
-                if (usage != null)
-                    throw new TlsConfigurationException(TlsConfigurationReason.NotForServerAuthentication,
-                        where + ": certificate " + Describe(certificate) + " " + usage, path, thumbprint);
-
-                CheckKeyOpens(certificate, where, path, thumbprint);
-                return certificate;
-            }
-            catch
-            {
-                certificate.Dispose();
-                throw;
-            }
-        }
-
-        static string ServerUsageProblem(X509Certificate2 certificate)
-        {
-            foreach (var extension in certificate.Extensions)
-            {
-                // By OID rather than by type: which extension classes a runtime hands back differs.
-                if (extension.Oid?.Value == EkuOid)
-                {
-                    var eku = new X509EnhancedKeyUsageExtension(extension, extension.Critical);
-                    var allowed = false;
-                    foreach (var oid in eku.EnhancedKeyUsages)
-                        allowed |= oid.Value == ServerAuthOid || oid.Value == AnyExtendedKeyUsageOid;
-                    if (!allowed)
-                        return "is not for TLS servers: its extended key usage lacks server authentication (" + ServerAuthOid + ").";
-                }
-                else if (extension.Oid?.Value == KeyUsageOid)
-                {
-                    // RSA and ECDSA server keys sign (ECDHE, TLS 1.3); RSA key transport (TLS 1.2
-                    // RSA suites) enciphers; static ECDH agrees. A key allowed none of these is useless here.
-                    var usages = new X509KeyUsageExtension(extension, extension.Critical).KeyUsages;
-                    const X509KeyUsageFlags Serving = X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment | X509KeyUsageFlags.KeyAgreement;
-                    if ((usages & Serving) == 0)
-                        return "is not for TLS servers: its key usage (" + usages + ") allows neither signatures nor key exchange.";
-                }
-            }
-            return null;
-        }
-
-        static void CheckKeyOpens(X509Certificate2 certificate, string where, string path, string thumbprint)
-        {
-            // HasPrivateKey only says a key is linked; opening it proves this account may use it
-            // (a LocalMachine key whose ACL leaves this user out fails here, not at the first client).
-            AsymmetricAlgorithm key = null;
-            try
-            {
-                key = certificate.GetRSAPrivateKey();
-                if (key == null)
-                    key = certificate.GetECDsaPrivateKey();
-            }
-            catch (Exception ex) when (ex is CryptographicException || ex is NotSupportedException || ex is UnauthorizedAccessException)
-            {
-                throw new TlsConfigurationException(TlsConfigurationReason.PrivateKeyUnusable,
-                    where + ": the private key of certificate " + Describe(certificate) + " cannot be opened by this account (" + ex.Message + ")",
-                    path, thumbprint, ex);
-            }
-            finally
-            {
-                key?.Dispose();
-            }
-            if (key == null)
-                throw new TlsConfigurationException(TlsConfigurationReason.PrivateKeyUnusable,
-                    where + ": certificate " + Describe(certificate) + " has a " + (certificate.PublicKey.Oid?.FriendlyName ?? "non-RSA, non-ECDSA") +
-                    " key; only RSA and ECDSA keys can serve TLS here.", path, thumbprint);
+            return ServerCertificateChecks.Checked(certificate, "PFX file '" + path + "'", path, null);
         }
 
         /// <summary>Windows only: SChannel cannot use the memory-only key CreateFromPemFile makes, so
@@ -406,6 +314,9 @@ namespace SmtpdModule.Engine.Smtp.Tls
         {
             try
             {
+                if (Directory.Exists(path))
+                    throw new TlsConfigurationException(TlsConfigurationReason.FileUnreadable,
+                        what + " '" + path + "' is a folder, not a file.", path);
                 return File.ReadAllBytes(path);
             }
             catch (Exception ex) when (ex is FileNotFoundException || ex is DirectoryNotFoundException)
@@ -427,11 +338,5 @@ namespace SmtpdModule.Engine.Smtp.Tls
         static TlsConfigurationException Unreadable(string path, string what, Exception ex) =>
             new TlsConfigurationException(TlsConfigurationReason.FileUnreadable,
                 what + " '" + path + "' cannot be read (" + ex.Message + ")", path, null, ex);
-
-        static string Describe(X509Certificate2 certificate) =>
-            "'" + certificate.Subject + "' (thumbprint " + certificate.Thumbprint + ")";
-
-        static string Utc(DateTime local) =>
-            local.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " UTC";
     }
 }

@@ -30,7 +30,9 @@ namespace SmtpdModule.Engine.Smtp.Tls
 
         /// <summary>The TLS versions offered. <see cref="SslProtocols.None"/>, the default, lets the
         /// operating system choose, which on current systems means TLS 1.2 and TLS 1.3; name versions
-        /// only to make an exception (an old client that speaks TLS 1.0 only, say).</summary>
+        /// only to make an exception (an old client that speaks TLS 1.0 only, say). Where Windows
+        /// PowerShell's .NET Framework cannot defer to the system (it refuses None when the host
+        /// targets a framework before 4.7), None means TLS 1.2.</summary>
         /// <exception cref="ArgumentException">The value includes SSL 2 or SSL 3.</exception>
         public SslProtocols Protocols
         {

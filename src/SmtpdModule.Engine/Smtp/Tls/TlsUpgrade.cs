@@ -2,8 +2,10 @@ using System;
 using System.ComponentModel;
 using System.IO;
 using System.Globalization;
+using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Reflection;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -63,7 +65,7 @@ namespace SmtpdModule.Engine.Smtp.Tls
             }
 
             var ssl = new SslStream(inner, leaveInnerStreamOpen: false);
-            var handshake = Start(ssl, certificate, options.Protocols);
+            var handshake = Start(ssl, certificate, Effective(options.Protocols));
 
             using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
@@ -114,6 +116,31 @@ namespace SmtpdModule.Engine.Smtp.Tls
             }
         }
 
+        /// <summary>The protocols to hand SslStream: <paramref name="requested"/>, except where this
+        /// runtime refuses None.</summary>
+        static SslProtocols Effective(SslProtocols requested) =>
+            requested == SslProtocols.None && LegacyFrameworkTls.Value ? SslProtocols.Tls12 : requested;
+
+        // .NET Framework refuses SslProtocols.None with an ArgumentException when its internal
+        // ServicePointManager.DisableSystemDefaultTlsVersions is set: the host process targets a
+        // framework before 4.7 (some Windows PowerShell hosts do) and neither the AppContext switch
+        // Switch.System.Net.DontEnableSystemDefaultTlsVersions=false nor the SystemDefaultTlsVersions
+        // registry value says otherwise. There "let the OS choose" becomes TLS 1.2, the newest
+        // version every supported Windows has. .NET (Core) has no such property: false.
+        static readonly Lazy<bool> LegacyFrameworkTls = new Lazy<bool>(() =>
+        {
+            try
+            {
+                var property = typeof(ServicePointManager).GetProperty("DisableSystemDefaultTlsVersions",
+                    BindingFlags.NonPublic | BindingFlags.Static);
+                return property != null && property.GetValue(null) is bool disabled && disabled;
+            }
+            catch (Exception)
+            {
+                return false;    // cannot tell; None is then tried as asked
+            }
+        });
+
         static bool IsHandshakeFailure(Exception ex) =>
             ex is IOException || ex is AuthenticationException || ex is ObjectDisposedException ||
             ex is SocketException || ex is Win32Exception || ex is CryptographicException;
@@ -134,7 +161,7 @@ namespace SmtpdModule.Engine.Smtp.Tls
             var innermost = ex;
             while (innermost.InnerException != null)
                 innermost = innermost.InnerException;
-            return innermost == ex || innermost.Message == ex.Message
+            return innermost == ex || ex.Message.IndexOf(innermost.Message, StringComparison.Ordinal) >= 0
                 ? ex.Message
                 : ex.Message + " (" + innermost.Message + ")";
         }
