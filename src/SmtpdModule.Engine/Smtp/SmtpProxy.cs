@@ -1,0 +1,209 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Threading;
+using System.Threading.Tasks;
+using SmtpdModule.Engine.Diagnostics;
+using SmtpdModule.Engine.Lookup;
+using SmtpdModule.Engine.Rules;
+using SmtpdModule.Engine.Spool;
+
+namespace SmtpdModule.Engine.Smtp
+{
+    /// <summary>
+    /// A running smtpd: listeners on the configured end points, one asynchronous session per
+    /// connection (no thread per client), limits on sessions in total and per client address,
+    /// the rules file followed as it changes, and a graceful stop: no new sessions, idle ones get
+    /// 421, transactions in flight get <see cref="SmtpProxyOptions.StopTimeout"/> to finish.
+    /// </summary>
+    public sealed class SmtpProxy : IDisposable
+    {
+        static int s_nextId;
+
+        readonly ProxyRuntime _rt;
+        readonly List<TcpListener> _listeners = new List<TcpListener>();
+        readonly ConcurrentDictionary<Task, Socket> _sessions = new ConcurrentDictionary<Task, Socket>();
+        readonly ConcurrentDictionary<IPAddress, int> _perClient = new ConcurrentDictionary<IPAddress, int>();
+        readonly List<Task> _acceptLoops = new List<Task>();
+        readonly DnsClientResolver _dns;
+        readonly JsonLinesLog _log;
+        readonly TaskCompletionSource<bool> _stopped = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        long _sessionSerial;
+
+        SmtpProxy(SmtpProxyOptions options, RulesFile rules, DnsClientResolver dns, SpoolWriter spool, JsonLinesLog log, IEventSink extra)
+        {
+            Id = Interlocked.Increment(ref s_nextId);
+            Options = options;
+            _dns = dns;
+            _log = log;
+            var events = new EventFanOut(log, extra);
+            _rt = new ProxyRuntime(options, rules, new RuleLookups(dns), spool, events);
+            rules.Reloaded += (_, set) => events.Write(new ProxyEvent("rules", null, null, "reloaded " + set.Path, new[] { new KeyValuePair<string, object>("rules", set.Rules.Count) }));
+            rules.ReloadFailed += (_, ex) => events.Write(new ProxyEvent("error", null, null, "rules not reloaded, the last good rules stay in force: " + ex.Message));
+            StartTime = DateTimeOffset.Now;
+        }
+
+        public int Id { get; }
+        public SmtpProxyOptions Options { get; }
+        public DateTimeOffset StartTime { get; }
+        public IReadOnlyList<IPEndPoint> LocalEndPoints { get; private set; }
+        public ProxyCounters Counters => _rt.Counters;
+        public string RulesPath => _rt.RulesFile.Path;
+        public string SpoolPath => _rt.Spool.Root;
+        /// <summary>Completes when the proxy has stopped.</summary>
+        public Task Completion => _stopped.Task;
+        public bool IsRunning => !_stopped.Task.IsCompleted;
+
+        /// <summary>Loads the rules, opens the spool, binds every end point and starts accepting.</summary>
+        /// <exception cref="RuleFileException">The rules file cannot be read or has errors.</exception>
+        /// <exception cref="SpoolException">The spool cannot be created or opened.</exception>
+        /// <exception cref="SocketException">An end point cannot be bound.</exception>
+        public static SmtpProxy Start(SmtpProxyOptions options, IEventSink events = null)
+        {
+            if (options == null) throw new ArgumentNullException(nameof(options));
+            options.Validate();
+            var rules = RulesFile.Open(options.RulesPath);
+            var spool = SpoolWriter.Open(options.SpoolPath);
+            var log = options.LogPath == null ? null : new JsonLinesLog(options.LogPath);
+            var dns = new DnsClientResolver(options.Dns);
+            var proxy = new SmtpProxy(options, rules, dns, spool, log, events);
+            try
+            {
+                proxy.Bind();
+            }
+            catch
+            {
+                proxy.Dispose();
+                throw;
+            }
+            proxy._rt.Events.Write(new ProxyEvent("start", null, null, "listening on " + string.Join(", ", proxy.LocalEndPoints),
+                new[] { new KeyValuePair<string, object>("rules", rules.Path), new KeyValuePair<string, object>("spool", spool.Root) }));
+            foreach (var l in proxy._listeners) proxy._acceptLoops.Add(Task.Run(() => proxy.AcceptLoopAsync(l)));
+            return proxy;
+        }
+
+        void Bind()
+        {
+            var bound = new List<IPEndPoint>();
+            foreach (var ep in Options.Listen)
+            {
+                var listener = new TcpListener(ep);
+                if (ep.AddressFamily == AddressFamily.InterNetworkV6)
+                    listener.Server.SetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.IPv6Only, true);
+                listener.Start(512);
+                _listeners.Add(listener);
+                bound.Add((IPEndPoint)listener.LocalEndpoint);
+            }
+            LocalEndPoints = bound;
+        }
+
+        async Task AcceptLoopAsync(TcpListener listener)
+        {
+            int failures = 0;
+            while (!_rt.IsStopping)
+            {
+                Socket socket;
+                try
+                {
+                    socket = await listener.AcceptSocketAsync().ConfigureAwait(false);
+                    failures = 0;
+                }
+                catch (Exception ex) when (ex is SocketException || ex is ObjectDisposedException || ex is InvalidOperationException)
+                {
+                    if (_rt.IsStopping) return;
+                    // A transient accept failure (out of descriptors, a reset in the backlog): pause briefly.
+                    if (++failures > 100) { _rt.Events.Write(new ProxyEvent("error", null, null, "accept keeps failing: " + ex.Message)); }
+                    await Task.Delay(Math.Min(1000, 10 * failures)).ConfigureAwait(false);
+                    continue;
+                }
+                Admit(socket);
+            }
+        }
+
+        void Admit(Socket socket)
+        {
+            socket.NoDelay = true;
+            var remote = ((IPEndPoint)socket.RemoteEndPoint).Address;
+            if (remote.IsIPv4MappedToIPv6) remote = remote.MapToIPv4();
+            SmtpReply refusal = null;
+            if (_sessions.Count >= Options.MaxSessions) refusal = Replies.TooManySessions;
+            else if (_perClient.AddOrUpdate(remote, 1, (_, n) => n + 1) > Options.MaxSessionsPerClient)
+            {
+                Release(remote);
+                refusal = Replies.TooManySessionsFromYou;
+            }
+            if (refusal != null)
+            {
+                _rt.Events.Write(new ProxyEvent("limit", null, remote.ToString(), refusal.Text));
+                _ = RefuseAsync(socket, refusal);
+                return;
+            }
+
+            var id = Id + "-" + Interlocked.Increment(ref _sessionSerial).ToString("x");
+            _rt.Counters.SessionOpened();
+            var session = new SmtpSession(_rt, socket, id);
+            var task = Task.Run(session.RunAsync);
+            _sessions[task] = socket;
+            task.ContinueWith(t =>
+            {
+                _sessions.TryRemove(t, out _);
+                Release(remote);
+                _rt.Counters.SessionClosed();
+            }, TaskContinuationOptions.ExecuteSynchronously);
+        }
+
+        void Release(IPAddress remote)
+        {
+            while (true)
+            {
+                if (!_perClient.TryGetValue(remote, out var n)) return;
+                if (n <= 1 ? _perClient.TryRemove(remote, out _) : _perClient.TryUpdate(remote, n - 1, n)) return;
+            }
+        }
+
+        static async Task RefuseAsync(Socket socket, SmtpReply reply)
+        {
+            try
+            {
+                var bytes = System.Text.Encoding.ASCII.GetBytes(reply.ToWire());
+                var send = socket.SendAsync(new ArraySegment<byte>(bytes), SocketFlags.None);
+                await Task.WhenAny(send, Task.Delay(5000)).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (SmtpConnection.IsConnectionError(ex)) { }
+            finally { socket.Dispose(); }
+        }
+
+        /// <summary>
+        /// Stops gracefully: listeners close, idle sessions are told 421 and closed, sessions in a
+        /// transaction may finish within <paramref name="timeout"/> (default: the options'); any still
+        /// open then are closed, which aborts their uncommitted messages — nothing acknowledged is lost.
+        /// </summary>
+        public async Task StopAsync(TimeSpan? timeout = null)
+        {
+            if (_rt.IsStopping) { await Completion.ConfigureAwait(false); return; }
+            _rt.SignalStop();
+            foreach (var l in _listeners) { try { l.Stop(); } catch (SocketException) { } }
+            var all = _sessions.Keys.ToArray();
+            var finished = Task.WhenAll(all);
+            if (await Task.WhenAny(finished, Task.Delay(timeout ?? Options.StopTimeout)).ConfigureAwait(false) != finished)
+            {
+                foreach (var s in _sessions.Values) { try { s.Dispose(); } catch (ObjectDisposedException) { } }
+                await Task.WhenAny(finished, Task.Delay(5000)).ConfigureAwait(false);
+            }
+            try { await Task.WhenAll(_acceptLoops).ConfigureAwait(false); } catch (Exception ex) when (ex is SocketException || ex is ObjectDisposedException) { }
+            _rt.Events.Write(new ProxyEvent("stop", null, null, "stopped", new[] { new KeyValuePair<string, object>("accepted", Counters.Accepted) }));
+            _dns.Dispose();
+            _log?.Dispose();
+            _stopped.TrySetResult(true);
+        }
+
+        public void Dispose()
+        {
+            if (IsRunning) StopAsync(TimeSpan.FromSeconds(5)).GetAwaiter().GetResult();
+        }
+    }
+}

@@ -1,0 +1,401 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+using SmtpdModule.Engine.Diagnostics;
+using SmtpdModule.Engine.Lookup;
+using SmtpdModule.Engine.Rules;
+using SmtpdModule.Engine.Smtp.Tls;
+using SmtpdModule.Engine.Spool;
+
+namespace SmtpdModule.Engine.Smtp
+{
+    /// <summary>
+    /// One SMTP conversation (RFC 5321, with PIPELINING RFC 2920, SIZE RFC 1870, 8BITMIME RFC 6152,
+    /// ENHANCEDSTATUSCODES RFC 2034/3463, SMTPUTF8 RFC 6531, STARTTLS RFC 3207). The rules decide
+    /// every RCPT (reference §1.7, §1.8); accepted mail is committed to the spool before the 250.
+    /// Trusts nothing the client sends: every line is bounded, every read has a deadline, and
+    /// delays are awaited, never slept, so a tarpitted session holds no thread.
+    /// </summary>
+    internal sealed class SmtpSession
+    {
+        readonly ProxyRuntime _rt;
+        readonly SmtpConnection _io;
+        readonly IPEndPoint _remote, _local;
+        readonly PeerAddress _peer;
+        readonly string _id;
+        RuleSession _rules;
+        string _clientName;
+        string _reverseNote;
+
+        // Session state (RFC 5321 §4.1.4): greeted, then one transaction at a time.
+        bool _greeted, _esmtp, _tls;
+        string _helo;
+        MailPath _from;
+        SmtpCommand _mail;
+        readonly List<MailPath> _rcpts = new List<MailPath>();
+        int _errors;
+
+        public SmtpSession(ProxyRuntime runtime, Socket socket, string id)
+        {
+            _rt = runtime;
+            _id = id;
+            _remote = (IPEndPoint)socket.RemoteEndPoint;
+            _local = (IPEndPoint)socket.LocalEndPoint;
+            _peer = new PeerAddress(_remote.Address);
+            _io = new SmtpConnection(socket, new NetworkStream(socket, ownsSocket: false), runtime.Options.Limits.MaxCommandLine,
+                                     runtime.Options.Limits.ReadTimeout, runtime.Stopping);
+        }
+
+        SessionLimits Limits => _rt.Options.Limits;
+
+        void Log(string kind, string message, params KeyValuePair<string, object>[] data) =>
+            _rt.Events.Write(new ProxyEvent(kind, _id, _peer.Text, message, data));
+
+        static KeyValuePair<string, object> F(string key, object value) => new KeyValuePair<string, object>(key, value);
+
+        public async Task RunAsync()
+        {
+            try
+            {
+                await GreetAsync().ConfigureAwait(false);
+                while (await NextCommandAsync().ConfigureAwait(false)) { }
+            }
+            catch (Exception ex) when (SmtpConnection.IsConnectionError(ex))
+            {
+                Log("disconnect", "connection lost: " + ex.GetType().Name);
+            }
+            catch (Exception ex)
+            {
+                // An internal fault: logged, answered with 421, never shown to the client.
+                Log("error", ex.GetType().FullName + ": " + ex.Message);
+                try { _io.Write(Replies.LocalErrorClosing); await _io.FlushAsync().ConfigureAwait(false); }
+                catch (Exception inner) when (SmtpConnection.IsConnectionError(inner)) { }
+            }
+            finally
+            {
+                _io.Dispose();
+                Log("disconnect", null, F("bytesIn", _io.BytesIn));
+            }
+        }
+
+        async Task GreetAsync()
+        {
+            if (_rt.Options.ReverseLookup)
+            {
+                var reverse = await _rt.Lookups.ReverseNameAsync(_peer.Address, _rt.Options.ConfirmReverseName).ConfigureAwait(false);
+                _clientName = reverse.Name;
+                _reverseNote = reverse.Note;
+            }
+            _rules = new RuleSession(_rt.Lookups, new IdentClient(_local, _remote, _rt.Options.IdentTimeout));
+            Log("connect", null, F("name", _clientName), F("local", _local.ToString()), F("reverse", _reverseNote));
+            _io.Write(new SmtpReply(220, null, _rt.Options.HostName + " ESMTP SmtpdModule ready").ToWire());
+            await _io.FlushAsync().ConfigureAwait(false);
+        }
+
+        /// <summary>Reads and answers one command; false when the session is over.</summary>
+        async Task<bool> NextCommandAsync()
+        {
+            await _io.FlushIfIdleAsync().ConfigureAwait(false);
+            var (status, line) = await _io.ReadLineAsync(Limits.MaxCommandLine, stopWhenIdle: true).ConfigureAwait(false);
+            switch (status)
+            {
+                case SmtpConnection.ReadStatus.Eof:
+                    return false;
+                case SmtpConnection.ReadStatus.Timeout:
+                    Log("timeout", "no command within " + Limits.ReadTimeout.TotalSeconds + " s");
+                    return await CloseWithAsync(Replies.Timeout).ConfigureAwait(false);
+                case SmtpConnection.ReadStatus.Stopped:
+                    return await CloseWithAsync(Replies.ShuttingDown).ConfigureAwait(false);
+                case SmtpConnection.ReadStatus.TooLong:
+                    return await ErrorAsync(Replies.LineTooLong).ConfigureAwait(false);
+            }
+
+            if (!CommandParser.TryParse(line, out var cmd, out var error))
+                return await ErrorAsync(error).ConfigureAwait(false);
+
+            switch (cmd.Verb)
+            {
+                case SmtpVerb.Helo:
+                case SmtpVerb.Ehlo: return Hello(cmd);
+                case SmtpVerb.Mail: return await MailAsync(cmd).ConfigureAwait(false);
+                case SmtpVerb.Rcpt: return await RcptAsync(cmd).ConfigureAwait(false);
+                case SmtpVerb.Data: return await DataAsync().ConfigureAwait(false);
+                case SmtpVerb.Rset: ResetTransaction(); return Reply(Replies.Ok);
+                case SmtpVerb.Noop: return Reply(Replies.Ok);
+                case SmtpVerb.Vrfy: return Reply(Replies.CannotVerify);
+                case SmtpVerb.Help: return Reply(Replies.Help);
+                case SmtpVerb.StartTls: return await StartTlsAsync().ConfigureAwait(false);
+                case SmtpVerb.Quit:
+                    _io.Write(Replies.Bye);
+                    await _io.FlushAsync().ConfigureAwait(false);
+                    return false;
+                default: return await ErrorAsync(Replies.UnknownCommand).ConfigureAwait(false);
+            }
+        }
+
+        bool Reply(SmtpReply reply)
+        {
+            _io.Write(reply);
+            return true;
+        }
+
+        async Task<bool> CloseWithAsync(SmtpReply reply)
+        {
+            _io.Write(reply);
+            await _io.FlushAsync().ConfigureAwait(false);
+            return false;
+        }
+
+        /// <summary>A client error: counted, and past the limit the session ends (a bounded nuisance).</summary>
+        async Task<bool> ErrorAsync(SmtpReply reply)
+        {
+            if (++_errors > Limits.MaxErrors)
+            {
+                Log("limit", "too many errors");
+                return await CloseWithAsync(Replies.TooManyErrors).ConfigureAwait(false);
+            }
+            return Reply(reply);
+        }
+
+        void ResetTransaction()
+        {
+            _from = null;
+            _mail = null;
+            _rcpts.Clear();
+        }
+
+        bool Hello(SmtpCommand cmd)
+        {
+            ResetTransaction();
+            _greeted = true;
+            _esmtp = cmd.Verb == SmtpVerb.Ehlo;
+            _helo = PeerText.CleanName(cmd.Argument);
+            Log("helo", _helo, F("esmtp", _esmtp));
+            if (!_esmtp)
+                return Reply(new SmtpReply(250, null, _rt.Options.HostName + " Hello " + _helo + " [" + _peer.Text + "]"));
+            var lines = new List<string>
+            {
+                _rt.Options.HostName + " Hello " + _helo + " [" + _peer.Text + "]",
+                "PIPELINING",
+                "SIZE " + Limits.MaxMessageSize,
+                "8BITMIME",
+                "ENHANCEDSTATUSCODES",
+                "SMTPUTF8",
+            };
+            if (_rt.Options.Tls != null && !_tls) lines.Add("STARTTLS");
+            _io.Write(SmtpReply.MultiLine(250, lines.ToArray()));
+            return true;
+        }
+
+        async Task<bool> MailAsync(SmtpCommand cmd)
+        {
+            if (!_greeted) return await ErrorAsync(Replies.BadSequenceNeedHelo).ConfigureAwait(false);
+            if (_from != null) return await ErrorAsync(Replies.BadSequenceNestedMail).ConfigureAwait(false);
+            var problem = MailPath.TryParse(cmd.PathText, allowNull: true, strict: _rt.Options.StrictAddresses, smtpUtf8: cmd.SmtpUtf8, out var path);
+            if (problem != MailPath.Problem.None)
+            {
+                Log("mail", "refused " + problem, F("from", PeerText.CleanAddress(cmd.PathText)));
+                return await RefuseAddressAsync(problem, Replies.BadSenderSyntax).ConfigureAwait(false);
+            }
+            if (cmd.DeclaredSize > Limits.MaxMessageSize) return await ErrorAsync(Replies.DeclaredSizeTooBig).ConfigureAwait(false);
+            if (_rt.Spool.FreeBytes < _rt.Options.MinFreeSpoolBytes)
+            {
+                Log("limit", "spool nearly full", F("freeBytes", _rt.Spool.FreeBytes));
+                return Reply(Replies.InsufficientStorage);
+            }
+            _from = path;
+            _mail = cmd;
+            Log("mail", null, F("from", PeerText.CleanAddress(path.Text)), F("size", cmd.DeclaredSize), F("smtputf8", cmd.SmtpUtf8));
+            return Reply(Replies.SenderOk);
+        }
+
+        async Task<bool> RefuseAddressAsync(MailPath.Problem problem, SmtpReply syntax)
+        {
+            if (problem == MailPath.Problem.Syntax) return await ErrorAsync(syntax).ConfigureAwait(false);
+            _rt.Counters.RecipientRefused();
+            await TarpitAsync(TimeSpan.Zero).ConfigureAwait(false);
+            return Reply(problem == MailPath.Problem.Routed ? Replies.RoutedAddress : Replies.NeedsSmtpUtf8);
+        }
+
+        Task TarpitAsync(TimeSpan extra)
+        {
+            var wait = _rt.Options.Tarpit + extra;
+            return wait > TimeSpan.Zero ? FlushThenDelayAsync(wait) : Task.CompletedTask;
+        }
+
+        async Task FlushThenDelayAsync(TimeSpan wait)
+        {
+            // Answer what came before, then wait: a timer, not a thread.
+            await _io.FlushAsync().ConfigureAwait(false);
+            await Task.Delay(wait).ConfigureAwait(false);
+        }
+
+        async Task<bool> RcptAsync(SmtpCommand cmd)
+        {
+            if (_from == null) return await ErrorAsync(_greeted ? Replies.BadSequenceNeedMail : Replies.BadSequenceNeedHelo).ConfigureAwait(false);
+            if (_rcpts.Count >= Limits.MaxRecipients) return Reply(Replies.TooManyRecipients);
+            var smtpUtf8 = _mail.SmtpUtf8;
+            var problem = MailPath.TryParse(cmd.PathText, allowNull: false, strict: _rt.Options.StrictAddresses, smtpUtf8: smtpUtf8, out var path);
+            if (problem == MailPath.Problem.Syntax && cmd.PathText == "<>") return await ErrorAsync(Replies.NullRecipient).ConfigureAwait(false);
+            if (problem != MailPath.Problem.None)
+            {
+                Log("rcpt", "refused " + problem, F("to", PeerText.CleanAddress(cmd.PathText)));
+                return await RefuseAddressAsync(problem, Replies.BadRecipientSyntax).ConfigureAwait(false);
+            }
+
+            var rules = _rt.Rules;
+            RuleDecision decision;
+            try
+            {
+                var input = new RuleInput(_peer.Address, _clientName, _from.Text, path.Text, _helo, _reverseNote);
+                decision = await rules.EvaluateAsync(input, _rules).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!(ex is OperationCanceledException))
+            {
+                Log("error", "rule check failed: " + ex.GetType().Name + ": " + ex.Message);
+                return Reply(Replies.RulesUnavailable);
+            }
+            LogDecision(decision);
+
+            switch (decision.Action)
+            {
+                case RuleAction.Allow:
+                    _rcpts.Add(path);
+                    return Reply(Replies.RecipientOk);
+                case RuleAction.Noto:
+                    _rt.Counters.RecipientRefused();
+                    await TarpitAsync(decision.Delay).ConfigureAwait(false);
+                    _io.Write(SmtpReply.RuleReplyToWire(decision.Reply));
+                    return true;
+                default:
+                    // reference §1.8: the rendered reply, then 421, and the session is over; recipients already
+                    // accepted in this transaction are dropped (nothing was spooled yet).
+                    _rt.Counters.SessionDenied();
+                    await TarpitAsync(decision.Delay).ConfigureAwait(false);
+                    _io.Write(SmtpReply.RuleReplyToWire(decision.Reply));
+                    return await CloseWithAsync(Replies.DenyClosing).ConfigureAwait(false);
+            }
+        }
+
+        void LogDecision(RuleDecision d) =>
+            Log("decision", d.Action + (d.LineNumber != null ? " by line " + d.LineNumber : " by default (" + d.Basis + ")"),
+                F("action", d.Action.ToString()), F("line", d.LineNumber), F("rule", d.Rule), F("reply", d.Reply),
+                F("basis", d.Basis.ToString()), F("from", d.From), F("to", d.To), F("name", d.ClientName), F("ident", d.Ident),
+                F("rules", d.RulesPath), F("failure", d.FailureReason));
+
+        async Task<bool> DataAsync()
+        {
+            if (_from == null) return await ErrorAsync(_greeted ? Replies.BadSequenceNeedMail : Replies.BadSequenceNeedHelo).ConfigureAwait(false);
+            if (_rcpts.Count == 0) return await ErrorAsync(Replies.NoValidRecipients).ConfigureAwait(false);
+
+            IncomingMessage message;
+            try { message = _rt.Spool.BeginMessage(); }
+            catch (SpoolException ex)
+            {
+                Log("error", "spool: " + ex.Reason);
+                return Reply(Replies.InsufficientStorage);
+            }
+
+            using (message)
+            {
+                var received = DateTimeOffset.Now;
+                var protocol = ReceivedHeader.Protocol(_esmtp, _tls, authenticated: false, smtpUtf8: _mail.SmtpUtf8);
+                var header = ReceivedHeader.Build(_helo, _clientName, _peer.Text, _rt.Options.HostName, protocol, message.Id,
+                                                  _rcpts.Count == 1 ? "<" + _rcpts[0].Mailbox + ">" : null, received);
+                SmtpConnection.DataResult data;
+                try
+                {
+                    var bytes = System.Text.Encoding.UTF8.GetBytes(header);
+                    await message.Body.WriteAsync(bytes, 0, bytes.Length).ConfigureAwait(false);
+                    _io.Write(Replies.StartData);
+                    await _io.FlushAsync().ConfigureAwait(false);
+                    data = await _io.ReadDataAsync(message.Body, Limits.MaxMessageSize, Limits.MaxTextLine).ConfigureAwait(false);
+                }
+                catch (IOException ex) when (!(ex is EndOfStreamException))
+                {
+                    // The spool failed under us (disk full, I/O error): read the rest and refuse.
+                    _rt.Spool.Abort(message);
+                    Log("error", "spool write failed: " + ex.Message);
+                    var rest = await _io.ReadDataAsync(null, long.MaxValue, int.MaxValue).ConfigureAwait(false);
+                    ResetTransaction();
+                    return rest.Status == SmtpConnection.ReadStatus.Ok && Reply(Replies.InsufficientStorage);
+                }
+
+                if (data.Status != SmtpConnection.ReadStatus.Ok)
+                {
+                    _rt.Spool.Abort(message);
+                    Log("data", "aborted: " + data.Status, F("bytes", data.Size));
+                    return data.Status == SmtpConnection.ReadStatus.Timeout && await CloseWithAsync(Replies.Timeout).ConfigureAwait(false);
+                }
+                if (data.TooBig || data.LineTooLong)
+                {
+                    _rt.Spool.Abort(message);
+                    Log("rejected", data.TooBig ? "message too big" : "line too long", F("bytes", data.Size));
+                    ResetTransaction();
+                    return Reply(data.TooBig ? Replies.MessageTooBig : Replies.TextLineTooLong);
+                }
+
+                var envelope = new Envelope
+                {
+                    Id = message.Id,
+                    Received = received,
+                    ClientAddress = _peer.Text,
+                    ClientName = _clientName,
+                    Helo = _helo,
+                    From = _from.Text,
+                    Protocol = protocol,
+                    Size = data.Size,
+                    Body = _mail.Body == BodyType.EightBitMime ? EnvelopeBodyType.EightBitMime : EnvelopeBodyType.SevenBit,
+                    SmtpUtf8 = _mail.SmtpUtf8,
+                };
+                foreach (var r in _rcpts) envelope.Recipients.Add(new EnvelopeRecipient(r.Text));
+                try
+                {
+                    await _rt.Spool.CommitAsync(message, envelope).ConfigureAwait(false);
+                }
+                catch (SpoolException ex)
+                {
+                    Log("error", "spool commit failed: " + ex.Reason);
+                    ResetTransaction();
+                    return Reply(ex.Reason == SpoolErrorReason.Full ? Replies.InsufficientStorage : Replies.LocalError);
+                }
+                _rt.Counters.MessageAccepted(data.Size);
+                Log("accepted", message.Id, F("id", message.Id), F("bytes", data.Size), F("from", _from.Text),
+                    F("to", _rcpts.ConvertAll(r => r.Text)));
+                ResetTransaction();
+                return Reply(new SmtpReply(250, "2.0.0", "OK queued as " + message.Id));
+            }
+        }
+
+        async Task<bool> StartTlsAsync()
+        {
+            if (_rt.Options.Tls == null) return await ErrorAsync(new SmtpReply(502, "5.5.1", "STARTTLS not offered")).ConfigureAwait(false);
+            if (_tls) return await ErrorAsync(Replies.TlsAlreadyActive).ConfigureAwait(false);
+            if (!_greeted) return await ErrorAsync(Replies.BadSequenceNeedHelo).ConfigureAwait(false);
+            _io.Write(Replies.ReadyForTls);
+            await _io.FlushAsync().ConfigureAwait(false);
+            _io.DiscardBufferedInput();
+            try
+            {
+                var ssl = await TlsUpgrade.AuthenticateAsServerAsync(_io.Stream, _rt.Options.Tls, CancellationToken.None).ConfigureAwait(false);
+                _io.UseStream(ssl);
+            }
+            catch (TlsHandshakeException ex)
+            {
+                Log("tls", "handshake failed: " + ex.Message);
+                return false;
+            }
+            _tls = true;
+            // RFC 3207 §4.2: forget everything learnt before the handshake.
+            _greeted = false;
+            _helo = null;
+            ResetTransaction();
+            Log("tls", "established");
+            return true;
+        }
+    }
+}

@@ -1,0 +1,100 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+
+namespace SmtpdModule.Engine.Spool
+{
+    /// <summary>
+    /// Removes what a crash leaves behind, when a spool is opened. Everything removed here was
+    /// never acknowledged: a message is acknowledged only after its envelope reached
+    /// <c>ready/</c>, and neither kind of debris has an envelope in a state directory.
+    /// </summary>
+    internal static class SpoolCleanup
+    {
+        /// <summary>
+        /// Deletes the files in <c>incoming/</c>, except those a live writer has open. Every
+        /// incoming file is opened <see cref="FileShare.None"/> while it is written: on Windows
+        /// that is a sharing lock, on Unix the runtime adds an advisory <c>flock</c>. So the
+        /// probe, which asks for the same exclusive access, fails on a file in use, and otherwise
+        /// deletes it on close while holding it; a writer cannot reopen it in between.
+        /// </summary>
+        /// <remarks>If file locking is switched off in the runtime (it can be, by configuration),
+        /// a live writer's file may be deleted here; its commit then fails and the client is told
+        /// to retry. Nothing acknowledged is at stake: an incoming file never is.</remarks>
+        /// <returns>How many files were removed.</returns>
+        public static int RemoveIncomingDebris(string root)
+        {
+            var removed = 0;
+            foreach (var path in Directory.EnumerateFiles(Path.Combine(root, SpoolLayout.Incoming)))
+            {
+                try
+                {
+                    using (new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose))
+                    {
+                    }
+                    removed++;
+                }
+                catch (IOException) { }                 // in use, or gone already
+                catch (UnauthorizedAccessException) { } // not ours to delete; left for an administrator
+            }
+            return removed;
+        }
+
+        /// <summary>
+        /// Deletes <c>data/&lt;id&gt;.eml</c> files that have no envelope in any state directory (nor
+        /// in <c>corrupt/</c>) and were last written more than <paramref name="minimumAge"/> ago.
+        /// </summary>
+        /// <remarks>
+        /// Such a file comes from a crash between a commit's two renames. Why deleting it is safe:
+        /// <list type="bullet">
+        /// <item>A concurrent writer's commit is between its renames for milliseconds, far less than
+        /// the minimum age (the data file's time is its write time; it is never touched again).</item>
+        /// <item>A committed message always has its envelope in exactly one envelope directory; it
+        /// moves only by single renames. The directories are looked at twice, listed in one order
+        /// and then probed by name in the reverse order, so one move during the look cannot hide it
+        /// from both passes (it would have to leave a directory not yet looked at for one already
+        /// looked at, in both orders).</item>
+        /// <item>A message the forwarder has finished loses its envelope first, then its data: a
+        /// data file without an envelope is then one the forwarder was about to delete anyway.</item>
+        /// </list>
+        /// </remarks>
+        /// <returns>How many files were removed.</returns>
+        public static int RemoveOrphanData(string root, TimeSpan minimumAge, DateTime utcNow)
+        {
+            var withEnvelope = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var state in SpoolLayout.EnvelopeDirectories)
+            {
+                var directory = Path.Combine(root, state);
+                if (!Directory.Exists(directory)) continue;
+                foreach (var path in Directory.EnumerateFiles(directory))
+                {
+                    var id = SpoolLayout.IdFromFileName(Path.GetFileName(path), SpoolLayout.EnvelopeExtension);
+                    if (id != null) withEnvelope.Add(id);
+                }
+            }
+
+            var removed = 0;
+            foreach (var path in Directory.EnumerateFiles(Path.Combine(root, SpoolLayout.Data)))
+            {
+                var id = SpoolLayout.IdFromFileName(Path.GetFileName(path), SpoolLayout.MessageExtension);
+                if (id == null || withEnvelope.Contains(id)) continue;   // not ours by name, or in use
+                DateTime written;
+                try { written = File.GetLastWriteTimeUtc(path); }
+                catch (IOException) { continue; }
+                catch (UnauthorizedAccessException) { continue; }
+                if (utcNow - written < minimumAge) continue;
+                if (HasEnvelopeReverseOrder(root, id)) continue;
+                SpoolWriter.DeleteQuietly(path);
+                removed++;
+            }
+            return removed;
+        }
+
+        static bool HasEnvelopeReverseOrder(string root, string id)
+        {
+            for (var i = SpoolLayout.EnvelopeDirectories.Count - 1; i >= 0; i--)
+                if (File.Exists(SpoolLayout.EnvelopePath(root, SpoolLayout.EnvelopeDirectories[i], id))) return true;
+            return false;
+        }
+    }
+}

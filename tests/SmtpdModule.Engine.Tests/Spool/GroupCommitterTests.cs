@@ -1,0 +1,88 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using SmtpdModule.Engine.Spool;
+using Xunit;
+
+namespace SmtpdModule.Engine.Tests.Spool
+{
+    public class GroupCommitterTests
+    {
+        static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+
+        /// <summary>An fsync that signals when it starts and finishes only when released.</summary>
+        sealed class GatedSync
+        {
+            public readonly SemaphoreSlim Started = new SemaphoreSlim(0);
+            public readonly SemaphoreSlim Release = new SemaphoreSlim(0);
+            public string Gated = "d";
+
+            public void Sync(string directory)
+            {
+                if (directory != Gated) return;
+                Started.Release();
+                if (!Release.Wait(Deadline)) throw new TimeoutException("the test never released the fsync");
+            }
+        }
+
+        [Fact]
+        public async Task Callers_arriving_during_an_fsync_wait_for_the_next_one_and_share_it()
+        {
+            var counters = new SpoolCounters();
+            var gate = new GatedSync();
+            var committer = new GroupCommitter(gate.Sync, counters);
+
+            var first = committer.FlushAsync("d");
+            Assert.True(await gate.Started.WaitAsync(Deadline));            // fsync 1 is running
+            var late = Enumerable.Range(0, 10).Select(_ => committer.FlushAsync("d")).ToArray();
+
+            gate.Release.Release();                                          // fsync 1 ends
+            await first;
+            Assert.True(await gate.Started.WaitAsync(Deadline));            // fsync 2 runs for the late group
+            Assert.All(late, t => Assert.False(t.IsCompleted));             // fsync 1 may predate their renames
+            gate.Release.Release();
+            await Task.WhenAll(late);
+
+            Assert.Equal(11, counters.DirectorySyncRequests);
+            Assert.Equal(2, counters.DirectoryFsyncs);
+        }
+
+        [Fact]
+        public async Task Sequential_callers_get_one_fsync_each()
+        {
+            var counters = new SpoolCounters();
+            var committer = new GroupCommitter(_ => { }, counters);
+            for (var i = 0; i < 5; i++) await committer.FlushAsync("d");
+            Assert.Equal(5, counters.DirectoryFsyncs);
+        }
+
+        [Fact]
+        public async Task Directories_are_synced_independently()
+        {
+            var gate = new GatedSync();
+            var committer = new GroupCommitter(gate.Sync, new SpoolCounters());
+            var blocked = committer.FlushAsync("d");
+            Assert.True(await gate.Started.WaitAsync(Deadline));
+            await committer.FlushAsync("other");                             // not held up by "d"
+            Assert.False(blocked.IsCompleted);
+            gate.Release.Release();
+            await blocked;
+        }
+
+        [Fact]
+        public async Task A_failed_fsync_fails_its_callers_and_the_next_round_tries_again()
+        {
+            var calls = 0;
+            var committer = new GroupCommitter(_ =>
+            {
+                if (Interlocked.Increment(ref calls) == 1) throw new IOException("EIO", 5);
+            }, new SpoolCounters());
+            var ex = await Assert.ThrowsAsync<IOException>(() => committer.FlushAsync("d"));
+            Assert.Equal(5, ex.HResult);
+            await committer.FlushAsync("d");
+            Assert.Equal(2, calls);
+        }
+    }
+}

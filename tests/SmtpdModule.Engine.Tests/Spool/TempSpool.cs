@@ -1,0 +1,50 @@
+using System;
+using System.IO;
+using System.Linq;
+using SmtpdModule.Engine.Spool;
+
+namespace SmtpdModule.Engine.Tests.Spool
+{
+    /// <summary>A spool root under the system temp directory, removed afterwards.</summary>
+    sealed class TempSpool : IDisposable
+    {
+        public TempSpool()
+        {
+            Parent = Path.Combine(Path.GetTempPath(), "smtpd-spool-test-" + Guid.NewGuid().ToString("N"));
+            Root = Path.Combine(Parent, "spool");
+        }
+
+        public string Parent { get; }
+        public string Root { get; }
+
+        public string Dir(string name) => Path.Combine(Root, name);
+
+        public string[] Files(string directory) =>
+            Directory.Exists(Dir(directory))
+                ? Directory.GetFiles(Dir(directory)).Select(Path.GetFileName).OrderBy(n => n, StringComparer.Ordinal).ToArray()
+                : new string[0];
+
+        public static Envelope NewEnvelope(params string[] recipients)
+        {
+            var e = new Envelope
+            {
+                Received = new DateTimeOffset(2025, 1, 2, 3, 4, 5, TimeSpan.Zero).AddTicks(1234567),
+                ClientAddress = "192.0.2.10",
+                ClientName = "mail.example.org",
+                Helo = "mail.example.org",
+                From = "<a@example.org>",
+                Protocol = "ESMTP",
+            };
+            foreach (var r in recipients.Length == 0 ? new[] { "<b@example.com>" } : recipients)
+                e.Recipients.Add(new EnvelopeRecipient(r));
+            return e;
+        }
+
+        public void Dispose()
+        {
+            try { Directory.Delete(Parent, recursive: true); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+    }
+}
