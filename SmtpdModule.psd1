@@ -16,6 +16,9 @@
 
     # Explicit lists, no wildcards: PowerShell can then tell what the module exports without loading it.
     CmdletsToExport      = @(
+        'Start-SmtpdProxy'
+        'Get-SmtpdProxy'
+        'Stop-SmtpdProxy'
         'Test-SmtpdRule'
         'Get-SmtpdRule'
     )

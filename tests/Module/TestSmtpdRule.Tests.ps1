@@ -406,6 +406,11 @@ Describe 'The example rules file' {
         $d.LineNumber | Should -Not -BeNullOrEmpty
     }
 
+    It 'treats the rest of 127.0.0.0/8 as a stranger' {
+        $d = Test-SmtpdRule -Path $example -ClientAddress 127.0.0.2 -ClientName '' -From '<a@example.test>' -To '<c@far.test>' -DnsServer $server
+        "$($d.Action)" | Should -Be 'Noto'
+    }
+
     It 'accepts anything from the local network' {
         $d = Test-SmtpdRule -Path $example -ClientAddress 127.0.0.1 -ClientName '' -From '<a@example.test>' -To '<b@elsewhere.test>', '<c@far.test>' -DnsServer $server
         $d.Action | Should -Be 'Allow', 'Allow'

@@ -52,6 +52,18 @@ namespace SmtpdModule.Engine.Smtp
         public DateTimeOffset StartTime { get; }
         public IReadOnlyList<IPEndPoint> LocalEndPoints { get; private set; }
         public ProxyCounters Counters => _rt.Counters;
+        /// <summary>Sessions since start (live).</summary>
+        public long Sessions => _rt.Counters.Sessions;
+        /// <summary>Sessions open now (live).</summary>
+        public long Active => _rt.Counters.Active;
+        /// <summary>Messages committed to the spool (live).</summary>
+        public long Accepted => _rt.Counters.Accepted;
+        /// <summary>Recipients refused while the session went on (live).</summary>
+        public long Refused => _rt.Counters.Refused;
+        /// <summary>Sessions closed by a deny rule (live).</summary>
+        public long Denied => _rt.Counters.Denied;
+        /// <summary>Message bytes committed (live).</summary>
+        public long Bytes => _rt.Counters.Bytes;
         public string RulesPath => _rt.RulesFile.Path;
         public string SpoolPath => _rt.Spool.Root;
         /// <summary>Completes when the proxy has stopped.</summary>

@@ -55,10 +55,12 @@ namespace SmtpdModule.Engine.Spool
         readonly string _dataDirectory;
         readonly string _readyDirectory;
         readonly GroupCommitter _committer;   // null: renames are durable by themselves (Windows)
+        readonly TimeSpan _orphanAge;
 
-        SpoolWriter(string root, GroupCommitter committer, SpoolCounters counters)
+        SpoolWriter(string root, TimeSpan orphanAge, GroupCommitter committer, SpoolCounters counters)
         {
             Root = root;
+            _orphanAge = orphanAge;
             _dataDirectory = Path.Combine(root, SpoolLayout.Data);
             _readyDirectory = Path.Combine(root, SpoolLayout.Ready);
             _committer = committer;
@@ -136,14 +138,37 @@ namespace SmtpdModule.Engine.Spool
             try
             {
                 CreateLayout(full, sync);
-                SpoolCleanup.RemoveIncomingDebris(full);
-                SpoolCleanup.RemoveOrphanData(full, orphanAge, DateTime.UtcNow);
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
                 throw new SpoolException(null, SpoolErrors.ReasonFor(ex), ex);
             }
-            return new SpoolWriter(full, committer, counters);
+            var writer = new SpoolWriter(full, orphanAge, committer, counters);
+            writer.RemoveDebris();
+            return writer;
+        }
+
+        /// <summary>
+        /// Removes crash debris, as <see cref="Open(string)"/> does: files in <c>incoming/</c> that
+        /// no live writer holds, and data files older than <see cref="OrphanAge"/> without an
+        /// envelope. Safe at any time, with commits in progress here or in other processes. Call
+        /// it now and then (say hourly): a proxy restarted right after a crash finds that crash's
+        /// orphans too young to remove at <see cref="Open(string)"/>.
+        /// </summary>
+        /// <returns>The number of files removed.</returns>
+        /// <exception cref="SpoolException">A spool directory cannot be listed
+        /// (<see cref="SpoolErrorReason.Io"/>).</exception>
+        public int RemoveDebris()
+        {
+            try
+            {
+                return SpoolCleanup.RemoveIncomingDebris(Root)
+                       + SpoolCleanup.RemoveOrphanData(Root, _orphanAge, DateTime.UtcNow);
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                throw new SpoolException(null, SpoolErrors.ReasonFor(ex), ex);
+            }
         }
 
         /// <summary>Starts a message: creates <c>incoming/&lt;id&gt;.eml.tmp</c> (mode 0600 on Unix)

@@ -18,6 +18,12 @@ namespace SmtpdModule.Hosting
         public const string RuleFileNotFound = "RuleFileNotFound";
         public const string InvalidClientAddress = "InvalidClientAddress";
         public const string InvalidDnsServer = "InvalidDnsServer";
+        public const string InvalidListenEndPoint = "InvalidListenEndPoint";
+        public const string ListenerBindFailed = "ListenerBindFailed";
+        public const string SpoolUnavailable = "SpoolUnavailable";
+        public const string SpoolAccessDenied = "SpoolAccessDenied";
+        public const string SmtpdProxyNotFound = "SmtpdProxyNotFound";
+        public const string CertificateUnusable = "CertificateUnusable";
 
         /// <summary>
         /// A refused rules file. The message is the exception's own (<c>file:line:col: error: …</c>);
@@ -61,6 +67,39 @@ namespace SmtpdModule.Hosting
         {
             var ex = new ArgumentException(reason ?? ("'" + value + "' is not a DNS server address."));
             return new ErrorRecord(ex, InvalidDnsServer, ErrorCategory.InvalidArgument, value);
+        }
+
+        public static ErrorRecord BadListen(string value, string reason)
+        {
+            var ex = new ArgumentException("'" + value + "' is not a listen end point: " + reason + "; expected ip:port, e.g. 127.0.0.1:2525, 0.0.0.0:25 or [::]:25.");
+            return new ErrorRecord(ex, InvalidListenEndPoint, ErrorCategory.InvalidArgument, value);
+        }
+
+        public static ErrorRecord BindFailed(System.Net.Sockets.SocketException ex, string endPoints)
+        {
+            var wrapped = new System.IO.IOException("Cannot listen on " + endPoints + ": " + ex.Message + " (in use, or a privileged port without the right to bind it).", ex);
+            return new ErrorRecord(wrapped, ListenerBindFailed, ErrorCategory.ResourceUnavailable, endPoints);
+        }
+
+        public static ErrorRecord From(SmtpdModule.Engine.Spool.SpoolException ex, string spoolPath)
+        {
+            var wrapped = new System.IO.IOException("The spool '" + spoolPath + "' cannot be used: " + ex.Message, ex);
+            return new ErrorRecord(wrapped, SpoolUnavailable, ErrorCategory.ResourceUnavailable, spoolPath);
+        }
+
+        public static ErrorRecord AccessDenied(UnauthorizedAccessException ex, string path) =>
+            new ErrorRecord(ex, SpoolAccessDenied, ErrorCategory.PermissionDenied, path);
+
+        public static ErrorRecord ProxyNotFound(int id)
+        {
+            var ex = new ArgumentException("No running SMTP proxy has id " + id + " in this PowerShell process.");
+            return new ErrorRecord(ex, SmtpdProxyNotFound, ErrorCategory.ObjectNotFound, id);
+        }
+
+        public static ErrorRecord From(SmtpdModule.Engine.Smtp.Tls.TlsConfigurationException ex)
+        {
+            object target = (object)ex.Path ?? ex.Thumbprint;
+            return new ErrorRecord(ex, CertificateUnusable, ErrorCategory.InvalidArgument, target);
         }
     }
 }

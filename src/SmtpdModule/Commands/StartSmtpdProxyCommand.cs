@@ -1,0 +1,193 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Net;
+using System.Net.Sockets;
+using System.Security;
+using System.Threading;
+using SmtpdModule.Engine.Lookup;
+using SmtpdModule.Engine.Net;
+using SmtpdModule.Engine.Rules;
+using SmtpdModule.Engine.Smtp;
+using SmtpdModule.Engine.Smtp.Tls;
+using SmtpdModule.Engine.Spool;
+using SmtpdModule.Hosting;
+
+namespace SmtpdModule.Commands
+{
+    /// <summary>
+    /// Start-SmtpdProxy: starts smtpd in this PowerShell process and returns at once with the
+    /// running proxy (or, with -Wait, serves until Ctrl+C or Stop-SmtpdProxy).
+    /// </summary>
+    [Cmdlet(VerbsLifecycle.Start, "SmtpdProxy", DefaultParameterSetName = NoTls)]
+    [OutputType(typeof(SmtpProxy))]
+    public sealed class StartSmtpdProxyCommand : SmtpdCmdlet
+    {
+        const string NoTls = "NoTls", Pfx = "Pfx", Pem = "Pem", Store = "Store";
+
+        [Parameter(Position = 0)]
+        [ValidateNotNullOrEmpty]
+        public string[] Listen { get; set; } = { "0.0.0.0:25", "[::]:25" };
+
+        [Parameter(Mandatory = true)]
+        [ValidateNotNullOrEmpty]
+        public string RulesPath { get; set; }
+
+        [Parameter(Mandatory = true)]
+        [ValidateNotNullOrEmpty]
+        public string SpoolPath { get; set; }
+
+        [Parameter] [ValidateNotNullOrEmpty] public string HostName { get; set; }
+        [Parameter] public string[] DnsServer { get; set; }
+        [Parameter] public DefaultAction DefaultAction { get; set; } = DefaultAction.Allow;
+        [Parameter] [ValidateRange(0, 3600)] public double NotoDelaySeconds { get; set; } = 50;
+        [Parameter] [ValidateRange(0, 3600)] public double DenyDelaySeconds { get; set; } = 50;
+        [Parameter] [ValidateRange(0, 3600)] public double TarpitSeconds { get; set; }
+        [Parameter] [ValidateRange(1, long.MaxValue)] public long MaxMessageSize { get; set; } = 25L * 1024 * 1024;
+        [Parameter] [ValidateRange(1, 100000)] public int MaxRecipients { get; set; } = 100;
+        [Parameter] [ValidateRange(512, 1048576)] public int MaxCommandLineLength { get; set; } = 2048;
+        [Parameter] [ValidateRange(1000, int.MaxValue)] public int MaxTextLineLength { get; set; } = 65536;
+        [Parameter] [ValidateRange(1, 86400)] public double ReadTimeoutSeconds { get; set; } = 300;
+        [Parameter] [ValidateRange(1, 1000000)] public int MaxSessions { get; set; } = 1000;
+        [Parameter] [ValidateRange(1, 1000000)] public int MaxSessionsPerClient { get; set; } = 20;
+        [Parameter] [ValidateRange(1, 10000)] public int MaxErrors { get; set; } = 20;
+        [Parameter] [ValidateRange(0, 60)] public double IdentTimeoutSeconds { get; set; } = 10;
+        [Parameter] public SwitchParameter SkipForwardConfirmation { get; set; }
+        [Parameter] public SwitchParameter NoReverseLookup { get; set; }
+        /// <summary>Hand source routes, %-hacks, bang paths and quoted '@' to the rules, as the original did.</summary>
+        [Parameter] public SwitchParameter AcceptRoutedAddresses { get; set; }
+        [Parameter] public string LogPath { get; set; }
+
+        [Parameter(Mandatory = true, ParameterSetName = Pfx)] public string CertificatePath { get; set; }
+        [Parameter(ParameterSetName = Pfx)] public SecureString CertificatePassword { get; set; }
+        [Parameter(Mandatory = true, ParameterSetName = Pem)] public string CertificatePemPath { get; set; }
+        [Parameter(Mandatory = true, ParameterSetName = Pem)] public string CertificateKeyPath { get; set; }
+        [Parameter(Mandatory = true, ParameterSetName = Store)] public string CertificateThumbprint { get; set; }
+
+        /// <summary>Serve until Ctrl+C or Stop-SmtpdProxy; with -Verbose every event is shown.</summary>
+        [Parameter] public SwitchParameter Wait { get; set; }
+
+        protected override void EndProcessing()
+        {
+            var options = new SmtpProxyOptions
+            {
+                RulesPath = ResolveExistingFile(RulesPath),
+                SpoolPath = ResolvePath(SpoolPath),
+                LogPath = LogPath == null ? null : ResolvePath(LogPath),
+                ConfirmReverseName = !SkipForwardConfirmation,
+                ReverseLookup = !NoReverseLookup,
+                StrictAddresses = !AcceptRoutedAddresses,
+                IdentTimeout = TimeSpan.FromSeconds(IdentTimeoutSeconds),
+                Tarpit = TimeSpan.FromSeconds(TarpitSeconds),
+                MaxSessions = MaxSessions,
+                MaxSessionsPerClient = MaxSessionsPerClient,
+                Rules = new RuleEvaluationOptions
+                {
+                    DefaultAction = DefaultAction,
+                    NotoDelay = TimeSpan.FromSeconds(NotoDelaySeconds),
+                    DenyDelay = TimeSpan.FromSeconds(DenyDelaySeconds),
+                },
+                Limits = new SessionLimits
+                {
+                    MaxMessageSize = MaxMessageSize,
+                    MaxRecipients = MaxRecipients,
+                    MaxCommandLine = MaxCommandLineLength,
+                    MaxTextLine = MaxTextLineLength,
+                    ReadTimeout = TimeSpan.FromSeconds(ReadTimeoutSeconds),
+                    MaxErrors = MaxErrors,
+                },
+            };
+            if (HostName != null) options.HostName = HostName;
+            options.Listen = ParseListen();
+            options.Dns = ParseDns();
+            options.Tls = LoadCertificate();
+
+            var events = Wait ? new EventQueue() : null;
+            SmtpProxy proxy = null;
+            try
+            {
+                proxy = SmtpProxy.Start(options, events);
+            }
+            catch (RuleFileException ex) { ThrowTerminatingError(ErrorMapping.From(ex, options.RulesPath)); }
+            catch (SpoolException ex) { ThrowTerminatingError(ErrorMapping.From(ex, options.SpoolPath)); }
+            catch (SocketException ex) { ThrowTerminatingError(ErrorMapping.BindFailed(ex, string.Join(", ", Listen))); }
+            catch (UnauthorizedAccessException ex) { ThrowTerminatingError(ErrorMapping.AccessDenied(ex, options.SpoolPath)); }
+            ProxyRegistry.Add(proxy);
+            WriteObject(proxy);
+            if (Wait) Serve(proxy, events);
+        }
+
+        /// <summary>-Wait: drain events to Verbose on this (the pipeline) thread until the proxy stops or Ctrl+C.</summary>
+        void Serve(SmtpProxy proxy, EventQueue events)
+        {
+            var done = ((IAsyncResult)proxy.Completion).AsyncWaitHandle;
+            var handles = new WaitHandle[] { done, events.Posted, StopToken.WaitHandle };
+            while (true)
+            {
+                int which = WaitHandle.WaitAny(handles);
+                while (events.TryTake(out var e)) WriteVerbose(e.ToString());
+                if (which == 0) return;
+                if (which == 2)
+                {
+                    // Ctrl+C: a graceful stop, not an error.
+                    proxy.StopAsync().GetAwaiter().GetResult();
+                    while (events.TryTake(out var e)) WriteVerbose(e.ToString());
+                    return;
+                }
+            }
+        }
+
+        string ResolvePath(string path)
+        {
+            if (!TryGetFileSystemPath(path, out var resolved))
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException("'" + path + "' is not a file-system path."), "PathNotInFileSystem", ErrorCategory.InvalidArgument, path));
+            return resolved;
+        }
+
+        List<IPEndPoint> ParseListen()
+        {
+            var list = new List<IPEndPoint>();
+            foreach (var text in Listen)
+            {
+                if (!IPText.TryParseEndPoint(text, 25, allowPortZero: true, allowUnspecified: true, out var ep, out var why))
+                    ThrowTerminatingError(ErrorMapping.BadListen(text, why));
+                list.Add(ep);
+            }
+            return list;
+        }
+
+        DnsResolverOptions ParseDns()
+        {
+            var dns = new DnsResolverOptions();
+            if (DnsServer == null || DnsServer.Length == 0) return dns;
+            var servers = new List<IPEndPoint>();
+            foreach (var text in DnsServer)
+            {
+                if (!DnsServerEndpoint.TryParse(text, out var ep, out var error))
+                    ThrowTerminatingError(ErrorMapping.BadDnsServer(text, error));
+                servers.Add(ep);
+            }
+            dns.Servers = servers;
+            return dns;
+        }
+
+        TlsOptions LoadCertificate()
+        {
+            try
+            {
+                switch (ParameterSetName)
+                {
+                    case Pfx: return new TlsOptions { Certificate = ServerCertificate.FromPfx(ResolvePath(CertificatePath), CertificatePassword) };
+                    case Pem: return new TlsOptions { Certificate = ServerCertificate.FromPem(ResolvePath(CertificatePemPath), ResolvePath(CertificateKeyPath)) };
+                    case Store: return new TlsOptions { Certificate = ServerCertificate.FromStore(CertificateThumbprint) };
+                    default: return null;
+                }
+            }
+            catch (TlsConfigurationException ex)
+            {
+                ThrowTerminatingError(ErrorMapping.From(ex));
+                return null;
+            }
+        }
+    }
+}
