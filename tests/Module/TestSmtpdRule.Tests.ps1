@@ -406,6 +406,15 @@ Describe 'The example rules file' {
         $d.LineNumber | Should -Not -BeNullOrEmpty
     }
 
+    It 'says separately when the proxy''s address check would refuse before the rules' {
+        $d = Test-SmtpdRule -Path $example -ClientAddress 127.0.0.1 -ClientName '' -From '<a@example.test>' -To '<b%far.test@example.test>', '<c@example.test>' -DnsServer $server
+        "$($d[0].Action)" | Should -Be 'Allow'
+        $d[0].AddressCheck | Should -BeLike 'RCPT: 553 5.1.3 *'
+        $d[1].AddressCheck | Should -BeNullOrEmpty
+        $lenient = Test-SmtpdRule -Path $example -ClientAddress 127.0.0.1 -ClientName '' -From '<a@example.test>' -To '<b%far.test@example.test>' -DnsServer $server -AcceptRoutedAddresses
+        $lenient.AddressCheck | Should -BeNullOrEmpty
+    }
+
     It 'treats the rest of 127.0.0.0/8 as a stranger' {
         $d = Test-SmtpdRule -Path $example -ClientAddress 127.0.0.2 -ClientName '' -From '<a@example.test>' -To '<c@far.test>' -DnsServer $server
         "$($d.Action)" | Should -Be 'Noto'

@@ -58,6 +58,12 @@ namespace SmtpdModule.Engine.Rules
         /// <summary>Per-line reasons, when asked for; otherwise null.</summary>
         public IReadOnlyList<RuleTrace> Explanation { get; }
         public string RulesPath { get; }
+        /// <summary>
+        /// Test-SmtpdRule: the reply the proxy's address check would send before the rules are asked
+        /// (e.g. <c>RCPT: 553 5.1.3 …</c> for a percent hack); null when the addresses pass it. The
+        /// rules' decision above is shown all the same.
+        /// </summary>
+        public string AddressCheck { get; internal set; }
 
         public override string ToString() => Action + " " + To + (LineNumber != null ? " (line " + LineNumber + ")" : " (" + Basis + ")") + (Reply != null ? ": " + Reply : "");
     }

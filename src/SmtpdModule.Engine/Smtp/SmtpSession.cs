@@ -218,7 +218,7 @@ namespace SmtpdModule.Engine.Smtp
             if (problem == MailPath.Problem.Syntax) return await ErrorAsync(syntax).ConfigureAwait(false);
             _rt.Counters.RecipientRefused();
             await TarpitAsync(TimeSpan.Zero).ConfigureAwait(false);
-            return Reply(problem == MailPath.Problem.Routed ? Replies.RoutedAddress : Replies.NeedsSmtpUtf8);
+            return Reply(RuleTester.ProblemReply(problem, syntax));
         }
 
         Task TarpitAsync(TimeSpan extra)

@@ -41,14 +41,21 @@ namespace SmtpdModule.Engine.Spool
         }
 
         /// <summary>
-        /// Deletes <c>data/&lt;id&gt;.eml</c> files that have no envelope in any state directory (nor
-        /// in <c>corrupt/</c>) and were last written more than <paramref name="minimumAge"/> ago.
+        /// Deletes <c>data/&lt;id&gt;.eml</c> files that have no envelope, neither in a state
+        /// directory nor in <c>corrupt/</c> nor in the making in <c>incoming/</c>, and were last
+        /// written more than <paramref name="minimumAge"/> ago.
         /// </summary>
         /// <remarks>
         /// Such a file comes from a crash between a commit's two renames. Why deleting it is safe:
         /// <list type="bullet">
-        /// <item>A concurrent writer's commit is between its renames for milliseconds, far less than
-        /// the minimum age (the data file's time is its write time; it is never touched again).</item>
+        /// <item>A commit writes <c>incoming/&lt;id&gt;.env.tmp</c> before it renames the body into
+        /// <c>data/</c>, and that file leaves <c>incoming/</c> only by its rename into
+        /// <c>ready/</c> (or is deleted, failing the commit). So while a live commit's data file
+        /// lacks a state-directory envelope, its envelope is in <c>incoming/</c>, and
+        /// <c>incoming/</c> is looked at before the state directories: a rename between the two
+        /// looks is caught by the second. If <see cref="RemoveIncomingDebris"/> took that envelope
+        /// (it is unlocked between its close and its rename), the commit's own rename fails: the
+        /// message is never acknowledged, whatever happens to its data.</item>
         /// <item>A committed message always has its envelope in exactly one envelope directory; it
         /// moves only by single renames. The directories are looked at twice, listed in one order
         /// and then probed by name in the reverse order, so one move during the look cannot hide it
@@ -56,12 +63,19 @@ namespace SmtpdModule.Engine.Spool
         /// looked at, in both orders).</item>
         /// <item>A message the forwarder has finished loses its envelope first, then its data: a
         /// data file without an envelope is then one the forwarder was about to delete anyway.</item>
+        /// <item>The minimum age is a further margin, not the argument: a data file is written once
+        /// and never touched again, so its time says when its commit began.</item>
         /// </list>
         /// </remarks>
         /// <returns>How many files were removed.</returns>
         public static int RemoveOrphanData(string root, TimeSpan minimumAge, DateTime utcNow)
         {
             var withEnvelope = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var path in Directory.EnumerateFiles(Path.Combine(root, SpoolLayout.Incoming)))
+            {
+                var id = SpoolLayout.IdFromFileName(Path.GetFileName(path), SpoolLayout.EnvelopeExtension + SpoolLayout.TemporarySuffix);
+                if (id != null) withEnvelope.Add(id);
+            }
             foreach (var state in SpoolLayout.EnvelopeDirectories)
             {
                 var directory = Path.Combine(root, state);
@@ -83,15 +97,18 @@ namespace SmtpdModule.Engine.Spool
                 catch (IOException) { continue; }
                 catch (UnauthorizedAccessException) { continue; }
                 if (utcNow - written < minimumAge) continue;
-                if (HasEnvelopeReverseOrder(root, id)) continue;
+                if (HasEnvelope(root, id)) continue;
                 SpoolWriter.DeleteQuietly(path);
                 removed++;
             }
             return removed;
         }
 
-        static bool HasEnvelopeReverseOrder(string root, string id)
+        // The second look: incoming/ first again (its envelopes only move towards ready/), then the
+        // envelope directories in the reverse of the listing order.
+        static bool HasEnvelope(string root, string id)
         {
+            if (File.Exists(SpoolLayout.IncomingEnvelopePath(root, id))) return true;
             for (var i = SpoolLayout.EnvelopeDirectories.Count - 1; i >= 0; i--)
                 if (File.Exists(SpoolLayout.EnvelopePath(root, SpoolLayout.EnvelopeDirectories[i], id))) return true;
             return false;

@@ -24,13 +24,16 @@ namespace SmtpdModule.Engine.Spool
     /// <para>
     /// <b>Commit order</b> (each step only after the previous one succeeded):
     /// 1. body to <c>incoming/&lt;id&gt;.eml.tmp</c>, fsync, close (checked);
-    /// 2. rename to <c>data/&lt;id&gt;.eml</c>;
-    /// 3. envelope to <c>incoming/&lt;id&gt;.env.tmp</c>, fsync, close;
-    /// 4. fsync <c>data/</c> (started right after 2, so it overlaps 3);
-    /// 5. rename to <c>ready/&lt;id&gt;.env</c>: the commit point;
+    /// 2. envelope to <c>incoming/&lt;id&gt;.env.tmp</c>, fsync, close;
+    /// 3. rename the body to <c>data/&lt;id&gt;.eml</c>;
+    /// 4. fsync <c>data/</c>;
+    /// 5. rename the envelope to <c>ready/&lt;id&gt;.env</c>: the commit point;
     /// 6. fsync <c>ready/</c>; only then the commit returns and the SMTP layer says 250.
     /// Syncing <c>data/</c> before step 5 rather than at the end gives the forwarder an invariant:
-    /// an envelope in any state directory, on disk, always has its data file on disk.
+    /// an envelope in any state directory, on disk, always has its data file on disk. Writing the
+    /// envelope before the body's rename means that while the data file has no envelope in a
+    /// state directory, its envelope is in <c>incoming/</c>: that is how the debris sweep tells a
+    /// commit in progress from a crashed one (see <see cref="RemoveDebris"/>).
     /// </para>
     /// <para>
     /// <b>What it trusts.</b> That fsync means what POSIX says (true for ext4, XFS, Btrfs, ZFS on
@@ -155,6 +158,10 @@ namespace SmtpdModule.Engine.Spool
         /// it now and then (say hourly): a proxy restarted right after a crash finds that crash's
         /// orphans too young to remove at <see cref="Open(string)"/>.
         /// </summary>
+        /// <remarks>A commit of this or another writer whose envelope is, at that very moment,
+        /// closed in <c>incoming/</c> and about to be renamed (a few milliseconds) may lose it to
+        /// the sweep; that commit then fails and its client retries. Never an acknowledged
+        /// message: see <c>SpoolCleanup</c>.</remarks>
         /// <returns>The number of files removed.</returns>
         /// <exception cref="SpoolException">A spool directory cannot be listed
         /// (<see cref="SpoolErrorReason.Io"/>).</exception>
@@ -252,21 +259,11 @@ namespace SmtpdModule.Engine.Spool
             try
             {
                 envelope.Size = message.SyncAndCloseBody();
+                WriteEnvelopeFile(message.EnvelopeTempPath, envelope);
 
                 await DurableRename.MoveAsync(message.MessageTempPath, dataPath).ConfigureAwait(false);
                 dataMoved = true;
-
-                var dataSynced = SyncDirectoryAsync(_dataDirectory);
-                try
-                {
-                    WriteEnvelopeFile(message.EnvelopeTempPath, envelope);
-                }
-                catch
-                {
-                    Observe(dataSynced);
-                    throw;
-                }
-                await dataSynced.ConfigureAwait(false);
+                await SyncDirectoryAsync(_dataDirectory).ConfigureAwait(false);
 
                 cancellationToken.ThrowIfCancellationRequested();
                 await DurableRename.MoveAsync(message.EnvelopeTempPath, readyPath).ConfigureAwait(false);
@@ -358,10 +355,6 @@ namespace SmtpdModule.Engine.Spool
             var parent = Path.GetDirectoryName(root);
             if (createdRoot && parent != null) sync(parent);
         }
-
-        static void Observe(Task task) =>
-            task.ContinueWith(t => { _ = t.Exception; }, CancellationToken.None,
-                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
         internal static void DeleteQuietly(string path)
         {

@@ -4,6 +4,7 @@ using System.Management.Automation;
 using System.Net;
 using SmtpdModule.Engine.Lookup;
 using SmtpdModule.Engine.Rules;
+using SmtpdModule.Engine.Smtp;
 using SmtpdModule.Hosting;
 
 namespace SmtpdModule.Commands
@@ -64,6 +65,10 @@ namespace SmtpdModule.Commands
         [Parameter]
         public SwitchParameter Explain { get; set; }
 
+        /// <summary>Judge addresses as a proxy started with -AcceptRoutedAddresses would: no 553 check before the rules.</summary>
+        [Parameter]
+        public SwitchParameter AcceptRoutedAddresses { get; set; }
+
         DnsResolverOptions _dnsOptions;
         string _loadedPath;
         RuleTester _tester;
@@ -103,6 +108,7 @@ namespace SmtpdModule.Commands
                 From = From,
                 To = To,
                 Explain = Explain.IsPresent,
+                StrictAddresses = !AcceptRoutedAddresses.IsPresent,
             };
             var notes = new List<string>();
             var decisions = Run(token => tester.TestAsync(request, notes, token));

@@ -5,8 +5,9 @@ using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
 using SmtpdModule.Engine.Lookup;
+using SmtpdModule.Engine.Rules;
 
-namespace SmtpdModule.Engine.Rules
+namespace SmtpdModule.Engine.Smtp
 {
     /// <summary>
     /// One transaction to try against the rules without a network peer (Test-SmtpdRule): the
@@ -43,6 +44,10 @@ namespace SmtpdModule.Engine.Rules
 
         /// <summary>Record for every line why it did or did not match (<see cref="RuleDecision.Explanation"/>).</summary>
         public bool Explain { get; set; }
+
+        /// <summary>Check addresses as the proxy's strict default does (source routes, %-hacks, bang paths,
+        /// quoted '@' refused with 553 before the rules see them) and report it on each decision.</summary>
+        public bool StrictAddresses { get; set; } = true;
 
         /// <summary>
         /// Parses a client address strictly: an IPv4 address is four decimal numbers 0-255 (the
@@ -142,10 +147,30 @@ namespace SmtpdModule.Engine.Rules
             for (int i = 0; i < request.To.Count; i++)
             {
                 if (i > 0) input = input.WithRecipient(request.To[i]);
-                decisions.Add(await _evaluator.EvaluateAsync(input, session, request.Explain, cancellationToken).ConfigureAwait(false));
+                var decision = await _evaluator.EvaluateAsync(input, session, request.Explain, cancellationToken).ConfigureAwait(false);
+                decision.AddressCheck = AddressCheck(from, request.To[i], request.StrictAddresses);
+                decisions.Add(decision);
             }
             return decisions;
         }
+
+        /// <summary>
+        /// The reply the proxy would send for this sender or recipient before the rules are asked
+        /// (its address check), or null when both pass. SMTPUTF8 is assumed offered, so a
+        /// non-ASCII address is judged on its syntax alone.
+        /// </summary>
+        static string AddressCheck(string from, string to, bool strict)
+        {
+            var f = MailPath.TryParse(from, allowNull: true, strict: strict, smtpUtf8: true, out _);
+            if (f != MailPath.Problem.None) return "MAIL: " + ProblemReply(f, Replies.BadSenderSyntax).ToString();
+            var t = MailPath.TryParse(to, allowNull: false, strict: strict, smtpUtf8: true, out _);
+            return t == MailPath.Problem.None ? null : "RCPT: " + ProblemReply(t, Replies.BadRecipientSyntax).ToString();
+        }
+
+        internal static SmtpReply ProblemReply(MailPath.Problem problem, SmtpReply syntax) =>
+            problem == MailPath.Problem.Routed ? Replies.RoutedAddress
+            : problem == MailPath.Problem.NeedsSmtpUtf8 ? Replies.NeedsSmtpUtf8
+            : syntax;
 
         static string Describe(IPAddress address, bool confirm, ReverseName r)
         {
