@@ -299,12 +299,32 @@ function Invoke-Test {
 
 function Invoke-Start {
     Invoke-Build
+    # The embedded default: loopback only, the shipped example rules (mail for example.test from
+    # anywhere, anything from this host, no relaying for strangers), everything else under
+    # ./smtpd-data in the current directory.
+    $data = Join-Path (Get-Location).ProviderPath 'smtpd-data'
+    $spool = Join-Path $data 'spool'
+    $drop = Join-Path $data 'drop'
+    $log = Join-Path $data 'log/smtpd.jsonl'
+    $null = New-Item -ItemType Directory -Path $data, $drop -Force
     Import-Module (Join-Path $ModuleDir 'SmtpdModule.psd1') -Force
-    $commands = @(Get-Command -Module SmtpdModule)
-    if ($commands) { $commands | Format-Table -AutoSize | Out-Host }
-    else { Write-Host 'The module exports no commands yet.' }
-    Write-Host 'SmtpdModule is built and imported. The proxy itself (Start-SmtpdProxy) arrives with a later issue;'
-    Write-Host 'for now try: Import-Module ./out/SmtpdModule; Get-Command -Module SmtpdModule'
+    Write-Host "smtpd on 127.0.0.1:2525, rules $(Join-Path $Root 'examples/smtpd_check_rules')"
+    Write-Host "spool $spool, log $log"
+    if (Get-Command Start-SmtpFwd -Module SmtpdModule -ErrorAction SilentlyContinue) {
+        Write-Host "forwarder: spool -> pickup folder $drop"
+        $fwd = Start-SmtpFwd -SpoolPath $spool -PickupDirectory $drop
+    }
+    else {
+        Write-Host 'forwarder: not in this build yet (Start-SmtpFwd); accepted mail stays in the spool (Get-ChildItem the ready folder).'
+    }
+    Write-Host 'Try: swaks --server 127.0.0.1:2525 --to you@example.test   (Ctrl+C stops)'
+    try {
+        Start-SmtpdProxy -Listen '127.0.0.1:2525' -RulesPath (Join-Path $Root 'examples/smtpd_check_rules') `
+            -SpoolPath $spool -LogPath $log -HostName 'localhost' -Wait -Verbose
+    }
+    finally {
+        if (Get-Variable fwd -ErrorAction SilentlyContinue) { $fwd | Stop-SmtpFwd -Confirm:$false }
+    }
 }
 
 function Invoke-Bench {

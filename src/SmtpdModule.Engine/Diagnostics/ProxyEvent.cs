@@ -26,7 +26,23 @@ namespace SmtpdModule.Engine.Diagnostics
         public string Message { get; }
         public IReadOnlyList<KeyValuePair<string, object>> Data { get; }
 
-        public override string ToString() => Time.ToString("HH:mm:ss.fff") + " " + (Session ?? "-") + " " + Kind + (Client != null ? " " + Client : "") + (Message != null ? ": " + Message : "");
+        /// <summary>One line for a console: time, session, kind, client, message, then the data as key=value.</summary>
+        public override string ToString()
+        {
+            var sb = new System.Text.StringBuilder();
+            sb.Append(Time.ToLocalTime().ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture)).Append(' ')
+              .Append(Session ?? "-").Append(' ').Append(Kind);
+            if (Client != null) sb.Append(' ').Append(Client);
+            if (Message != null) sb.Append(": ").Append(Message);
+            foreach (var kv in Data)
+            {
+                if (kv.Value == null) continue;
+                var text = kv.Value is System.Collections.Generic.IEnumerable<string> list && !(kv.Value is string)
+                    ? string.Join(",", list) : System.Convert.ToString(kv.Value, System.Globalization.CultureInfo.InvariantCulture);
+                sb.Append(' ').Append(kv.Key).Append('=').Append(text);
+            }
+            return sb.ToString();
+        }
     }
 
     /// <summary>Where events go. Implementations must be thread-safe and must not throw.</summary>
