@@ -11,7 +11,7 @@ namespace SmtpdModule.Engine.Smtp
     /// <summary>What every session of one proxy shares: options, rules, DNS, spool, counters, events, the stop signal.</summary>
     internal sealed class ProxyRuntime
     {
-        readonly TaskCompletionSource<bool> _stopping = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        readonly CancellationTokenSource _stopping = new CancellationTokenSource();
         RuleEvaluator _evaluator;
 
         public ProxyRuntime(SmtpProxyOptions options, RulesFile rules, RuleLookups lookups, SpoolWriter spool, IEventSink events)
@@ -31,10 +31,10 @@ namespace SmtpdModule.Engine.Smtp
         public IEventSink Events { get; }
         public ProxyCounters Counters { get; } = new ProxyCounters();
 
-        /// <summary>Completes when the proxy starts stopping: idle sessions answer 421 and close.</summary>
-        public Task Stopping => _stopping.Task;
-        public bool IsStopping => _stopping.Task.IsCompleted;
-        public void SignalStop() => _stopping.TrySetResult(true);
+        /// <summary>Cancelled when the proxy starts stopping: idle sessions answer 421 and close.</summary>
+        public CancellationToken Stopping => _stopping.Token;
+        public bool IsStopping => _stopping.IsCancellationRequested;
+        public void SignalStop() => _stopping.Cancel();
 
         /// <summary>The evaluator of the rules in force: the file is re-checked at most once a second.</summary>
         public RuleEvaluator Rules

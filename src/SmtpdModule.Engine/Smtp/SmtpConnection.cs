@@ -21,7 +21,7 @@ namespace SmtpdModule.Engine.Smtp
 
         readonly Socket _socket;
         readonly TimeSpan _readTimeout;
-        readonly Task _stopped;
+        readonly CancellationToken _stopping;
         Stream _stream;
         readonly byte[] _in;
         int _pos, _len;
@@ -29,12 +29,12 @@ namespace SmtpdModule.Engine.Smtp
         int _outLen;
         long _bytesIn;
 
-        public SmtpConnection(Socket socket, Stream stream, int maxCommandLine, TimeSpan readTimeout, Task stopped)
+        public SmtpConnection(Socket socket, Stream stream, int maxCommandLine, TimeSpan readTimeout, CancellationToken stopping)
         {
             _socket = socket;
             _stream = stream;
             _readTimeout = readTimeout;
-            _stopped = stopped;
+            _stopping = stopping;
             _in = new byte[Math.Max(4096, maxCommandLine + 2)];
         }
 
@@ -91,19 +91,8 @@ namespace SmtpdModule.Engine.Smtp
             catch (Exception ex) when (IsConnectionError(ex)) { return ReadStatus.Eof; }
             if (!read.IsCompleted)
             {
-                using (var cts = new CancellationTokenSource())
-                {
-                    var deadline = Task.Delay(_readTimeout, cts.Token);
-                    var winner = watchStop && _stopped != null
-                        ? await Task.WhenAny(read, deadline, _stopped).ConfigureAwait(false)
-                        : await Task.WhenAny(read, deadline).ConfigureAwait(false);
-                    cts.Cancel();
-                    if (winner != read)
-                    {
-                        Observe(read);   // it completes with an error when the socket is closed
-                        return winner == deadline ? ReadStatus.Timeout : ReadStatus.Stopped;
-                    }
-                }
+                var outcome = await WaitAsync(read, watchStop ? _stopping : CancellationToken.None).ConfigureAwait(false);
+                if (outcome != ReadStatus.Ok) return outcome;
             }
             int n;
             try { n = await read.ConfigureAwait(false); }
@@ -112,6 +101,27 @@ namespace SmtpdModule.Engine.Smtp
             _len += n;
             _bytesIn += n;
             return ReadStatus.Ok;
+        }
+
+        /// <summary>
+        /// Waits for <paramref name="operation"/> within the deadline, or until the proxy stops.
+        /// One linked token source and one registration per wait, all released when it ends:
+        /// nothing accumulates on long-lived shared objects (Task.WhenAny on a shared stop task
+        /// would leave a continuation behind per wait on .NET Framework).
+        /// </summary>
+        async Task<ReadStatus> WaitAsync(Task operation, CancellationToken stop)
+        {
+            using (var cts = CancellationTokenSource.CreateLinkedTokenSource(stop))
+            {
+                cts.CancelAfter(_readTimeout);
+                var fired = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                using (cts.Token.Register(() => fired.TrySetResult(true)))
+                {
+                    if (await Task.WhenAny(operation, fired.Task).ConfigureAwait(false) == operation) return ReadStatus.Ok;
+                }
+            }
+            Observe(operation);   // it completes with an error when the socket is closed
+            return stop.IsCancellationRequested ? ReadStatus.Stopped : ReadStatus.Timeout;
         }
 
         static void Observe(Task t) => t.ContinueWith(x => { _ = x.Exception; }, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
@@ -136,20 +146,8 @@ namespace SmtpdModule.Engine.Smtp
             int n = _outLen;
             _outLen = 0;
             var write = _stream.WriteAsync(_out, 0, n);
-            if (!write.IsCompleted)
-            {
-                using (var cts = new CancellationTokenSource())
-                {
-                    var deadline = Task.Delay(_readTimeout, cts.Token);
-                    var winner = await Task.WhenAny(write, deadline).ConfigureAwait(false);
-                    cts.Cancel();
-                    if (winner != write)
-                    {
-                        Observe(write);
-                        throw new IOException("write timed out");
-                    }
-                }
-            }
+            if (!write.IsCompleted && await WaitAsync(write, CancellationToken.None).ConfigureAwait(false) != ReadStatus.Ok)
+                throw new IOException("write timed out");
             await write.ConfigureAwait(false);
             await _stream.FlushAsync().ConfigureAwait(false);
             if (_out.Length > 4096) _out = new byte[512];   // a long EHLO or rule reply: do not keep the buffer
