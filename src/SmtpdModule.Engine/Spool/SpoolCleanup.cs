@@ -5,30 +5,36 @@ using System.IO;
 namespace SmtpdModule.Engine.Spool
 {
     /// <summary>
-    /// Removes what a crash leaves behind, when a spool is opened. Everything removed here was
+    /// Removes what a crash leaves behind, when a spool is opened and now and then after. Everything removed here was
     /// never acknowledged: a message is acknowledged only after its envelope reached
     /// <c>ready/</c>, and neither kind of debris has an envelope in a state directory.
     /// </summary>
     internal static class SpoolCleanup
     {
         /// <summary>
-        /// Deletes the files in <c>incoming/</c>, except those a live writer has open. Every
-        /// incoming file is opened <see cref="FileShare.None"/> while it is written: on Windows
-        /// that is a sharing lock, on Unix the runtime adds an advisory <c>flock</c>. So the
-        /// probe, which asks for the same exclusive access, fails on a file in use, and otherwise
-        /// deletes it on close while holding it; a writer cannot reopen it in between.
+        /// Deletes the files in <c>incoming/</c> last written more than <paramref name="minimumAge"/>
+        /// ago, except those a live writer has open. Every incoming file is opened
+        /// <see cref="FileShare.None"/> while it is written: on Windows that is a sharing lock, on
+        /// Unix the runtime adds an advisory <c>flock</c>. So the probe, which asks for the same
+        /// exclusive access, fails on a file in use, and otherwise deletes it on close while
+        /// holding it; a writer cannot reopen it in between.
         /// </summary>
-        /// <remarks>If file locking is switched off in the runtime (it can be, by configuration),
-        /// a live writer's file may be deleted here; its commit then fails and the client is told
-        /// to retry. Nothing acknowledged is at stake: an incoming file never is.</remarks>
+        /// <remarks>
+        /// The age spares a commit whose files are closed and about to be renamed (they are
+        /// unlocked for those few milliseconds). Without it nothing acknowledged would be at risk
+        /// either (an incoming file never is, and a commit that loses one fails), but that commit's
+        /// client would be told to retry for nothing. The same holds if file locking is switched
+        /// off in the runtime, which it can be by configuration.
+        /// </remarks>
         /// <returns>How many files were removed.</returns>
-        public static int RemoveIncomingDebris(string root)
+        public static int RemoveIncomingDebris(string root, TimeSpan minimumAge, DateTime utcNow)
         {
             var removed = 0;
             foreach (var path in Directory.EnumerateFiles(Path.Combine(root, SpoolLayout.Incoming)))
             {
                 try
                 {
+                    if (utcNow - File.GetLastWriteTimeUtc(path) < minimumAge) continue;
                     using (new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose))
                     {
                     }

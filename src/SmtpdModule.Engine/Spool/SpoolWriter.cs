@@ -46,10 +46,11 @@ namespace SmtpdModule.Engine.Spool
     /// </remarks>
     public sealed class SpoolWriter
     {
-        /// <summary>How old a data file without any envelope must be before <see cref="Open(string)"/>
-        /// treats it as crash debris. A commit holds a data file without an envelope only between
-        /// its two renames, a matter of milliseconds, so ten minutes leaves any concurrent writer
-        /// on the same root in peace.</summary>
+        /// <summary>How old a file in <c>incoming/</c>, or a data file without any envelope, must
+        /// be before the debris sweep (<see cref="Open(string)"/>, <see cref="RemoveDebris"/>)
+        /// removes it. Correctness does not depend on it (see <c>SpoolCleanup</c>); it keeps the
+        /// sweep from failing a concurrent commit that is between two steps, which takes
+        /// milliseconds.</summary>
         public static readonly TimeSpan OrphanAge = TimeSpan.FromMinutes(10);
 
         const int BodyBufferSize = 64 * 1024;
@@ -112,9 +113,9 @@ namespace SmtpdModule.Engine.Spool
 
         /// <summary>
         /// Opens (creating when needed) the spool at <paramref name="root"/>: makes the layout of
-        /// <see cref="SpoolLayout"/>, private to this user on Unix, and removes crash debris:
-        /// files left in <c>incoming/</c> that no live writer holds, and data files older than
-        /// <see cref="OrphanAge"/> that have no envelope in any state directory.
+        /// <see cref="SpoolLayout"/>, private to this user on Unix, and removes crash debris
+        /// older than <see cref="OrphanAge"/>: files left in <c>incoming/</c> that no live writer
+        /// holds, and data files that have no envelope (see <see cref="RemoveDebris"/>).
         /// </summary>
         /// <exception cref="ArgumentException"><paramref name="root"/> is null, empty or not a valid path.</exception>
         /// <exception cref="SpoolException">The spool cannot be created or cleaned
@@ -153,15 +154,12 @@ namespace SmtpdModule.Engine.Spool
 
         /// <summary>
         /// Removes crash debris, as <see cref="Open(string)"/> does: files in <c>incoming/</c> that
-        /// no live writer holds, and data files older than <see cref="OrphanAge"/> without an
-        /// envelope. Safe at any time, with commits in progress here or in other processes. Call
-        /// it now and then (say hourly): a proxy restarted right after a crash finds that crash's
-        /// orphans too young to remove at <see cref="Open(string)"/>.
+        /// no live writer holds, and data files without an envelope, in both cases only when older
+        /// than <see cref="OrphanAge"/>. Safe at any time, with commits in progress here or in other
+        /// processes (see <c>SpoolCleanup</c> for why). Call it now and then (say hourly): a proxy
+        /// restarted right after a crash finds that crash's debris too young to remove at
+        /// <see cref="Open(string)"/>.
         /// </summary>
-        /// <remarks>A commit of this or another writer whose envelope is, at that very moment,
-        /// closed in <c>incoming/</c> and about to be renamed (a few milliseconds) may lose it to
-        /// the sweep; that commit then fails and its client retries. Never an acknowledged
-        /// message: see <c>SpoolCleanup</c>.</remarks>
         /// <returns>The number of files removed.</returns>
         /// <exception cref="SpoolException">A spool directory cannot be listed
         /// (<see cref="SpoolErrorReason.Io"/>).</exception>
@@ -169,8 +167,9 @@ namespace SmtpdModule.Engine.Spool
         {
             try
             {
-                return SpoolCleanup.RemoveIncomingDebris(Root)
-                       + SpoolCleanup.RemoveOrphanData(Root, _orphanAge, DateTime.UtcNow);
+                var now = DateTime.UtcNow;
+                return SpoolCleanup.RemoveIncomingDebris(Root, _orphanAge, now)
+                       + SpoolCleanup.RemoveOrphanData(Root, _orphanAge, now);
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {

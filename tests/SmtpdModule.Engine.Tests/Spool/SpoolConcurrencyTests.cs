@@ -61,6 +61,39 @@ namespace SmtpdModule.Engine.Tests.Spool
         }
 
         [Fact]
+        public async Task A_debris_sweep_running_during_commits_never_takes_an_acknowledged_message()
+        {
+            using var spool = new TempSpool();
+            // No age margin at all: only the envelope-in-incoming rule protects commits in progress.
+            var writer = SpoolWriter.Open(spool.Root, TimeSpan.Zero, null);
+            using var stop = new CancellationTokenSource();
+            var sweeps = 0;
+            var sweeper = Task.Run(() =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    writer.RemoveDebris();
+                    sweeps++;
+                }
+            });
+
+            var outcomes = await Task.WhenAll(Enumerable.Range(0, 200).Select(async n =>
+            {
+                try { return await CommitConcurrently(writer, n); }
+                catch (SpoolException) { return null; }   // a sweep took its envelope mid-commit: not acknowledged
+            }));
+            stop.Cancel();
+            await sweeper;
+
+            var acknowledged = outcomes.Where(id => id != null).ToArray();
+            _output.WriteLine($"{acknowledged.Length} of 200 acknowledged during {sweeps} sweeps; {writer.Counters}");
+            writer.RemoveDebris();
+            Assert.Equal(acknowledged.OrderBy(i => i, StringComparer.Ordinal), SpoolReader.List(spool.Root).Select(e => e.Id));
+            Assert.Equal(acknowledged.Select(id => id + ".eml").OrderBy(i => i, StringComparer.Ordinal), spool.Files("data"));
+            Assert.Empty(spool.Files("incoming"));
+        }
+
+        [Fact]
         public async Task Commits_arriving_during_a_slow_directory_fsync_share_the_next_one()
         {
             using var spool = new TempSpool();

@@ -251,18 +251,25 @@ namespace SmtpdModule.Engine.Tests.Spool
             Assert.Empty(spool.Files("incoming"));
         }
 
+        static void MakeOld(string path) =>
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow - SpoolWriter.OrphanAge - TimeSpan.FromMinutes(1));
+
         [Fact]
         public void Open_removes_leftover_temporary_files()
         {
             using var spool = new TempSpool();
             SpoolWriter.Open(spool.Root);
             var id = SpoolId.New();
-            File.WriteAllText(Path.Combine(spool.Dir("incoming"), id + ".eml.tmp"), "half a message");
-            File.WriteAllText(Path.Combine(spool.Dir("incoming"), id + ".env.tmp"), "smtpd-envelope 1\nid: ");
-            File.WriteAllText(Path.Combine(spool.Dir("incoming"), "stray"), "x");
+            foreach (var name in new[] { id + ".eml.tmp", id + ".env.tmp", "stray" })
+            {
+                File.WriteAllText(Path.Combine(spool.Dir("incoming"), name), "left by a crash");
+                MakeOld(Path.Combine(spool.Dir("incoming"), name));
+            }
+            var recent = Path.Combine(spool.Dir("incoming"), SpoolId.New() + ".env.tmp");
+            File.WriteAllText(recent, "a commit about to rename it");
 
             SpoolWriter.Open(spool.Root);
-            Assert.Empty(spool.Files("incoming"));
+            Assert.Equal(new[] { Path.GetFileName(recent) }, spool.Files("incoming"));
         }
 
         [Fact]
@@ -272,6 +279,7 @@ namespace SmtpdModule.Engine.Tests.Spool
             var writer = SpoolWriter.Open(spool.Root);
             using var message = writer.BeginMessage();
             await message.Body.WriteAsync(Message, 0, Message.Length);
+            MakeOld(Path.Combine(spool.Dir("incoming"), message.Id + ".eml.tmp"));   // a slow client
 
             SpoolWriter.Open(spool.Root);   // a second proxy starting on the same spool
 
@@ -306,6 +314,54 @@ namespace SmtpdModule.Engine.Tests.Spool
                 new[] { committed + ".eml", deferred + ".eml", youngOrphan + ".eml", "notes.txt" }.OrderBy(n => n, StringComparer.Ordinal),
                 spool.Files("data"));
             Assert.Equal(new[] { committed + ".env" }, spool.Files("ready"));
+        }
+
+        [Fact]
+        public void Open_keeps_old_data_whose_envelope_a_live_commit_is_still_writing()
+        {
+            using var spool = new TempSpool();
+            SpoolWriter.Open(spool.Root);
+            var id = SpoolId.New();
+            var data = Path.Combine(spool.Dir("data"), id + ".eml");
+            File.WriteAllText(data, "a commit stalled between its renames");
+            File.SetLastWriteTimeUtc(data, DateTime.UtcNow.AddHours(-1));
+            var envelopeTmp = Path.Combine(spool.Dir("incoming"), id + ".env.tmp");
+            using (new FileStream(envelopeTmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                SpoolWriter.Open(spool.Root);
+                Assert.True(File.Exists(data));
+                Assert.True(File.Exists(envelopeTmp));
+            }
+            MakeOld(envelopeTmp);
+
+            // Once nothing holds the envelope, it is debris, and so is the data.
+            SpoolWriter.Open(spool.Root);
+            Assert.Empty(spool.Files("incoming"));
+            Assert.Empty(spool.Files("data"));
+        }
+
+        [Fact]
+        public async Task An_orphan_too_young_at_open_is_removed_by_a_later_debris_sweep()
+        {
+            using var spool = new TempSpool();
+            var orphan = SpoolId.New();
+            SpoolWriter.Open(spool.Root);
+            var path = Path.Combine(spool.Dir("data"), orphan + ".eml");
+            File.WriteAllText(path, "left by a crash just before this restart");
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-1));
+
+            var writer = SpoolWriter.Open(spool.Root);
+            Assert.True(File.Exists(path));
+            var kept = await CommitOne(writer);
+            using var inFlight = writer.BeginMessage();
+
+            MakeOld(path);
+            MakeOld(Path.Combine(spool.Dir("incoming"), inFlight.Id + ".eml.tmp"));
+            Assert.Equal(1, writer.RemoveDebris());
+            Assert.False(File.Exists(path));
+            Assert.Equal(new[] { kept + ".eml" }, spool.Files("data"));
+            Assert.Single(spool.Files("incoming"));   // the live message is not debris
+            await writer.CommitAsync(inFlight, TempSpool.NewEnvelope());
         }
 
         [Fact]
