@@ -33,6 +33,21 @@ namespace SmtpdModule.Engine.Smtp
         readonly JsonLinesLog _log;
         readonly TaskCompletionSource<bool> _stopped = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         long _sessionSerial;
+        Timer _sweep;
+        static readonly TimeSpan SweepInterval = TimeSpan.FromHours(1);
+
+        void SweepSpool()
+        {
+            try
+            {
+                int removed = _rt.Spool.RemoveDebris();
+                if (removed > 0) _rt.Events.Write(new ProxyEvent("spool", null, null, "removed " + removed + " crash leftovers"));
+            }
+            catch (Exception ex) when (ex is System.IO.IOException || ex is UnauthorizedAccessException || ex is SpoolException)
+            {
+                _rt.Events.Write(new ProxyEvent("error", null, null, "spool sweep failed: " + ex.Message));
+            }
+        }
 
         SmtpProxy(SmtpProxyOptions options, RulesFile rules, DnsClientResolver dns, SpoolWriter spool, JsonLinesLog log, IEventSink extra)
         {
@@ -95,6 +110,8 @@ namespace SmtpdModule.Engine.Smtp
             proxy._rt.Events.Write(new ProxyEvent("start", null, null, "listening on " + string.Join(", ", proxy.LocalEndPoints),
                 new[] { new KeyValuePair<string, object>("rules", rules.Path), new KeyValuePair<string, object>("spool", spool.Root) }));
             foreach (var l in proxy._listeners) proxy._acceptLoops.Add(Task.Run(() => proxy.AcceptLoopAsync(l)));
+            // Debris of a crash is too young to remove at open (a commit might be in flight): sweep hourly.
+            proxy._sweep = new Timer(_ => proxy.SweepSpool(), null, SweepInterval, SweepInterval);
             return proxy;
         }
 
@@ -198,6 +215,7 @@ namespace SmtpdModule.Engine.Smtp
         {
             if (_rt.IsStopping) { await Completion.ConfigureAwait(false); return; }
             _rt.SignalStop();
+            _sweep?.Dispose();
             foreach (var l in _listeners) { try { l.Stop(); } catch (SocketException) { } }
             var all = _sessions.Keys.ToArray();
             var finished = Task.WhenAll(all);

@@ -315,14 +315,17 @@ namespace SmtpdModule.Engine.Smtp
                     await _io.FlushAsync().ConfigureAwait(false);
                     data = await _io.ReadDataAsync(message.Body, Limits.MaxMessageSize, Limits.MaxTextLine).ConfigureAwait(false);
                 }
-                catch (IOException ex) when (!(ex is EndOfStreamException))
+                catch (Exception ex) when (ex is IOException && !(ex is EndOfStreamException) || ex is UnauthorizedAccessException)
                 {
-                    // The spool failed under us (disk full, I/O error): read the rest and refuse.
+                    // The spool failed under us: read the rest, refuse, keep the session. A full disk
+                    // is 452 4.3.1 (try later, RFC 3463); any other storage fault 451 4.3.0.
                     _rt.Spool.Abort(message);
-                    Log("error", "spool write failed: " + ex.Message);
+                    var reason = SpoolWriter.ReasonFor(ex);
+                    Log("error", "spool write failed (" + reason + "): " + ex.Message);
                     var rest = await _io.ReadDataAsync(null, long.MaxValue, int.MaxValue).ConfigureAwait(false);
                     ResetTransaction();
-                    return rest.Status == SmtpConnection.ReadStatus.Ok && Reply(Replies.InsufficientStorage);
+                    return rest.Status == SmtpConnection.ReadStatus.Ok
+                        && Reply(reason == SpoolErrorReason.Full ? Replies.InsufficientStorage : Replies.LocalError);
                 }
 
                 if (data.Status != SmtpConnection.ReadStatus.Ok)
