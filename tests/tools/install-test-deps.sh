@@ -3,12 +3,13 @@
 #   knot           an authoritative DNS server: DNS tests serve their own zones on 127.0.0.1
 #   knot-dnsutils  kdig, to look at what that server answers
 #   swaks          an SMTP client we did not write
+#   libnet-ssleay-perl  lets swaks speak STARTTLS
 #   python3        smtplib, another SMTP client we did not write
 # Idempotent: when everything is installed it only says so. Non-interactive.
 # Called by `build.ps1 -Task Test` on Linux hosts that have apt-get.
 set -euo pipefail
 
-packages=(knot knot-dnsutils swaks python3)
+packages=(knot knot-dnsutils swaks libnet-ssleay-perl python3)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -97,7 +97,8 @@ namespace SmtpdModule.Engine.Smtp
             if (local[0] == '"')
             {
                 if (!IsQuotedString(local)) return Problem.Syntax;
-                if (local.IndexOf('@') >= 0) return Problem.Routed;   // "a@b"@relay
+                // "a@b"@relay, "a%b"@relay, "b!a"@relay: quoting does not stop a downstream MTA from routing.
+                if (local.IndexOfAny(new[] { '@', '%', '!' }) >= 0) return Problem.Routed;
             }
             else
             {
