@@ -247,6 +247,9 @@ namespace SmtpdModule.Engine.Smtp
 
         public void Dispose()
         {
+            // An orderly close: FIN first, so a client reading our last reply sees end of stream,
+            // not a reset (closing with a read pending is abortive on some platforms).
+            try { _socket.Shutdown(SocketShutdown.Send); } catch (Exception ex) when (IsConnectionError(ex)) { }
             try { _stream.Dispose(); } catch (Exception ex) when (IsConnectionError(ex)) { }
             try { _socket.Dispose(); } catch (Exception ex) when (IsConnectionError(ex)) { }
         }

@@ -88,14 +88,23 @@ namespace SmtpdModule.Engine.Smtp
         /// <summary>Loads the rules, opens the spool, binds every end point and starts accepting.</summary>
         /// <exception cref="RuleFileException">The rules file cannot be read or has errors.</exception>
         /// <exception cref="SpoolException">The spool cannot be created or opened.</exception>
-        /// <exception cref="SocketException">An end point cannot be bound.</exception>
+        /// <exception cref="ProxyStartException">An end point cannot be bound, or the log cannot be opened.</exception>
+        /// <exception cref="ArgumentException">An option is invalid (e.g. a host name that is not one).</exception>
         public static SmtpProxy Start(SmtpProxyOptions options, IEventSink events = null)
         {
             if (options == null) throw new ArgumentNullException(nameof(options));
             options.Validate();
             var rules = RulesFile.Open(options.RulesPath);
             var spool = SpoolWriter.Open(options.SpoolPath);
-            var log = options.LogPath == null ? null : new JsonLinesLog(options.LogPath);
+            JsonLinesLog log = null;
+            try
+            {
+                if (options.LogPath != null) log = new JsonLinesLog(options.LogPath);
+            }
+            catch (Exception ex) when (ex is System.IO.IOException || ex is UnauthorizedAccessException || ex is NotSupportedException)
+            {
+                throw new ProxyStartException(ProxyStartFailure.Log, options.LogPath, ex);
+            }
             var dns = new DnsClientResolver(options.Dns);
             var proxy = new SmtpProxy(options, rules, dns, spool, log, events);
             try
@@ -121,9 +130,17 @@ namespace SmtpdModule.Engine.Smtp
             foreach (var ep in Options.Listen)
             {
                 var listener = new TcpListener(ep);
-                if (ep.AddressFamily == AddressFamily.InterNetworkV6)
-                    listener.Server.SetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.IPv6Only, true);
-                listener.Start(512);
+                try
+                {
+                    if (ep.AddressFamily == AddressFamily.InterNetworkV6)
+                        listener.Server.SetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.IPv6Only, true);
+                    listener.Start(512);
+                }
+                catch (SocketException ex)
+                {
+                    listener.Server.Dispose();
+                    throw new ProxyStartException(ProxyStartFailure.Listen, ep.ToString(), ex);
+                }
                 _listeners.Add(listener);
                 bound.Add((IPEndPoint)listener.LocalEndpoint);
             }

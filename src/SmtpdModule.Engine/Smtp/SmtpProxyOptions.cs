@@ -39,12 +39,27 @@ namespace SmtpdModule.Engine.Smtp
         /// <summary>Structured log (JSON lines); null for none.</summary>
         public string LogPath { get; set; }
 
+        /// <summary>The name goes into every greeting and Received: header: a domain or an address literal, nothing else.</summary>
+        static bool IsHostName(string name)
+        {
+            if (string.IsNullOrEmpty(name) || name.Length > 255) return false;
+            if (name[0] == '[') return name[name.Length - 1] == ']' && IPAddress.TryParse(name.Substring(1, name.Length - 2).Replace("IPv6:", ""), out _);
+            foreach (var label in name.Split('.'))
+            {
+                if (label.Length == 0 || label.Length > 63 || label[0] == '-' || label[label.Length - 1] == '-') return false;
+                foreach (var c in label)
+                    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) return false;
+            }
+            return true;
+        }
+
         internal void Validate()
         {
             if (string.IsNullOrEmpty(RulesPath)) throw new ArgumentException("A rules file is required.", nameof(RulesPath));
             if (string.IsNullOrEmpty(SpoolPath)) throw new ArgumentException("A spool directory is required.", nameof(SpoolPath));
             if (Listen == null || Listen.Count == 0) throw new ArgumentException("At least one listen end point is required.", nameof(Listen));
-            if (string.IsNullOrEmpty(HostName)) throw new ArgumentException("A host name is required.", nameof(HostName));
+            if (!IsHostName(HostName))
+                throw new ArgumentException("'" + HostName + "' is not a host name: letters, digits, '-' and '.', or an address literal such as [192.0.2.1].", nameof(HostName));
             if (MaxSessions < 1) throw new ArgumentOutOfRangeException(nameof(MaxSessions), "must be positive");
             if (MaxSessionsPerClient < 1) throw new ArgumentOutOfRangeException(nameof(MaxSessionsPerClient), "must be positive");
             Limits.Validate();

@@ -110,8 +110,9 @@ namespace SmtpdModule.Commands
             }
             catch (RuleFileException ex) { ThrowTerminatingError(ErrorMapping.From(ex, options.RulesPath)); }
             catch (SpoolException ex) { ThrowTerminatingError(ErrorMapping.From(ex, options.SpoolPath)); }
-            catch (SocketException ex) { ThrowTerminatingError(ErrorMapping.BindFailed(ex, string.Join(", ", Listen))); }
+            catch (ProxyStartException ex) { ThrowTerminatingError(ErrorMapping.From(ex)); }
             catch (UnauthorizedAccessException ex) { ThrowTerminatingError(ErrorMapping.AccessDenied(ex, options.SpoolPath)); }
+            catch (ArgumentException ex) { ThrowTerminatingError(ErrorMapping.BadProxyOption(ex)); }
             ProxyRegistry.Add(proxy);
             WriteObject(proxy);
             if (Wait) Serve(proxy, events);

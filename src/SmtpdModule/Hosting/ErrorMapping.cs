@@ -24,6 +24,8 @@ namespace SmtpdModule.Hosting
         public const string SpoolAccessDenied = "SpoolAccessDenied";
         public const string SmtpdProxyNotFound = "SmtpdProxyNotFound";
         public const string CertificateUnusable = "CertificateUnusable";
+        public const string LogPathUnusable = "LogPathUnusable";
+        public const string InvalidProxyOption = "InvalidProxyOption";
 
         /// <summary>
         /// A refused rules file. The message is the exception's own (<c>file:line:col: error: …</c>);
@@ -75,11 +77,14 @@ namespace SmtpdModule.Hosting
             return new ErrorRecord(ex, InvalidListenEndPoint, ErrorCategory.InvalidArgument, value);
         }
 
-        public static ErrorRecord BindFailed(System.Net.Sockets.SocketException ex, string endPoints)
-        {
-            var wrapped = new System.IO.IOException("Cannot listen on " + endPoints + ": " + ex.Message + " (in use, or a privileged port without the right to bind it).", ex);
-            return new ErrorRecord(wrapped, ListenerBindFailed, ErrorCategory.ResourceUnavailable, endPoints);
-        }
+        /// <summary>A proxy part that could not start: the end point that could not be bound, or the log.</summary>
+        public static ErrorRecord From(SmtpdModule.Engine.Smtp.ProxyStartException ex) =>
+            ex.Failure == SmtpdModule.Engine.Smtp.ProxyStartFailure.Listen
+                ? new ErrorRecord(ex, ListenerBindFailed, ErrorCategory.ResourceUnavailable, ex.Target)
+                : new ErrorRecord(ex, LogPathUnusable, ErrorCategory.OpenError, ex.Target);
+
+        public static ErrorRecord BadProxyOption(ArgumentException ex) =>
+            new ErrorRecord(ex, InvalidProxyOption, ErrorCategory.InvalidArgument, ex.ParamName);
 
         public static ErrorRecord From(SmtpdModule.Engine.Spool.SpoolException ex, string spoolPath)
         {

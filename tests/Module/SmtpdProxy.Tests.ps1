@@ -1,0 +1,631 @@
+#Requires -Version 7.0
+# Start-SmtpdProxy, Get-SmtpdProxy, Stop-SmtpdProxy: binding, output, live counters, errors,
+# ShouldProcess, -LogPath, -Wait and rules reloading. Every proxy listens on 127.0.0.1 port 0 and
+# asks only the NXDOMAIN knotd on the loopback (-DnsServer), so no test reaches this machine's
+# resolver or any other host. Mail is sent with python3's smtplib (tests/fixtures/smtp/pester_send.py).
+
+BeforeAll {
+    Import-Module "$PSScriptRoot/../../out/SmtpdModule/SmtpdModule.psd1" -Force
+    $dns = & "$PSScriptRoot/../tools/Start-TestDns.ps1" -FixturePath "$PSScriptRoot/../fixtures/dns-nxdomain"
+    $modulePath = (Resolve-Path -LiteralPath "$PSScriptRoot/../../out/SmtpdModule/SmtpdModule.psd1").ProviderPath
+    $sendScript = (Resolve-Path -LiteralPath "$PSScriptRoot/../fixtures/smtp/pester_send.py").ProviderPath
+    $python = Get-Command -Name python3, python -CommandType Application -ErrorAction SilentlyContinue |
+        Select-Object -First 1 -ExpandProperty Source
+    if (-not $python) { throw 'python3 is needed (smtplib is the SMTP client of these tests): run tests/tools/install-test-deps.sh.' }
+
+    # Everything this file starts, so AfterAll can stop it whatever a test did.
+    $started = [System.Collections.Generic.List[object]]::new()
+    $children = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
+
+    # Writes a file into TestDrive exactly as given (UTF-8, LF, a final newline).
+    function New-RulesFile {
+        param([string] $Name, [string[]] $Line)
+        $path = Join-Path $TestDrive $Name
+        [System.IO.File]::WriteAllText($path, (($Line -join "`n") + "`n"), [System.Text.UTF8Encoding]::new($false))
+        $path
+    }
+
+    # A message as it should be stored (CRLF line ends); returns its path.
+    function New-MessageFile {
+        param([string] $Name, [string] $Subject = 'test')
+        $path = Join-Path $TestDrive $Name
+        $text = "From: <a@example.org>`r`nTo: <b@example.test>`r`nSubject: $Subject`r`n`r`nhello`r`n.a line smtplib dot-stuffs`r`n"
+        [System.IO.File]::WriteAllBytes($path, [System.Text.Encoding]::ASCII.GetBytes($text))
+        $path
+    }
+
+    # Start-SmtpdProxy on the loopback with the test DNS server; remembers the proxy for AfterAll.
+    function Start-TestProxy {
+        param([string] $RulesPath, [string] $SpoolPath, [hashtable] $More = @{})
+        $p = Start-SmtpdProxy -Listen '127.0.0.1:0' -DnsServer $dns.EndPoint -RulesPath $RulesPath -SpoolPath $SpoolPath @More
+        $started.Add($p)
+        $p
+    }
+
+    # One SMTP transaction with smtplib; the replies as an object (see pester_send.py).
+    function Send-TestMail {
+        param([int] $Port, [string[]] $To = '<b@example.test>', [string] $From = '<a@example.org>',
+            [string] $BodyFile, [switch] $StartTls)
+        $arguments = @($sendScript, '--port', $Port, '--from', $From)
+        foreach ($t in $To) { $arguments += '--to', $t }
+        if ($BodyFile) { $arguments += '--body-file', $BodyFile }
+        if ($StartTls) { $arguments += '--starttls' }
+        $out = & $python @arguments 2>&1
+        if ($LASTEXITCODE -ne 0) { throw "pester_send.py exited with $LASTEXITCODE`: $out" }
+        $out | ConvertFrom-Json
+    }
+
+    # Polls an outside effect until it holds; on timeout, throws with what -Context says.
+    function Wait-Until {
+        param([scriptblock] $Condition, [string] $Because, [double] $Seconds = 10, [scriptblock] $Context)
+        $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
+        while (-not (& $Condition)) {
+            if ([DateTime]::UtcNow -gt $deadline) {
+                $more = if ($Context) { "`n" + ((& $Context) -join "`n") } else { '' }
+                throw "Timed out after $Seconds s waiting until $Because.$more"
+            }
+            Start-Sleep -Milliseconds 20
+        }
+    }
+
+    # True when something accepts a TCP connection on 127.0.0.1:$Port.
+    function Test-Port {
+        param([int] $Port)
+        $client = [System.Net.Sockets.TcpClient]::new()
+        try { $client.Connect([System.Net.IPAddress]::Loopback, $Port); $true }
+        catch [System.Net.Sockets.SocketException] { $false }
+        catch [System.Management.Automation.MethodInvocationException] { $false }
+        finally { $client.Dispose() }
+    }
+
+    # A raw connection that has read the 220 greeting: a session that stays idle.
+    function Open-IdleSession {
+        param([int] $Port)
+        $client = [System.Net.Sockets.TcpClient]::new()
+        $client.Connect([System.Net.IPAddress]::Loopback, $Port)
+        $client.ReceiveTimeout = 10000
+        $reader = [System.IO.StreamReader]::new($client.GetStream(), [System.Text.Encoding]::ASCII)
+        $greeting = $reader.ReadLine()
+        [pscustomobject]@{ Client = $client; Reader = $reader; Greeting = $greeting }
+    }
+
+    # The PowerShell running these tests, in a new process (pwsh itself, or `dotnet pwsh.dll`), running
+    # $Command from a script file: with -File the host writes the verbose stream to stdout as text
+    # (with -EncodedCommand it would go to stderr as CLIXML), and no path needs command-line quoting
+    # but the script's own.
+    function Start-PwshChild {
+        param([string] $Command, [string] $ScriptPath, [string] $StdOut, [string] $StdErr)
+        [System.IO.File]::WriteAllText($ScriptPath, $Command, [System.Text.UTF8Encoding]::new($false))
+        $exe = [Environment]::ProcessPath
+        $arguments = @()
+        if ([System.IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') {
+            $arguments += '"' + (Join-Path $PSHOME 'pwsh.dll') + '"'
+        }
+        $arguments += '-NoProfile', '-NonInteractive', '-File', ('"' + $ScriptPath + '"')
+        $child = Start-Process -FilePath $exe -ArgumentList $arguments -RedirectStandardOutput $StdOut `
+            -RedirectStandardError $StdErr -NoNewWindow -PassThru
+        $children.Add($child)
+        $child
+    }
+
+    function Quote([string] $Text) { "'" + $Text.Replace("'", "''") + "'" }
+
+    $allowRules = New-RulesFile 'allow_all' 'allow:ALL:ALL:ALL'
+    $message = New-MessageFile 'message.eml'
+    # smtplib dot-stuffs the line that starts with a dot and the proxy removes the stuffing again:
+    # what is counted and stored is the file as it is.
+    $messageBytes = (Get-Item -LiteralPath $message).Length
+}
+
+AfterAll {
+    foreach ($p in $started) {
+        if ($p.IsRunning) { Stop-SmtpdProxy -InputObject $p -TimeoutSeconds 1 -Confirm:$false }
+    }
+    foreach ($c in $children) {
+        if (-not $c.HasExited) { $c.Kill(); [void]$c.WaitForExit(5000) }
+    }
+    if ($dns) { $dns.Stop() }
+}
+
+Describe 'Start-SmtpdProxy' {
+    It 'returns at once with the running proxy: id, bound end point, paths, start time, zero counters' {
+        $before = [DateTimeOffset]::Now
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        $p = Start-TestProxy -RulesPath $allowRules -SpoolPath "$TestDrive/spool-start"
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 10
+
+        $p | Should -HaveCount 1
+        $p | Should -BeOfType ([SmtpdModule.Engine.Smtp.SmtpProxy])
+        $p.IsRunning | Should -BeTrue
+        $p.Id | Should -BeGreaterThan 0
+        $p.LocalEndPoints | Should -HaveCount 1
+        $p.LocalEndPoints[0].Address | Should -Be ([System.Net.IPAddress]::Loopback)
+        $p.LocalEndPoints[0].Port | Should -BeGreaterThan 0
+        $p.RulesPath | Should -Be $allowRules
+        $p.SpoolPath | Should -Be (Join-Path $TestDrive 'spool-start')
+        $p.StartTime | Should -BeGreaterOrEqual $before.AddSeconds(-1)
+        $p.StartTime | Should -BeLessOrEqual ([DateTimeOffset]::Now)
+        foreach ($counter in 'Sessions', 'Active', 'Accepted', 'Refused', 'Denied', 'Bytes') {
+            $p.$counter | Should -Be 0 -Because "$counter starts at zero"
+        }
+        Test-Port $p.LocalEndPoints[0].Port | Should -BeTrue
+        foreach ($dir in 'incoming', 'data', 'ready') {
+            Join-Path $p.SpoolPath $dir | Should -Exist
+        }
+    }
+
+    It 'declares SmtpProxy as the output type of all three cmdlets' {
+        foreach ($name in 'Start-SmtpdProxy', 'Get-SmtpdProxy', 'Stop-SmtpdProxy') {
+            (Get-Command $name).OutputType.Type | Should -Contain ([SmtpdModule.Engine.Smtp.SmtpProxy])
+        }
+    }
+
+    It 'resolves relative -RulesPath and -SpoolPath against the current PowerShell location' {
+        Push-Location -LiteralPath $TestDrive
+        try { $p = Start-TestProxy -RulesPath ./allow_all -SpoolPath ./spool-relative }
+        finally { Pop-Location }
+        $p.RulesPath | Should -Be $allowRules
+        $p.SpoolPath | Should -Be (Join-Path $TestDrive 'spool-relative')
+        Join-Path $TestDrive 'spool-relative/ready' | Should -Exist
+    }
+
+    It 'accepts a PowerShell drive path such as TestDrive:' {
+        $p = Start-TestProxy -RulesPath 'TestDrive:/allow_all' -SpoolPath 'TestDrive:/spool-drive'
+        $p.SpoolPath | Should -Be (Join-Path $TestDrive 'spool-drive')
+    }
+
+    It 'moves its counters live as mail arrives, and Get-SmtpdProxy shows them' {
+        $rules = New-RulesFile 'counting_rules' @(
+            'noto:ALL:ALL:*@spam.test:550 5.7.1 no mail for %T'
+            'deny:ALL:*@evil.test:ALL:550 5.7.1 go away'
+            'allow:ALL:ALL:ALL'
+        )
+        $p = Start-TestProxy -RulesPath $rules -SpoolPath "$TestDrive/spool-counters"
+        $port = $p.LocalEndPoints[0].Port
+
+        $r = Send-TestMail -Port $port -To '<x@spam.test>', '<b@example.test>' -BodyFile $message
+        $r.rcpt[0][0] | Should -Be 550
+        $r.rcpt[1][0] | Should -Be 250
+        $r.data[0] | Should -Be 250
+        $p.Accepted | Should -Be 1
+        $p.Refused | Should -Be 1
+        $p.Bytes | Should -Be $messageBytes -Because 'Bytes counts the message as received, without our Received: header'
+
+        $r = Send-TestMail -Port $port -From '<bad@evil.test>' -To '<b@example.test>'
+        $r.rcpt[0][0] | Should -Be 550
+        $p.Denied | Should -Be 1
+
+        Wait-Until { $p.Active -eq 0 } -Because 'both sessions have closed' -Context { "Active = $($p.Active)" }
+        $p.Sessions | Should -Be 2
+
+        $g = Get-SmtpdProxy -Id $p.Id
+        $g.Sessions | Should -Be 2
+        $g.Active | Should -Be 0
+        $g.Accepted | Should -Be 1
+        $g.Refused | Should -Be 1
+        $g.Denied | Should -Be 1
+        $g.Bytes | Should -Be $messageBytes
+        @(Get-ChildItem -LiteralPath "$TestDrive/spool-counters/ready" -Filter *.env) | Should -HaveCount 1
+    }
+
+    It 'counts a session as Active while it is open' {
+        $p = Start-TestProxy -RulesPath $allowRules -SpoolPath "$TestDrive/spool-active"
+        $s = Open-IdleSession $p.LocalEndPoints[0].Port
+        try {
+            $s.Greeting | Should -BeLike '220 *'
+            Wait-Until { $p.Active -eq 1 } -Because 'the session is counted' -Context { "Active = $($p.Active)" }
+            $p.Sessions | Should -Be 1
+        }
+        finally { $s.Client.Dispose() }
+        Wait-Until { $p.Active -eq 0 } -Because 'the closed session is no longer counted' -Context { "Active = $($p.Active)" }
+    }
+
+    It 'writes every event as a JSON line to -LogPath: connect, decision and accepted for a message' {
+        $log = Join-Path $TestDrive 'logs/new-folder/proxy.jsonl'
+        $p = Start-TestProxy -RulesPath $allowRules -SpoolPath "$TestDrive/spool-log" -More @{ LogPath = $log }
+        $r = Send-TestMail -Port $p.LocalEndPoints[0].Port -BodyFile $message
+        $r.data[0] | Should -Be 250
+        $id = ($r.data[1] -split ' ')[-1]
+        Stop-SmtpdProxy -InputObject $p -Confirm:$false
+
+        $lines = @(Get-Content -LiteralPath $log)
+        $lines.Count | Should -BeGreaterThan 4
+        $events = foreach ($line in $lines) { $line | ConvertFrom-Json -ErrorAction Stop }
+        $events.event | Should -Contain 'start'
+        $events.event | Should -Contain 'connect'
+        $events.event | Should -Contain 'stop'
+        $decision = @($events | Where-Object event -eq 'decision')
+        $decision | Should -HaveCount 1
+        $decision[0].action | Should -Be 'Allow'
+        $decision[0].to | Should -Be '<b@example.test>'
+        $decision[0].line | Should -Be 1
+        $accepted = @($events | Where-Object event -eq 'accepted')
+        $accepted | Should -HaveCount 1
+        $accepted[0].id | Should -Be $id
+        $accepted[0].bytes | Should -Be $messageBytes
+        $accepted[0].session | Should -Be $decision[0].session
+    }
+
+    It 'follows edits of the rules file without a restart, and keeps the last good rules after a broken edit' {
+        $rules = New-RulesFile 'reloading_rules' 'allow:ALL:ALL:ALL'
+        $log = Join-Path $TestDrive 'reload.jsonl'
+        $p = Start-TestProxy -RulesPath $rules -SpoolPath "$TestDrive/spool-reload" -More @{ LogPath = $log }
+        $port = $p.LocalEndPoints[0].Port
+        (Send-TestMail -Port $port -To '<x@reload.test>').rcpt[0][0] | Should -Be 250
+
+        # Longer than before, so the change shows in the length whatever the time stamp resolution.
+        $null = New-RulesFile 'reloading_rules' @('noto:ALL:ALL:*@reload.test:550 5.7.1 refused by the new rule', 'allow:ALL:ALL:ALL')
+        Wait-Until { (Send-TestMail -Port $port -To '<x@reload.test>').rcpt[0][0] -eq 550 } `
+            -Because 'a RCPT is decided by the edited file' -Context { Get-Content -LiteralPath $log }
+        $r = Send-TestMail -Port $port -To '<x@reload.test>', '<y@other.test>'
+        $r.rcpt[0] | Should -Be @(550, '5.7.1 refused by the new rule')
+        $r.rcpt[1][0] | Should -Be 250
+        $p.IsRunning | Should -BeTrue
+        (Get-Content -LiteralPath $log | ConvertFrom-Json | Where-Object event -eq 'rules') | Should -Not -BeNullOrEmpty
+
+        $null = New-RulesFile 'reloading_rules' @('alow:ALL:ALL:ALL', 'allow:ALL:ALL:ALL # a longer broken file')
+        Wait-Until {
+            (Send-TestMail -Port $port -To '<x@reload.test>').rcpt[0][0] | Should -Be 550 -Because 'the last good rules stay in force'
+            @(Get-Content -LiteralPath $log | ConvertFrom-Json | Where-Object { $_.event -eq 'error' -and $_.message -like 'rules not reloaded*' }).Count -gt 0
+        } -Because 'the broken edit is reported' -Context { Get-Content -LiteralPath $log }
+    }
+
+    It 'offers STARTTLS with a PFX certificate and its password' {
+        $cert = & "$PSScriptRoot/../tools/New-TestCertificate.ps1" -Directory "$TestDrive/tls-ok"
+        $p = Start-TestProxy -RulesPath $allowRules -SpoolPath "$TestDrive/spool-tls" -More @{
+            CertificatePath = $cert.PfxPath; CertificatePassword = $cert.SecurePassword }
+        $r = Send-TestMail -Port $p.LocalEndPoints[0].Port -BodyFile $message -StartTls
+        $r.starttls[0] | Should -Be 220
+        $r.data[0] | Should -Be 250
+        $envelope = Get-ChildItem -LiteralPath "$TestDrive/spool-tls/ready" -Filter *.env | Get-Content
+        $envelope | Should -Contain 'protocol: ESMTPS'
+    }
+}
+
+Describe 'Get-SmtpdProxy' {
+    BeforeAll {
+        $a = Start-TestProxy -RulesPath $allowRules -SpoolPath "$TestDrive/spool-get-a"
+        $b = Start-TestProxy -RulesPath $allowRules -SpoolPath "$TestDrive/spool-get-b"
+    }
+
+    It 'lists the running proxies in id order' {
+        $all = @(Get-SmtpdProxy)
+        $all.Id | Should -Contain $a.Id
+        $all.Id | Should -Contain $b.Id
+        $all | Should -BeOfType ([SmtpdModule.Engine.Smtp.SmtpProxy])
+        ($all.Id -join ',') | Should -Be (($all.Id | Sort-Object) -join ',')
+    }
+
+    It 'filters by -Id, by position and by property name' {
+        $one = @(Get-SmtpdProxy -Id $b.Id)
+        $one | Should -HaveCount 1
+        $one[0] | Should -Be $b
+        (Get-SmtpdProxy $a.Id).Id | Should -Be $a.Id
+        ([pscustomobject]@{ Id = $a.Id } | Get-SmtpdProxy).Id | Should -Be $a.Id
+    }
+
+    It 'reports an unknown id as a non-terminating SmtpdProxyNotFound error and writes the others' {
+        $out = Get-SmtpdProxy -Id 2147483646, $a.Id -ErrorVariable err -ErrorAction SilentlyContinue
+        @($out).Id | Should -Be $a.Id
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SmtpdProxyNotFound,*'
+        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err[0].TargetObject | Should -Be 2147483646
+    }
+}
+
+Describe 'Stop-SmtpdProxy' {
+    It 'stops what Get-SmtpdProxy pipes to it: the port refuses connections and the proxy is no longer listed' {
+        $a = Start-TestProxy -RulesPath $allowRules -SpoolPath "$TestDrive/spool-stop-a"
+        $b = Start-TestProxy -RulesPath $allowRules -SpoolPath "$TestDrive/spool-stop-b"
+        $ports = $a.LocalEndPoints[0].Port, $b.LocalEndPoints[0].Port
+
+        $out = Get-SmtpdProxy | Stop-SmtpdProxy -Confirm:$false
+        $out | Should -BeNullOrEmpty -Because 'nothing is written without -PassThru'
+        $a.IsRunning | Should -BeFalse
+        $b.IsRunning | Should -BeFalse
+        foreach ($port in $ports) { Test-Port $port | Should -BeFalse -Because "port $port is closed" }
+        @(Get-SmtpdProxy).Id | Should -Not -Contain $a.Id
+        @(Get-SmtpdProxy).Id | Should -Not -Contain $b.Id
+        Get-SmtpdProxy -Id $a.Id -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SmtpdProxyNotFound,*'
+    }
+
+    It 'stops by -Id and writes the stopped proxy with -PassThru' {
+        $p = Start-TestProxy -RulesPath $allowRules -SpoolPath "$TestDrive/spool-stop-id"
+        $out = Stop-SmtpdProxy -Id $p.Id -PassThru -Confirm:$false
+        $out | Should -HaveCount 1
+        $out | Should -BeOfType ([SmtpdModule.Engine.Smtp.SmtpProxy])
+        $out.Id | Should -Be $p.Id
+        $out.IsRunning | Should -BeFalse
+        Test-Port $p.LocalEndPoints[0].Port | Should -BeFalse
+    }
+
+    It 'takes the id by position and by property name' {
+        $p = Start-TestProxy -RulesPath $allowRules -SpoolPath "$TestDrive/spool-stop-pos"
+        $q = Start-TestProxy -RulesPath $allowRules -SpoolPath "$TestDrive/spool-stop-prop"
+        Stop-SmtpdProxy $p.Id -Confirm:$false
+        [pscustomobject]@{ Id = $q.Id } | Stop-SmtpdProxy -Confirm:$false
+        $p.IsRunning | Should -BeFalse
+        $q.IsRunning | Should -BeFalse
+    }
+
+    It 'leaves the proxy running with -WhatIf' {
+        $p = Start-TestProxy -RulesPath $allowRules -SpoolPath "$TestDrive/spool-whatif"
+        Stop-SmtpdProxy -Id $p.Id -WhatIf
+        $p | Stop-SmtpdProxy -WhatIf
+        $p.IsRunning | Should -BeTrue
+        (Get-SmtpdProxy -Id $p.Id).Id | Should -Be $p.Id
+        $s = Open-IdleSession $p.LocalEndPoints[0].Port
+        try { $s.Greeting | Should -BeLike '220 *' } finally { $s.Client.Dispose() }
+    }
+
+    It 'supports -WhatIf and -Confirm' {
+        $parameters = (Get-Command Stop-SmtpdProxy).Parameters
+        $parameters.Keys | Should -Contain 'WhatIf'
+        $parameters.Keys | Should -Contain 'Confirm'
+    }
+
+    It 'reports an unknown id as a non-terminating SmtpdProxyNotFound error and stops the others' {
+        $p = Start-TestProxy -RulesPath $allowRules -SpoolPath "$TestDrive/spool-stop-unknown"
+        Stop-SmtpdProxy -Id 2147483647, $p.Id -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SmtpdProxyNotFound,*'
+        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err[0].TargetObject | Should -Be 2147483647
+        $p.IsRunning | Should -BeFalse
+    }
+
+    It 'tells an idle session 421 and closes it, without waiting for -TimeoutSeconds' {
+        $p = Start-TestProxy -RulesPath $allowRules -SpoolPath "$TestDrive/spool-stop-idle"
+        $s = Open-IdleSession $p.LocalEndPoints[0].Port
+        try {
+            $s.Greeting | Should -BeLike '220 *'
+            $watch = [System.Diagnostics.Stopwatch]::StartNew()
+            Stop-SmtpdProxy -InputObject $p -TimeoutSeconds 20 -Confirm:$false
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan 10
+            $s.Reader.ReadLine() | Should -BeLike '421 *'
+        }
+        finally { $s.Client.Dispose() }
+    }
+
+    It 'closes the idle session in order after the 421 (FIN, not a reset)' {
+        $p = Start-TestProxy -RulesPath $allowRules -SpoolPath "$TestDrive/spool-stop-fin"
+        $s = Open-IdleSession $p.LocalEndPoints[0].Port
+        try {
+            Stop-SmtpdProxy -InputObject $p -Confirm:$false
+            $s.Reader.ReadLine() | Should -BeLike '421 *'
+            $s.Reader.ReadLine() | Should -BeNullOrEmpty -Because 'the server closed the connection in order'
+        }
+        finally { $s.Client.Dispose() }
+    }
+}
+
+Describe 'Start-SmtpdProxy errors' {
+    BeforeAll {
+        $errorSpool = Join-Path $TestDrive 'spool-errors'
+        function Assert-NothingRunsOn([string] $Spool) {
+            @(Get-SmtpdProxy | Where-Object SpoolPath -eq $Spool) | Should -HaveCount 0 -Because 'a refused start leaves no proxy'
+        }
+    }
+
+    AfterEach {
+        # A start that should have failed and did not must not outlive its test.
+        Get-SmtpdProxy | Where-Object SpoolPath -eq $errorSpool | Stop-SmtpdProxy -TimeoutSeconds 1 -Confirm:$false
+    }
+
+    It 'refuses -Listen <Listen> with InvalidListenEndPoint' -ForEach @(
+        @{ Listen = 'nonsense' }
+        @{ Listen = '1.2.3.4:99999' }
+        @{ Listen = 'localhost:2525' }
+    ) {
+        $e = { Start-SmtpdProxy -Listen $Listen -DnsServer $dns.EndPoint -RulesPath $allowRules -SpoolPath $errorSpool } |
+            Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'InvalidListenEndPoint,*'
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $e.TargetObject | Should -Be $Listen
+        Assert-NothingRunsOn $errorSpool
+    }
+
+    It 'refuses a port already in use with ListenerBindFailed' {
+        $busy = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $busy.Start()
+        try {
+            $port = $busy.LocalEndpoint.Port
+            $e = { Start-SmtpdProxy -Listen "127.0.0.1:$port" -DnsServer $dns.EndPoint -RulesPath $allowRules -SpoolPath $errorSpool } |
+                Should -Throw -PassThru
+            $e.FullyQualifiedErrorId | Should -BeLike 'ListenerBindFailed,*'
+            $e.CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+            $e.TargetObject | Should -Be "127.0.0.1:$port"
+        }
+        finally { $busy.Stop() }
+        Assert-NothingRunsOn $errorSpool
+    }
+
+    It 'releases the end points it had bound when a later one is in use' {
+        $busy = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $busy.Start()
+        $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $probe.Start(); $free = $probe.LocalEndpoint.Port; $probe.Stop()
+        try {
+            $e = { Start-SmtpdProxy -Listen "127.0.0.1:$free", "127.0.0.1:$($busy.LocalEndpoint.Port)" -DnsServer $dns.EndPoint `
+                    -RulesPath $allowRules -SpoolPath $errorSpool } | Should -Throw -PassThru
+            $e.FullyQualifiedErrorId | Should -BeLike 'ListenerBindFailed,*'
+        }
+        finally { $busy.Stop() }
+        Test-Port $free | Should -BeFalse -Because 'the first listener was closed again'
+        Assert-NothingRunsOn $errorSpool
+    }
+
+    It 'names the one end point that could not be bound, of several' {
+        $busy = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $busy.Start()
+        try {
+            $port = $busy.LocalEndpoint.Port
+            $e = { Start-SmtpdProxy -Listen '127.0.0.1:0', "127.0.0.1:$port" -DnsServer $dns.EndPoint -RulesPath $allowRules -SpoolPath $errorSpool } |
+                Should -Throw -PassThru
+            $e.FullyQualifiedErrorId | Should -BeLike 'ListenerBindFailed,*'
+            $e.TargetObject | Should -Be "127.0.0.1:$port"
+        }
+        finally { $busy.Stop() }
+    }
+
+    It 'refuses a rules file that does not exist with RuleFileNotFound' {
+        $missing = Join-Path $TestDrive 'no_such_rules'
+        $e = { Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $dns.EndPoint -RulesPath $missing -SpoolPath $errorSpool } |
+            Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'RuleFileNotFound,*'
+        $e.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $e.TargetObject | Should -Be $missing
+        Assert-NothingRunsOn $errorSpool
+    }
+
+    It 'refuses a rules file with an error with RuleFileSyntax naming file, line and column' {
+        $bad = New-RulesFile 'broken_rules' @('allow:ALL:ALL:*@example.test', 'alow:ALL:ALL:ALL')
+        $e = { Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $dns.EndPoint -RulesPath $bad -SpoolPath $errorSpool } |
+            Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'RuleFileSyntax,*'
+        $e.CategoryInfo.Category | Should -Be 'ParserError'
+        $e.TargetObject | Should -Be $bad
+        $e.Exception.Message | Should -BeLike "*broken_rules:2:1:*"
+        Assert-NothingRunsOn $errorSpool
+    }
+
+    It 'refuses -DnsServer <DnsServer> with InvalidDnsServer' -ForEach @(
+        @{ DnsServer = 'dns.example' }
+        @{ DnsServer = '127.0.0.1:99999' }
+    ) {
+        $e = { Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $DnsServer -RulesPath $allowRules -SpoolPath $errorSpool } |
+            Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'InvalidDnsServer,*'
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $e.TargetObject | Should -Be $DnsServer
+        Assert-NothingRunsOn $errorSpool
+    }
+
+    It 'refuses a PFX with a wrong password with CertificateUnusable' {
+        $cert = & "$PSScriptRoot/../tools/New-TestCertificate.ps1" -Directory "$TestDrive/tls-bad"
+        $wrong = ConvertTo-SecureString 'not-the-password' -AsPlainText -Force
+        $e = { Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $dns.EndPoint -RulesPath $allowRules -SpoolPath $errorSpool `
+                -CertificatePath $cert.PfxPath -CertificatePassword $wrong } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'CertificateUnusable,*'
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $e.TargetObject | Should -Be $cert.PfxPath
+        Assert-NothingRunsOn $errorSpool
+    }
+    It 'reports a -LogPath that names a directory against the log, not the spool' {
+        $logDir = (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'log-is-a-directory') -Force).FullName
+        $e = { Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $dns.EndPoint -RulesPath $allowRules -SpoolPath $errorSpool -LogPath $logDir } |
+            Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -Not -BeLike 'SpoolAccessDenied,*'
+        $e.TargetObject | Should -Be $logDir
+    }
+
+    It 'reports a -LogPath under a file with a stable error id' {
+        $file = Join-Path $TestDrive 'a-file'
+        Set-Content -LiteralPath $file -Value 'x'
+        $log = Join-Path $file 'proxy.jsonl'
+        $e = { Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $dns.EndPoint -RulesPath $allowRules -SpoolPath $errorSpool -LogPath $log } |
+            Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -Not -BeLike 'System.*'
+        $e.CategoryInfo.Category | Should -Not -Be 'NotSpecified'
+        $e.TargetObject | Should -Be $log
+        Assert-NothingRunsOn $errorSpool
+    }
+
+    It 'refuses a -HostName with a line break in it' {
+        { Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $dns.EndPoint -RulesPath $allowRules -SpoolPath $errorSpool `
+                -HostName "mx.test`r`nX-Injected: yes" } | Should -Throw -ErrorId 'InvalidProxyOption,*'
+        Assert-NothingRunsOn $errorSpool
+    }
+}
+
+Describe 'Start-SmtpdProxy -Wait' {
+    It 'serves mail in the foreground of its process and shows every event on the verbose stream' {
+        $dir = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'wait') -Force
+        $spool = Join-Path $dir 'spool'
+        $out = Join-Path $dir 'stdout.txt'
+        $err = Join-Path $dir 'stderr.txt'
+        $command = @(
+            '$ErrorActionPreference = ''Stop'''
+            'if ($PSStyle) { $PSStyle.OutputRendering = ''PlainText'' }'
+            "Import-Module $(Quote $modulePath)"
+            "Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $(Quote $dns.EndPoint) -RulesPath $(Quote $allowRules) -SpoolPath $(Quote $spool) -Wait -Verbose | Out-Null"
+        ) -join "`n"
+        $child = Start-PwshChild -Command $command -ScriptPath (Join-Path $dir 'host.ps1') -StdOut $out -StdErr $err
+        try {
+            $show = { "stdout:"; Get-Content -LiteralPath $out -ErrorAction SilentlyContinue; "stderr:"; Get-Content -LiteralPath $err -ErrorAction SilentlyContinue }
+            Wait-Until { (Get-Content -LiteralPath $out -Raw -ErrorAction SilentlyContinue) -match 'VERBOSE: .* start: listening on 127\.0\.0\.1:(\d+)' } `
+                -Seconds 30 -Because 'the child proxy listens' -Context $show
+            $port = [int]([regex]::Match((Get-Content -LiteralPath $out -Raw), 'listening on 127\.0\.0\.1:(\d+)').Groups[1].Value)
+
+            $r = Send-TestMail -Port $port -BodyFile $message
+            $r.data[0] | Should -Be 250
+            $id = ($r.data[1] -split ' ')[-1]
+            Wait-Until { (Get-Content -LiteralPath $out -Raw) -match "VERBOSE: .* accepted 127\.0\.0\.1: $id" } `
+                -Because 'the accepted event reaches the verbose stream' -Context $show
+            $child.HasExited | Should -BeFalse -Because '-Wait keeps serving'
+            Join-Path $spool "ready/$id.env" | Should -Exist
+        }
+        finally {
+            if (-not $child.HasExited) { $child.Kill() }
+            [void]$child.WaitForExit(10000)
+        }
+    }
+
+    It 'returns when Stop-SmtpdProxy stops its proxy from another runspace' {
+        $spool = Join-Path $TestDrive 'spool-wait-stop'
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript({
+                    param($Module, $Dns, $Rules, $Spool)
+                    Import-Module $Module
+                    Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $Dns -RulesPath $Rules -SpoolPath $Spool -Wait
+                }).AddArgument($modulePath).AddArgument($dns.EndPoint).AddArgument($allowRules).AddArgument($spool)
+            $async = $ps.BeginInvoke()
+            Wait-Until { @(Get-SmtpdProxy | Where-Object SpoolPath -eq $spool).Count -eq 1 } -Because 'the waiting proxy runs' `
+                -Context { $ps.Streams.Error | Out-String }
+            $p = Get-SmtpdProxy | Where-Object SpoolPath -eq $spool
+            $async.IsCompleted | Should -BeFalse -Because '-Wait serves until stopped'
+
+            Stop-SmtpdProxy -InputObject $p -Confirm:$false
+            $async.AsyncWaitHandle.WaitOne(5000) | Should -BeTrue -Because 'Start-SmtpdProxy -Wait returns once its proxy stops'
+            $out = $ps.EndInvoke($async)
+            @($out).Id | Should -Be $p.Id -Because '-Wait writes the proxy before serving'
+            $ps.Streams.Error | Should -BeNullOrEmpty
+        }
+        finally {
+            $ps.Dispose()
+            Get-SmtpdProxy | Where-Object SpoolPath -eq $spool | Stop-SmtpdProxy -TimeoutSeconds 1 -Confirm:$false
+        }
+    }
+
+    It 'stops its proxy gracefully within a second when the pipeline is stopped (Ctrl+C)' {
+        $spool = Join-Path $TestDrive 'spool-wait-ctrl-c'
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript({
+                    param($Module, $Dns, $Rules, $Spool)
+                    Import-Module $Module
+                    Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $Dns -RulesPath $Rules -SpoolPath $Spool -Wait
+                }).AddArgument($modulePath).AddArgument($dns.EndPoint).AddArgument($allowRules).AddArgument($spool)
+            $async = $ps.BeginInvoke()
+            Wait-Until { @(Get-SmtpdProxy | Where-Object SpoolPath -eq $spool).Count -eq 1 } -Because 'the waiting proxy runs' `
+                -Context { $ps.Streams.Error | Out-String }
+            $p = Get-SmtpdProxy | Where-Object SpoolPath -eq $spool
+            $port = $p.LocalEndPoints[0].Port
+
+            $watch = [System.Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan 1.5   # CONVENTIONS: -Wait stops within a second
+            $p.IsRunning | Should -BeFalse
+            Test-Port $port | Should -BeFalse
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $ps.Streams.Error | Should -BeNullOrEmpty -Because 'stopping is not an error'
+        }
+        finally {
+            $ps.Dispose()
+            Get-SmtpdProxy | Where-Object SpoolPath -eq $spool | Stop-SmtpdProxy -TimeoutSeconds 1 -Confirm:$false
+        }
+    }
+}
