@@ -182,7 +182,7 @@ ours_gc() {
 
 # Committed mail stays in the spool for the whole run (no forwarder runs): deleting it between
 # cases would only make the next case's file creations slower (see chattr +T above).
-ours_spooled() { find "$WORK/ours/spool/ready" -maxdepth 1 -name '*.env' 2>/dev/null | wc -l; }
+ours_spooled() { find "$WORK/ours/spool/ready" -maxdepth 1 -name '*.msg' 2>/dev/null | wc -l; }
 
 # ---- Postfix, a private instance on loopback ------------------------------------------------
 

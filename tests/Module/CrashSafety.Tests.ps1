@@ -127,6 +127,19 @@ BeforeAll {
         , $bytes
     }
 
+    # A spool message file: the envelope header's lines (up to the empty line that ends it) and
+    # the message bytes that follow it, our Received: header included.
+    function Split-MessageFile {
+        param([byte[]] $Bytes)
+        $end = -1
+        for ($i = 1; $i -lt $Bytes.Length; $i++) {
+            if ($Bytes[$i] -eq 10 -and $Bytes[$i - 1] -eq 10) { $end = $i + 1; break }
+        }
+        $end | Should -BeGreaterThan 0 -Because 'a message file has an empty line after its envelope header'
+        $lines = [System.Text.Encoding]::UTF8.GetString($Bytes, 0, $end - 2) -split "`n"
+        [pscustomobject]@{ Envelope = $lines; Message = [System.ArraySegment[byte]]::new($Bytes, $end, $Bytes.Length - $end).ToArray() }
+    }
+
     # The bytes of a stored message after our Received: header (its first line and the folded
     # lines that continue it), and the header itself.
     function Split-StoredMessage {
@@ -157,7 +170,7 @@ AfterAll {
 }
 
 Describe 'A proxy killed in the middle of DATA' {
-    It 'leaves no envelope and no message; its debris is kept while it writes and removed after the crash' {
+    It 'leaves nothing in ready/; its debris is kept while it writes and removed after the crash' {
         $spool = Join-Path $TestDrive 'spool-mid-data'
         $message = Join-Path $TestDrive 'mid-data.eml'
         $null = New-MessageFile -Path $message -Size (256 * 1024)
@@ -168,7 +181,7 @@ Describe 'A proxy killed in the middle of DATA' {
         # the rest stays in the writer's buffer and the file does not change again.
         $client = Start-Client 'partial', '--port', $proxyHost.Port, '--body-file', $message, '--partial-bytes', (160 * 1024)
         Read-ClientLine $client | Should -Be "SENT $(160 * 1024)"
-        Wait-Until { @(Get-Files $incoming '*.eml.tmp' | Where-Object Length -ge (128 * 1024)).Count -eq 1 } `
+        Wait-Until { @(Get-Files $incoming '*.tmp' | Where-Object Length -ge (128 * 1024)).Count -eq 1 } `
             -Because 'the partial body is being written to incoming/' `
             -Context { Get-ChildItem -LiteralPath $incoming | Format-Table Name, Length | Out-String; & $proxyHost.Log }
         $debris = Get-Files $incoming
@@ -188,29 +201,29 @@ Describe 'A proxy killed in the middle of DATA' {
         Assert-Killed $proxyHost
         Read-ClientLine $client | Should -Be 'CLOSED'
 
-        Get-Files (Join-Path $spool 'ready') '*.env' | Should -HaveCount 0 -Because 'nothing was acknowledged'
-        Get-Files (Join-Path $spool 'data') | Should -HaveCount 0
+        Get-Files (Join-Path $spool 'ready') | Should -HaveCount 0 -Because 'nothing was acknowledged'
         foreach ($file in $debris) { $file.FullName | Should -Exist -Because 'the crash left its temporary file behind' }
+        $debris | Should -HaveCount 1
+        (Get-Content -LiteralPath $debris[0].FullName -TotalCount 1) | Should -Be 'smtpd-envelope 1' -Because 'the envelope header goes in before the body'
 
         foreach ($file in $debris) { $file.LastWriteTimeUtc = [DateTime]::UtcNow.AddMinutes(-11) }
         $p = Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $dns.EndPoint -RulesPath $rules -SpoolPath $spool
         $proxies.Add($p)
         try {
             Get-Files $incoming | Should -HaveCount 0 -Because 'opening the spool removes old debris nobody holds'
-            Get-Files (Join-Path $spool 'ready') '*.env' | Should -HaveCount 0
-            Get-Files (Join-Path $spool 'data') | Should -HaveCount 0
+            Get-Files (Join-Path $spool 'ready') | Should -HaveCount 0
         }
         finally { Stop-SmtpdProxy -InputObject $p -Confirm:$false }
     }
 
     It 'leaves debris younger than ten minutes to a later sweep' {
         # A crash's leftovers are spared for ten minutes, the margin that keeps a sweep from failing
-        # a commit that is between two steps (about_SmtpdSpool). No process holds this file.
+        # a commit that is between its close and its rename (about_SmtpdSpool). No process holds this file.
         $spool = Join-Path $TestDrive 'spool-young-debris'
         $p = Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $dns.EndPoint -RulesPath $rules -SpoolPath $spool
         Stop-SmtpdProxy -InputObject $p -Confirm:$false
-        $young = Join-Path $spool 'incoming/20250102T030405-abcdefghijklmnopqrstuvwx.eml.tmp'
-        [System.IO.File]::WriteAllText($young, "Subject: cut off`r`n")
+        $young = Join-Path $spool 'incoming/20250102T030405-abcdefghijklmnopqrstuvwx.tmp'
+        [System.IO.File]::WriteAllText($young, "smtpd-envelope 1`nid: 20250102T030405-abcdefghijklmnopqrstuvwx`n")
 
         $p = Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $dns.EndPoint -RulesPath $rules -SpoolPath $spool
         $proxies.Add($p)
@@ -241,29 +254,28 @@ Describe 'A proxy killed right after its 250' {
         Read-ClientLine $client | Should -Be 'KILLED'
         Assert-Killed $proxyHost
 
-        $envelopePath = Join-Path $spool "ready/$id.env"
-        $dataPath = Join-Path $spool "data/$id.eml"
-        $envelopePath | Should -Exist
-        $dataPath | Should -Exist
+        $messagePath = Join-Path $spool "ready/$id.msg"
+        $messagePath | Should -Exist
+        Get-Files (Join-Path $spool 'ready') | Should -HaveCount 1 -Because 'one message is one file'
         Get-Files (Join-Path $spool 'incoming') | Should -HaveCount 0 -Because 'the commit was complete before the 250'
 
-        $stored = [System.IO.File]::ReadAllBytes($dataPath)
-        $parts = Split-StoredMessage $stored
+        $file = [System.IO.File]::ReadAllBytes($messagePath)
+        $stored = Split-MessageFile $file
+        $stored.Envelope[0] | Should -Be 'smtpd-envelope 1'
+        $stored.Envelope | Should -Contain "id: $id"
+        $stored.Envelope | Should -Contain 'rcpt: <b@example.test>'
+        @($stored.Envelope -like 'size:*') | Should -HaveCount 0 -Because 'the size is the file length less the header'
+        $parts = Split-StoredMessage $stored.Message
         $parts.Header | Should -BeLike "* id $id*"
         $parts.Body.Length | Should -Be $body.Length
         [System.Linq.Enumerable]::SequenceEqual($parts.Body, [byte[]]$body) |
             Should -BeTrue -Because 'the stored message is the one sent, dot-stuffing removed'
-        $envelope = Get-Content -LiteralPath $envelopePath
-        $envelope | Should -Contain "id: $id"
-        $envelope | Should -Contain "size: $($stored.Length)"
-        $envelope | Should -Contain 'rcpt: <b@example.test>'
 
         $p = Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $dns.EndPoint -RulesPath $rules -SpoolPath $spool
         $proxies.Add($p)
         try {
-            $envelopePath | Should -Exist
-            [System.Linq.Enumerable]::SequenceEqual([System.IO.File]::ReadAllBytes($dataPath), $stored) | Should -BeTrue
-            (Get-Content -LiteralPath $envelopePath) -join "`n" | Should -Be ($envelope -join "`n")
+            $messagePath | Should -Exist
+            [System.Linq.Enumerable]::SequenceEqual([System.IO.File]::ReadAllBytes($messagePath), $file) | Should -BeTrue
         }
         finally { Stop-SmtpdProxy -InputObject $p -Confirm:$false }
     }

@@ -149,7 +149,7 @@ Describe 'Start-SmtpdProxy' {
             $p.$counter | Should -Be 0 -Because "$counter starts at zero"
         }
         Test-Port $p.LocalEndPoints[0].Port | Should -BeTrue
-        foreach ($dir in 'incoming', 'data', 'ready') {
+        foreach ($dir in 'incoming', 'ready', 'active', 'deferred', 'held', 'failed', 'corrupt') {
             Join-Path $p.SpoolPath $dir | Should -Exist
         }
     }
@@ -205,7 +205,22 @@ Describe 'Start-SmtpdProxy' {
         $g.Refused | Should -Be 1
         $g.Denied | Should -Be 1
         $g.Bytes | Should -Be $messageBytes
-        @(Get-ChildItem -LiteralPath "$TestDrive/spool-counters/ready" -Filter *.env) | Should -HaveCount 1
+        $stored = @(Get-ChildItem -LiteralPath "$TestDrive/spool-counters/ready" -File)
+        $stored | Should -HaveCount 1
+        $stored[0].Extension | Should -Be '.msg'
+        # One file: the envelope header, an empty line, then the message as stored, our Received:
+        # header first and then the bytes sent.
+        $file = [System.IO.File]::ReadAllBytes($stored[0].FullName)
+        $text = [System.Text.Encoding]::UTF8.GetString($file)
+        $split = $text.IndexOf("`n`n")
+        $split | Should -BeGreaterThan 0
+        $text.Substring(0, $split) -split "`n" | Should -Contain "id: $($stored[0].BaseName)"
+        $text.Substring(0, $split) -split "`n" | Should -Contain 'rcpt: <b@example.test>'
+        $text.Substring($split + 2) | Should -BeLike 'Received: *'
+        $sent = [System.IO.File]::ReadAllBytes($message)
+        [System.Linq.Enumerable]::SequenceEqual(
+            [System.ArraySegment[byte]]::new($file, $file.Length - $sent.Length, $sent.Length), [byte[]]$sent) |
+            Should -BeTrue -Because 'the message file ends with the bytes sent'
     }
 
     It 'counts a session as Active while it is open' {
@@ -277,7 +292,9 @@ Describe 'Start-SmtpdProxy' {
         $r = Send-TestMail -Port $p.LocalEndPoints[0].Port -BodyFile $message -StartTls
         $r.starttls[0] | Should -Be 220
         $r.data[0] | Should -Be 250
-        $envelope = Get-ChildItem -LiteralPath "$TestDrive/spool-tls/ready" -Filter *.env | Get-Content
+        $stored = @(Get-ChildItem -LiteralPath "$TestDrive/spool-tls/ready" -Filter *.msg)
+        $stored | Should -HaveCount 1
+        $envelope = ([System.IO.File]::ReadAllText($stored[0].FullName) -split "`n`n", 2)[0] -split "`n"
         $envelope | Should -Contain 'protocol: ESMTPS'
     }
 }
@@ -565,7 +582,7 @@ Describe 'Start-SmtpdProxy -Wait' {
             Wait-Until { (Get-Content -LiteralPath $out -Raw) -match "VERBOSE: .* accepted 127\.0\.0\.1: $id" } `
                 -Because 'the accepted event reaches the verbose stream' -Context $show
             $child.HasExited | Should -BeFalse -Because '-Wait keeps serving'
-            Join-Path $spool "ready/$id.env" | Should -Exist
+            Join-Path $spool "ready/$id.msg" | Should -Exist
         }
         finally {
             if (-not $child.HasExited) { $child.Kill() }

@@ -292,8 +292,25 @@ namespace SmtpdModule.Engine.Smtp
             if (_from == null) return await ErrorAsync(_greeted ? Replies.BadSequenceNeedMail : Replies.BadSequenceNeedHelo).ConfigureAwait(false);
             if (_rcpts.Count == 0) return await ErrorAsync(Replies.NoValidRecipients).ConfigureAwait(false);
 
+            // The envelope is complete before the body: the spool writes it ahead of the body, in
+            // the same file.
+            var received = DateTimeOffset.Now;
+            var protocol = ReceivedHeader.Protocol(_esmtp, _tls, authenticated: false, smtpUtf8: _mail.SmtpUtf8);
+            var envelope = new Envelope
+            {
+                Received = received,
+                ClientAddress = _peer.Text,
+                ClientName = _clientName,
+                Helo = _helo,
+                From = _from.Text,
+                Protocol = protocol,
+                Body = _mail.Body == BodyType.EightBitMime ? EnvelopeBodyType.EightBitMime : EnvelopeBodyType.SevenBit,
+                SmtpUtf8 = _mail.SmtpUtf8,
+            };
+            foreach (var r in _rcpts) envelope.Recipients.Add(new EnvelopeRecipient(r.Text));
+
             IncomingMessage message;
-            try { message = _rt.Spool.BeginMessage(); }
+            try { message = _rt.Spool.BeginMessage(envelope); }
             catch (SpoolException ex)
             {
                 Log("error", "spool: " + ex.Reason);
@@ -302,8 +319,6 @@ namespace SmtpdModule.Engine.Smtp
 
             using (message)
             {
-                var received = DateTimeOffset.Now;
-                var protocol = ReceivedHeader.Protocol(_esmtp, _tls, authenticated: false, smtpUtf8: _mail.SmtpUtf8);
                 var header = ReceivedHeader.Build(_helo, _clientName, _peer.Text, _rt.Options.HostName, protocol, message.Id,
                                                   _rcpts.Count == 1 ? "<" + _rcpts[0].Mailbox + ">" : null, received);
                 SmtpConnection.DataResult data;
@@ -342,23 +357,9 @@ namespace SmtpdModule.Engine.Smtp
                     return Reply(data.TooBig ? Replies.MessageTooBig : Replies.TextLineTooLong);
                 }
 
-                var envelope = new Envelope
-                {
-                    Id = message.Id,
-                    Received = received,
-                    ClientAddress = _peer.Text,
-                    ClientName = _clientName,
-                    Helo = _helo,
-                    From = _from.Text,
-                    Protocol = protocol,
-                    Size = data.Size,
-                    Body = _mail.Body == BodyType.EightBitMime ? EnvelopeBodyType.EightBitMime : EnvelopeBodyType.SevenBit,
-                    SmtpUtf8 = _mail.SmtpUtf8,
-                };
-                foreach (var r in _rcpts) envelope.Recipients.Add(new EnvelopeRecipient(r.Text));
                 try
                 {
-                    await _rt.Spool.CommitAsync(message, envelope).ConfigureAwait(false);
+                    await _rt.Spool.CommitAsync(message).ConfigureAwait(false);
                 }
                 catch (SpoolException ex)
                 {

@@ -5,13 +5,13 @@ namespace SmtpdModule.Engine.Spool
 {
     /// <summary>
     /// Everything about a spooled message except its bytes: who sent it, from where, to whom, and
-    /// how. Stored as <c>&lt;id&gt;.env</c> in a state directory, in the text form of
-    /// <see cref="EnvelopeSerializer"/>, so the forwarder and the cmdlets never read a body to list
-    /// the queue.
+    /// how. Stored as the header of the message file <c>&lt;id&gt;.msg</c>, in the text form of
+    /// <see cref="EnvelopeSerializer"/>, ahead of the body, so the forwarder and the cmdlets never
+    /// read a body to list the queue.
     /// </summary>
     public sealed class Envelope
     {
-        /// <summary>The spool id; <see cref="SpoolWriter.CommitAsync"/> fills it in.</summary>
+        /// <summary>The spool id; <see cref="SpoolWriter.BeginMessage"/> fills it in.</summary>
         public string Id { get; set; }
 
         /// <summary>When the message was accepted; written in UTC with seven fractional digits.</summary>
@@ -37,7 +37,9 @@ namespace SmtpdModule.Engine.Spool
         /// <c>ESMTPS</c>, <c>ESMTPSA</c> (RFC 3848), or another upper-case token.</summary>
         public string Protocol { get; set; } = "SMTP";
 
-        /// <summary>The length of <c>data/&lt;id&gt;.eml</c> in bytes; <see cref="SpoolWriter.CommitAsync"/> fills it in.</summary>
+        /// <summary>The length of the message bytes (the body of the message file, after the
+        /// header). Not stored: <see cref="SpoolWriter.CommitAsync"/> and <see cref="SpoolReader"/>
+        /// fill it in.</summary>
         public long Size { get; set; }
 
         public EnvelopeBodyType Body { get; set; } = EnvelopeBodyType.SevenBit;

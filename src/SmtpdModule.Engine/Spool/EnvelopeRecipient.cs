@@ -5,7 +5,7 @@ namespace SmtpdModule.Engine.Spool
 {
     /// <summary>
     /// One accepted recipient: the forward path as the client sent it, its delivery status, and any
-    /// further per-recipient parameters. In the envelope file it is one line,
+    /// further per-recipient parameters. In the envelope header it is one line,
     /// <c>rcpt: &lt;forward-path&gt;[; status=delivered][; name=value]…</c>; parameters this
     /// version does not know (a later forwarder's attempts, next-attempt, last-error) are kept in
     /// <see cref="ExtraParameters"/> so reading and writing again loses nothing.

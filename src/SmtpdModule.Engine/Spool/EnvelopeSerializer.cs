@@ -7,7 +7,7 @@ using System.Text;
 namespace SmtpdModule.Engine.Spool
 {
     /// <summary>
-    /// The envelope file format, pure text in and out (no files, no clock):
+    /// The envelope header of a message file, pure text in and out (no files, no clock):
     /// <code>
     /// smtpd-envelope 1
     /// id: 20250102T030405-abcdefghijklmnopqrstuvwx
@@ -17,13 +17,15 @@ namespace SmtpdModule.Engine.Spool
     /// helo: mail.example.org             (absent: none given)
     /// from: &lt;a@example.org&gt;
     /// rcpt: &lt;b@example.com&gt;
-    /// rcpt: &lt;c@example.com&gt;; status=delivered
+    /// rcpt: &lt;c@example.com&gt;
     /// protocol: ESMTP
-    /// size: 1234
     /// body: 8BITMIME
     /// smtputf8: false
+    /// (an empty line)
     /// </code>
-    /// Lines end in LF and the file is UTF-8 without a byte order mark. A value is everything after
+    /// Lines end in LF and the text is UTF-8 without a byte order mark. The empty line ends the
+    /// header; in a message file the message bytes follow it (<see cref="MessageFile"/>), so the
+    /// header has no size: the reader derives it from the file's length. A value is everything after
     /// <c>key:</c> and one space. Values are escaped so that any text stays on its line:
     /// <c>%</c>, C0 controls (CR and LF among them), DEL and a trailing space become <c>%XX</c>
     /// (upper-case hex of the character, always below 0x80); inside a <c>rcpt</c> line <c>;</c>
@@ -33,14 +35,14 @@ namespace SmtpdModule.Engine.Spool
     /// <remarks>
     /// Reading is strict: any deviation throws <see cref="SpoolException"/> with reason
     /// <see cref="SpoolErrorReason.Corrupt"/>, so a damaged file is set aside rather than half
-    /// delivered (reference §9: never silently drop). The one leniency is forward compatibility:
-    /// unknown keys, and unknown recipient parameters, are kept in
-    /// <see cref="Envelope.ExtraFields"/> and <see cref="EnvelopeRecipient.ExtraParameters"/> and
-    /// written back after the known ones.
+    /// delivered (reference §9: never silently drop); a header without its empty line is truncated
+    /// and corrupt too. The one leniency is forward compatibility: unknown keys, and unknown
+    /// recipient parameters, are kept in <see cref="Envelope.ExtraFields"/> and
+    /// <see cref="EnvelopeRecipient.ExtraParameters"/> and written back after the known ones.
     /// </remarks>
     public static class EnvelopeSerializer
     {
-        /// <summary>The first line of every envelope; the number is the format version.</summary>
+        /// <summary>The first line of every envelope header; the number is the format version.</summary>
         public const string Header = "smtpd-envelope 1";
 
         const string ReceivedFormat = "yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fffffff'Z'";
@@ -52,25 +54,27 @@ namespace SmtpdModule.Engine.Spool
             KeyProtocol = "protocol", KeySize = "size", KeyBody = "body", KeySmtpUtf8 = "smtputf8";
         const string ParamStatus = "status";
 
+        // "size" is known only to be refused: it was part of the format while envelope and body were
+        // separate files, and must not come back as an extra field either.
         static readonly string[] KnownKeys =
         {
             KeyId, KeyReceived, KeyClientAddress, KeyClientName, KeyHelo, KeyFrom, KeyRcpt,
             KeyProtocol, KeySize, KeyBody, KeySmtpUtf8,
         };
 
-        // Present in every envelope this version writes; a file without one of them is refused, which
-        // also catches most truncations (they come after the recipients).
+        // Present in every envelope this version writes; a header without one of them is refused.
         static readonly string[] RequiredKeys =
         {
-            KeyId, KeyReceived, KeyClientAddress, KeyFrom, KeyProtocol, KeySize, KeyBody, KeySmtpUtf8,
+            KeyId, KeyReceived, KeyClientAddress, KeyFrom, KeyProtocol, KeyBody, KeySmtpUtf8,
         };
 
-        /// <summary>Writes <paramref name="envelope"/> in the envelope format.</summary>
+        /// <summary>Writes <paramref name="envelope"/> as a header, its closing empty line
+        /// included. <see cref="Envelope.Size"/> is not written.</summary>
         /// <exception cref="ArgumentNullException">An argument is null.</exception>
         /// <exception cref="ArgumentException">The envelope cannot be written: no valid
         /// <see cref="Envelope.Id"/>, no <see cref="Envelope.From"/> or client address, no
-        /// recipients, a negative size, a protocol that is not a token, or an extra key or
-        /// parameter that is malformed or collides with a known one.</exception>
+        /// recipients, a protocol that is not a token, or an extra key or parameter that is
+        /// malformed or collides with a known one.</exception>
         /// <exception cref="IOException">The writer failed.</exception>
         public static void Write(TextWriter writer, Envelope envelope)
         {
@@ -107,15 +111,16 @@ namespace SmtpdModule.Engine.Spool
                 writer.Write('\n');
             }
             Line(writer, KeyProtocol, envelope.Protocol);
-            Line(writer, KeySize, envelope.Size.ToString(CultureInfo.InvariantCulture));
             Line(writer, KeyBody, envelope.Body == EnvelopeBodyType.EightBitMime ? "8BITMIME" : "7BIT");
             Line(writer, KeySmtpUtf8, envelope.SmtpUtf8 ? "true" : "false");
             foreach (var f in envelope.ExtraFields)
                 Line(writer, f.Key, f.Value ?? "");
+            writer.Write('\n');
         }
 
-        /// <summary>Reads one envelope. Does not check that the id matches any file name; the
-        /// spool reader does.</summary>
+        /// <summary>Reads one envelope header, up to and including its empty line; the reader is
+        /// left just after that line (in a message file, at the message bytes). Does not check that
+        /// the id matches any file name; the spool reader does. <see cref="Envelope.Size"/> stays 0.</summary>
         /// <exception cref="ArgumentNullException"><paramref name="reader"/> is null.</exception>
         /// <exception cref="SpoolException">The text is not a well-formed envelope
         /// (<see cref="SpoolErrorReason.Corrupt"/>, with <see cref="SpoolException.Line"/> and
@@ -131,10 +136,13 @@ namespace SmtpdModule.Engine.Spool
             var envelope = new Envelope();
             var seen = new HashSet<string>(StringComparer.Ordinal);
             var lineNumber = 1;
-            string line;
-            while ((line = reader.ReadLine()) != null)
+            while (true)
             {
+                var line = reader.ReadLine();
                 lineNumber++;
+                // No empty line: the header was cut short (a message file always has one).
+                if (line == null) throw Corrupt(lineNumber, null);
+                if (line.Length == 0) break;
                 var colon = line.IndexOf(':');
                 if (colon <= 0) throw Corrupt(lineNumber, null);
                 var key = line.Substring(0, colon);
@@ -176,10 +184,9 @@ namespace SmtpdModule.Engine.Spool
                         envelope.Protocol = value;
                         break;
                     case KeySize:
-                        if (value.Length == 0 || !long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var size))
-                            throw Corrupt(lineNumber, key);
-                        envelope.Size = size;
-                        break;
+                        // The size is the file's length minus the header's; a stated one could only
+                        // disagree with it.
+                        throw Corrupt(lineNumber, key);
                     case KeyBody:
                         if (value == "7BIT") envelope.Body = EnvelopeBodyType.SevenBit;
                         else if (value == "8BITMIME") envelope.Body = EnvelopeBodyType.EightBitMime;
@@ -210,7 +217,6 @@ namespace SmtpdModule.Engine.Spool
             if (envelope.ClientAddress == null) throw new ArgumentException("The envelope has no client address.", nameof(envelope));
             if (envelope.From == null) throw new ArgumentException("The envelope has no reverse path.", nameof(envelope));
             if (envelope.Recipients.Count == 0) throw new ArgumentException("The envelope has no recipients.", nameof(envelope));
-            if (envelope.Size < 0) throw new ArgumentException("The envelope's size is negative.", nameof(envelope));
             if (!IsProtocol(envelope.Protocol)) throw new ArgumentException("The envelope's protocol is not a token.", nameof(envelope));
             foreach (var r in envelope.Recipients)
             {

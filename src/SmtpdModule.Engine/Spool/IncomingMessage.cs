@@ -4,10 +4,11 @@ using System.IO;
 namespace SmtpdModule.Engine.Spool
 {
     /// <summary>
-    /// A message being received: the SMTP layer writes the bytes to <see cref="Body"/>, then either
-    /// commits (<see cref="SpoolWriter.CommitAsync"/>) or aborts (<see cref="SpoolWriter.Abort"/>,
-    /// or <see cref="Dispose"/>). Until the commit, the bytes live only in
-    /// <c>incoming/&lt;id&gt;.eml.tmp</c>, which nothing but this object reads.
+    /// A message being received: <see cref="SpoolWriter.BeginMessage"/> has written its envelope
+    /// header, the SMTP layer writes the bytes to <see cref="Body"/>, then either commits
+    /// (<see cref="SpoolWriter.CommitAsync"/>) or aborts (<see cref="SpoolWriter.Abort"/>, or
+    /// <see cref="Dispose"/>). Until the commit, the message lives only in
+    /// <c>incoming/&lt;id&gt;.tmp</c>, which nothing but this object reads.
     /// </summary>
     public sealed class IncomingMessage : IDisposable
     {
@@ -15,29 +16,38 @@ namespace SmtpdModule.Engine.Spool
 
         readonly object _gate = new object();
         readonly FileStream _file;
+        readonly BodyStream _body;
         State _state;
 
-        internal IncomingMessage(SpoolWriter writer, string id, FileStream file, string messageTempPath, string envelopeTempPath)
+        internal IncomingMessage(SpoolWriter writer, Envelope envelope, FileStream file, string tempPath, int headerLength)
         {
             Writer = writer;
-            Id = id;
+            Envelope = envelope;
+            Id = envelope.Id;
             _file = file;
-            MessageTempPath = messageTempPath;
-            EnvelopeTempPath = envelopeTempPath;
+            _body = new BodyStream(file, headerLength);
+            TempPath = tempPath;
+            HeaderLength = headerLength;
         }
 
         /// <summary>The spool id the message will have once committed.</summary>
         public string Id { get; }
 
         /// <summary>
-        /// The message bytes, exactly as they will be forwarded: a write-only
-        /// <see cref="FileStream"/> on <c>incoming/&lt;id&gt;.eml.tmp</c>, opened exclusively
+        /// Where the message bytes go, exactly as they will be forwarded: a write-only,
+        /// forward-only stream on <c>incoming/&lt;id&gt;.tmp</c> after the envelope header (its
+        /// <see cref="Stream.Position"/> counts body bytes). The file is opened exclusively
         /// (<see cref="FileShare.None"/>, which on Unix is also an advisory lock that tells a
-        /// concurrent spool open that the file is in use) with a 64 KiB buffer. Closing it is the
-        /// commit's job; a caller that closes it anyway loses nothing, the commit reopens the file
-        /// to sync it.
+        /// concurrent spool open that the file is in use) with a 64 KiB buffer; asynchronous
+        /// writes complete synchronously (see <c>BodyStream</c>). Closing it is the commit's job;
+        /// a caller that closes it anyway loses nothing, the commit reopens the file to sync it.
         /// </summary>
-        public Stream Body => _file;
+        public Stream Body => _body;
+
+        /// <summary>The envelope given to <see cref="SpoolWriter.BeginMessage"/>; its header is
+        /// already in the file, so later changes to it are not stored. The commit sets its
+        /// <see cref="Spool.Envelope.Size"/>.</summary>
+        public Envelope Envelope { get; }
 
         /// <summary>True once <see cref="SpoolWriter.CommitAsync"/> has completed.</summary>
         public bool IsCommitted
@@ -46,10 +56,10 @@ namespace SmtpdModule.Engine.Spool
         }
 
         internal SpoolWriter Writer { get; }
-        internal string MessageTempPath { get; }
-        internal string EnvelopeTempPath { get; }
+        internal string TempPath { get; }
+        internal int HeaderLength { get; }
 
-        /// <summary>Aborts the message unless it was committed: its temporary files are deleted.</summary>
+        /// <summary>Aborts the message unless it was committed: its temporary file is deleted.</summary>
         public void Dispose() => Writer.Abort(this);
 
         internal bool TryBeginCommit() => Transition(State.Open, State.Committing);
@@ -67,7 +77,8 @@ namespace SmtpdModule.Engine.Spool
         }
 
         /// <summary>
-        /// Makes the body durable and closes it; returns its length. Flush(true) is fsync
+        /// Makes the file durable and closes it; returns the body's length (the file's less the
+        /// header's). Flush(true) is fsync
         /// (FlushFileBuffers on Windows); the close comes after it and is checked too, because a
         /// write error can surface only there (reference §9, CONVENTIONS "Spool").
         /// </summary>
@@ -79,15 +90,15 @@ namespace SmtpdModule.Engine.Spool
                 _file.Flush(true);
                 var length = _file.Length;
                 _file.Dispose();
-                return length;
+                return length - HeaderLength;
             }
             // The caller closed Body itself: its buffered bytes reached the file then, but nothing
             // was synced. fsync and FlushFileBuffers act on the file, not on the handle, so a new
             // handle serves.
-            using (var again = new FileStream(MessageTempPath, FileMode.Open, FileAccess.Write, FileShare.None, 1))
+            using (var again = new FileStream(TempPath, FileMode.Open, FileAccess.Write, FileShare.None, 1))
             {
                 again.Flush(true);
-                return again.Length;
+                return again.Length - HeaderLength;
             }
         }
 

@@ -5,7 +5,7 @@ namespace SmtpdModule.Engine.Spool
     /// <summary>
     /// Live counts of one <see cref="SpoolWriter"/>, safe to read from any thread. The ratio of
     /// <see cref="DirectoryFsyncs"/> to <see cref="DirectorySyncRequests"/> shows how much group
-    /// commit saves: each commit asks for two directory syncs (<c>data/</c> and <c>ready/</c>).
+    /// commit saves: each commit asks for one directory sync (of <c>ready/</c>).
     /// </summary>
     public sealed class SpoolCounters
     {

@@ -7,7 +7,7 @@ namespace SmtpdModule.Engine.Spool
     /// <summary>
     /// Spool ids: <c>yyyyMMddTHHmmss-</c> (UTC, so ids sort by arrival) followed by 24 characters
     /// of lower-case base32 carrying 120 bits from a cryptographic generator. An id becomes the
-    /// file names <c>&lt;id&gt;.eml</c> and <c>&lt;id&gt;.env</c>, so nothing reaches a path
+    /// file names <c>&lt;id&gt;.tmp</c> and <c>&lt;id&gt;.msg</c>, so nothing reaches a path
     /// before <see cref="IsValid"/> accepts it.
     /// </summary>
     /// <remarks>

@@ -5,73 +5,67 @@ using System.IO;
 namespace SmtpdModule.Engine.Spool
 {
     /// <summary>
-    /// The names of the spool's directories and files. Each message is two files: its bytes in
-    /// <c>data/&lt;id&gt;.eml</c> (written once, never changed) and its envelope,
-    /// <c>&lt;id&gt;.env</c>, in exactly one state directory. A message changes state by a rename
-    /// of its envelope; its appearance in <c>ready/</c> is the commit.
+    /// The names of the spool's directories and files. Each message is one file,
+    /// <c>&lt;id&gt;.msg</c>: its envelope as a text header, a blank line, then the message bytes
+    /// (see <see cref="MessageFile"/>). It is written in <c>incoming/</c> as
+    /// <c>&lt;id&gt;.tmp</c>, and its rename into <c>ready/</c> is the commit; after that it is in
+    /// exactly one state directory and changes state by a rename.
     /// </summary>
     public static class SpoolLayout
     {
-        /// <summary>Files being written (<c>&lt;id&gt;.eml.tmp</c>, <c>&lt;id&gt;.env.tmp</c>).
-        /// Whatever is left here after a crash was never acknowledged.</summary>
+        /// <summary>Messages being written (<c>&lt;id&gt;.tmp</c>). Whatever is left here after a
+        /// crash was never acknowledged.</summary>
         public const string Incoming = "incoming";
 
-        /// <summary>Message bytes, <c>&lt;id&gt;.eml</c>, immutable once here.</summary>
-        public const string Data = "data";
-
-        /// <summary>Committed envelopes waiting for the forwarder.</summary>
+        /// <summary>Committed messages waiting for the forwarder.</summary>
         public const string Ready = "ready";
 
-        /// <summary>Envelopes the forwarder is delivering.</summary>
+        /// <summary>Messages the forwarder is delivering.</summary>
         public const string Active = "active";
 
-        /// <summary>Envelopes waiting for a retry.</summary>
+        /// <summary>Messages waiting for a retry.</summary>
         public const string Deferred = "deferred";
 
-        /// <summary>Envelopes put aside by an administrator.</summary>
+        /// <summary>Messages put aside by an administrator.</summary>
         public const string Held = "held";
 
-        /// <summary>Envelopes that failed permanently.</summary>
+        /// <summary>Messages that failed permanently.</summary>
         public const string Failed = "failed";
 
         /// <summary>Files that could not be read; kept for an administrator.</summary>
         public const string Corrupt = "corrupt";
 
-        public const string MessageExtension = ".eml";
-        public const string EnvelopeExtension = ".env";
-        public const string TemporarySuffix = ".tmp";
+        /// <summary>A message file in a state directory: envelope header, blank line, bytes.</summary>
+        public const string MessageExtension = ".msg";
 
-        /// <summary>The state directories, in the order a message normally passes them. An
-        /// envelope is in exactly one of them at any time.</summary>
+        /// <summary>A message file being written in <c>incoming/</c>.</summary>
+        public const string TemporaryExtension = ".tmp";
+
+        /// <summary>The state directories, in the order a message normally passes them. A
+        /// message is in exactly one of them at any time.</summary>
         public static IReadOnlyList<string> States { get; } = new[] { Ready, Active, Deferred, Held, Failed };
 
-        /// <summary>Every directory that can hold an envelope: the states and <see cref="Corrupt"/>.</summary>
-        internal static IReadOnlyList<string> EnvelopeDirectories { get; } = new[] { Ready, Active, Deferred, Held, Failed, Corrupt };
+        /// <summary>Every directory that can hold a message: the states and <see cref="Corrupt"/>.</summary>
+        internal static IReadOnlyList<string> MessageDirectories { get; } = new[] { Ready, Active, Deferred, Held, Failed, Corrupt };
 
         /// <summary>All directories under the root, created by <see cref="SpoolWriter.Open(string)"/>.</summary>
-        internal static IReadOnlyList<string> AllDirectories { get; } = new[] { Incoming, Data, Ready, Active, Deferred, Held, Failed, Corrupt };
+        internal static IReadOnlyList<string> AllDirectories { get; } = new[] { Incoming, Ready, Active, Deferred, Held, Failed, Corrupt };
 
-        internal static bool IsEnvelopeDirectory(string name)
+        internal static bool IsMessageDirectory(string name)
         {
-            foreach (var d in EnvelopeDirectories)
+            foreach (var d in MessageDirectories)
                 if (string.Equals(d, name, StringComparison.Ordinal)) return true;
             return false;
         }
 
-        internal static string DataPath(string root, string id) =>
-            Path.Combine(root, Data, Checked(id) + MessageExtension);
-
-        internal static string EnvelopePath(string root, string state, string id)
+        internal static string MessagePath(string root, string state, string id)
         {
-            if (!IsEnvelopeDirectory(state)) throw new ArgumentException("Not a spool state: " + state, nameof(state));
-            return Path.Combine(root, state, Checked(id) + EnvelopeExtension);
+            if (!IsMessageDirectory(state)) throw new ArgumentException("Not a spool state: " + state, nameof(state));
+            return Path.Combine(root, state, Checked(id) + MessageExtension);
         }
 
-        internal static string IncomingMessagePath(string root, string id) =>
-            Path.Combine(root, Incoming, Checked(id) + MessageExtension + TemporarySuffix);
-
-        internal static string IncomingEnvelopePath(string root, string id) =>
-            Path.Combine(root, Incoming, Checked(id) + EnvelopeExtension + TemporarySuffix);
+        internal static string IncomingPath(string root, string id) =>
+            Path.Combine(root, Incoming, Checked(id) + TemporaryExtension);
 
         /// <summary>The id in a file name <c>&lt;id&gt;&lt;extension&gt;</c>, or null when the
         /// name is anything else.</summary>

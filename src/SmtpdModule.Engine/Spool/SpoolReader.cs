@@ -1,23 +1,27 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using System.Text;
 
 namespace SmtpdModule.Engine.Spool
 {
     /// <summary>
     /// Reads the spool without changing it: envelopes by state, and message bodies. Enough for the
-    /// tests, <c>Get-SmtpdSpool</c> and the forwarder; moving envelopes between states is the
+    /// tests, <c>Get-SmtpdSpool</c> and the forwarder; moving messages between states is the
     /// forwarder's.
     /// </summary>
-    /// <remarks>Files are opened with <see cref="FileShare.Read"/> and <see cref="FileShare.Delete"/>,
-    /// so on Windows a reader never stops the forwarder from renaming or deleting them.</remarks>
+    /// <remarks>
+    /// An envelope is the header of its message file (<see cref="MessageFile"/>): listing reads
+    /// each file up to the header's empty line (one 4 KiB read for a usual header), never the body.
+    /// Files are opened with <see cref="FileShare.Read"/> and <see cref="FileShare.Delete"/>, so on
+    /// Windows a reader never stops the forwarder from renaming or deleting them.
+    /// </remarks>
     public static class SpoolReader
     {
-        static readonly Encoding StrictUtf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+        const int BodyBufferSize = 64 * 1024;
 
         /// <summary>The envelopes in one state directory, by id (that is, by arrival). Reads only
-        /// <c>*.env</c> files with a valid id; an envelope that cannot be read is left out.</summary>
+        /// <c>*.msg</c> files with a valid id; a file that cannot be read is left out.
+        /// <see cref="Envelope.Size"/> is the length of the body.</summary>
         /// <exception cref="ArgumentNullException"><paramref name="root"/> is null.</exception>
         /// <exception cref="ArgumentException"><paramref name="state"/> is not one of
         /// <see cref="SpoolLayout.States"/> or <see cref="SpoolLayout.Corrupt"/>.</exception>
@@ -26,9 +30,9 @@ namespace SmtpdModule.Engine.Spool
         /// (<see cref="SpoolErrorReason.Io"/>).</exception>
         public static IReadOnlyList<Envelope> List(string root, string state = SpoolLayout.Ready) => List(root, state, null);
 
-        /// <summary>As <see cref="List(string, string)"/>, reporting each envelope that could not
-        /// be read to <paramref name="errors"/> (reasons <see cref="SpoolErrorReason.Corrupt"/> or
-        /// <see cref="SpoolErrorReason.Io"/>, with the id). One bad file never hides the others.</summary>
+        /// <summary>As <see cref="List(string, string)"/>, reporting each message whose envelope
+        /// could not be read to <paramref name="errors"/> (reasons <see cref="SpoolErrorReason.Corrupt"/>
+        /// or <see cref="SpoolErrorReason.Io"/>, with the id). One bad file never hides the others.</summary>
         /// <exception cref="ArgumentNullException"><paramref name="root"/> is null.</exception>
         /// <exception cref="ArgumentException"><paramref name="state"/> is not a spool state.</exception>
         /// <exception cref="SpoolException">The directory is missing or cannot be listed.</exception>
@@ -40,7 +44,7 @@ namespace SmtpdModule.Engine.Spool
             {
                 foreach (var path in Directory.EnumerateFiles(directory))
                 {
-                    var id = SpoolLayout.IdFromFileName(Path.GetFileName(path), SpoolLayout.EnvelopeExtension);
+                    var id = SpoolLayout.IdFromFileName(Path.GetFileName(path), SpoolLayout.MessageExtension);
                     if (id != null) ids.Add(id);
                 }
             }
@@ -53,7 +57,7 @@ namespace SmtpdModule.Engine.Spool
             {
                 try
                 {
-                    envelopes.Add(ReadFile(SpoolLayout.EnvelopePath(root, state, id), id));
+                    envelopes.Add(ReadEnvelope(SpoolLayout.MessagePath(root, state, id), id));
                 }
                 catch (SpoolException ex) when (ex.Reason == SpoolErrorReason.NotFound)
                 {
@@ -67,7 +71,7 @@ namespace SmtpdModule.Engine.Spool
             return envelopes;
         }
 
-        /// <summary>Reads the envelope <paramref name="id"/> in <paramref name="state"/>.</summary>
+        /// <summary>Reads the envelope of message <paramref name="id"/> in <paramref name="state"/>.</summary>
         /// <exception cref="ArgumentNullException"><paramref name="root"/> is null.</exception>
         /// <exception cref="ArgumentException"><paramref name="state"/> is not a spool state.</exception>
         /// <exception cref="SpoolException"><see cref="SpoolErrorReason.NotFound"/> (also for an id
@@ -77,56 +81,95 @@ namespace SmtpdModule.Engine.Spool
         {
             StateDirectory(root, state);
             if (!SpoolId.IsValid(id)) throw new SpoolException(id, SpoolErrorReason.NotFound);
-            return ReadFile(SpoolLayout.EnvelopePath(root, state, id), id);
+            return ReadEnvelope(SpoolLayout.MessagePath(root, state, id), id);
         }
 
-        /// <summary>Opens the bytes of message <paramref name="id"/> for reading.</summary>
+        /// <summary>Opens the bytes of message <paramref name="id"/> for reading, in whichever of
+        /// the <see cref="SpoolLayout.States"/> it is (for <c>corrupt/</c>, name the state). The stream is the message file,
+        /// positioned where the body starts, so its <see cref="Stream.Position"/> starts at the
+        /// header's length, not at 0.</summary>
         /// <exception cref="ArgumentNullException"><paramref name="root"/> is null.</exception>
         /// <exception cref="SpoolException"><see cref="SpoolErrorReason.NotFound"/> (also for an id
-        /// that is not well-formed: it is never turned into a path) or
-        /// <see cref="SpoolErrorReason.Io"/>.</exception>
+        /// that is not well-formed: it is never turned into a path), <see cref="SpoolErrorReason.Corrupt"/>
+        /// (the file has no complete header) or <see cref="SpoolErrorReason.Io"/>.</exception>
         public static Stream OpenBody(string root, string id)
         {
             if (root == null) throw new ArgumentNullException(nameof(root));
             if (!SpoolId.IsValid(id)) throw new SpoolException(id, SpoolErrorReason.NotFound);
-            try
+            // Two passes in opposite orders: the forwarder moves a file by one rename at a time, and
+            // one move cannot take it from a directory not yet looked at to one already looked at in
+            // both orders.
+            var directories = SpoolLayout.States;
+            for (var pass = 0; pass < 2; pass++)
             {
-                return new FileStream(SpoolLayout.DataPath(root, id), FileMode.Open, FileAccess.Read,
-                    FileShare.Read | FileShare.Delete, 64 * 1024);
+                for (var i = 0; i < directories.Count; i++)
+                {
+                    var state = directories[pass == 0 ? i : directories.Count - 1 - i];
+                    var body = TryOpenBody(SpoolLayout.MessagePath(root, state, id), id);
+                    if (body != null) return body;
+                }
             }
-            catch (Exception ex) when (ex is FileNotFoundException || ex is DirectoryNotFoundException)
-            {
-                throw new SpoolException(id, SpoolErrorReason.NotFound, ex);
-            }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
-            {
-                throw SpoolErrors.Wrap(id, ex);
-            }
+            throw new SpoolException(id, SpoolErrorReason.NotFound);
+        }
+
+        /// <summary>Opens the bytes of message <paramref name="id"/> in <paramref name="state"/>,
+        /// as <see cref="OpenBody(string, string)"/> does.</summary>
+        /// <exception cref="ArgumentNullException"><paramref name="root"/> is null.</exception>
+        /// <exception cref="ArgumentException"><paramref name="state"/> is not a spool state.</exception>
+        /// <exception cref="SpoolException"><see cref="SpoolErrorReason.NotFound"/>,
+        /// <see cref="SpoolErrorReason.Corrupt"/> or <see cref="SpoolErrorReason.Io"/>.</exception>
+        public static Stream OpenBody(string root, string state, string id)
+        {
+            StateDirectory(root, state);
+            if (!SpoolId.IsValid(id)) throw new SpoolException(id, SpoolErrorReason.NotFound);
+            return TryOpenBody(SpoolLayout.MessagePath(root, state, id), id)
+                   ?? throw new SpoolException(id, SpoolErrorReason.NotFound);
         }
 
         static string StateDirectory(string root, string state)
         {
             if (root == null) throw new ArgumentNullException(nameof(root));
-            if (state == null || !SpoolLayout.IsEnvelopeDirectory(state))
+            if (state == null || !SpoolLayout.IsMessageDirectory(state))
                 throw new ArgumentException("Not a spool state: " + state, nameof(state));
             return Path.Combine(root, state);
         }
 
-        static Envelope ReadFile(string path, string id)
+        // Null when there is no such file.
+        static Stream TryOpenBody(string path, string id)
+        {
+            FileStream file = null;
+            try
+            {
+                file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, BodyBufferSize);
+                file.Position = MessageFile.FindHeaderEnd(file);
+                return file;
+            }
+            catch (Exception ex) when (ex is FileNotFoundException || ex is DirectoryNotFoundException)
+            {
+                return null;
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is SpoolException)
+            {
+                file?.Dispose();
+                throw SpoolErrors.Wrap(id, ex);
+            }
+        }
+
+        static Envelope ReadEnvelope(string path, string id)
         {
             try
             {
-                using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 4096))
-                using (var reader = new StreamReader(file, StrictUtf8, detectEncodingFromByteOrderMarks: false))
+                // Unbuffered: the header is read in a few large reads, and the body is not wanted.
+                using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1))
                 {
-                    var envelope = EnvelopeSerializer.Read(reader);
+                    var envelope = MessageFile.ReadHeader(file, out var headerLength);
                     // The file name is the id the forwarder acts on; an envelope claiming another is not trusted.
                     if (envelope.Id != id) throw new SpoolException(id, SpoolErrorReason.Corrupt, 0, "id");
+                    envelope.Size = file.Length - headerLength;
                     return envelope;
                 }
             }
             catch (SpoolException ex) { throw ex.WithId(id); }
-            catch (DecoderFallbackException ex) { throw new SpoolException(id, SpoolErrorReason.Corrupt, ex); }
             catch (Exception ex) when (ex is FileNotFoundException || ex is DirectoryNotFoundException)
             {
                 throw new SpoolException(id, SpoolErrorReason.NotFound, ex);

@@ -1,7 +1,5 @@
 using System;
-using System.Collections.Generic;
 using System.IO;
-using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -22,41 +20,42 @@ namespace SmtpdModule.Engine.Spool
     /// (RFC 5321 §6.1 accepts the same trade).
     /// </para>
     /// <para>
-    /// <b>Commit order</b> (each step only after the previous one succeeded):
-    /// 1. body to <c>incoming/&lt;id&gt;.eml.tmp</c>, fsync, close (checked);
-    /// 2. envelope to <c>incoming/&lt;id&gt;.env.tmp</c>, fsync, close;
-    /// 3. rename the body to <c>data/&lt;id&gt;.eml</c>;
-    /// 4. fsync <c>data/</c>;
-    /// 5. rename the envelope to <c>ready/&lt;id&gt;.env</c>: the commit point;
-    /// 6. fsync <c>ready/</c>; only then the commit returns and the SMTP layer says 250.
-    /// Syncing <c>data/</c> before step 5 rather than at the end gives the forwarder an invariant:
-    /// an envelope in any state directory, on disk, always has its data file on disk. Writing the
-    /// envelope before the body's rename means that while the data file has no envelope in a
-    /// state directory, its envelope is in <c>incoming/</c>: that is how the debris sweep tells a
-    /// commit in progress from a crashed one (see <see cref="RemoveDebris"/>).
+    /// <b>Commit order.</b> A message is one file (<see cref="MessageFile"/>):
+    /// 1. <see cref="BeginMessage"/> creates <c>incoming/&lt;id&gt;.tmp</c> and writes the
+    ///    envelope header; the SMTP layer appends the body;
+    /// 2. <see cref="CommitAsync"/> flushes it, fsyncs it and closes it (checked);
+    /// 3. renames it to <c>ready/&lt;id&gt;.msg</c>: the commit point, where the forwarder sees it;
+    /// 4. fsyncs <c>ready/</c>, sharing that fsync with concurrent commits (<see cref="GroupCommitter"/>);
+    ///    only then the commit returns and the SMTP layer says 250.
+    /// That is one file fsync, one rename and one shareable directory fsync per message (Postfix's
+    /// cleanup makes one fsync of its queue file). POSIX makes a rename durable only once its
+    /// target directory is synced, hence step 4; <c>incoming/</c> is never synced, because no name
+    /// in it needs to survive a crash: a file the crash leaves there was never acknowledged.
     /// </para>
     /// <para>
     /// <b>What it trusts.</b> That fsync means what POSIX says (true for ext4, XFS, Btrfs, ZFS on
     /// drives that honour cache flushes; on macOS fsync does not flush the drive's cache); that
     /// rename within one directory tree is atomic; and that the spool root is used by SmtpdModule
-    /// only, with the forwarder keeping its side of the layout: an envelope moves between state
-    /// directories by a single rename, and is deleted before its data file.
+    /// only, with the forwarder keeping its side of the layout: a message file moves between
+    /// state directories by a single rename and is never rewritten.
+    /// </para>
+    /// <para>
+    /// <b>Permissions.</b> On Unix the spool's directories are made 0700 when created; files
+    /// inside get the process's umask and no chmod of their own (it would cost a system call per
+    /// message): the 0700 directories already keep everyone else from reaching them.
     /// </para>
     /// <para>Thread-safe: sessions begin and commit messages concurrently.</para>
     /// </remarks>
     public sealed class SpoolWriter
     {
-        /// <summary>How old a file in <c>incoming/</c>, or a data file without any envelope, must
-        /// be before the debris sweep (<see cref="Open(string)"/>, <see cref="RemoveDebris"/>)
-        /// removes it. Correctness does not depend on it (see <c>SpoolCleanup</c>); it keeps the
-        /// sweep from failing a concurrent commit that is between two steps, which takes
-        /// milliseconds.</summary>
+        /// <summary>How old a file in <c>incoming/</c> must be before the debris sweep
+        /// (<see cref="Open(string)"/>, <see cref="RemoveDebris"/>) removes it. Correctness does not
+        /// depend on it (see <c>SpoolCleanup</c>); it keeps the sweep from failing a concurrent
+        /// commit that is between its close and its rename, which takes microseconds.</summary>
         public static readonly TimeSpan OrphanAge = TimeSpan.FromMinutes(10);
 
         const int BodyBufferSize = 64 * 1024;
-        static readonly Encoding Utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
 
-        readonly string _dataDirectory;
         readonly string _readyDirectory;
         readonly GroupCommitter _committer;   // null: renames are durable by themselves (Windows)
         readonly TimeSpan _orphanAge;
@@ -65,7 +64,6 @@ namespace SmtpdModule.Engine.Spool
         {
             Root = root;
             _orphanAge = orphanAge;
-            _dataDirectory = Path.Combine(root, SpoolLayout.Data);
             _readyDirectory = Path.Combine(root, SpoolLayout.Ready);
             _committer = committer;
             Counters = counters;
@@ -115,7 +113,7 @@ namespace SmtpdModule.Engine.Spool
         /// Opens (creating when needed) the spool at <paramref name="root"/>: makes the layout of
         /// <see cref="SpoolLayout"/>, private to this user on Unix, and removes crash debris
         /// older than <see cref="OrphanAge"/>: files left in <c>incoming/</c> that no live writer
-        /// holds, and data files that have no envelope (see <see cref="RemoveDebris"/>).
+        /// holds (see <see cref="RemoveDebris"/>).
         /// </summary>
         /// <exception cref="ArgumentException"><paramref name="root"/> is null, empty or not a valid path.</exception>
         /// <exception cref="SpoolException">The spool cannot be created or cleaned
@@ -154,22 +152,19 @@ namespace SmtpdModule.Engine.Spool
 
         /// <summary>
         /// Removes crash debris, as <see cref="Open(string)"/> does: files in <c>incoming/</c> that
-        /// no live writer holds, and data files without an envelope, in both cases only when older
-        /// than <see cref="OrphanAge"/>. Safe at any time, with commits in progress here or in other
-        /// processes (see <c>SpoolCleanup</c> for why). Call it now and then (say hourly): a proxy
-        /// restarted right after a crash finds that crash's debris too young to remove at
-        /// <see cref="Open(string)"/>.
+        /// no live writer holds and that are older than <see cref="OrphanAge"/>. Safe at any time,
+        /// with commits in progress here or in other processes (see <c>SpoolCleanup</c> for why).
+        /// Call it now and then (say hourly): a proxy restarted right after a crash finds that
+        /// crash's debris too young to remove at <see cref="Open(string)"/>.
         /// </summary>
         /// <returns>The number of files removed.</returns>
-        /// <exception cref="SpoolException">A spool directory cannot be listed
+        /// <exception cref="SpoolException"><c>incoming/</c> cannot be listed
         /// (<see cref="SpoolErrorReason.Io"/>).</exception>
         public int RemoveDebris()
         {
             try
             {
-                var now = DateTime.UtcNow;
-                return SpoolCleanup.RemoveIncomingDebris(Root, _orphanAge, now)
-                       + SpoolCleanup.RemoveOrphanData(Root, _orphanAge, now);
+                return SpoolCleanup.RemoveIncomingDebris(Root, _orphanAge, DateTime.UtcNow);
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
@@ -177,24 +172,42 @@ namespace SmtpdModule.Engine.Spool
             }
         }
 
-        /// <summary>Starts a message: creates <c>incoming/&lt;id&gt;.eml.tmp</c> (mode 0600 on Unix)
-        /// under a new id.</summary>
-        /// <exception cref="SpoolException">The file cannot be created (<see cref="SpoolErrorReason.Io"/>,
-        /// or <see cref="SpoolErrorReason.Full"/>).</exception>
-        public IncomingMessage BeginMessage()
+        /// <summary>
+        /// Starts a message with <paramref name="envelope"/> as its envelope: gives it a new id
+        /// (set on <paramref name="envelope"/>), creates <c>incoming/&lt;id&gt;.tmp</c> and writes
+        /// the envelope header into it. The caller then writes the message bytes to
+        /// <see cref="IncomingMessage.Body"/>. The header is written now, once: changes made to
+        /// <paramref name="envelope"/> afterwards are not stored.
+        /// </summary>
+        /// <exception cref="ArgumentNullException"><paramref name="envelope"/> is null.</exception>
+        /// <exception cref="ArgumentException"><paramref name="envelope"/> already has an id (it
+        /// belongs to another message), or cannot be written (see
+        /// <see cref="EnvelopeSerializer.Write"/>); no file was created.</exception>
+        /// <exception cref="SpoolException">The file cannot be created or written
+        /// (<see cref="SpoolErrorReason.Io"/>, or <see cref="SpoolErrorReason.Full"/>).</exception>
+        public IncomingMessage BeginMessage(Envelope envelope)
         {
+            if (envelope == null) throw new ArgumentNullException(nameof(envelope));
+            if (envelope.Id != null) throw new ArgumentException("The envelope already has an id.", nameof(envelope));
+
             var id = SpoolId.New();
-            var path = SpoolLayout.IncomingMessagePath(Root, id);
+            envelope.Id = id;
+            byte[] header;
+            try { header = MessageFile.EncodeHeader(envelope); }
+            catch (ArgumentException) { envelope.Id = null; throw; }
+
+            var path = SpoolLayout.IncomingPath(Root, id);
             FileStream file = null;
             try
             {
                 // CreateNew: ids are unique, so an existing file is a fault, never something to reuse.
                 file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, BodyBufferSize);
-                UnixPermissions.Restrict(path, UnixPermissions.PrivateFile);
-                return new IncomingMessage(this, id, file, path, SpoolLayout.IncomingEnvelopePath(Root, id));
+                file.Write(header, 0, header.Length);   // into the buffer: no system call for a usual header
+                return new IncomingMessage(this, envelope, file, path, header.Length);
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
+                envelope.Id = null;
                 if (file != null)
                 {
                     try { file.Dispose(); } catch (IOException) { }
@@ -205,70 +218,46 @@ namespace SmtpdModule.Engine.Spool
         }
 
         /// <summary>
-        /// Makes <paramref name="message"/> durable and visible to the forwarder, with
-        /// <paramref name="envelope"/> as its envelope (see the class remarks for the steps). Sets
-        /// <see cref="Envelope.Id"/> and <see cref="Envelope.Size"/> (the body's length) on
-        /// <paramref name="envelope"/>. Only once this returns may the client be told 250.
+        /// Makes <paramref name="message"/> durable and visible to the forwarder (see the class
+        /// remarks for the steps), and sets <see cref="Envelope.Size"/> (the body's length) on its
+        /// <see cref="IncomingMessage.Envelope"/>. Only once this returns may the client be told 250.
         /// </summary>
-        /// <remarks>Cancellation is honoured until the envelope is renamed into <c>ready/</c>; after
+        /// <remarks>Cancellation is honoured until the file is renamed into <c>ready/</c>; after
         /// that the commit finishes, since the message may already be on its way.</remarks>
-        /// <exception cref="ArgumentNullException">An argument is null.</exception>
-        /// <exception cref="ArgumentException"><paramref name="message"/> belongs to another
-        /// writer, <paramref name="envelope"/> has another id, or the envelope cannot be written
-        /// (see <see cref="EnvelopeSerializer.Write"/>).</exception>
+        /// <exception cref="ArgumentNullException"><paramref name="message"/> is null.</exception>
+        /// <exception cref="ArgumentException"><paramref name="message"/> belongs to another writer.</exception>
         /// <exception cref="InvalidOperationException">The message was already committed, aborted
         /// or handed to a commit.</exception>
         /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was
-        /// cancelled before the commit point; the message's files are gone.</exception>
+        /// cancelled: before the call, and the message stays open; or during the commit but
+        /// before the commit point, and the message's file is gone.</exception>
         /// <exception cref="SpoolException">Writing, syncing or renaming failed
         /// (<see cref="SpoolErrorReason.Io"/> or <see cref="SpoolErrorReason.Full"/>); the
-        /// message's files are gone and the client must be told to try again.</exception>
-        public Task CommitAsync(IncomingMessage message, Envelope envelope, CancellationToken cancellationToken = default)
+        /// message's file is gone (unless the forwarder had already taken it on, which makes a
+        /// duplicate of the client's retry, never a loss) and the client must be told to try again.</exception>
+        public Task CommitAsync(IncomingMessage message, CancellationToken cancellationToken = default)
         {
             if (message == null) throw new ArgumentNullException(nameof(message));
-            if (envelope == null) throw new ArgumentNullException(nameof(envelope));
             if (message.Writer != this) throw new ArgumentException("The message belongs to another spool writer.", nameof(message));
-            if (envelope.Id != null && envelope.Id != message.Id)
-                throw new ArgumentException("The envelope's id is not the message's.", nameof(envelope));
-
             if (cancellationToken.IsCancellationRequested) return Task.FromCanceled(cancellationToken);
-
-            // Check the envelope before any file moves: a refusal here leaves the message open, to be
-            // committed with a fixed envelope or aborted.
-            var originalId = envelope.Id;
-            envelope.Id = message.Id;
-            try { EnvelopeSerializer.Validate(envelope); }
-            catch (ArgumentException) { envelope.Id = originalId; throw; }
-
-            if (!message.TryBeginCommit())
-            {
-                envelope.Id = originalId;
-                throw new InvalidOperationException("The message was already committed or aborted.");
-            }
-            return CommitCoreAsync(message, envelope, cancellationToken);
+            if (!message.TryBeginCommit()) throw new InvalidOperationException("The message was already committed or aborted.");
+            return CommitCoreAsync(message, cancellationToken);
         }
 
-        async Task CommitCoreAsync(IncomingMessage message, Envelope envelope, CancellationToken cancellationToken)
+        async Task CommitCoreAsync(IncomingMessage message, CancellationToken cancellationToken)
         {
-            var id = message.Id;
-            var dataPath = SpoolLayout.DataPath(Root, id);
-            var readyPath = SpoolLayout.EnvelopePath(Root, SpoolLayout.Ready, id);
-            var dataMoved = false;
-            var committed = false;
+            var readyPath = SpoolLayout.MessagePath(Root, SpoolLayout.Ready, message.Id);
+            var renamed = false;
             try
             {
-                envelope.Size = message.SyncAndCloseBody();
-                WriteEnvelopeFile(message.EnvelopeTempPath, envelope);
-
-                await DurableRename.MoveAsync(message.MessageTempPath, dataPath).ConfigureAwait(false);
-                dataMoved = true;
-                await SyncDirectoryAsync(_dataDirectory).ConfigureAwait(false);
+                var size = message.SyncAndCloseBody();
 
                 cancellationToken.ThrowIfCancellationRequested();
-                await DurableRename.MoveAsync(message.EnvelopeTempPath, readyPath).ConfigureAwait(false);
-                committed = true;   // visible to the forwarder from here on
+                await DurableRename.MoveAsync(message.TempPath, readyPath).ConfigureAwait(false);
+                renamed = true;   // visible to the forwarder from here on
                 await SyncDirectoryAsync(_readyDirectory).ConfigureAwait(false);
 
+                message.Envelope.Size = size;
                 message.EndCommit(succeeded: true);
                 Counters.AddCommit();
             }
@@ -276,17 +265,16 @@ namespace SmtpdModule.Engine.Spool
             {
                 message.EndCommit(succeeded: false);
                 message.CloseBodyQuietly();
-                DeleteQuietly(message.MessageTempPath);
-                DeleteQuietly(message.EnvelopeTempPath);
-                if (dataMoved) Retract(id, dataPath, readyPath);
+                DeleteQuietly(message.TempPath);
+                if (renamed) Retract(readyPath);
                 Counters.AddFailure();
-                if (ex is OperationCanceledException && !committed && cancellationToken.IsCancellationRequested) throw;
-                throw SpoolErrors.Wrap(id, ex);
+                if (ex is OperationCanceledException && !renamed && cancellationToken.IsCancellationRequested) throw;
+                throw SpoolErrors.Wrap(message.Id, ex);
             }
         }
 
         /// <summary>
-        /// Abandons <paramref name="message"/>: closes and deletes its temporary files. Does
+        /// Abandons <paramref name="message"/>: closes and deletes its temporary file. Does
         /// nothing if it was already aborted, committed, or is being committed; never throws for
         /// file errors (what cannot be deleted now is debris for the next <see cref="Open(string)"/>).
         /// </summary>
@@ -298,38 +286,20 @@ namespace SmtpdModule.Engine.Spool
             if (message.Writer != this) throw new ArgumentException("The message belongs to another spool writer.", nameof(message));
             if (!message.TryBeginAbort()) return;
             message.CloseBodyQuietly();
-            DeleteQuietly(message.MessageTempPath);
-            DeleteQuietly(message.EnvelopeTempPath);
+            DeleteQuietly(message.TempPath);
             Counters.AddAbort();
         }
 
         Task SyncDirectoryAsync(string directory) =>
             _committer == null ? Task.CompletedTask : _committer.FlushAsync(directory);
 
-        static void WriteEnvelopeFile(string path, Envelope envelope)
-        {
-            using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096))
-            {
-                UnixPermissions.Restrict(path, UnixPermissions.PrivateFile);
-                using (var writer = new StreamWriter(file, Utf8, 4096, leaveOpen: true))
-                    EnvelopeSerializer.Write(writer, envelope);
-                file.Flush(true);
-            }
-        }
-
         /// <summary>
-        /// Undoes a failed commit whose data file had been renamed into place. The envelope may have
-        /// reached <c>ready/</c> (a late failure); delete it, and the data only if no envelope is
-        /// left anywhere: if the forwarder already took the envelope, the message stays and will be
-        /// delivered, which makes a duplicate of the client's retry, never a loss.
+        /// Undoes a commit that failed after its rename (the sync of <c>ready/</c> failed, so the
+        /// name may not be durable): deletes <c>ready/&lt;id&gt;.msg</c>. If the forwarder already
+        /// moved it on, it stays and will be delivered, which makes a duplicate of the client's
+        /// retry, never a loss.
         /// </summary>
-        void Retract(string id, string dataPath, string readyPath)
-        {
-            DeleteQuietly(readyPath);
-            foreach (var state in SpoolLayout.EnvelopeDirectories)
-                if (File.Exists(SpoolLayout.EnvelopePath(Root, state, id))) return;
-            DeleteQuietly(dataPath);
-        }
+        static void Retract(string readyPath) => DeleteQuietly(readyPath);
 
         static void CreateLayout(string root, Action<string> sync)
         {

@@ -4,16 +4,17 @@ using System.Runtime.InteropServices;
 namespace SmtpdModule.Engine.Spool
 {
     /// <summary>
-    /// Keeps the spool private on Unix: directories 0700, files 0600, whatever the umask. The
-    /// original got the same from its umask of 077 (reference §5.1). netstandard2.0 has no
-    /// <c>File.SetUnixFileMode</c>, so this calls <c>chmod</c> directly.
+    /// Keeps the spool private on Unix: its directories are made 0700 when created, whatever the
+    /// umask. The original got the same from its umask of 077 (reference §5.1). Files are not
+    /// changed one by one (a system call per message): inside 0700 directories nobody else can
+    /// reach them, whatever their own mode. netstandard2.0 has no <c>File.SetUnixFileMode</c>, so
+    /// this calls <c>chmod</c> directly.
     /// </summary>
     /// <remarks>On Windows nothing is changed: files and directories inherit the ACL of the
     /// directory they are created in (see about_SmtpdSpool).</remarks>
     internal static class UnixPermissions
     {
         public const int PrivateDirectory = 0x1C0;  // 0700
-        public const int PrivateFile = 0x180;       // 0600
 
         const int EINTR = 4;
 

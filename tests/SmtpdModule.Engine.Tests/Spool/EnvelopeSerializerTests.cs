@@ -15,7 +15,7 @@ namespace SmtpdModule.Engine.Tests.Spool
         {
             var e = TempSpool.NewEnvelope("<b@example.com>", "<c@example.com>");
             e.Id = Id;
-            e.Size = 1234;
+            e.Size = 1234;   // not written: a message file's size is derived from its length
             e.Body = EnvelopeBodyType.EightBitMime;
             return e;
         }
@@ -30,7 +30,7 @@ namespace SmtpdModule.Engine.Tests.Spool
         static Envelope RoundTrip(Envelope e) => EnvelopeSerializer.Read(new StringReader(WriteText(e)));
 
         [Fact]
-        public void Writes_the_documented_format_with_lf_line_ends()
+        public void Writes_the_documented_format_with_lf_line_ends_and_a_closing_empty_line()
         {
             var e = Sample();
             e.Recipients[1].Status = RecipientStatus.Delivered;
@@ -45,9 +45,9 @@ namespace SmtpdModule.Engine.Tests.Spool
                 "rcpt: <b@example.com>\n" +
                 "rcpt: <c@example.com>; status=delivered\n" +
                 "protocol: ESMTP\n" +
-                "size: 1234\n" +
                 "body: 8BITMIME\n" +
-                "smtputf8: false\n",
+                "smtputf8: false\n" +
+                "\n",
                 WriteText(e));
         }
 
@@ -71,7 +71,7 @@ namespace SmtpdModule.Engine.Tests.Spool
             Assert.Equal(new[] { "<b@example.com>", "<c@example.com>" }, back.Recipients.Select(r => r.Address));
             Assert.Equal(new[] { RecipientStatus.Failed, RecipientStatus.Delivered }, back.Recipients.Select(r => r.Status));
             Assert.Equal("ESMTP", back.Protocol);
-            Assert.Equal(1234, back.Size);
+            Assert.Equal(0, back.Size);   // not stored
             Assert.Equal(EnvelopeBodyType.EightBitMime, back.Body);
             Assert.True(back.SmtpUtf8);
         }
@@ -126,7 +126,7 @@ namespace SmtpdModule.Engine.Tests.Spool
             e.Helo = helo;
             var text = WriteText(e);
             Assert.Contains("\nhelo: " + written + "\n", text);
-            Assert.Equal(14, text.Split('\n').Length);   // 13 lines and the empty string after the last LF
+            Assert.Equal(14, text.Split('\n').Length);   // 12 lines, the empty one, and the empty string after the last LF
             Assert.Equal(helo, EnvelopeSerializer.Read(new StringReader(text)).Helo);
         }
 
@@ -158,11 +158,11 @@ namespace SmtpdModule.Engine.Tests.Spool
                 "rcpt: <b@example.com>; attempts=3; status=failed; last-error=550 5.1.1 no%3B such user\n" +
                 "rcpt: <c@example.com>; next-attempt=2025-01-03T00:00:00.0000000Z\n" +
                 "protocol: ESMTPSA\n" +
-                "size: 0\n" +
                 "body: 7BIT\n" +
                 "smtputf8: false\n" +
                 "x-later: second\n" +
-                "dsn-envid: abc%25\n";
+                "dsn-envid: abc%25\n" +
+                "\n";
             var e = EnvelopeSerializer.Read(new StringReader(text));
             Assert.Equal(new[]
             {
@@ -188,6 +188,14 @@ namespace SmtpdModule.Engine.Tests.Spool
         }
 
         [Fact]
+        public void Reading_stops_at_the_empty_line_and_leaves_the_reader_at_the_body()
+        {
+            var reader = new StringReader(WriteText(Sample()) + "Subject: x\n\nsize: 1\n");
+            Assert.Equal(Id, EnvelopeSerializer.Read(reader).Id);
+            Assert.Equal("Subject: x\n\nsize: 1\n", reader.ReadToEnd());
+        }
+
+        [Fact]
         public void Crlf_line_ends_are_read_too()
         {
             var text = WriteText(Sample()).Replace("\n", "\r\n");
@@ -202,23 +210,21 @@ namespace SmtpdModule.Engine.Tests.Spool
             yield return new object[] { "empty file", "", 1, null };
             yield return new object[] { "other version", good.Replace("smtpd-envelope 1", "smtpd-envelope 2"), 1, null };
             yield return new object[] { "byte order mark", "\uFEFF" + good, 1, null };
-            yield return new object[] { "line without colon", Replace("size: 1234", "size 1234\n"), 11, null };
-            yield return new object[] { "upper-case key", Replace("size: 1234", "Size: 1234\n"), 11, null };
-            yield return new object[] { "blank line", Replace("size: 1234", "\nsize: 1234\n"), 11, null };
+            yield return new object[] { "no closing empty line", good.Substring(0, good.Length - 1), 13, null };
+            yield return new object[] { "line without colon", Replace("body: 8BITMIME", "body 8BITMIME\n"), 11, null };
+            yield return new object[] { "upper-case key", Replace("body: 8BITMIME", "Body: 8BITMIME\n"), 11, null };
+            yield return new object[] { "empty line ends the header early", Replace("protocol: ESMTP", "\nprotocol: ESMTP\n"), 0, "protocol" };
             yield return new object[] { "short escape", Replace("helo: mail.example.org", "helo: mail%4\n"), 6, "helo" };
             yield return new object[] { "non-hex escape", Replace("helo: mail.example.org", "helo: %GG\n"), 6, "helo" };
             yield return new object[] { "escape above ascii", Replace("helo: mail.example.org", "helo: %C3%A9\n"), 6, "helo" };
             yield return new object[] { "raw control", Replace("helo: mail.example.org", "helo: a\tb\n"), 6, "helo" };
-            yield return new object[] { "duplicate key", Replace("size: 1234", "size: 1234\nsize: 1\n"), 12, "size" };
-            yield return new object[] { "missing size", Replace("size: 1234", ""), 0, "size" };
+            yield return new object[] { "duplicate key", Replace("body: 8BITMIME", "body: 8BITMIME\nbody: 7BIT\n"), 12, "body" };
+            yield return new object[] { "stated size", Replace("protocol: ESMTP", "protocol: ESMTP\nsize: 1234\n"), 11, "size" };
             yield return new object[] { "missing from", Replace("from: <a@example.org>", ""), 0, "from" };
             yield return new object[] { "no recipients", Replace("rcpt: <b@example.com>", "").Replace("rcpt: <c@example.com>\n", ""), 0, "rcpt" };
             yield return new object[] { "traversal id", Replace("id: " + Id, "id: ../../etc/passwd\n"), 2, "id" };
-            yield return new object[] { "negative size", Replace("size: 1234", "size: -1\n"), 11, "size" };
-            yield return new object[] { "size with letters", Replace("size: 1234", "size: 12a\n"), 11, "size" };
-            yield return new object[] { "size too large", Replace("size: 1234", "size: 99999999999999999999\n"), 11, "size" };
-            yield return new object[] { "unknown body", Replace("body: 8BITMIME", "body: BINARYMIME\n"), 12, "body" };
-            yield return new object[] { "bad smtputf8", Replace("smtputf8: false", "smtputf8: yes\n"), 13, "smtputf8" };
+            yield return new object[] { "unknown body", Replace("body: 8BITMIME", "body: BINARYMIME\n"), 11, "body" };
+            yield return new object[] { "bad smtputf8", Replace("smtputf8: false", "smtputf8: yes\n"), 12, "smtputf8" };
             yield return new object[] { "bad received", Replace("received: 2025-01-02T03:04:05.1234567Z", "received: 2025-01-02T03:04:05Z\n"), 3, "received" };
             yield return new object[] { "lower-case protocol", Replace("protocol: ESMTP", "protocol: esmtp\n"), 10, "protocol" };
             yield return new object[] { "unknown status", Replace("rcpt: <b@example.com>", "rcpt: <b@example.com>; status=bounced\n"), 8, "rcpt" };
@@ -253,7 +259,7 @@ namespace SmtpdModule.Engine.Tests.Spool
             Refused(e => e.From = null);
             Refused(e => e.ClientAddress = null);
             Refused(e => e.Recipients.Clear());
-            Refused(e => e.Size = -1);
+            Refused(e => e.ExtraFields.Add(new KeyValuePair<string, string>("size", "1")));
             Refused(e => e.Protocol = "ESMTP\nrcpt: <x@y>");
             Refused(e => e.ExtraFields.Add(new KeyValuePair<string, string>("rcpt", "<x@y>")));
             Refused(e => e.ExtraFields.Add(new KeyValuePair<string, string>("Bad Key", "v")));

@@ -34,7 +34,7 @@ namespace SmtpdModule.Engine.Tests.Spool
             var gate = new GatedSync();
             var committer = new GroupCommitter(gate.Sync, counters);
 
-            var first = committer.FlushAsync("d");
+            var first = Task.Run(() => committer.FlushAsync("d"));           // runs fsync 1 on its own thread
             Assert.True(await gate.Started.WaitAsync(Deadline));            // fsync 1 is running
             var late = Enumerable.Range(0, 10).Select(_ => committer.FlushAsync("d")).ToArray();
 
@@ -50,12 +50,20 @@ namespace SmtpdModule.Engine.Tests.Spool
         }
 
         [Fact]
-        public async Task Sequential_callers_get_one_fsync_each()
+        public async Task Sequential_callers_get_one_fsync_each_on_their_own_thread()
         {
             var counters = new SpoolCounters();
-            var committer = new GroupCommitter(_ => { }, counters);
-            for (var i = 0; i < 5; i++) await committer.FlushAsync("d");
+            var caller = Environment.CurrentManagedThreadId;
+            var threads = new System.Collections.Generic.List<int>();
+            var committer = new GroupCommitter(_ => threads.Add(Environment.CurrentManagedThreadId), counters);
+            for (var i = 0; i < 5; i++)
+            {
+                var flush = committer.FlushAsync("d");
+                Assert.True(flush.IsCompletedSuccessfully, "nobody else was syncing: the fsync ran in the call");
+                await flush;
+            }
             Assert.Equal(5, counters.DirectoryFsyncs);
+            Assert.All(threads, t => Assert.Equal(caller, t));   // no hand-off to the thread pool
         }
 
         [Fact]
@@ -63,7 +71,7 @@ namespace SmtpdModule.Engine.Tests.Spool
         {
             var gate = new GatedSync();
             var committer = new GroupCommitter(gate.Sync, new SpoolCounters());
-            var blocked = committer.FlushAsync("d");
+            var blocked = Task.Run(() => committer.FlushAsync("d"));
             Assert.True(await gate.Started.WaitAsync(Deadline));
             await committer.FlushAsync("other");                             // not held up by "d"
             Assert.False(blocked.IsCompleted);
@@ -79,10 +87,55 @@ namespace SmtpdModule.Engine.Tests.Spool
             {
                 if (Interlocked.Increment(ref calls) == 1) throw new IOException("EIO", 5);
             }, new SpoolCounters());
-            var ex = await Assert.ThrowsAsync<IOException>(() => committer.FlushAsync("d"));
+            var failed = committer.FlushAsync("d");   // a faulted task, not an exception from the call
+            var ex = await Assert.ThrowsAsync<IOException>(() => failed);
             Assert.Equal(5, ex.HResult);
             await committer.FlushAsync("d");
             Assert.Equal(2, calls);
+        }
+
+        [Fact]
+        public async Task A_failed_shared_fsync_fails_the_whole_group_and_the_next_group_syncs_again()
+        {
+            var counters = new SpoolCounters();
+            var gate = new GatedSync();
+            var round = 0;
+            var committer = new GroupCommitter(d =>
+            {
+                if (Interlocked.Increment(ref round) == 2) throw new IOException("EIO", 5);
+                gate.Sync(d);
+            }, counters);
+
+            var first = Task.Run(() => committer.FlushAsync("d"));
+            Assert.True(await gate.Started.WaitAsync(Deadline));
+            var group = Enumerable.Range(0, 5).Select(_ => committer.FlushAsync("d")).ToArray();
+            gate.Release.Release();
+            await first;
+            foreach (var t in group)
+                Assert.Equal(5, (await Assert.ThrowsAsync<IOException>(() => t)).HResult);
+
+            var after = Task.Run(() => committer.FlushAsync("d"));           // the directory is idle again
+            Assert.True(await gate.Started.WaitAsync(Deadline));
+            gate.Release.Release();
+            await after;
+            Assert.Equal(3, counters.DirectoryFsyncs);
+        }
+
+        [Fact]
+        public async Task Many_callers_racing_all_complete_and_share_fsyncs()
+        {
+            var counters = new SpoolCounters();
+            var inSync = 0;
+            var committer = new GroupCommitter(_ =>
+            {
+                // One fsync per directory at a time, as the kernel would not care but the design does.
+                Assert.Equal(1, Interlocked.Increment(ref inSync));
+                Thread.Sleep(1);
+                Interlocked.Decrement(ref inSync);
+            }, counters);
+            await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => Task.Run(() => committer.FlushAsync("d"))));
+            Assert.Equal(200, counters.DirectorySyncRequests);
+            Assert.InRange(counters.DirectoryFsyncs, 1, 200);
         }
     }
 }

@@ -68,9 +68,8 @@ namespace SmtpdModule.Engine.Tests.Spool
         [MemberData(nameof(Invalid))]
         public void Invalid_ids_never_become_paths(string id)
         {
-            Assert.Throws<ArgumentException>(() => SpoolLayout.DataPath("spool", id));
-            Assert.Throws<ArgumentException>(() => SpoolLayout.EnvelopePath("spool", SpoolLayout.Ready, id));
-            Assert.Throws<ArgumentException>(() => SpoolLayout.IncomingMessagePath("spool", id));
+            Assert.Throws<ArgumentException>(() => SpoolLayout.MessagePath("spool", SpoolLayout.Ready, id));
+            Assert.Throws<ArgumentException>(() => SpoolLayout.IncomingPath("spool", id));
         }
 
         [Fact]
@@ -79,14 +78,15 @@ namespace SmtpdModule.Engine.Tests.Spool
             using var spool = new TempSpool();
             SpoolWriter.Open(spool.Root);
             // A file the traversal would reach if the id were used as a path.
-            File.WriteAllText(Path.Combine(spool.Root, "secret.eml"), "not spool data");
-            File.WriteAllText(Path.Combine(spool.Root, "secret.env"), "not an envelope");
+            File.WriteAllText(Path.Combine(spool.Root, "secret.msg"), "smtpd-envelope 1\n\nnot spool data");
 
             var body = Assert.Throws<SpoolException>(() => SpoolReader.OpenBody(spool.Root, "../secret"));
             Assert.Equal(SpoolErrorReason.NotFound, body.Reason);
             Assert.Equal("../secret", body.Id);
             var envelope = Assert.Throws<SpoolException>(() => SpoolReader.Read(spool.Root, SpoolLayout.Ready, "../secret"));
             Assert.Equal(SpoolErrorReason.NotFound, envelope.Reason);
+            var inState = Assert.Throws<SpoolException>(() => SpoolReader.OpenBody(spool.Root, SpoolLayout.Ready, "../secret"));
+            Assert.Equal(SpoolErrorReason.NotFound, inState.Reason);
         }
 
         [Theory]

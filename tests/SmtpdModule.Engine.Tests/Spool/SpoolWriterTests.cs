@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text;
@@ -15,12 +16,20 @@ namespace SmtpdModule.Engine.Tests.Spool
 
         static async Task<string> CommitOne(SpoolWriter writer, byte[] bytes = null, Envelope envelope = null)
         {
-            using var message = writer.BeginMessage();
+            using var message = writer.BeginMessage(envelope ?? TempSpool.NewEnvelope());
             var data = bytes ?? Message;
             await message.Body.WriteAsync(data, 0, data.Length);
-            await writer.CommitAsync(message, envelope ?? TempSpool.NewEnvelope());
+            await writer.CommitAsync(message);
             Assert.True(message.IsCommitted);
             return message.Id;
+        }
+
+        static byte[] ReadBody(string root, string id)
+        {
+            using var body = SpoolReader.OpenBody(root, id);
+            using var copy = new MemoryStream();
+            body.CopyTo(copy);
+            return copy.ToArray();
         }
 
         [Fact]
@@ -29,38 +38,38 @@ namespace SmtpdModule.Engine.Tests.Spool
             using var spool = new TempSpool();
             var writer = SpoolWriter.Open(spool.Root);
             Assert.Equal(Path.GetFullPath(spool.Root), writer.Root);
-            foreach (var name in new[] { "incoming", "data", "ready", "active", "deferred", "held", "failed", "corrupt" })
-                Assert.True(Directory.Exists(spool.Dir(name)), name);
+            Assert.Equal(
+                new[] { "active", "corrupt", "deferred", "failed", "held", "incoming", "ready" },
+                Directory.GetDirectories(spool.Root).Select(Path.GetFileName).OrderBy(n => n, StringComparer.Ordinal));
             Assert.Equal(new[] { "ready", "active", "deferred", "held", "failed" }, SpoolLayout.States);
         }
 
         [Fact]
-        public async Task Commit_makes_data_and_envelope_visible_and_leaves_nothing_in_incoming()
+        public async Task Commit_makes_one_file_in_ready_header_then_body_and_leaves_nothing_in_incoming()
         {
             using var spool = new TempSpool();
             var writer = SpoolWriter.Open(spool.Root);
             var id = await CommitOne(writer);
 
             Assert.Empty(spool.Files("incoming"));
-            Assert.Equal(new[] { id + ".eml" }, spool.Files("data"));
-            Assert.Equal(new[] { id + ".env" }, spool.Files("ready"));
-            Assert.Equal(Message, File.ReadAllBytes(Path.Combine(spool.Dir("data"), id + ".eml")));
+            Assert.Equal(new[] { id + ".msg" }, spool.Files("ready"));
+            var file = File.ReadAllBytes(Path.Combine(spool.Dir("ready"), id + ".msg"));
+            var header = Encoding.UTF8.GetString(file, 0, file.Length - Message.Length);
+            Assert.StartsWith("smtpd-envelope 1\nid: " + id + "\n", header);
+            Assert.EndsWith("\nsmtputf8: false\n\n", header);
+            Assert.DoesNotContain("size:", header);
+            Assert.Equal(Message, file.Skip(file.Length - Message.Length).ToArray());
 
             var listed = Assert.Single(SpoolReader.List(spool.Root));
             Assert.Equal(id, listed.Id);
             Assert.Equal(Message.Length, listed.Size);
             Assert.Equal("<b@example.com>", listed.Recipients.Single().Address);
-            using (var body = SpoolReader.OpenBody(spool.Root, id))
-            using (var copy = new MemoryStream())
-            {
-                body.CopyTo(copy);
-                Assert.Equal(Message, copy.ToArray());
-            }
+            Assert.Equal(Message, ReadBody(spool.Root, id));
             Assert.Equal(1, writer.Counters.Commits);
         }
 
         [Fact]
-        public async Task Commit_fills_in_the_id_and_the_size_of_the_body()
+        public async Task Begin_fills_in_the_id_and_commit_the_size_of_the_body()
         {
             using var spool = new TempSpool();
             var writer = SpoolWriter.Open(spool.Root);
@@ -71,7 +80,58 @@ namespace SmtpdModule.Engine.Tests.Spool
             var id = await CommitOne(writer, big, envelope);
             Assert.Equal(id, envelope.Id);
             Assert.Equal(big.Length, envelope.Size);
-            Assert.Equal(big, File.ReadAllBytes(Path.Combine(spool.Dir("data"), id + ".eml")));
+            Assert.Equal(big, ReadBody(spool.Root, id));
+            Assert.Equal(big.Length, SpoolReader.Read(spool.Root, SpoolLayout.Ready, id).Size);
+        }
+
+        [Fact]
+        public async Task The_header_is_written_at_begin_and_later_changes_to_the_envelope_are_not_stored()
+        {
+            using var spool = new TempSpool();
+            var writer = SpoolWriter.Open(spool.Root);
+            var envelope = TempSpool.NewEnvelope();
+            using var message = writer.BeginMessage(envelope);
+            Assert.Same(envelope, message.Envelope);
+            envelope.From = "<changed@example.org>";
+            envelope.Recipients.Add(new EnvelopeRecipient("<late@example.com>"));
+            await message.Body.WriteAsync(Message, 0, Message.Length);
+            await writer.CommitAsync(message);
+
+            var stored = SpoolReader.Read(spool.Root, SpoolLayout.Ready, message.Id);
+            Assert.Equal("<a@example.org>", stored.From);
+            Assert.Equal("<b@example.com>", Assert.Single(stored.Recipients).Address);
+        }
+
+        [Fact]
+        public async Task The_body_stream_is_write_only_forward_only_and_counts_body_bytes()
+        {
+            using var spool = new TempSpool();
+            var writer = SpoolWriter.Open(spool.Root);
+            using var message = writer.BeginMessage(TempSpool.NewEnvelope());
+            var body = message.Body;
+            Assert.True(body.CanWrite);
+            Assert.False(body.CanRead);
+            Assert.False(body.CanSeek);
+            Assert.Equal(0, body.Position);   // the header is not the caller's
+            Assert.Throws<NotSupportedException>(() => body.Seek(0, SeekOrigin.Begin));
+            Assert.Throws<NotSupportedException>(() => body.Position = 0);
+            var write = body.WriteAsync(Message, 0, Message.Length);
+            Assert.True(write.IsCompletedSuccessfully, "a write to the page cache does not hop threads");
+            await write;
+            body.WriteByte((byte)'!');
+            Assert.Equal(Message.Length + 1, body.Position);
+            await writer.CommitAsync(message);
+            Assert.Equal(Message.Concat(new[] { (byte)'!' }), ReadBody(spool.Root, message.Id));
+        }
+
+        [Fact]
+        public async Task An_empty_body_is_a_message_of_size_zero()
+        {
+            using var spool = new TempSpool();
+            var writer = SpoolWriter.Open(spool.Root);
+            var id = await CommitOne(writer, new byte[0]);
+            Assert.Equal(0, SpoolReader.Read(spool.Root, SpoolLayout.Ready, id).Size);
+            Assert.Empty(ReadBody(spool.Root, id));
         }
 
         [Fact]
@@ -79,11 +139,13 @@ namespace SmtpdModule.Engine.Tests.Spool
         {
             using var spool = new TempSpool();
             var writer = SpoolWriter.Open(spool.Root);
-            using var message = writer.BeginMessage();
+            var envelope = TempSpool.NewEnvelope();
+            using var message = writer.BeginMessage(envelope);
             message.Body.Write(Message, 0, Message.Length);
             message.Body.Dispose();
-            await writer.CommitAsync(message, TempSpool.NewEnvelope());
-            Assert.Equal(Message, File.ReadAllBytes(Path.Combine(spool.Dir("data"), message.Id + ".eml")));
+            await writer.CommitAsync(message);
+            Assert.Equal(Message, ReadBody(spool.Root, message.Id));
+            Assert.Equal(Message.Length, envelope.Size);
             Assert.Equal(Message.Length, SpoolReader.Read(spool.Root, "ready", message.Id).Size);
         }
 
@@ -92,19 +154,18 @@ namespace SmtpdModule.Engine.Tests.Spool
         {
             using var spool = new TempSpool();
             var writer = SpoolWriter.Open(spool.Root);
-            var message = writer.BeginMessage();
+            var message = writer.BeginMessage(TempSpool.NewEnvelope());
             await message.Body.WriteAsync(Message, 0, Message.Length);
-            Assert.Single(spool.Files("incoming"));
+            Assert.Equal(new[] { message.Id + ".tmp" }, spool.Files("incoming"));
 
             writer.Abort(message);
             writer.Abort(message);
             message.Dispose();
 
             Assert.Empty(spool.Files("incoming"));
-            Assert.Empty(spool.Files("data"));
             Assert.Empty(spool.Files("ready"));
             Assert.Equal(1, writer.Counters.Aborts);
-            await Assert.ThrowsAsync<InvalidOperationException>(() => writer.CommitAsync(message, TempSpool.NewEnvelope()));
+            await Assert.ThrowsAsync<InvalidOperationException>(() => writer.CommitAsync(message));
         }
 
         [Fact]
@@ -112,10 +173,10 @@ namespace SmtpdModule.Engine.Tests.Spool
         {
             using var spool = new TempSpool();
             var writer = SpoolWriter.Open(spool.Root);
-            using (var message = writer.BeginMessage())
+            using (var message = writer.BeginMessage(TempSpool.NewEnvelope()))
                 message.Body.Write(Message, 0, Message.Length);
             Assert.Empty(spool.Files("incoming"));
-            Assert.Empty(spool.Files("data"));
+            Assert.Empty(spool.Files("ready"));
         }
 
         [Fact]
@@ -123,12 +184,11 @@ namespace SmtpdModule.Engine.Tests.Spool
         {
             using var spool = new TempSpool();
             var writer = SpoolWriter.Open(spool.Root);
-            var message = writer.BeginMessage();
-            await writer.CommitAsync(message, TempSpool.NewEnvelope());
+            var message = writer.BeginMessage(TempSpool.NewEnvelope());
+            await writer.CommitAsync(message);
             writer.Abort(message);
             message.Dispose();
             Assert.Single(spool.Files("ready"));
-            Assert.Single(spool.Files("data"));
             Assert.Equal(0, writer.Counters.Aborts);
         }
 
@@ -137,26 +197,31 @@ namespace SmtpdModule.Engine.Tests.Spool
         {
             using var spool = new TempSpool();
             var writer = SpoolWriter.Open(spool.Root);
-            var message = writer.BeginMessage();
-            await writer.CommitAsync(message, TempSpool.NewEnvelope());
-            await Assert.ThrowsAsync<InvalidOperationException>(() => writer.CommitAsync(message, TempSpool.NewEnvelope()));
+            var message = writer.BeginMessage(TempSpool.NewEnvelope());
+            await writer.CommitAsync(message);
+            await Assert.ThrowsAsync<InvalidOperationException>(() => writer.CommitAsync(message));
             Assert.Single(spool.Files("ready"));
         }
 
         [Fact]
-        public async Task An_invalid_envelope_is_refused_before_any_file_moves_and_the_message_stays_open()
+        public void An_invalid_envelope_is_refused_before_any_file_is_created()
         {
             using var spool = new TempSpool();
             var writer = SpoolWriter.Open(spool.Root);
-            using var message = writer.BeginMessage();
-            var envelope = TempSpool.NewEnvelope();
-            envelope.Recipients.Clear();
-            await Assert.ThrowsAsync<ArgumentException>(() => writer.CommitAsync(message, envelope));
-            await Assert.ThrowsAsync<ArgumentException>(() => writer.CommitAsync(message, new Envelope { Id = SpoolId.New() }));
-            Assert.Single(spool.Files("incoming"));
+            var noRecipients = TempSpool.NewEnvelope();
+            noRecipients.Recipients.Clear();
+            Assert.Throws<ArgumentException>(() => writer.BeginMessage(noRecipients));
+            Assert.Null(noRecipients.Id);
+            Assert.Throws<ArgumentException>(() => writer.BeginMessage(new Envelope()));
+            Assert.Throws<ArgumentNullException>(() => writer.BeginMessage(null));
+            Assert.Empty(spool.Files("incoming"));
 
-            await writer.CommitAsync(message, TempSpool.NewEnvelope());   // still committable
-            Assert.Single(spool.Files("ready"));
+            // An envelope with an id belongs to a message already: begun, or read from the spool.
+            var used = TempSpool.NewEnvelope();
+            using (writer.BeginMessage(used)) { }
+            var ex = Assert.Throws<ArgumentException>(() => writer.BeginMessage(used));
+            Assert.Equal("envelope", ex.ParamName);
+            Assert.Empty(spool.Files("incoming"));
         }
 
         [Fact]
@@ -165,10 +230,10 @@ namespace SmtpdModule.Engine.Tests.Spool
             using var spool = new TempSpool();
             var writer = SpoolWriter.Open(spool.Root);
             var other = SpoolWriter.Open(spool.Root);
-            using var message = writer.BeginMessage();
-            await Assert.ThrowsAsync<ArgumentException>(() => other.CommitAsync(message, TempSpool.NewEnvelope()));
+            using var message = writer.BeginMessage(TempSpool.NewEnvelope());
+            await Assert.ThrowsAsync<ArgumentException>(() => other.CommitAsync(message));
             Assert.Throws<ArgumentException>(() => other.Abort(message));
-            await writer.CommitAsync(message, TempSpool.NewEnvelope());
+            await writer.CommitAsync(message);
         }
 
         [Fact]
@@ -176,17 +241,16 @@ namespace SmtpdModule.Engine.Tests.Spool
         {
             using var spool = new TempSpool();
             var writer = SpoolWriter.Open(spool.Root);
-            using var message = writer.BeginMessage();
+            using var message = writer.BeginMessage(TempSpool.NewEnvelope());
             await message.Body.WriteAsync(Message, 0, Message.Length);
-            Directory.Delete(spool.Dir("ready"));   // the commit's last rename will fail
+            Directory.Delete(spool.Dir("ready"));   // the commit's rename will fail
 
-            var ex = await Assert.ThrowsAsync<SpoolException>(() => writer.CommitAsync(message, TempSpool.NewEnvelope()));
+            var ex = await Assert.ThrowsAsync<SpoolException>(() => writer.CommitAsync(message));
             Assert.Equal(SpoolErrorReason.Io, ex.Reason);
             Assert.Equal(message.Id, ex.Id);
             Assert.IsAssignableFrom<IOException>(ex.InnerException);
             Assert.False(message.IsCommitted);
             Assert.Empty(spool.Files("incoming"));
-            Assert.Empty(spool.Files("data"));
             Assert.Equal(1, writer.Counters.Failures);
             Assert.Equal(0, writer.Counters.Commits);
         }
@@ -201,11 +265,10 @@ namespace SmtpdModule.Engine.Tests.Spool
                 if (failReady && dir.EndsWith("ready", StringComparison.Ordinal)) throw new IOException("fsync failed", 5);
             });
             failReady = true;
-            using var message = writer.BeginMessage();
-            var ex = await Assert.ThrowsAsync<SpoolException>(() => writer.CommitAsync(message, TempSpool.NewEnvelope()));
+            using var message = writer.BeginMessage(TempSpool.NewEnvelope());
+            var ex = await Assert.ThrowsAsync<SpoolException>(() => writer.CommitAsync(message));
             Assert.Equal(SpoolErrorReason.Io, ex.Reason);
             Assert.Empty(spool.Files("incoming"));
-            Assert.Empty(spool.Files("data"));
             Assert.Empty(spool.Files("ready"));
         }
 
@@ -213,30 +276,46 @@ namespace SmtpdModule.Engine.Tests.Spool
         public async Task A_full_disk_during_commit_is_reported_as_full()
         {
             using var spool = new TempSpool();
+            var armed = false;
             var writer = SpoolWriter.Open(spool.Root, SpoolWriter.OrphanAge, dir =>
             {
-                if (dir.EndsWith("data", StringComparison.Ordinal)) throw new IOException("no space", OperatingSystem.IsWindows() ? unchecked((int)0x80070070) : 28);
+                if (armed) throw new IOException("no space", OperatingSystem.IsWindows() ? unchecked((int)0x80070070) : 28);
             });
-            using var message = writer.BeginMessage();
-            var ex = await Assert.ThrowsAsync<SpoolException>(() => writer.CommitAsync(message, TempSpool.NewEnvelope()));
+            armed = true;
+            using var message = writer.BeginMessage(TempSpool.NewEnvelope());
+            var ex = await Assert.ThrowsAsync<SpoolException>(() => writer.CommitAsync(message));
             Assert.Equal(SpoolErrorReason.Full, ex.Reason);
             Assert.Empty(spool.Files("incoming"));
-            Assert.Empty(spool.Files("data"));
+            Assert.Empty(spool.Files("ready"));
         }
 
         [Fact]
-        public async Task A_commit_cancelled_before_the_commit_point_leaves_nothing_behind()
+        public async Task A_commit_asks_for_one_directory_sync_of_ready_and_nothing_else()
+        {
+            using var spool = new TempSpool();
+            var synced = new List<string>();
+            var writer = SpoolWriter.Open(spool.Root, SpoolWriter.OrphanAge, dir => { lock (synced) synced.Add(dir); });
+            synced.Clear();   // the layout's creation
+            await CommitOne(writer);
+            await CommitOne(writer);
+            Assert.Equal(new[] { spool.Dir("ready"), spool.Dir("ready") }, synced);
+            Assert.Equal(2, writer.Counters.DirectorySyncRequests);
+            Assert.Equal(2, writer.Counters.DirectoryFsyncs);
+        }
+
+        [Fact]
+        public async Task A_commit_cancelled_after_the_commit_point_finishes()
         {
             using var spool = new TempSpool();
             using var cts = new CancellationTokenSource();
             var armed = false;
             var writer = SpoolWriter.Open(spool.Root, SpoolWriter.OrphanAge, dir => { if (armed) cts.Cancel(); });
             armed = true;
-            using var message = writer.BeginMessage();
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => writer.CommitAsync(message, TempSpool.NewEnvelope(), cts.Token));
-            Assert.Empty(spool.Files("incoming"));
-            Assert.Empty(spool.Files("data"));
-            Assert.Empty(spool.Files("ready"));
+            using var message = writer.BeginMessage(TempSpool.NewEnvelope());
+            await writer.CommitAsync(message, cts.Token);   // cancelled during the sync of ready/
+            Assert.True(cts.IsCancellationRequested);
+            Assert.True(message.IsCommitted);
+            Assert.Equal(new[] { message.Id + ".msg" }, spool.Files("ready"));
         }
 
         [Fact]
@@ -244,8 +323,8 @@ namespace SmtpdModule.Engine.Tests.Spool
         {
             using var spool = new TempSpool();
             var writer = SpoolWriter.Open(spool.Root);
-            using var message = writer.BeginMessage();
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => writer.CommitAsync(message, TempSpool.NewEnvelope(), new CancellationToken(true)));
+            using var message = writer.BeginMessage(TempSpool.NewEnvelope());
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => writer.CommitAsync(message, new CancellationToken(true)));
             Assert.Single(spool.Files("incoming"));
             message.Dispose();
             Assert.Empty(spool.Files("incoming"));
@@ -260,12 +339,12 @@ namespace SmtpdModule.Engine.Tests.Spool
             using var spool = new TempSpool();
             SpoolWriter.Open(spool.Root);
             var id = SpoolId.New();
-            foreach (var name in new[] { id + ".eml.tmp", id + ".env.tmp", "stray" })
+            foreach (var name in new[] { id + ".tmp", "stray" })
             {
                 File.WriteAllText(Path.Combine(spool.Dir("incoming"), name), "left by a crash");
                 MakeOld(Path.Combine(spool.Dir("incoming"), name));
             }
-            var recent = Path.Combine(spool.Dir("incoming"), SpoolId.New() + ".env.tmp");
+            var recent = Path.Combine(spool.Dir("incoming"), SpoolId.New() + ".tmp");
             File.WriteAllText(recent, "a commit about to rename it");
 
             SpoolWriter.Open(spool.Root);
@@ -277,91 +356,39 @@ namespace SmtpdModule.Engine.Tests.Spool
         {
             using var spool = new TempSpool();
             var writer = SpoolWriter.Open(spool.Root);
-            using var message = writer.BeginMessage();
+            using var message = writer.BeginMessage(TempSpool.NewEnvelope());
             await message.Body.WriteAsync(Message, 0, Message.Length);
-            MakeOld(Path.Combine(spool.Dir("incoming"), message.Id + ".eml.tmp"));   // a slow client
+            MakeOld(Path.Combine(spool.Dir("incoming"), message.Id + ".tmp"));   // a slow client
 
             SpoolWriter.Open(spool.Root);   // a second proxy starting on the same spool
 
             Assert.Single(spool.Files("incoming"));
-            await writer.CommitAsync(message, TempSpool.NewEnvelope());
+            await writer.CommitAsync(message);
             Assert.Single(spool.Files("ready"));
         }
 
         [Fact]
-        public async Task Open_removes_old_orphan_data_but_keeps_young_orphans_and_data_with_an_envelope()
-        {
-            using var spool = new TempSpool();
-            var writer = SpoolWriter.Open(spool.Root);
-            var committed = await CommitOne(writer);
-            var deferred = await CommitOne(writer);
-            File.Move(Path.Combine(spool.Dir("ready"), deferred + ".env"), Path.Combine(spool.Dir("deferred"), deferred + ".env"));
-            var old = DateTime.UtcNow.AddHours(-1);
-            File.SetLastWriteTimeUtc(Path.Combine(spool.Dir("data"), committed + ".eml"), old);
-            File.SetLastWriteTimeUtc(Path.Combine(spool.Dir("data"), deferred + ".eml"), old);
-
-            var oldOrphan = SpoolId.New();
-            var youngOrphan = SpoolId.New();
-            File.WriteAllText(Path.Combine(spool.Dir("data"), oldOrphan + ".eml"), "crash between the renames");
-            File.SetLastWriteTimeUtc(Path.Combine(spool.Dir("data"), oldOrphan + ".eml"), old);
-            File.WriteAllText(Path.Combine(spool.Dir("data"), youngOrphan + ".eml"), "another writer, mid-commit");
-            File.WriteAllText(Path.Combine(spool.Dir("data"), "notes.txt"), "not ours by name");
-            File.SetLastWriteTimeUtc(Path.Combine(spool.Dir("data"), "notes.txt"), old);
-
-            SpoolWriter.Open(spool.Root);
-
-            Assert.Equal(
-                new[] { committed + ".eml", deferred + ".eml", youngOrphan + ".eml", "notes.txt" }.OrderBy(n => n, StringComparer.Ordinal),
-                spool.Files("data"));
-            Assert.Equal(new[] { committed + ".env" }, spool.Files("ready"));
-        }
-
-        [Fact]
-        public void Open_keeps_old_data_whose_envelope_a_live_commit_is_still_writing()
+        public async Task Debris_too_young_at_open_is_removed_by_a_later_sweep_and_committed_mail_never()
         {
             using var spool = new TempSpool();
             SpoolWriter.Open(spool.Root);
-            var id = SpoolId.New();
-            var data = Path.Combine(spool.Dir("data"), id + ".eml");
-            File.WriteAllText(data, "a commit stalled between its renames");
-            File.SetLastWriteTimeUtc(data, DateTime.UtcNow.AddHours(-1));
-            var envelopeTmp = Path.Combine(spool.Dir("incoming"), id + ".env.tmp");
-            using (new FileStream(envelopeTmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                SpoolWriter.Open(spool.Root);
-                Assert.True(File.Exists(data));
-                Assert.True(File.Exists(envelopeTmp));
-            }
-            MakeOld(envelopeTmp);
-
-            // Once nothing holds the envelope, it is debris, and so is the data.
-            SpoolWriter.Open(spool.Root);
-            Assert.Empty(spool.Files("incoming"));
-            Assert.Empty(spool.Files("data"));
-        }
-
-        [Fact]
-        public async Task An_orphan_too_young_at_open_is_removed_by_a_later_debris_sweep()
-        {
-            using var spool = new TempSpool();
-            var orphan = SpoolId.New();
-            SpoolWriter.Open(spool.Root);
-            var path = Path.Combine(spool.Dir("data"), orphan + ".eml");
-            File.WriteAllText(path, "left by a crash just before this restart");
-            File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-1));
+            var crashed = Path.Combine(spool.Dir("incoming"), SpoolId.New() + ".tmp");
+            File.WriteAllText(crashed, "left by a crash just before this restart");
+            File.SetLastWriteTimeUtc(crashed, DateTime.UtcNow.AddMinutes(-1));
 
             var writer = SpoolWriter.Open(spool.Root);
-            Assert.True(File.Exists(path));
+            Assert.True(File.Exists(crashed));
             var kept = await CommitOne(writer);
-            using var inFlight = writer.BeginMessage();
+            File.SetLastWriteTimeUtc(Path.Combine(spool.Dir("ready"), kept + ".msg"), DateTime.UtcNow.AddHours(-1));
+            using var inFlight = writer.BeginMessage(TempSpool.NewEnvelope());
 
-            MakeOld(path);
-            MakeOld(Path.Combine(spool.Dir("incoming"), inFlight.Id + ".eml.tmp"));
+            MakeOld(crashed);
+            MakeOld(Path.Combine(spool.Dir("incoming"), inFlight.Id + ".tmp"));
             Assert.Equal(1, writer.RemoveDebris());
-            Assert.False(File.Exists(path));
-            Assert.Equal(new[] { kept + ".eml" }, spool.Files("data"));
+            Assert.False(File.Exists(crashed));
+            Assert.Equal(new[] { kept + ".msg" }, spool.Files("ready"));
             Assert.Single(spool.Files("incoming"));   // the live message is not debris
-            await writer.CommitAsync(inFlight, TempSpool.NewEnvelope());
+            await writer.CommitAsync(inFlight);
         }
 
         [Fact]
@@ -371,6 +398,7 @@ namespace SmtpdModule.Engine.Tests.Spool
             var id = await CommitOne(SpoolWriter.Open(spool.Root));
             var reopened = SpoolWriter.Open(spool.Root);
             Assert.Equal(id, Assert.Single(SpoolReader.List(reopened.Root)).Id);
+            Assert.Equal(Message, ReadBody(reopened.Root, id));
         }
 
         [Fact]
@@ -381,21 +409,16 @@ namespace SmtpdModule.Engine.Tests.Spool
         }
 
         [UnixFact]
-        public async Task The_spool_is_private_directories_0700_files_0600()
+        public void The_spool_directories_are_private_0700()
         {
             using var spool = new TempSpool();
-            var writer = SpoolWriter.Open(spool.Root);
-            using var open = writer.BeginMessage();
-            var id = await CommitOne(writer);
+            SpoolWriter.Open(spool.Root);
 
+            // Files get no chmod of their own: inside these directories nobody else reaches them.
             const UnixFileMode dir = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-            const UnixFileMode file = UnixFileMode.UserRead | UnixFileMode.UserWrite;
             Assert.Equal(dir, File.GetUnixFileMode(spool.Root));
-            foreach (var name in new[] { "incoming", "data", "ready", "active", "deferred", "held", "failed", "corrupt" })
+            foreach (var name in new[] { "incoming", "ready", "active", "deferred", "held", "failed", "corrupt" })
                 Assert.Equal(dir, File.GetUnixFileMode(spool.Dir(name)));
-            Assert.Equal(file, File.GetUnixFileMode(Path.Combine(spool.Dir("incoming"), open.Id + ".eml.tmp")));
-            Assert.Equal(file, File.GetUnixFileMode(Path.Combine(spool.Dir("data"), id + ".eml")));
-            Assert.Equal(file, File.GetUnixFileMode(Path.Combine(spool.Dir("ready"), id + ".env")));
         }
 
         [UnixFact]
