@@ -192,6 +192,35 @@ namespace SmtpdModule.Engine.Smtp
                     var status = await FillAsync(false).ConfigureAwait(false);
                     if (status != ReadStatus.Ok) { result.Status = status; return result; }
                 }
+                if (state == DataState.InLine)
+                {
+                    // The common case, in bulk: the rest of a line up to its CR or LF.
+                    int end = _pos;
+                    while (end < _len && _in[end] != '\r' && _in[end] != '\n') end++;
+                    int run = end - _pos;
+                    if (run > 0)
+                    {
+                        lineLength += run;
+                        if (lineLength + 2 > maxLine && !result.LineTooLong) { result.LineTooLong = true; keep = false; }
+                        result.Size += run;
+                        if (result.Size > maxSize) { result.TooBig = true; keep = false; }
+                        while (keep && run > 0)
+                        {
+                            int n = Math.Min(run, stage.Length - staged);
+                            Buffer.BlockCopy(_in, _pos, stage, staged, n);
+                            staged += n;
+                            _pos += n;
+                            run -= n;
+                            if (staged == stage.Length)
+                            {
+                                await sink.WriteAsync(stage, 0, staged).ConfigureAwait(false);
+                                staged = 0;
+                            }
+                        }
+                        _pos = end;
+                        continue;
+                    }
+                }
                 byte c = _in[_pos++];
                 switch (state)
                 {

@@ -89,6 +89,38 @@ namespace SmtpdModule.Engine.Tests.Smtp
         }
 
         [Fact]
+        public async Task Long_lines_and_stray_crs_cross_buffer_boundaries_intact()
+        {
+            using var proxy = TestProxy.Start(configure: o => o.Limits.MaxTextLine = 1 << 20);
+            using var c = await LineClient.ConnectAsync(proxy.EndPoint);
+            await c.SendAsync("MAIL FROM:<a@example.org>", "250");
+            await c.SendAsync("RCPT TO:<b@example.test>", "250");
+            await c.SendAsync("DATA", "354");
+            var rng = new Random(7);
+            var sb = new StringBuilder();
+            sb.Append(new string('a', 200000)).Append("\r\n");
+            for (int i = 0; i < 2000; i++) sb.Append(new string((char)('a' + rng.Next(26)), rng.Next(0, 300))).Append(i % 7 == 0 ? "\rmid\r\n" : "\r\n");
+            var text = sb.ToString();
+            await c.WriteAsync(text + ".\r\n");
+            Assert.StartsWith("250", await c.ReadReplyAsync());
+            Assert.Equal(text, WithoutReceived(proxy.Spooled()[0].Body));
+        }
+
+        [Fact]
+        public async Task A_line_over_the_text_limit_is_read_to_the_dot_then_refused()
+        {
+            using var proxy = TestProxy.Start(configure: o => o.Limits.MaxTextLine = 1000);
+            using var c = await LineClient.ConnectAsync(proxy.EndPoint);
+            await c.SendAsync("MAIL FROM:<a@example.org>", "250");
+            await c.SendAsync("RCPT TO:<b@example.test>", "250");
+            await c.SendAsync("DATA", "354");
+            await c.WriteAsync(new string('x', 998) + "\r\n" + new string('y', 999) + "\r\n.\r\n");
+            Assert.StartsWith("500 5.5.2", await c.ReadReplyAsync());
+            await c.SendAsync("NOOP", "250");
+            Assert.Empty(proxy.Spooled());
+        }
+
+        [Fact]
         public async Task An_oversize_message_is_read_to_the_dot_then_refused_and_the_session_goes_on()
         {
             using var proxy = TestProxy.Start(configure: o => o.Limits.MaxMessageSize = 1000);
