@@ -9,6 +9,7 @@
 
 BeforeAll {
     Import-Module "$PSScriptRoot/../../out/SmtpdModule/SmtpdModule.psd1" -Force
+    . "$PSScriptRoot/TestHelpers.ps1"
     $dns = & "$PSScriptRoot/../tools/Start-TestDns.ps1" -FixturePath "$PSScriptRoot/../fixtures/dns-nxdomain"
     $modulePath = (Resolve-Path -LiteralPath "$PSScriptRoot/../../out/SmtpdModule/SmtpdModule.psd1").ProviderPath
     $clientScript = (Resolve-Path -LiteralPath "$PSScriptRoot/../fixtures/smtp/crash_client.py").ProviderPath
@@ -21,21 +22,6 @@ BeforeAll {
 
     $processes = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
     $proxies = [System.Collections.Generic.List[object]]::new()
-
-    function Quote([string] $Text) { "'" + $Text.Replace("'", "''") + "'" }
-
-    # Polls an outside effect until it holds; on timeout, throws with what -Context says.
-    function Wait-Until {
-        param([scriptblock] $Condition, [string] $Because, [double] $Seconds = 15, [scriptblock] $Context)
-        $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
-        while (-not (& $Condition)) {
-            if ([DateTime]::UtcNow -gt $deadline) {
-                $more = if ($Context) { "`n" + ((& $Context) -join "`n") } else { '' }
-                throw "Timed out after $Seconds s waiting until $Because.$more"
-            }
-            Start-Sleep -Milliseconds 10
-        }
-    }
 
     # A proxy host: a child PowerShell serving $Spool with Start-SmtpdProxy -Wait -Verbose, its
     # output in files next to its script. Returns once it listens: Process, Port, Log (a script

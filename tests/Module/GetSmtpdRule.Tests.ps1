@@ -3,15 +3,7 @@
 
 BeforeAll {
     Import-Module "$PSScriptRoot/../../out/SmtpdModule/SmtpdModule.psd1" -Force
-
-    # Writes a rules file into TestDrive exactly as given (no newline added or translated).
-    function New-RulesFile {
-        param([string] $Name, [string[]] $Line, [string] $NewLine = "`n")
-        $path = Join-Path $TestDrive $Name
-        $text = ($Line -join $NewLine) + $NewLine
-        [System.IO.File]::WriteAllText($path, $text, (New-Object System.Text.UTF8Encoding $false))
-        $path
-    }
+    . "$PSScriptRoot/TestHelpers.ps1"
 
     $rules = New-RulesFile 'smtpd_check_rules' @(
         '# a comment; the blank line below counts too'

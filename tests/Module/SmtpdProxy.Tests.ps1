@@ -6,6 +6,7 @@
 
 BeforeAll {
     Import-Module "$PSScriptRoot/../../out/SmtpdModule/SmtpdModule.psd1" -Force
+    . "$PSScriptRoot/TestHelpers.ps1"
     $dns = & "$PSScriptRoot/../tools/Start-TestDns.ps1" -FixturePath "$PSScriptRoot/../fixtures/dns-nxdomain"
     $modulePath = (Resolve-Path -LiteralPath "$PSScriptRoot/../../out/SmtpdModule/SmtpdModule.psd1").ProviderPath
     $sendScript = (Resolve-Path -LiteralPath "$PSScriptRoot/../fixtures/smtp/pester_send.py").ProviderPath
@@ -16,14 +17,6 @@ BeforeAll {
     # Everything this file starts, so AfterAll can stop it whatever a test did.
     $started = [System.Collections.Generic.List[object]]::new()
     $children = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
-
-    # Writes a file into TestDrive exactly as given (UTF-8, LF, a final newline).
-    function New-RulesFile {
-        param([string] $Name, [string[]] $Line)
-        $path = Join-Path $TestDrive $Name
-        [System.IO.File]::WriteAllText($path, (($Line -join "`n") + "`n"), [System.Text.UTF8Encoding]::new($false))
-        $path
-    }
 
     # A message as it should be stored (CRLF line ends); returns its path.
     function New-MessageFile {
@@ -53,19 +46,6 @@ BeforeAll {
         $out = & $python @arguments 2>&1
         if ($LASTEXITCODE -ne 0) { throw "pester_send.py exited with $LASTEXITCODE`: $out" }
         $out | ConvertFrom-Json
-    }
-
-    # Polls an outside effect until it holds; on timeout, throws with what -Context says.
-    function Wait-Until {
-        param([scriptblock] $Condition, [string] $Because, [double] $Seconds = 10, [scriptblock] $Context)
-        $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
-        while (-not (& $Condition)) {
-            if ([DateTime]::UtcNow -gt $deadline) {
-                $more = if ($Context) { "`n" + ((& $Context) -join "`n") } else { '' }
-                throw "Timed out after $Seconds s waiting until $Because.$more"
-            }
-            Start-Sleep -Milliseconds 20
-        }
     }
 
     # True when something accepts a TCP connection on 127.0.0.1:$Port.
@@ -107,8 +87,6 @@ BeforeAll {
         $children.Add($child)
         $child
     }
-
-    function Quote([string] $Text) { "'" + $Text.Replace("'", "''") + "'" }
 
     $allowRules = New-RulesFile 'allow_all' 'allow:ALL:ALL:ALL'
     $message = New-MessageFile 'message.eml'

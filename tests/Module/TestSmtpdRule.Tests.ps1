@@ -4,17 +4,9 @@
 
 BeforeAll {
     Import-Module "$PSScriptRoot/../../out/SmtpdModule/SmtpdModule.psd1" -Force
+    . "$PSScriptRoot/TestHelpers.ps1"
     $dns = & "$PSScriptRoot/../tools/Start-TestDns.ps1"
     $server = $dns.EndPoint
-
-    # Writes a rules file into TestDrive exactly as given (no newline added or translated).
-    function New-RulesFile {
-        param([string] $Name, [string[]] $Line, [string] $NewLine = "`n")
-        $path = Join-Path $TestDrive $Name
-        $text = ($Line -join $NewLine) + $NewLine
-        [System.IO.File]::WriteAllText($path, $text, (New-Object System.Text.UTF8Encoding $false))
-        $path
-    }
 
     $rules = New-RulesFile 'smtpd_check_rules' @(
         '# refuse one recipient, close the session for another, accept local mail'
