@@ -23,7 +23,9 @@ namespace SmtpdModule.Engine.Smtp
         readonly TimeSpan _readTimeout;
         readonly CancellationToken _stopping;
         Stream _stream;
-        readonly byte[] _in;
+        byte[] _in;
+        readonly int _commandBufferSize;
+        const int DataBufferSize = 64 * 1024;
         int _pos, _len;
         byte[] _out = new byte[512];
         int _outLen;
@@ -35,7 +37,8 @@ namespace SmtpdModule.Engine.Smtp
             _stream = stream;
             _readTimeout = readTimeout;
             _stopping = stopping;
-            _in = new byte[Math.Max(4096, maxCommandLine + 2)];
+            _commandBufferSize = Math.Max(4096, maxCommandLine + 2);
+            _in = new byte[_commandBufferSize];
         }
 
         public bool HasBufferedInput => _pos < _len;
@@ -164,6 +167,33 @@ namespace SmtpdModule.Engine.Smtp
         /// Bytes after the terminating line stay buffered for the next command.
         /// </summary>
         public async Task<DataResult> ReadDataAsync(Stream sink, long maxSize, int maxLine)
+        {
+            // Message text comes in bulk: read it in large blocks (fewer reads per message), and
+            // give the memory back afterwards, so an idle session keeps only the small buffer.
+            Resize(DataBufferSize);
+            try
+            {
+                return await ReadDataCoreAsync(sink, maxSize, maxLine).ConfigureAwait(false);
+            }
+            finally
+            {
+                Resize(_commandBufferSize);
+            }
+        }
+
+        /// <summary>Moves the unread input into a buffer of <paramref name="size"/> bytes (never dropping any).</summary>
+        void Resize(int size)
+        {
+            int unread = _len - _pos;
+            if (_in.Length == size || unread > size) return;
+            var next = new byte[size];
+            Buffer.BlockCopy(_in, _pos, next, 0, unread);
+            _in = next;
+            _pos = 0;
+            _len = unread;
+        }
+
+        async Task<DataResult> ReadDataCoreAsync(Stream sink, long maxSize, int maxLine)
         {
             var result = new DataResult();
             var stage = new byte[8192];
