@@ -99,7 +99,7 @@ namespace SmtpdModule.Commands
             };
             if (HostName != null) options.HostName = HostName;
             options.Listen = ParseListen();
-            options.Dns = ParseDns();
+            options.Dns = DnsOptionsFrom(DnsServer);
             options.Tls = LoadCertificate();
 
             var events = Wait ? new EventQueue() : null;
@@ -155,21 +155,6 @@ namespace SmtpdModule.Commands
                 list.Add(ep);
             }
             return list;
-        }
-
-        DnsResolverOptions ParseDns()
-        {
-            var dns = new DnsResolverOptions();
-            if (DnsServer == null || DnsServer.Length == 0) return dns;
-            var servers = new List<IPEndPoint>();
-            foreach (var text in DnsServer)
-            {
-                if (!DnsServerEndpoint.TryParse(text, out var ep, out var error))
-                    ThrowTerminatingError(ErrorMapping.BadDnsServer(text, error));
-                servers.Add(ep);
-            }
-            dns.Servers = servers;
-            return dns;
         }
 
         TlsOptions LoadCertificate()

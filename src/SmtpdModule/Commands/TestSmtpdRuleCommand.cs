@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
-using System.Net;
 using SmtpdModule.Engine.Lookup;
 using SmtpdModule.Engine.Rules;
 using SmtpdModule.Engine.Smtp;
@@ -75,16 +74,7 @@ namespace SmtpdModule.Commands
 
         protected override void BeginProcessing()
         {
-            _dnsOptions = new DnsResolverOptions();
-            if (DnsServer == null || DnsServer.Length == 0) return;
-            var servers = new List<IPEndPoint>(DnsServer.Length);
-            foreach (var text in DnsServer)
-            {
-                if (!DnsServerEndpoint.TryParse(text, out var endPoint, out var error))
-                    ThrowTerminatingError(ErrorMapping.BadDnsServer(text, error));
-                servers.Add(endPoint);
-            }
-            _dnsOptions.Servers = servers;
+            _dnsOptions = DnsOptionsFrom(DnsServer);
         }
 
         protected override void ProcessRecord()

@@ -4,6 +4,7 @@ using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
+using SmtpdModule.Engine.Lookup;
 using SmtpdModule.Engine.Rules;
 
 namespace SmtpdModule.Hosting
@@ -93,6 +94,25 @@ namespace SmtpdModule.Hosting
         }
 
         /// <summary>Diagnostics of a rules file by line and column, as an editor would list them.</summary>
+        /// <summary>
+        /// Resolver options from a -DnsServer value (<c>ip[:port]</c> each); none given means the
+        /// system's resolvers. A bad value ends the command with InvalidDnsServer.
+        /// </summary>
+        protected DnsResolverOptions DnsOptionsFrom(string[] servers)
+        {
+            var options = new DnsResolverOptions();
+            if (servers == null || servers.Length == 0) return options;
+            var endPoints = new List<System.Net.IPEndPoint>(servers.Length);
+            foreach (var text in servers)
+            {
+                if (!DnsServerEndpoint.TryParse(text, out var endPoint, out var error))
+                    ThrowTerminatingError(ErrorMapping.BadDnsServer(text, error));
+                endPoints.Add(endPoint);
+            }
+            options.Servers = endPoints;
+            return options;
+        }
+
         protected static IEnumerable<RuleDiagnostic> InFileOrder(IEnumerable<RuleDiagnostic> diagnostics) =>
             diagnostics.OrderBy(d => d.Line).ThenBy(d => d.Column);   // stable: one place keeps its order
 
