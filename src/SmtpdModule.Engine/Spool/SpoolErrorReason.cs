@@ -17,5 +17,9 @@ namespace SmtpdModule.Engine.Spool
 
         /// <summary>The volume or the quota is full (SMTP <c>452 4.3.1</c>).</summary>
         Full,
+
+        /// <summary>A forwarder is delivering the message right now; it cannot be held, released
+        /// or removed until that attempt ends.</summary>
+        Busy,
     }
 }

@@ -20,7 +20,9 @@ namespace SmtpdModule.Engine.Spool
         /// <summary>Committed messages waiting for the forwarder.</summary>
         public const string Ready = "ready";
 
-        /// <summary>Messages the forwarder is delivering.</summary>
+        /// <summary>Messages a forwarder is delivering, in one directory per forwarder,
+        /// <c>active/&lt;owner&gt;/&lt;id&gt;.msg</c>, so that the claims of a forwarder that died
+        /// can be found and given back (see <see cref="SpoolLease"/>).</summary>
         public const string Active = "active";
 
         /// <summary>Messages waiting for a retry.</summary>
@@ -34,6 +36,17 @@ namespace SmtpdModule.Engine.Spool
 
         /// <summary>Files that could not be read; kept for an administrator.</summary>
         public const string Corrupt = "corrupt";
+
+        /// <summary>The forwarder's record of each message's delivery, <c>&lt;id&gt;.status</c>,
+        /// apart from the message so that a state change stays one rename (see
+        /// <see cref="DeliveryStatusFile"/>).</summary>
+        public const string Status = "status";
+
+        /// <summary>A message's delivery record in <see cref="Status"/>.</summary>
+        public const string StatusExtension = ".status";
+
+        /// <summary>The lock a live forwarder holds in its own directory under <c>active/</c>.</summary>
+        internal const string OwnerLockName = "owner.lock";
 
         /// <summary>A message file in a state directory: envelope header, blank line, bytes.</summary>
         public const string MessageExtension = ".msg";
@@ -49,7 +62,29 @@ namespace SmtpdModule.Engine.Spool
         internal static IReadOnlyList<string> MessageDirectories { get; } = new[] { Ready, Active, Deferred, Held, Failed, Corrupt };
 
         /// <summary>All directories under the root, created by <see cref="SpoolWriter.Open(string)"/>.</summary>
-        internal static IReadOnlyList<string> AllDirectories { get; } = new[] { Incoming, Ready, Active, Deferred, Held, Failed, Corrupt };
+        internal static IReadOnlyList<string> AllDirectories { get; } = new[] { Incoming, Ready, Active, Deferred, Held, Failed, Corrupt, Status };
+
+        /// <summary>The directory of <paramref name="state"/>.</summary>
+        public static string DirectoryOf(SpoolState state)
+        {
+            switch (state)
+            {
+                case SpoolState.Ready: return Ready;
+                case SpoolState.Active: return Active;
+                case SpoolState.Deferred: return Deferred;
+                case SpoolState.Held: return Held;
+                case SpoolState.Failed: return Failed;
+                default: throw new ArgumentOutOfRangeException(nameof(state));
+            }
+        }
+
+        /// <summary>The state a state directory stands for.</summary>
+        internal static SpoolState StateOf(string directory)
+        {
+            for (var s = SpoolState.Ready; s <= SpoolState.Failed; s++)
+                if (DirectoryOf(s) == directory) return s;
+            throw new ArgumentException("Not a state directory: " + directory, nameof(directory));
+        }
 
         internal static bool IsMessageDirectory(string name)
         {
@@ -63,6 +98,15 @@ namespace SmtpdModule.Engine.Spool
             if (!IsMessageDirectory(state)) throw new ArgumentException("Not a spool state: " + state, nameof(state));
             return Path.Combine(root, state, Checked(id) + MessageExtension);
         }
+
+        /// <summary>Where a forwarder keeps the messages it has claimed: <c>active/&lt;owner&gt;/</c>.</summary>
+        internal static string OwnerDirectory(string root, string owner) => Path.Combine(root, Active, owner);
+
+        internal static string ClaimedPath(string root, string owner, string id) =>
+            Path.Combine(OwnerDirectory(root, owner), Checked(id) + MessageExtension);
+
+        internal static string StatusPath(string root, string id) =>
+            Path.Combine(root, Status, Checked(id) + StatusExtension);
 
         internal static string IncomingPath(string root, string id) =>
             Path.Combine(root, Incoming, Checked(id) + TemporaryExtension);

@@ -38,26 +38,21 @@ namespace SmtpdModule.Engine.Spool
         /// <exception cref="SpoolException">The directory is missing or cannot be listed.</exception>
         public static IReadOnlyList<Envelope> List(string root, string state, ICollection<SpoolException> errors)
         {
-            var directory = StateDirectory(root, state);
-            var ids = new List<string>();
+            StateDirectory(root, state);
+            List<SpoolLocation> locations;
             try
             {
-                foreach (var path in Directory.EnumerateFiles(directory))
-                {
-                    var id = SpoolLayout.IdFromFileName(Path.GetFileName(path), SpoolLayout.MessageExtension);
-                    if (id != null) ids.Add(id);
-                }
+                if (!Directory.Exists(Path.Combine(root, state))) throw new SpoolException(null, SpoolErrorReason.NotFound);
+                locations = SpoolDirectory.List(root, state);
             }
-            catch (DirectoryNotFoundException ex) { throw new SpoolException(null, SpoolErrorReason.NotFound, ex); }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException) { throw SpoolErrors.Wrap(null, ex); }
 
-            ids.Sort(StringComparer.Ordinal);
-            var envelopes = new List<Envelope>(ids.Count);
-            foreach (var id in ids)
+            var envelopes = new List<Envelope>(locations.Count);
+            foreach (var location in locations)
             {
                 try
                 {
-                    envelopes.Add(ReadEnvelope(SpoolLayout.MessagePath(root, state, id), id));
+                    envelopes.Add(ReadEnvelope(location.Path, location.Id));
                 }
                 catch (SpoolException ex) when (ex.Reason == SpoolErrorReason.NotFound)
                 {
@@ -81,7 +76,9 @@ namespace SmtpdModule.Engine.Spool
         {
             StateDirectory(root, state);
             if (!SpoolId.IsValid(id)) throw new SpoolException(id, SpoolErrorReason.NotFound);
-            return ReadEnvelope(SpoolLayout.MessagePath(root, state, id), id);
+            var path = state == SpoolLayout.Active ? SpoolDirectory.Locate(root, id)?.Path : SpoolLayout.MessagePath(root, state, id);
+            if (path == null) throw new SpoolException(id, SpoolErrorReason.NotFound);
+            return ReadEnvelope(path, id);
         }
 
         /// <summary>Opens the bytes of message <paramref name="id"/> for reading, in whichever of
@@ -96,18 +93,13 @@ namespace SmtpdModule.Engine.Spool
         {
             if (root == null) throw new ArgumentNullException(nameof(root));
             if (!SpoolId.IsValid(id)) throw new SpoolException(id, SpoolErrorReason.NotFound);
-            // Two passes in opposite orders: the forwarder moves a file by one rename at a time, and
-            // one move cannot take it from a directory not yet looked at to one already looked at in
-            // both orders.
-            var directories = SpoolLayout.States;
-            for (var pass = 0; pass < 2; pass++)
+            // A rename between Locate and the open moves it again: look once more.
+            for (var attempt = 0; attempt < 3; attempt++)
             {
-                for (var i = 0; i < directories.Count; i++)
-                {
-                    var state = directories[pass == 0 ? i : directories.Count - 1 - i];
-                    var body = TryOpenBody(SpoolLayout.MessagePath(root, state, id), id);
-                    if (body != null) return body;
-                }
+                var location = SpoolDirectory.Locate(root, id);
+                if (location == null) break;
+                var body = TryOpenBody(location.Path, id);
+                if (body != null) return body;
             }
             throw new SpoolException(id, SpoolErrorReason.NotFound);
         }
@@ -122,8 +114,8 @@ namespace SmtpdModule.Engine.Spool
         {
             StateDirectory(root, state);
             if (!SpoolId.IsValid(id)) throw new SpoolException(id, SpoolErrorReason.NotFound);
-            return TryOpenBody(SpoolLayout.MessagePath(root, state, id), id)
-                   ?? throw new SpoolException(id, SpoolErrorReason.NotFound);
+            var path = state == SpoolLayout.Active ? SpoolDirectory.Locate(root, id)?.Path : SpoolLayout.MessagePath(root, state, id);
+            return (path == null ? null : TryOpenBody(path, id)) ?? throw new SpoolException(id, SpoolErrorReason.NotFound);
         }
 
         static string StateDirectory(string root, string state)
@@ -135,7 +127,7 @@ namespace SmtpdModule.Engine.Spool
         }
 
         // Null when there is no such file.
-        static Stream TryOpenBody(string path, string id)
+        internal static Stream TryOpenBody(string path, string id)
         {
             FileStream file = null;
             try
@@ -155,7 +147,7 @@ namespace SmtpdModule.Engine.Spool
             }
         }
 
-        static Envelope ReadEnvelope(string path, string id)
+        internal static Envelope ReadEnvelope(string path, string id)
         {
             try
             {

@@ -39,7 +39,7 @@ namespace SmtpdModule.Engine.Tests.Spool
             var writer = SpoolWriter.Open(spool.Root);
             Assert.Equal(Path.GetFullPath(spool.Root), writer.Root);
             Assert.Equal(
-                new[] { "active", "corrupt", "deferred", "failed", "held", "incoming", "ready" },
+                new[] { "active", "corrupt", "deferred", "failed", "held", "incoming", "ready", "status" },
                 Directory.GetDirectories(spool.Root).Select(Path.GetFileName).OrderBy(n => n, StringComparer.Ordinal));
             Assert.Equal(new[] { "ready", "active", "deferred", "held", "failed" }, SpoolLayout.States);
         }
