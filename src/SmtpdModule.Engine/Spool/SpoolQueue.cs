@@ -85,8 +85,9 @@ namespace SmtpdModule.Engine.Spool
         }
 
         /// <summary>Makes message <paramref name="id"/> due now: a held, deferred or failed
-        /// message goes to <c>ready/</c>. A failed message's failed recipients are tried again,
-        /// and the queue lifetime starts again from now. Releasing a ready message does nothing.</summary>
+        /// message goes to <c>ready/</c>. The failed recipients of a message in <c>failed/</c>
+        /// are tried again (elsewhere failures were bounced already and stay failed), and the
+        /// queue lifetime starts again from now. Releasing a ready message does nothing.</summary>
         /// <returns>The item in its new state.</returns>
         /// <exception cref="SpoolException"><see cref="SpoolErrorReason.NotFound"/>,
         /// <see cref="SpoolErrorReason.Busy"/>, <see cref="SpoolErrorReason.Corrupt"/> (its record)
@@ -101,8 +102,10 @@ namespace SmtpdModule.Engine.Spool
             var status = DeliveryStatusFile.Read(Root, id) ?? new DeliveryStatus();
             status.NextAttempt = null;
             status.Released = now;
-            foreach (var p in status.Recipients.Values)
-                if (p.Status == RecipientStatus.Failed) p.Status = RecipientStatus.Pending;
+            // Only failed/ holds failures nobody was told about; elsewhere they were bounced already.
+            if (location.State == SpoolLayout.Failed)
+                foreach (var p in status.Recipients.Values)
+                    if (p.Status == RecipientStatus.Failed) p.Status = RecipientStatus.Pending;
             DeliveryStatusFile.Write(Root, id, status);
             return Read(Move(location, SpoolLayout.Ready));
         }

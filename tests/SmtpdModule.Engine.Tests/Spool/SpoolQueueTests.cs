@@ -20,7 +20,7 @@ namespace SmtpdModule.Engine.Tests.Spool
         }
 
         [Fact]
-        public async Task Hold_and_release_move_the_message_and_release_retries_failed_recipients()
+        public async Task Hold_and_release_move_the_message_and_releasing_a_failed_one_retries_its_failed_recipients()
         {
             using var spool = new TempSpool();
             var writer = SpoolWriter.Open(spool.Root);
@@ -34,6 +34,7 @@ namespace SmtpdModule.Engine.Tests.Spool
             status.For(0).Status = RecipientStatus.Delivered;
             status.For(1).Status = RecipientStatus.Failed;
             DeliveryStatusFile.Write(spool.Root, id, status);
+            File.Move(Path.Combine(spool.Root, "held", id + ".msg"), Path.Combine(spool.Root, "failed", id + ".msg"));
             var released = queue.Release(id);
 
             Assert.Equal(SpoolState.Ready, released.State);

@@ -1,0 +1,40 @@
+using System;
+
+namespace SmtpdModule.Engine.Forwarding
+{
+    /// <summary>What one <c>Start-SmtpFwd -Once</c> run did.</summary>
+    public sealed class ForwardSummary
+    {
+        internal ForwardSummary(string spoolPath, string target, long forwarded, long deferred, long failed, long bounced, long errors, TimeSpan elapsed)
+        {
+            SpoolPath = spoolPath;
+            Target = target;
+            Forwarded = forwarded;
+            Deferred = deferred;
+            Failed = failed;
+            Bounced = bounced;
+            Errors = errors;
+            Elapsed = elapsed;
+        }
+
+        public string SpoolPath { get; }
+        public string Target { get; }
+
+        /// <summary>Messages delivered to every recipient tried.</summary>
+        public long Forwarded { get; }
+
+        /// <summary>Messages left in the spool for a later attempt.</summary>
+        public long Deferred { get; }
+
+        /// <summary>Messages with a recipient that failed for good.</summary>
+        public long Failed { get; }
+
+        /// <summary>Delivery status notifications spooled (and, being due, sent in the same run).</summary>
+        public long Bounced { get; }
+
+        /// <summary>Spool errors (unreadable or corrupt files); see the error stream.</summary>
+        public long Errors { get; }
+
+        public TimeSpan Elapsed { get; }
+    }
+}

@@ -1,0 +1,407 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using SmtpdModule.Engine.Diagnostics;
+using SmtpdModule.Engine.Spool;
+
+namespace SmtpdModule.Engine.Forwarding
+{
+    /// <summary>
+    /// smtpfwdd: takes the messages that are due from the spool, hands each to the transport, and
+    /// records what became of every recipient (reference §5.2, with the fixes of §9: back-off, a
+    /// maximum queue age, bounces, no lost files). Runs as a daemon (<see cref="Start"/>) or once
+    /// over what is due now (<see cref="RunOnceAsync"/>), as a scheduled task would.
+    /// </summary>
+    /// <remarks>
+    /// Any number of forwarders, in this process or others, may share a spool: each claims a
+    /// message by renaming it into its own directory (<see cref="SpoolLease"/>), so a message is
+    /// delivered by one of them at a time, and the claims of one that dies are given back.
+    /// A slot is taken before a claim, so a busy forwarder leaves due mail to its peers.
+    /// </remarks>
+    public sealed class Forwarder : IDisposable
+    {
+        static int s_nextId;
+
+        readonly ForwarderOptions _options;
+        readonly IEventSink _events;
+        readonly SpoolLease _lease;
+        readonly MessageAttempt _attempt;
+        readonly SemaphoreSlim _slots;
+        readonly SemaphoreSlim _wake = new SemaphoreSlim(0, int.MaxValue);
+        readonly CancellationTokenSource _stopClaiming = new CancellationTokenSource();
+        readonly CancellationTokenSource _abort = new CancellationTokenSource();
+        readonly TaskCompletionSource<bool> _stopped = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        readonly Dictionary<string, DateTimeOffset> _deferredDue = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        readonly object _inFlightLock = new object();
+        readonly List<Task> _inFlight = new List<Task>();
+        FileSystemWatcher _watcher;
+        JsonLinesLog _log;
+        DateTimeOffset _lastRecovery = DateTimeOffset.MinValue;
+        long _found, _done;
+
+        Forwarder(ForwarderOptions options, IEventSink events, SpoolLease lease, SpoolWriter writer)
+        {
+            _options = options;
+            _events = events;
+            _lease = lease;
+            _slots = new SemaphoreSlim(options.MaxConcurrency, options.MaxConcurrency);
+            _attempt = new MessageAttempt(options, new BounceSpooler(writer, options.HostName));
+            Id = Interlocked.Increment(ref s_nextId);
+            StartTime = DateTimeOffset.Now;
+        }
+
+        public int Id { get; }
+        public DateTimeOffset StartTime { get; }
+        public string SpoolPath => _lease.Root;
+        public string Target => _options.Transport.Target;
+
+        /// <summary>This forwarder's name in the spool (its directory under <c>active/</c>).</summary>
+        public string Owner => _lease.Owner;
+
+        public ForwarderCounters Counters { get; } = new ForwarderCounters();
+        public long Attempts => Counters.Attempts;
+        public long Forwarded => Counters.Forwarded;
+        public long Deferred => Counters.Deferred;
+        public long Failed => Counters.Failed;
+        public long Bounced => Counters.Bounced;
+        public long Active => Counters.Active;
+
+        /// <summary>Completes when the forwarder has stopped.</summary>
+        public Task Completion => _stopped.Task;
+        public bool IsRunning => !_stopped.Task.IsCompleted;
+
+        /// <summary>Starts a forwarder that runs until <see cref="StopAsync"/>: it watches
+        /// <c>ready/</c> for new mail and scans the spool every <see cref="ForwarderOptions.PollInterval"/>.</summary>
+        /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+        /// <exception cref="ArgumentException">The options are incomplete or out of range.</exception>
+        /// <exception cref="SpoolException">There is no spool at the path, or it cannot be used.</exception>
+        public static Forwarder Start(ForwarderOptions options, IEventSink events = null)
+        {
+            var forwarder = Open(options, events);
+            forwarder.Watch();
+            _ = forwarder.RunDaemonAsync();
+            return forwarder;
+        }
+
+        /// <summary>Delivers everything due now (ready messages, deferred ones whose time has
+        /// come, and bounces made on the way), then returns: what a scheduled task runs.</summary>
+        /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+        /// <exception cref="ArgumentException">The options are incomplete or out of range.</exception>
+        /// <exception cref="SpoolException">There is no spool at the path, or it cannot be used.</exception>
+        /// <exception cref="OperationCanceledException">Cancelled; messages being delivered are
+        /// given back to the spool unchanged.</exception>
+        public static async Task<ForwardSummary> RunOnceAsync(ForwarderOptions options, IProgress<ForwardProgress> progress = null,
+                                                              IEventSink events = null, CancellationToken cancellationToken = default)
+        {
+            var forwarder = Open(options, events);
+            var clock = Stopwatch.StartNew();
+            using (cancellationToken.Register(() => forwarder._abort.Cancel()))
+            {
+                try
+                {
+                    while (true)
+                    {
+                        var dispatched = await forwarder.DispatchDueAsync(progress).ConfigureAwait(false);
+                        await forwarder.WaitInFlightAsync().ConfigureAwait(false);
+                        cancellationToken.ThrowIfCancellationRequested();
+                        if (dispatched == 0) break;   // a pass that found nothing: done (bounces of the last pass were found by this one)
+                    }
+                }
+                finally
+                {
+                    await forwarder.ShutdownAsync().ConfigureAwait(false);
+                }
+            }
+            var c = forwarder.Counters;
+            return new ForwardSummary(forwarder.SpoolPath, forwarder.Target, c.Forwarded, c.Deferred, c.Failed, c.Bounced, c.Errors, clock.Elapsed);
+        }
+
+        static Forwarder Open(ForwarderOptions options, IEventSink events)
+        {
+            if (options == null) throw new ArgumentNullException(nameof(options));
+            options.Validate();
+            if (string.IsNullOrEmpty(options.HostName)) options.HostName = LocalHostName();
+            SpoolQueue.Open(options.SpoolPath);   // NotFound when there is no spool; completes an older layout
+            var writer = SpoolWriter.Open(options.SpoolPath);
+            JsonLinesLog log = null;
+            if (options.LogPath != null)
+            {
+                log = new JsonLinesLog(options.LogPath);
+                events = events == null ? (IEventSink)log : new EventFanOut(log, events);
+            }
+            var lease = SpoolLease.Acquire(writer.Root);
+            var forwarder = new Forwarder(options, events, lease, writer) { _log = log };
+            forwarder.Emit("start", null, "forwarding " + writer.Root + " to " + options.Transport.Target);
+            forwarder.Recover(force: true);
+            return forwarder;
+        }
+
+        /// <summary>Stops: claims no more messages, lets those being delivered finish within
+        /// <paramref name="timeout"/> (default 30 s), then cancels the rest, which go back to the
+        /// spool as they were.</summary>
+        public async Task StopAsync(TimeSpan? timeout = null)
+        {
+            _stopClaiming.Cancel();
+            _wake.Release();
+            var drained = Completion;
+            if (await Task.WhenAny(drained, Task.Delay(timeout ?? TimeSpan.FromSeconds(30))).ConfigureAwait(false) != drained)
+                _abort.Cancel();
+            await drained.ConfigureAwait(false);
+        }
+
+        public void Dispose() => StopAsync(TimeSpan.Zero).GetAwaiter().GetResult();
+
+        async Task RunDaemonAsync()
+        {
+            try
+            {
+                while (!_stopClaiming.IsCancellationRequested)
+                {
+                    Recover(force: false);
+                    var dispatched = await DispatchDueAsync(null).ConfigureAwait(false);
+                    if (dispatched > 0) continue;   // rescan at once: more may have arrived meanwhile
+                    await WaitForWorkAsync().ConfigureAwait(false);
+                }
+                await WaitInFlightAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                Emit("error", null, "forwarder stopped by an unexpected error: " + ex.Message);
+            }
+            finally
+            {
+                await ShutdownAsync().ConfigureAwait(false);
+            }
+        }
+
+        async Task ShutdownAsync()
+        {
+            try { await WaitInFlightAsync().ConfigureAwait(false); } catch (Exception) { }
+            _watcher?.Dispose();
+            _lease.Dispose();
+            _options.Transport.Dispose();
+            Emit("stop", null, "forwarded " + Counters.Forwarded + ", deferred " + Counters.Deferred + ", failed " + Counters.Failed);
+            _log?.Dispose();
+            _stopped.TrySetResult(true);
+        }
+
+        // Sleeps until a change in ready/, the poll interval, the next deferred message's time, or a stop.
+        async Task WaitForWorkAsync()
+        {
+            var wait = _options.PollInterval;
+            var now = DateTimeOffset.UtcNow;
+            foreach (var due in _deferredDue.Values)
+                if (due - now < wait) wait = due - now;
+            if (wait < TimeSpan.FromMilliseconds(10)) wait = TimeSpan.FromMilliseconds(10);
+            try { await _wake.WaitAsync(wait, _stopClaiming.Token).ConfigureAwait(false); }
+            catch (OperationCanceledException) { }
+            while (_wake.CurrentCount > 0) _wake.Wait(0);   // one scan answers every signal so far
+        }
+
+        void Watch()
+        {
+            try
+            {
+                _watcher = new FileSystemWatcher(Path.Combine(SpoolPath, SpoolLayout.Ready), "*" + SpoolLayout.MessageExtension)
+                {
+                    NotifyFilter = NotifyFilters.FileName,
+                };
+                FileSystemEventHandler wake = (s, e) => _wake.Release();
+                _watcher.Created += wake;
+                _watcher.Renamed += (s, e) => _wake.Release();
+                _watcher.EnableRaisingEvents = true;
+            }
+            catch (Exception ex) when (ex is IOException || ex is ArgumentException || ex is PlatformNotSupportedException)
+            {
+                // Polling alone still finds everything, only later (inotify limits, network shares).
+                Emit("error", null, "cannot watch the spool, polling only: " + ex.Message);
+            }
+        }
+
+        void Recover(bool force)
+        {
+            var now = DateTimeOffset.UtcNow;
+            if (!force && now - _lastRecovery < _options.RecoveryInterval) return;
+            _lastRecovery = now;
+            try
+            {
+                var n = _lease.RecoverAbandoned();
+                if (n > 0) Emit("recovered", null, n + " message(s) given back from forwarders that stopped without finishing");
+            }
+            catch (SpoolException ex)
+            {
+                Counters.AddError();
+                Emit("error", null, "recovery failed: " + ex.Message);
+            }
+        }
+
+        /// <summary>Claims and starts every message due now, a free slot at a time.</summary>
+        /// <returns>How many were started.</returns>
+        async Task<int> DispatchDueAsync(IProgress<ForwardProgress> progress)
+        {
+            var started = 0;
+            foreach (var (state, id) in FindDue())
+            {
+                try { await _slots.WaitAsync(_stopClaiming.Token).ConfigureAwait(false); }
+                catch (OperationCanceledException) { break; }
+                if (_abort.IsCancellationRequested) { _slots.Release(); break; }
+                ClaimedMessage claim;
+                try { claim = _lease.TryClaim(state, id); }
+                catch (SpoolException ex)
+                {
+                    _slots.Release();
+                    Counters.AddError();
+                    Emit("error", id, "cannot take the message: " + ex.Message);
+                    continue;
+                }
+                if (claim == null) { _slots.Release(); continue; }   // a peer took it
+                _deferredDue.Remove(id);
+                started++;
+                Interlocked.Increment(ref _found);
+                Track(DeliverAsync(claim, progress));
+            }
+            return started;
+        }
+
+        IEnumerable<(SpoolState, string)> FindDue()
+        {
+            var now = DateTimeOffset.UtcNow;
+            var due = new List<(SpoolState, string)>();
+            foreach (var l in ListQuietly(SpoolLayout.Ready)) due.Add((SpoolState.Ready, l.Id));
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var l in ListQuietly(SpoolLayout.Deferred))
+            {
+                seen.Add(l.Id);
+                if (!_deferredDue.TryGetValue(l.Id, out var at))
+                {
+                    try { at = DeliveryStatusFile.Read(SpoolPath, l.Id)?.NextAttempt ?? now; }
+                    catch (SpoolException) { at = now; }   // an unreadable record: try the message, which rewrites it
+                    _deferredDue[l.Id] = at;
+                }
+                if (at <= now) due.Add((SpoolState.Deferred, l.Id));
+            }
+            // Forget messages that left deferred/ by other hands (released, removed, taken by a peer).
+            if (_deferredDue.Count > seen.Count)
+            {
+                var gone = new List<string>();
+                foreach (var id in _deferredDue.Keys) if (!seen.Contains(id)) gone.Add(id);
+                foreach (var id in gone) _deferredDue.Remove(id);
+            }
+            return due;
+        }
+
+        List<SpoolLocation> ListQuietly(string state)
+        {
+            try { return SpoolDirectory.List(SpoolPath, state); }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                Counters.AddError();
+                Emit("error", null, "cannot list " + state + "/: " + ex.Message);
+                return new List<SpoolLocation>();
+            }
+        }
+
+        async Task DeliverAsync(ClaimedMessage claim, IProgress<ForwardProgress> progress)
+        {
+            await Task.Yield();
+            Counters.AddAttempt();
+            try
+            {
+                var outcome = await _attempt.RunAsync(claim, _abort.Token).ConfigureAwait(false);
+                Report(claim, outcome);
+            }
+            catch (OperationCanceledException)
+            {
+                GiveBack(claim);
+            }
+            catch (SpoolException ex)
+            {
+                Counters.AddError();
+                Emit("error", claim.Id, "cannot record the attempt: " + ex.Message);
+                GiveBack(claim);
+            }
+            catch (Exception ex)
+            {
+                // A transport that broke its contract; the message goes back untouched.
+                Counters.AddError();
+                Emit("error", claim.Id, "delivery failed unexpectedly: " + ex.GetType().Name + ": " + ex.Message);
+                GiveBack(claim);
+            }
+            finally
+            {
+                Counters.EndAttempt();
+                _slots.Release();
+                var done = Interlocked.Increment(ref _done);
+                progress?.Report(new ForwardProgress(done, Interlocked.Read(ref _found), claim.Id));
+            }
+        }
+
+        void GiveBack(ClaimedMessage claim)
+        {
+            try { _lease.Finish(claim, claim.ClaimedFrom == SpoolState.Deferred ? SpoolState.Deferred : SpoolState.Ready); }
+            catch (SpoolException) { }   // still in active/: given back when the lease ends or recovered after a crash
+        }
+
+        void Report(ClaimedMessage claim, AttemptOutcome outcome)
+        {
+            Counters.AddDelivered(outcome.Delivered);
+            if (outcome.Deferred.Count > 0) Counters.AddDeferred();
+            else if (outcome.Failed.Count > 0) Counters.AddFailed();
+            else Counters.AddForwarded();
+            if (outcome.BounceId != null) Counters.AddBounce();
+
+            var data = new List<KeyValuePair<string, object>>
+            {
+                new KeyValuePair<string, object>("delivered", outcome.Delivered),
+                new KeyValuePair<string, object>("deferred", outcome.Deferred.Count),
+                new KeyValuePair<string, object>("failed", outcome.Failed.Count),
+                new KeyValuePair<string, object>("relay", outcome.RemoteMta),
+                new KeyValuePair<string, object>("next", outcome.Next?.ToString() ?? "done"),
+            };
+            if (outcome.BounceId != null) data.Add(new KeyValuePair<string, object>("bounce", outcome.BounceId));
+            var kind = outcome.Deferred.Count > 0 ? "deferred" : outcome.Failed.Count > 0 ? "failed" : "forwarded";
+            var reason = outcome.Deferred.Count > 0 ? outcome.Deferred[0].Diagnostic
+                       : outcome.Failed.Count > 0 ? outcome.Failed[0].Diagnostic : null;
+            if (outcome.BounceError != null) reason += "; bounce not possible: " + outcome.BounceError;
+            Emit(kind, claim.Id, reason, data);
+        }
+
+        void Track(Task task)
+        {
+            lock (_inFlightLock)
+            {
+                _inFlight.Add(task);
+                if (_inFlight.Count > 64) _inFlight.RemoveAll(t => t.IsCompleted);
+            }
+        }
+
+        async Task WaitInFlightAsync()
+        {
+            Task[] tasks;
+            lock (_inFlightLock)
+            {
+                tasks = _inFlight.ToArray();
+                _inFlight.Clear();
+            }
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+
+        void Emit(string kind, string id, string message, IReadOnlyList<KeyValuePair<string, object>> data = null)
+        {
+            _events?.Write(new ProxyEvent(kind, id, null, message, data));
+        }
+
+        static string LocalHostName()
+        {
+            try
+            {
+                var name = System.Net.Dns.GetHostName();
+                return string.IsNullOrEmpty(name) ? "localhost" : name;
+            }
+            catch (System.Net.Sockets.SocketException) { return "localhost"; }
+        }
+    }
+}
