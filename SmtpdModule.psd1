@@ -21,6 +21,14 @@
         'Stop-SmtpdProxy'
         'Test-SmtpdRule'
         'Get-SmtpdRule'
+        'Get-SmtpdSpool'
+        'Suspend-SmtpdSpoolItem'
+        'Resume-SmtpdSpoolItem'
+        'Remove-SmtpdSpoolItem'
+        'Export-SmtpdSpoolItem'
+        'Start-SmtpFwd'
+        'Get-SmtpFwd'
+        'Stop-SmtpFwd'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Management.Automation;
 using SmtpdModule.Engine.Rules;
+using SmtpdModule.Engine.Spool;
 
 namespace SmtpdModule.Hosting
 {
@@ -9,7 +10,7 @@ namespace SmtpdModule.Hosting
     /// The only place that makes ErrorRecords. Error ids are public API: scripts catch them and
     /// tests pin them, so an id is never renamed or reused for another failure.
     /// </summary>
-    internal static class ErrorMapping
+    internal static partial class ErrorMapping
     {
         /// <summary>A rules file with errors (ParserError), or one that cannot be read (ReadError).</summary>
         public const string RuleFileSyntax = "RuleFileSyntax";
@@ -22,6 +23,18 @@ namespace SmtpdModule.Hosting
         public const string ListenerBindFailed = "ListenerBindFailed";
         public const string SpoolUnavailable = "SpoolUnavailable";
         public const string SpoolAccessDenied = "SpoolAccessDenied";
+        /// <summary>No spool at the -SpoolPath of a spool cmdlet (no <c>ready/</c> there, or not a file-system path).</summary>
+        public const string SpoolNotFound = "SpoolNotFound";
+        /// <summary>No message with that id in the spool (a malformed id included).</summary>
+        public const string SpoolItemNotFound = "SpoolItemNotFound";
+        /// <summary>A forwarder is delivering the message: it cannot be held, released or removed now.</summary>
+        public const string SpoolItemBusy = "SpoolItemBusy";
+        /// <summary>The message's envelope or delivery record cannot be read.</summary>
+        public const string SpoolItemCorrupt = "SpoolItemCorrupt";
+        /// <summary>Export-SmtpdSpoolItem would overwrite a file (without -Force), or write one file twice.</summary>
+        public const string SpoolExportFileExists = "SpoolExportFileExists";
+        /// <summary>Export-SmtpdSpoolItem cannot write its file (destination missing, not in the file system, I/O).</summary>
+        public const string SpoolExportFailed = "SpoolExportFailed";
         public const string SmtpdProxyNotFound = "SmtpdProxyNotFound";
         public const string CertificateUnusable = "CertificateUnusable";
         public const string LogPathUnusable = "LogPathUnusable";
@@ -94,6 +107,88 @@ namespace SmtpdModule.Hosting
 
         public static ErrorRecord AccessDenied(UnauthorizedAccessException ex, string path) =>
             new ErrorRecord(ex, SpoolAccessDenied, ErrorCategory.PermissionDenied, path);
+
+        // --- The spool cmdlets (Get-SmtpdSpool, *-SmtpdSpoolItem) ------------------------------
+        // The record keeps the engine's SpoolException (scripts can read its Reason, Line, Key);
+        // the sentence an administrator reads is the record's ErrorDetails.
+
+        /// <summary>No spool at <paramref name="path"/>: terminating, target the path.</summary>
+        public static ErrorRecord NoSpool(string path, Exception inner)
+        {
+            var ex = inner as SpoolException ?? new SpoolException(null, SpoolErrorReason.NotFound, inner);
+            return Described(new ErrorRecord(ex, SpoolNotFound, ErrorCategory.ObjectNotFound, path),
+                "There is no spool at '" + path + "': a spool root has a 'ready' directory. Give the -SpoolPath of Start-SmtpdProxy.");
+        }
+
+        /// <summary>The spool itself failed (a state directory could not be listed): target the spool root.</summary>
+        public static ErrorRecord FromSpoolListing(SpoolException ex, string root)
+        {
+            if (ex == null) throw new ArgumentNullException(nameof(ex));
+            if (ex.Reason == SpoolErrorReason.NotFound) return NoSpool(root, ex);
+            var denied = ex.InnerException is UnauthorizedAccessException;
+            return Described(new ErrorRecord(ex, denied ? SpoolAccessDenied : SpoolUnavailable,
+                    denied ? ErrorCategory.PermissionDenied : ErrorCategory.ResourceUnavailable, root),
+                "The spool '" + root + "' cannot be listed: " + Cause(ex));
+        }
+
+        /// <summary>One message's failure; target the id as the user gave it.</summary>
+        public static ErrorRecord FromSpoolItem(SpoolException ex, string id, string root)
+        {
+            if (ex == null) throw new ArgumentNullException(nameof(ex));
+            switch (ex.Reason)
+            {
+                case SpoolErrorReason.NotFound:
+                    return Described(new ErrorRecord(ex, SpoolItemNotFound, ErrorCategory.ObjectNotFound, id),
+                        "There is no message '" + id + "' in the spool '" + root + "'.");
+                case SpoolErrorReason.Busy:
+                    return Described(new ErrorRecord(ex, SpoolItemBusy, ErrorCategory.ResourceBusy, id),
+                        "Message '" + id + "' is being delivered by a forwarder; try again when that attempt has ended.");
+                case SpoolErrorReason.Corrupt:
+                    var where = ex.Line > 0 ? " at envelope line " + ex.Line : "";
+                    if (ex.Key != null) where += " (" + ex.Key + ")";
+                    return Described(new ErrorRecord(ex, SpoolItemCorrupt, ErrorCategory.InvalidData, id),
+                        "Message '" + id + "' in the spool '" + root + "' cannot be read: its envelope or delivery record is damaged" + where + ".");
+                default:
+                    // Io and Full: the spool, not the message, is the problem.
+                    var denied = ex.InnerException is UnauthorizedAccessException;
+                    return Described(new ErrorRecord(ex, denied ? SpoolAccessDenied : SpoolUnavailable,
+                            denied ? ErrorCategory.PermissionDenied : ErrorCategory.ResourceUnavailable, id),
+                        "Message '" + id + "' in the spool '" + root + "' cannot be used: " + Cause(ex));
+            }
+        }
+
+        /// <summary>Export-SmtpdSpoolItem without -Force found <paramref name="file"/> (or wrote it already).</summary>
+        public static ErrorRecord ExportFileExists(string file, bool writtenByThisCommand)
+        {
+            var ex = new IOException(writtenByThisCommand
+                ? "'" + file + "' was already written by this command for another message; export several messages to a directory."
+                : "'" + file + "' exists; use -Force to overwrite it.");
+            return new ErrorRecord(ex, SpoolExportFileExists, ErrorCategory.ResourceExists, file);
+        }
+
+        /// <summary>Export-SmtpdSpoolItem could not write <paramref name="file"/>.</summary>
+        public static ErrorRecord ExportFailed(Exception ex, string file) =>
+            Described(new ErrorRecord(ex, SpoolExportFailed, ErrorCategory.WriteError, file),
+                "Cannot write '" + file + "': " + ex.Message);
+
+        /// <summary>An -Destination outside the file system: nothing can be exported.</summary>
+        public static ErrorRecord ExportDestinationNotInFileSystem(string destination) =>
+            new ErrorRecord(new ArgumentException("'" + destination + "' is not a file-system path; -Destination must be a directory or a file."),
+                SpoolExportFailed, ErrorCategory.InvalidArgument, destination);
+
+        static ErrorRecord Described(ErrorRecord record, string message)
+        {
+            record.ErrorDetails = new ErrorDetails(message);
+            return record;
+        }
+
+        static string Cause(SpoolException ex)
+        {
+            if (ex.Reason == SpoolErrorReason.Full) return "the disk or the quota is full.";
+            return ex.InnerException != null && !string.IsNullOrEmpty(ex.InnerException.Message)
+                ? ex.InnerException.Message
+                : "input/output error.";
+        }
 
         public static ErrorRecord ProxyNotFound(int id)
         {
