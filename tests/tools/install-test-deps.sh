@@ -5,11 +5,13 @@
 #   swaks          an SMTP client we did not write
 #   libnet-ssleay-perl  lets swaks speak STARTTLS
 #   python3        smtplib, another SMTP client we did not write
+#   postfix        smtp-sink (a downstream SMTP server we did not write) and its sendmail
+#   python3-aiosmtpd  a scriptable downstream SMTP server (per-recipient replies, TLS, AUTH)
 # Idempotent: when everything is installed it only says so. Non-interactive.
 # Called by `build.ps1 -Task Test` on Linux hosts that have apt-get.
 set -euo pipefail
 
-packages=(knot knot-dnsutils swaks libnet-ssleay-perl python3)
+packages=(knot knot-dnsutils swaks libnet-ssleay-perl python3 postfix python3-aiosmtpd)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -68,6 +70,11 @@ cleanup() {
 trap cleanup EXIT
 
 echo "install-test-deps: missing ${missing[*]}"
+# postfix would otherwise ask which kind of mail system this is; the tests only need its
+# programs (smtp-sink, sendmail), never a configured system instance.
+if printf '%s\n' "${missing[@]}" | grep -qx postfix; then
+    echo "postfix postfix/main_mailer_type select No configuration" | as_root debconf-set-selections
+fi
 echo "install-test-deps: apt-get update"
 as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
 echo "install-test-deps: apt-get install -y --no-install-recommends ${missing[*]}"

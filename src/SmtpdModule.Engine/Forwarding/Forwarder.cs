@@ -124,7 +124,9 @@ namespace SmtpdModule.Engine.Forwarding
             if (options == null) throw new ArgumentNullException(nameof(options));
             options.Validate();
             if (string.IsNullOrEmpty(options.HostName)) options.HostName = LocalHostName();
-            SpoolQueue.Open(options.SpoolPath);   // NotFound when there is no spool; completes an older layout
+            // A missing or empty directory becomes a new spool (the forwarder may start before the
+            // proxy); a directory holding anything else is not taken for one.
+            if (!IsNewSpool(options.SpoolPath)) SpoolQueue.Open(options.SpoolPath);
             var writer = SpoolWriter.Open(options.SpoolPath);
             JsonLinesLog log = null;
             if (options.LogPath != null)
@@ -392,6 +394,12 @@ namespace SmtpdModule.Engine.Forwarding
         void Emit(string kind, string id, string message, IReadOnlyList<KeyValuePair<string, object>> data = null)
         {
             _events?.Write(new ProxyEvent(kind, id, null, message, data));
+        }
+
+        static bool IsNewSpool(string root)
+        {
+            try { return !Directory.Exists(root) || !Directory.EnumerateFileSystemEntries(root).GetEnumerator().MoveNext(); }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException) { return false; }
         }
 
         static string LocalHostName()

@@ -1,0 +1,170 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using MimeKit;
+
+namespace SmtpdModule.Engine.Forwarding.Transports
+{
+    /// <summary>
+    /// Dresses the spooled bytes as a <see cref="MimeMessage"/> that MailKit writes out unchanged.
+    /// </summary>
+    /// <remarks>
+    /// <para>MailKit only sends a <see cref="MimeMessage"/>, whose <c>WriteTo</c> is not virtual:
+    /// it writes the message's header fields, a blank line, then asks the body to write itself
+    /// (<see cref="MimeEntity.WriteTo(FormatOptions, Stream, bool, CancellationToken)"/>, which is
+    /// virtual). A relay must pass the message through byte for byte (RFC 5321 §2.3.10 and §4.4:
+    /// add trace fields, change nothing else), so the bytes are split at their first CRLF:</para>
+    /// <list type="bullet">
+    /// <item>the first line becomes the only header, marked invalid, which MimeKit writes as its raw
+    /// bytes without adding a colon (the form it uses to round-trip a broken header line);</item>
+    /// <item>the blank line MimeKit writes after the headers is that line's own CRLF;</item>
+    /// <item>the body is a <see cref="MimePart"/> whose content is the rest of the spooled bytes,
+    /// copied as they are.</item>
+    /// </list>
+    /// <para>MailKit still dot-stuffs on the wire and ends the data with CRLF . CRLF, adding a
+    /// CRLF first only when the bytes lack a final one. The message's MIME-Version and the
+    /// part's Content-* fields exist only to steer MailKit (BODY=8BITMIME is chosen from the
+    /// part's Content-Transfer-Encoding); <see cref="FormatOptions.HiddenHeaders"/> keeps them
+    /// off the wire.</para>
+    /// </remarks>
+    internal static class RawSpoolMessage
+    {
+        /// <summary>Builds the message and the format options to send it with.</summary>
+        /// <param name="message">The spooled message.</param>
+        /// <param name="eightBit">Ask for BODY=8BITMIME (RFC 6152).</param>
+        /// <param name="international">Ask for SMTPUTF8 (RFC 6531).</param>
+        /// <exception cref="SpoolReadException">The spooled bytes cannot be read.</exception>
+        public static (MimeMessage Message, FormatOptions Format) Create(OutgoingMessage message, bool eightBit, bool international)
+        {
+            var firstLine = ReadFirstLine(message);
+            var mime = new MimeMessage((IEnumerable<Header>)new Header[] { new RawLineHeader(firstLine) });
+            var body = new RawBodyPart(message, firstLine.Length + 2);
+            if (eightBit) body.ContentTransferEncoding = ContentEncoding.EightBit;
+            mime.Body = body;
+
+            var format = FormatOptions.Default.Clone();
+            format.International = international;
+            format.HiddenHeaders.Add(HeaderId.MimeVersion);
+            format.HiddenHeaders.Add(HeaderId.ContentType);
+            format.HiddenHeaders.Add(HeaderId.ContentTransferEncoding);
+            return (mime, format);
+        }
+
+        /// <summary>The bytes before the first CRLF (all of them when there is none).</summary>
+        static byte[] ReadFirstLine(OutgoingMessage message)
+        {
+            try
+            {
+                using (var stream = message.OpenBody())
+                using (var line = new MemoryStream())
+                {
+                    var previous = -1;
+                    int b;
+                    while ((b = stream.ReadByte()) >= 0)
+                    {
+                        if (b == '\n' && previous == '\r')
+                        {
+                            line.SetLength(line.Length - 1);
+                            break;
+                        }
+                        line.WriteByte((byte)b);
+                        previous = b;
+                    }
+                    return line.ToArray();
+                }
+            }
+            catch (Exception ex) when (!(ex is OperationCanceledException))
+            {
+                throw new SpoolReadException(message.Id, ex);
+            }
+        }
+
+        /// <summary>One raw line, written as it is: an invalid header is written as its raw field
+        /// only (no colon, no value).</summary>
+        sealed class RawLineHeader : Header
+        {
+            public RawLineHeader(byte[] line) : base(ParserOptions.Default, line, Array.Empty<byte>(), true)
+            {
+            }
+        }
+
+        /// <summary>The spooled bytes after the first line's CRLF.</summary>
+        sealed class RawBodyPart : MimePart
+        {
+            readonly OutgoingMessage _message;
+            readonly long _offset;
+
+            public RawBodyPart(OutgoingMessage message, long offset)
+            {
+                _message = message;
+                _offset = offset;
+                // No Content-Type of our own: nothing of this part is written but its content.
+                Headers.Clear();
+            }
+
+            public override void WriteTo(FormatOptions options, Stream stream, bool contentOnly, CancellationToken cancellationToken = default) =>
+                WriteToAsync(options, stream, contentOnly, cancellationToken).GetAwaiter().GetResult();
+
+            public override async Task WriteToAsync(FormatOptions options, Stream stream, bool contentOnly, CancellationToken cancellationToken = default)
+            {
+                Stream source = null;
+                try
+                {
+                    source = _message.OpenBody();
+                    await SkipAsync(source, _offset, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (!(ex is OperationCanceledException))
+                {
+                    source?.Dispose();
+                    throw new SpoolReadException(_message.Id, ex);
+                }
+                using (source)
+                {
+                    var buffer = new byte[81920];
+                    while (true)
+                    {
+                        int n;
+                        try
+                        {
+                            n = await source.ReadAsync(buffer, 0, buffer.Length, cancellationToken).ConfigureAwait(false);
+                        }
+                        catch (Exception ex) when (!(ex is OperationCanceledException))
+                        {
+                            throw new SpoolReadException(_message.Id, ex);
+                        }
+                        if (n == 0) break;
+                        await stream.WriteAsync(buffer, 0, n, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+
+            static async Task SkipAsync(Stream source, long count, CancellationToken cancellationToken)
+            {
+                if (source.CanSeek)
+                {
+                    source.Seek(Math.Min(count, source.Length), SeekOrigin.Current);
+                    return;
+                }
+                var buffer = new byte[8192];
+                while (count > 0)
+                {
+                    var n = await source.ReadAsync(buffer, 0, (int)Math.Min(buffer.Length, count), cancellationToken).ConfigureAwait(false);
+                    if (n == 0) return;
+                    count -= n;
+                }
+            }
+        }
+    }
+
+    /// <summary>The spooled message could not be read while sending it: the fault is ours, not the
+    /// next hop's, and the message is deferred.</summary>
+    internal sealed class SpoolReadException : Exception
+    {
+        public SpoolReadException(string id, Exception inner)
+            : base("cannot read spooled message " + id + ": " + inner.Message, inner)
+        {
+        }
+    }
+}

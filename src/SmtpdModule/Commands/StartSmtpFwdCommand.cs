@@ -1,0 +1,244 @@
+using System;
+using System.IO;
+using System.Management.Automation;
+using System.Net;
+using System.Threading;
+using System.Threading.Tasks;
+using SmtpdModule.Engine.Forwarding;
+using SmtpdModule.Engine.Forwarding.Transports;
+using SmtpdModule.Engine.Spool;
+using SmtpdModule.Hosting;
+
+namespace SmtpdModule.Commands
+{
+    /// <summary>
+    /// Start-SmtpFwd: smtpfwdd. Hands the spool's mail to the real mail server through one
+    /// transport (a smart host over SMTP, a sendmail-compatible program, or a pickup directory),
+    /// retrying what fails with back-off and bouncing what fails for good. Runs in the background
+    /// and returns the forwarder (-Wait blocks), or with -Once forwards what is due and returns a
+    /// summary: what a scheduled task runs.
+    /// </summary>
+    [Cmdlet(VerbsLifecycle.Start, "SmtpFwd", DefaultParameterSetName = SmartHostSet)]
+    [OutputType(typeof(Forwarder), typeof(ForwardSummary))]
+    public sealed class StartSmtpFwdCommand : SmtpdCmdlet
+    {
+        const string SmartHostSet = "SmartHost", SendmailSet = "Sendmail", PickupSet = "PickupDirectory";
+
+        [Parameter(Mandatory = true, Position = 0)]
+        [ValidateNotNullOrEmpty]
+        public string SpoolPath { get; set; }
+
+        [Parameter(Mandatory = true, ParameterSetName = SmartHostSet)]
+        [ValidateNotNullOrEmpty]
+        public string SmartHost { get; set; }
+
+        [Parameter(ParameterSetName = SmartHostSet)]
+        public SmtpTlsMode TlsMode { get; set; } = SmtpTlsMode.StartTlsWhenAvailable;
+
+        [Parameter(ParameterSetName = SmartHostSet)]
+        [Credential]
+        public PSCredential Credential { get; set; }
+
+        [Parameter(ParameterSetName = SmartHostSet)]
+        public SwitchParameter SkipCertificateCheck { get; set; }
+
+        [Parameter(ParameterSetName = SmartHostSet)]
+        public SwitchParameter AllowPlainTextAuthentication { get; set; }
+
+        [Parameter(Mandatory = true, ParameterSetName = SendmailSet)]
+        [ValidateNotNullOrEmpty]
+        public string SendmailPath { get; set; }
+
+        [Parameter(Mandatory = true, ParameterSetName = PickupSet)]
+        [ValidateNotNullOrEmpty]
+        public string PickupDirectory { get; set; }
+
+        [Parameter]
+        [ValidateRange(1, 1000)]
+        public int MaxConnections { get; set; } = 4;
+
+        [Parameter]
+        public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public TimeSpan[] RetryInterval { get; set; }
+
+        [Parameter]
+        public TimeSpan MaxQueueLifetime { get; set; } = RetrySchedule.DefaultMaxQueueLifetime;
+
+        [Parameter]
+        public SwitchParameter NoBounce { get; set; }
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string HostName { get; set; }
+
+        [Parameter]
+        public string LogPath { get; set; }
+
+        [Parameter]
+        public SwitchParameter Once { get; set; }
+
+        [Parameter]
+        public SwitchParameter Wait { get; set; }
+
+        protected override void EndProcessing()
+        {
+            if (Once && Wait)
+                ThrowTerminatingError(ErrorMapping.BadForwarderOption(new ArgumentException("-Once and -Wait cannot be used together: -Once already waits until the spool is drained.", "Once"), "Once"));
+            if (PollInterval < TimeSpan.FromSeconds(1))
+                ThrowTerminatingError(ErrorMapping.BadForwarderOption(new ArgumentException(
+                    "-PollInterval must be at least one second. A bare number is read as ticks: write '00:00:10' or (New-TimeSpan -Seconds 10).", "PollInterval"), PollInterval));
+
+            var spool = ResolvePath(SpoolPath);
+            RetrySchedule retry = null;
+            try { retry = new RetrySchedule(RetryInterval, MaxQueueLifetime); }
+            catch (ArgumentException ex) { ThrowTerminatingError(ErrorMapping.BadForwarderOption(ex, RetryInterval)); }
+
+            var options = new ForwarderOptions
+            {
+                SpoolPath = spool,
+                Transport = CreateTransport(),
+                MaxConcurrency = MaxConnections,
+                PollInterval = PollInterval,
+                Retry = retry,
+                NoBounce = NoBounce,
+                HostName = HostName,
+            };
+
+            options.LogPath = LogPath == null ? null : ResolvePath(LogPath);
+            var queue = new EventQueue();
+            if (Once) RunOnce(options, queue);
+            else StartDaemon(options, queue);
+        }
+
+        void RunOnce(ForwarderOptions options, EventQueue queue)
+        {
+            var progress = new LatestProgress();
+            var task = Task.Run(() => Forwarder.RunOnceAsync(options, progress, queue, StopToken));
+            var handles = new[] { ((IAsyncResult)task).AsyncWaitHandle, queue.Posted, progress.Posted };
+            var record = new ProgressRecord(1, "Forwarding " + options.SpoolPath, "Looking for mail that is due");
+            while (WaitHandle.WaitAny(handles) != 0)
+            {
+                Drain(queue);
+                if (progress.TryTake(out var p))
+                {
+                    record.StatusDescription = p.Done + " of " + p.Total + " message(s) tried";
+                    record.CurrentOperation = p.LastId;
+                    record.PercentComplete = p.Total == 0 ? 0 : (int)Math.Min(100, p.Done * 100 / p.Total);
+                    WriteProgress(record);
+                }
+            }
+            Drain(queue);
+            record.RecordType = ProgressRecordType.Completed;
+            WriteProgress(record);
+            ForwardSummary summary = null;
+            try
+            {
+                summary = task.GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException) when (StopToken.IsCancellationRequested) { return; }
+            catch (SpoolException ex) { ThrowTerminatingError(ErrorMapping.FromSpoolListing(ex, options.SpoolPath)); }
+            catch (ArgumentException ex) { ThrowTerminatingError(ErrorMapping.BadForwarderOption(ex, null)); }
+            catch (IOException ex) { ThrowTerminatingError(new ErrorRecord(ex, ErrorMapping.LogPathUnusable, ErrorCategory.OpenError, options.LogPath)); }
+            catch (UnauthorizedAccessException ex) { ThrowTerminatingError(ErrorMapping.AccessDenied(ex, options.SpoolPath)); }
+            WriteObject(summary);
+        }
+
+        void StartDaemon(ForwarderOptions options, EventQueue queue)
+        {
+            Forwarder forwarder = null;
+            try
+            {
+                forwarder = Forwarder.Start(options, Wait ? queue : null);
+            }
+            catch (SpoolException ex) { options.Transport.Dispose(); ThrowTerminatingError(ErrorMapping.FromSpoolListing(ex, options.SpoolPath)); }
+            catch (ArgumentException ex) { options.Transport.Dispose(); ThrowTerminatingError(ErrorMapping.BadForwarderOption(ex, null)); }
+            catch (UnauthorizedAccessException ex) { options.Transport.Dispose(); ThrowTerminatingError(ErrorMapping.AccessDenied(ex, options.SpoolPath)); }
+            catch (IOException ex) { options.Transport.Dispose(); ThrowTerminatingError(new ErrorRecord(ex, ErrorMapping.LogPathUnusable, ErrorCategory.OpenError, options.LogPath)); }
+            ForwarderRegistry.Add(forwarder);
+            WriteObject(forwarder);
+            if (!Wait) return;
+
+            var handles = new WaitHandle[] { ((IAsyncResult)forwarder.Completion).AsyncWaitHandle, queue.Posted, StopToken.WaitHandle };
+            while (true)
+            {
+                var which = WaitHandle.WaitAny(handles);
+                Drain(queue);
+                if (which == 0) return;
+                if (which == 2)
+                {
+                    // Ctrl+C: a graceful stop, not an error.
+                    forwarder.StopAsync().GetAwaiter().GetResult();
+                    Drain(queue);
+                    return;
+                }
+            }
+        }
+
+        void Drain(EventQueue queue)
+        {
+            while (queue.TryTake(out var e)) WriteVerbose(e.ToString());
+        }
+
+        IMessageTransport CreateTransport()
+        {
+            switch (ParameterSetName)
+            {
+                case SendmailSet:
+                {
+                    var path = ResolvePath(SendmailPath);
+                    if (!File.Exists(path)) ThrowTerminatingError(ErrorMapping.MissingSendmail(path));
+                    return new SendmailTransport(new SendmailTransportOptions { ProgramPath = path });
+                }
+                case PickupSet:
+                    return new PickupDirectoryTransport(ResolvePath(PickupDirectory));
+                default:
+                {
+                    if (!Engine.Forwarding.SmartHost.TryParse(SmartHost, out var host, out var port, out var why))
+                        ThrowTerminatingError(ErrorMapping.BadSmartHost(SmartHost, why));
+                    var options = new SmtpTransportOptions
+                    {
+                        Host = host,
+                        Port = port,
+                        TlsMode = TlsMode,
+                        Credential = Credential?.GetNetworkCredential(),
+                        AllowPlainTextAuthentication = AllowPlainTextAuthentication,
+                        MaxConnections = MaxConnections,
+                        LocalDomain = HostName,
+                    };
+                    if (SkipCertificateCheck) options.ServerCertificateValidationCallback = (s, c, ch, e) => true;
+                    try { return new SmtpTransport(options); }
+                    catch (ArgumentException ex) { ThrowTerminatingError(ErrorMapping.BadForwarderOption(ex, SmartHost)); return null; }
+                }
+            }
+        }
+
+        string ResolvePath(string path)
+        {
+            if (!TryGetFileSystemPath(path, out var resolved))
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException("'" + path + "' is not a file-system path."), "PathNotInFileSystem", ErrorCategory.InvalidArgument, path));
+            return resolved;
+        }
+
+        /// <summary>Keeps only the latest progress report: the console needs no more.</summary>
+        sealed class LatestProgress : IProgress<ForwardProgress>
+        {
+            ForwardProgress _latest;
+            public AutoResetEvent Posted { get; } = new AutoResetEvent(false);
+
+            public void Report(ForwardProgress value)
+            {
+                Interlocked.Exchange(ref _latest, value);
+                Posted.Set();
+            }
+
+            public bool TryTake(out ForwardProgress value)
+            {
+                value = Interlocked.Exchange(ref _latest, null);
+                return value != null;
+            }
+        }
+    }
+}

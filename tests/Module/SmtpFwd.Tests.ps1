@@ -1,0 +1,284 @@
+#Requires -Version 7.0
+# Start-SmtpFwd, Get-SmtpFwd and Stop-SmtpFwd: a scheduled-task style -Once run in a fresh pwsh, the
+# daemon, the pickup directory, errors, and crash safety with the forwarder's process killed (SIGKILL)
+# in the middle of a delivery. Mail reaches the spool through a real proxy (python3's smtplib as the
+# client) and leaves it for tests/fixtures/downstream/smtp_server.py (aiosmtpd), which records every
+# message it accepts before it answers 250. Everything is on 127.0.0.1; the proxy asks only the
+# NXDOMAIN knotd on the loopback.
+
+BeforeAll {
+    Import-Module "$PSScriptRoot/../../out/SmtpdModule/SmtpdModule.psd1" -Force
+    . "$PSScriptRoot/TestHelpers.ps1"
+    $dns = & "$PSScriptRoot/../tools/Start-TestDns.ps1" -FixturePath "$PSScriptRoot/../fixtures/dns-nxdomain"
+    $modulePath = (Resolve-Path -LiteralPath "$PSScriptRoot/../../out/SmtpdModule/SmtpdModule.psd1").ProviderPath
+    $sendScript = (Resolve-Path -LiteralPath "$PSScriptRoot/../fixtures/smtp/send_many.py").ProviderPath
+    $serverScript = (Resolve-Path -LiteralPath "$PSScriptRoot/../fixtures/downstream/smtp_server.py").ProviderPath
+    # A python3 that can import aiosmtpd: the one on PATH, else the system's (a PATH python from
+    # pyenv or a venv does not see Debian's python3-aiosmtpd).
+    $python = @((Get-Command -Name python3 -CommandType Application -All -ErrorAction SilentlyContinue).Source) + '/usr/bin/python3' |
+        Where-Object { (Test-Path -LiteralPath $_) -and $(& $_ -c 'import aiosmtpd' 2>$null; $LASTEXITCODE -eq 0) } |
+        Select-Object -First 1
+    if (-not $python) { throw 'python3 with aiosmtpd is needed: run tests/tools/install-test-deps.sh.' }
+
+    $rules = Join-Path $TestDrive 'allow_all'
+    [System.IO.File]::WriteAllText($rules, "allow:ALL:ALL:ALL`n")
+    $processes = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
+
+    # smtp_server.py at a port of its choosing; it ends when its standard input closes.
+    function Start-Downstream {
+        param([string] $Name)
+        $capture = Join-Path $TestDrive "downstream-$Name"
+        $start = [System.Diagnostics.ProcessStartInfo]::new($python)
+        foreach ($a in @($serverScript, '--capture', $capture)) { $start.ArgumentList.Add($a) }
+        $start.UseShellExecute = $false
+        $start.RedirectStandardInput = $true
+        $start.RedirectStandardOutput = $true
+        $start.RedirectStandardError = $true
+        $process = [System.Diagnostics.Process]::Start($start)
+        $processes.Add($process)
+        $line = $process.StandardOutput.ReadLineAsync()
+        if (-not $line.Wait([TimeSpan]::FromSeconds(20)) -or -not $line.Result) {
+            throw "smtp_server.py did not start: $($process.StandardError.ReadToEnd())"
+        }
+        [pscustomobject]@{ Process = $process; Port = ($line.Result | ConvertFrom-Json).port; Capture = $capture }
+    }
+
+    # The events the downstream server logged: "connect", "stalled" and "message" ones.
+    function Get-DownstreamEvent {
+        param($Downstream, [string] $Kind = 'message')
+        $file = Join-Path $Downstream.Capture 'events.jsonl'
+        if (-not (Test-Path -LiteralPath $file)) { return @() }
+        @(Get-Content -LiteralPath $file | Where-Object { $_.EndsWith('}') } | ConvertFrom-Json | Where-Object event -EQ $Kind)
+    }
+
+    # The subjects of the messages the downstream server accepted, in order, duplicates kept.
+    function Get-DownstreamSubject {
+        param($Downstream)
+        foreach ($m in Get-DownstreamEvent $Downstream) {
+            $text = [System.IO.File]::ReadAllText((Join-Path $Downstream.Capture $m.file))
+            [regex]::Match($text, '(?m)^Subject: (.*)\r$').Groups[1].Value
+        }
+    }
+
+    # A spool holding $Count messages sent through a real proxy, which is stopped again.
+    function New-FilledSpool {
+        param([string] $Name, [int] $Count, [string[]] $Special = @())
+        $spool = Join-Path $TestDrive $Name
+        $proxy = Start-SmtpdProxy -Listen 127.0.0.1:0 -RulesPath $rules -SpoolPath $spool -DnsServer $dns.EndPoint -NoReverseLookup
+        try {
+            $arguments = @($sendScript, '--port', $proxy.LocalEndPoints[0].Port, '--count', $Count,
+                '--from', 'sender@example.org', '--to', 'rcpt@example.com', '--prefix', $Name)
+            foreach ($s in $Special) { $arguments += '--special', $s }
+            $out = & $python @arguments 2>&1
+            if ($LASTEXITCODE -ne 0) { throw "send_many.py failed: $out" }
+        }
+        finally {
+            $proxy | Stop-SmtpdProxy -Confirm:$false
+        }
+        $spool
+    }
+
+    # A child pwsh running $Command after importing the module; returns the process and its output files.
+    function Start-ChildPwsh {
+        param([string] $Name, [string] $Command)
+        $dir = (New-Item -ItemType Directory -Path (Join-Path $TestDrive "child-$Name") -Force).FullName
+        $script = Join-Path $dir 'child.ps1'
+        $text = @(
+            '$ErrorActionPreference = ''Stop'''
+            'if ($PSStyle) { $PSStyle.OutputRendering = ''PlainText'' }'
+            "Import-Module $(Quote $modulePath)"
+            $Command
+        ) -join "`n"
+        [System.IO.File]::WriteAllText($script, $text, [System.Text.UTF8Encoding]::new($false))
+        $exe = [Environment]::ProcessPath
+        $arguments = @()
+        if ([System.IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { $arguments += '"' + (Join-Path $PSHOME 'pwsh.dll') + '"' }
+        $arguments += '-NoProfile', '-NonInteractive', '-File', ('"' + $script + '"')
+        $out = Join-Path $dir 'stdout.txt'
+        $err = Join-Path $dir 'stderr.txt'
+        $process = Start-Process -FilePath $exe -ArgumentList $arguments -RedirectStandardOutput $out -RedirectStandardError $err -NoNewWindow -PassThru
+        $processes.Add($process)
+        $log = { 'child stdout:'; Get-Content -LiteralPath $out -ErrorAction SilentlyContinue
+                 'child stderr:'; Get-Content -LiteralPath $err -ErrorAction SilentlyContinue }.GetNewClosure()
+        [pscustomobject]@{ Process = $process; Out = $out; Log = $log }
+    }
+
+    function Get-SpoolCount { param([string] $Spool) @(Get-SmtpdSpool -SpoolPath $Spool).Count }
+}
+
+AfterAll {
+    Get-SmtpFwd | Stop-SmtpFwd -TimeoutSeconds 0 -Confirm:$false
+    foreach ($p in $processes) {
+        if (-not $p.HasExited) {
+            try { $p.StandardInput.Close() } catch { }
+            if (-not $p.WaitForExit(5000)) { $p.Kill($true) }
+        }
+    }
+    if ($dns) { $dns.Stop() }
+}
+
+Describe 'Start-SmtpFwd -Once in a fresh pwsh, as a scheduled task runs it' {
+    It 'drains the spool to the smart host and writes the summary' {
+        $downstream = Start-Downstream 'once'
+        $spool = New-FilledSpool -Name 'once' -Count 25
+        $child = Start-ChildPwsh 'once' "Start-SmtpFwd -SpoolPath $(Quote $spool) -SmartHost 127.0.0.1:$($downstream.Port) -TlsMode None -Once | ConvertTo-Json -Compress"
+        $child.Process.WaitForExit(120000) | Should -BeTrue
+        $child.Process.ExitCode | Should -Be 0 -Because ((& $child.Log) -join "`n")
+
+        $summary = Get-Content -LiteralPath $child.Out -Raw | ConvertFrom-Json
+        $summary.Forwarded | Should -Be 25
+        $summary.Deferred | Should -Be 0
+        $summary.Failed | Should -Be 0
+        $summary.Elapsed | Should -Not -BeNullOrEmpty
+        Get-SpoolCount $spool | Should -Be 0
+        $subjects = @(Get-DownstreamSubject $downstream)
+        $subjects.Count | Should -Be 25
+        ($subjects | Sort-Object -Unique).Count | Should -Be 25
+    }
+
+    It 'defers when nobody listens and says so in the summary' {
+        $spool = New-FilledSpool -Name 'nobody' -Count 2
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
+
+        $summary = Start-SmtpFwd -SpoolPath $spool -SmartHost "127.0.0.1:$port" -TlsMode None -Once
+
+        $summary.Deferred | Should -Be 2
+        $summary.Forwarded | Should -Be 0
+        $items = @(Get-SmtpdSpool -SpoolPath $spool)
+        $items.State | Sort-Object -Unique | Should -Be 'Deferred'
+        $items[0].Attempts | Should -Be 1
+        $items[0].NextAttempt | Should -BeGreaterThan ([DateTimeOffset]::UtcNow)
+    }
+}
+
+Describe 'Start-SmtpFwd as a daemon, Get-SmtpFwd and Stop-SmtpFwd' {
+    It 'forwards mail as it arrives, is listed while it runs and stops cleanly' {
+        $downstream = Start-Downstream 'daemon'
+        $spool = New-FilledSpool -Name 'daemon' -Count 3
+        $fwd = Start-SmtpFwd -SpoolPath $spool -SmartHost "127.0.0.1:$($downstream.Port)" -TlsMode None -PollInterval '00:01:00'
+        try {
+            $fwd.GetType().FullName | Should -Be 'SmtpdModule.Engine.Forwarding.Forwarder'
+            (Get-SmtpFwd).Id | Should -Contain $fwd.Id
+            (Get-SmtpFwd -Id $fwd.Id).SpoolPath | Should -Be (Get-Item -LiteralPath $spool).FullName
+            Wait-Until { $fwd.Forwarded -eq 3 } -Because 'the three spooled messages are forwarded'
+
+            # New mail is noticed without waiting for the one-minute poll.
+            $more = New-FilledSpool -Name 'daemon' -Count 2
+            Wait-Until { @(Get-DownstreamEvent $downstream).Count -eq 5 } -Because 'new mail is forwarded at once'
+        }
+        finally {
+            $stopped = $fwd | Stop-SmtpFwd -PassThru -Confirm:$false
+        }
+        $stopped.IsRunning | Should -BeFalse
+        Get-SmtpFwd | Where-Object Id -EQ $fwd.Id | Should -BeNullOrEmpty
+        @(Get-ChildItem -LiteralPath (Join-Path $spool 'active') -Directory).Count | Should -Be 0
+    }
+
+    It 'reports an unknown id as SmtpFwdNotFound and -WhatIf stops nothing' {
+        Get-SmtpFwd -Id 999999 -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SmtpFwdNotFound,*'
+        $err[0].TargetObject | Should -Be 999999
+
+        $spool = New-FilledSpool -Name 'whatif' -Count 0
+        $fwd = Start-SmtpFwd -SpoolPath $spool -PickupDirectory (Join-Path $TestDrive 'whatif-drop')
+        $fwd | Stop-SmtpFwd -WhatIf
+        $fwd.IsRunning | Should -BeTrue
+        $fwd | Stop-SmtpFwd -Confirm:$false
+        $fwd.IsRunning | Should -BeFalse
+    }
+}
+
+Describe 'Start-SmtpFwd -PickupDirectory' {
+    It 'writes each message as an .eml with X-Sender and X-Receiver lines, the rest byte for byte' {
+        $spool = New-FilledSpool -Name 'pickup' -Count 2
+        $ids = (Get-SmtpdSpool -SpoolPath $spool).Id
+        $spooled = @{}
+        foreach ($id in $ids) {
+            $bytes = [System.IO.File]::ReadAllBytes((Join-Path $spool "ready/$id.msg"))
+            $text = [System.Text.Encoding]::UTF8.GetString($bytes)
+            $spooled[$id] = $text.Substring($text.IndexOf("`n`n") + 2)
+        }
+        $drop = Join-Path $TestDrive 'drop'
+
+        $summary = Start-SmtpFwd -SpoolPath $spool -PickupDirectory $drop -Once
+
+        $summary.Forwarded | Should -Be 2
+        foreach ($id in $ids) {
+            $eml = [System.IO.File]::ReadAllText((Join-Path $drop "$id.eml"))
+            $eml | Should -BeLike "X-Sender: <sender@example.org>`r`nX-Receiver: <rcpt@example.com>`r`n*"
+            $eml.Substring($eml.IndexOf("X-Receiver: <rcpt@example.com>`r`n") + 32) | Should -BeExactly $spooled[$id]
+        }
+    }
+}
+
+Describe 'Start-SmtpFwd errors' {
+    It 'refuses <Case> with <Id>' -ForEach @(
+        @{ Case = 'a smart host that is not one'; Id = 'InvalidSmartHost'; Category = 'InvalidArgument'; Arguments = @{ SmartHost = 'bad host:99' } }
+        @{ Case = 'a poll interval given as a bare number (ticks)'; Id = 'InvalidForwarderOption'; Category = 'InvalidArgument'; Arguments = @{ SmartHost = '127.0.0.1'; PollInterval = 10 } }
+        @{ Case = 'a sendmail program that does not exist'; Id = 'SendmailNotFound'; Category = 'ObjectNotFound'; Arguments = @{ SendmailPath = '/nonexistent/sendmail' } }
+    ) {
+        $spool = New-FilledSpool -Name "err-$Id" -Count 0
+        { Start-SmtpFwd -SpoolPath $spool @Arguments -Once } | Should -Throw -ErrorId "$Id,SmtpdModule.Commands.StartSmtpFwdCommand"
+        try { Start-SmtpFwd -SpoolPath $spool @Arguments -Once } catch { $_.CategoryInfo.Category | Should -Be $Category }
+    }
+
+    It 'refuses a directory that holds something else than a spool with SpoolNotFound' {
+        $other = (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'no-spool')).FullName
+        Set-Content -LiteralPath (Join-Path $other 'notes.txt') -Value 'not mail'
+        $err = { Start-SmtpFwd -SpoolPath $other -SmartHost 127.0.0.1 -Once } | Should -Throw -ErrorId 'SpoolNotFound,SmtpdModule.Commands.StartSmtpFwdCommand' -PassThru
+        $err.TargetObject | Should -Be $other
+        Test-Path -LiteralPath (Join-Path $other 'ready') | Should -BeFalse
+    }
+
+    It 'makes a new spool of a directory that does not exist yet, as the proxy does' {
+        $new = Join-Path $TestDrive 'new-spool'
+        $summary = Start-SmtpFwd -SpoolPath $new -PickupDirectory (Join-Path $TestDrive 'new-drop') -Once
+        $summary.Forwarded | Should -Be 0
+        Test-Path -LiteralPath (Join-Path $new 'ready') | Should -BeTrue
+    }
+}
+
+Describe 'Crash safety of the forwarder' {
+    It 'killed while the server holds a delivery, loses nothing and sends nothing twice after a restart' {
+        # One connection, and message 20 goes to a recipient the server stalls on (the first time):
+        # at the kill, every message before it was acknowledged and recorded (ids sort by the
+        # second of arrival only, so which ones those are is not fixed), and it was never acknowledged.
+        $downstream = Start-Downstream 'crash'
+        $spool = New-FilledSpool -Name 'crash' -Count 30 -Special '20=stall@example.com'
+        $child = Start-ChildPwsh 'crash' "Start-SmtpFwd -SpoolPath $(Quote $spool) -SmartHost 127.0.0.1:$($downstream.Port) -TlsMode None -MaxConnections 1 -Wait | Out-Null"
+        Wait-Until { @(Get-DownstreamEvent $downstream -Kind 'stalled').Count -eq 1 } -Seconds 60 -Because 'the server holds message 20' -Context $child.Log
+        $acknowledged = @(Get-DownstreamEvent $downstream).Count
+        $acknowledged | Should -BeLessThan 30
+
+        $child.Process.Kill()
+        $child.Process.WaitForExit(10000) | Should -BeTrue
+        if (-not $IsWindows) { $child.Process.ExitCode | Should -Be 137 }
+        @(Get-SmtpdSpool -SpoolPath $spool -State Active).Count | Should -Be 1
+
+        $summary = Start-SmtpFwd -SpoolPath $spool -SmartHost "127.0.0.1:$($downstream.Port)" -TlsMode None -Once
+        $summary.Forwarded | Should -Be (30 - $acknowledged)
+        Get-SpoolCount $spool | Should -Be 0
+        $subjects = @(Get-DownstreamSubject $downstream)
+        $subjects.Count | Should -Be 30
+        ($subjects | Sort-Object -Unique).Count | Should -Be 30
+    }
+
+    It 'killed in full flow over four connections, loses nothing and repeats at most the four in flight' {
+        $downstream = Start-Downstream 'flow'
+        $spool = New-FilledSpool -Name 'flow' -Count 400
+        $child = Start-ChildPwsh 'flow' "Start-SmtpFwd -SpoolPath $(Quote $spool) -SmartHost 127.0.0.1:$($downstream.Port) -TlsMode None -MaxConnections 4 -Wait | Out-Null"
+        Wait-Until { @(Get-DownstreamEvent $downstream).Count -ge 100 } -Seconds 60 -Because 'a hundred messages went through' -Context $child.Log
+        $child.Process.Kill()
+        $child.Process.WaitForExit(10000) | Should -BeTrue
+
+        $null = Start-SmtpFwd -SpoolPath $spool -SmartHost "127.0.0.1:$($downstream.Port)" -TlsMode None -Once
+        Get-SpoolCount $spool | Should -Be 0
+        $subjects = @(Get-DownstreamSubject $downstream)
+        ($subjects | Sort-Object -Unique).Count | Should -Be 400
+        # The documented at-least-once window: acknowledged but not yet recorded at the kill.
+        $repeats = $subjects.Count - 400
+        Write-Host "    repeated after the kill: $repeats (window: up to 4)"
+        $repeats | Should -BeLessOrEqual 4
+    }
+}
