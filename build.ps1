@@ -310,13 +310,8 @@ function Invoke-Start {
     Import-Module (Join-Path $ModuleDir 'SmtpdModule.psd1') -Force
     Write-Host "smtpd on 127.0.0.1:2525, rules $(Join-Path $Root 'examples/smtpd_check_rules')"
     Write-Host "spool $spool, log $log"
-    if (Get-Command Start-SmtpFwd -Module SmtpdModule -ErrorAction SilentlyContinue) {
-        Write-Host "forwarder: spool -> pickup folder $drop"
-        $fwd = Start-SmtpFwd -SpoolPath $spool -PickupDirectory $drop
-    }
-    else {
-        Write-Host 'forwarder: not in this build yet (Start-SmtpFwd); accepted mail stays in the spool (Get-ChildItem the ready folder).'
-    }
+    Write-Host "forwarder: spool -> pickup folder $drop (one .eml per message)"
+    $fwd = Start-SmtpFwd -SpoolPath $spool -PickupDirectory $drop -LogPath (Join-Path $data 'log/smtpfwd.jsonl')
     Write-Host 'Try: swaks --server 127.0.0.1:2525 --to you@example.test   (Ctrl+C stops)'
     try {
         Start-SmtpdProxy -Listen '127.0.0.1:2525' -RulesPath (Join-Path $Root 'examples/smtpd_check_rules') `

@@ -136,6 +136,23 @@ Describe 'Start-SmtpFwd -Once in a fresh pwsh, as a scheduled task runs it' {
         ($subjects | Sort-Object -Unique).Count | Should -Be 25
     }
 
+    It 'shows its progress under one activity that ends completed' {
+        $spool = New-FilledSpool -Name 'progress' -Count 5
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module $(Quote $modulePath); Start-SmtpFwd -SpoolPath $(Quote $spool) -PickupDirectory $(Quote (Join-Path $TestDrive 'progress-drop')) -Once")
+            $summary = $ps.Invoke()
+            $ps.Streams.Error | Should -BeNullOrEmpty
+            $summary[0].Forwarded | Should -Be 5
+            $records = @($ps.Streams.Progress)
+            $records.Count | Should -BeGreaterThan 1
+            @($records.ActivityId | Sort-Object -Unique) | Should -Be @(1)
+            $records[-1].RecordType | Should -Be 'Completed'
+            $records.StatusDescription | Should -Contain '5 of 5 message(s) tried'
+        }
+        finally { $ps.Dispose() }
+    }
+
     It 'defers when nobody listens and says so in the summary' {
         $spool = New-FilledSpool -Name 'nobody' -Count 2
         $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
@@ -216,6 +233,8 @@ Describe 'Start-SmtpFwd errors' {
     It 'refuses <Case> with <Id>' -ForEach @(
         @{ Case = 'a smart host that is not one'; Id = 'InvalidSmartHost'; Category = 'InvalidArgument'; Arguments = @{ SmartHost = 'bad host:99' } }
         @{ Case = 'a poll interval given as a bare number (ticks)'; Id = 'InvalidForwarderOption'; Category = 'InvalidArgument'; Arguments = @{ SmartHost = '127.0.0.1'; PollInterval = 10 } }
+        @{ Case = 'a retry interval given as a bare number'; Id = 'InvalidForwarderOption'; Category = 'InvalidArgument'; Arguments = @{ SmartHost = '127.0.0.1'; RetryInterval = 300 } }
+        @{ Case = 'a queue lifetime given as a bare number'; Id = 'InvalidForwarderOption'; Category = 'InvalidArgument'; Arguments = @{ SmartHost = '127.0.0.1'; MaxQueueLifetime = 5 } }
         @{ Case = 'a sendmail program that does not exist'; Id = 'SendmailNotFound'; Category = 'ObjectNotFound'; Arguments = @{ SendmailPath = '/nonexistent/sendmail' } }
     ) {
         $spool = New-FilledSpool -Name "err-$Id" -Count 0

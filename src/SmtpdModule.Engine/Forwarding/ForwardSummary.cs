@@ -32,7 +32,7 @@ namespace SmtpdModule.Engine.Forwarding
         /// <summary>Delivery status notifications spooled (and, being due, sent in the same run).</summary>
         public long Bounced { get; }
 
-        /// <summary>Spool errors (unreadable or corrupt files); see the error stream.</summary>
+        /// <summary>Spool errors (unreadable or corrupt files); each is an <c>error</c> event in the log and on the verbose stream.</summary>
         public long Errors { get; }
 
         public TimeSpan Elapsed { get; }

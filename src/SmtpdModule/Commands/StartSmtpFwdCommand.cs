@@ -87,9 +87,11 @@ namespace SmtpdModule.Commands
         {
             if (Once && Wait)
                 ThrowTerminatingError(ErrorMapping.BadForwarderOption(new ArgumentException("-Once and -Wait cannot be used together: -Once already waits until the spool is drained.", "Once"), "Once"));
-            if (PollInterval < TimeSpan.FromSeconds(1))
-                ThrowTerminatingError(ErrorMapping.BadForwarderOption(new ArgumentException(
-                    "-PollInterval must be at least one second. A bare number is read as ticks: write '00:00:10' or (New-TimeSpan -Seconds 10).", "PollInterval"), PollInterval));
+            // A bare number binds to a TimeSpan as ticks (10 is a microsecond): refuse what cannot be meant.
+            RequireSeconds("PollInterval", PollInterval, "'00:00:10' or (New-TimeSpan -Seconds 10)");
+            RequireSeconds("MaxQueueLifetime", MaxQueueLifetime, "'5.00:00:00' or (New-TimeSpan -Days 5)");
+            foreach (var interval in RetryInterval ?? new TimeSpan[0])
+                RequireSeconds("RetryInterval", interval, "'00:05:00' or (New-TimeSpan -Minutes 5)");
 
             var spool = ResolvePath(SpoolPath);
             RetrySchedule retry = null;
@@ -213,6 +215,13 @@ namespace SmtpdModule.Commands
                     catch (ArgumentException ex) { ThrowTerminatingError(ErrorMapping.BadForwarderOption(ex, SmartHost)); return null; }
                 }
             }
+        }
+
+        void RequireSeconds(string parameter, TimeSpan value, string example)
+        {
+            if (value >= TimeSpan.FromSeconds(1)) return;
+            ThrowTerminatingError(ErrorMapping.BadForwarderOption(new ArgumentException(
+                "-" + parameter + " must be at least one second. A bare number is read as ticks: write " + example + ".", parameter), value));
         }
 
         string ResolvePath(string path)
