@@ -19,22 +19,13 @@ namespace SmtpdModule.Commands
     /// </remarks>
     [Cmdlet(VerbsData.Export, "SmtpdSpoolItem", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
     [OutputType(typeof(FileInfo))]
-    public sealed class ExportSmtpdSpoolItemCommand : SpoolCmdlet
+    public sealed class ExportSmtpdSpoolItemCommand : SpoolItemCmdlet
     {
         /// <summary>What an exported message's file is called in a -Destination directory.</summary>
         const string Extension = ".eml";
 
         readonly HashSet<string> _written = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         string _destination;
-
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-        [ValidateNotNullOrEmpty]
-        [ArgumentCompleter(typeof(SpoolIdCompleter))]
-        public string[] Id { get; set; }
-
-        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
-        [ValidateNotNullOrEmpty]
-        public string SpoolPath { get; set; }
 
         /// <summary>An existing directory (one &lt;id&gt;.eml per message), or the file to write.</summary>
         [Parameter(Mandatory = true, Position = 1)]

@@ -11,26 +11,9 @@ namespace SmtpdModule.Commands
     /// half a removal.
     /// </summary>
     [Cmdlet(VerbsCommon.Remove, "SmtpdSpoolItem", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
-    public sealed class RemoveSmtpdSpoolItemCommand : SpoolCmdlet
+    public sealed class RemoveSmtpdSpoolItemCommand : SpoolItemCmdlet
     {
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-        [ValidateNotNullOrEmpty]
-        [ArgumentCompleter(typeof(SpoolIdCompleter))]
-        public string[] Id { get; set; }
-
-        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
-        [ValidateNotNullOrEmpty]
-        public string SpoolPath { get; set; }
-
-        protected override void ProcessRecord()
-        {
-            var spool = OpenSpool(SpoolPath);
-            foreach (var id in Id)
-            {
-                if (!ShouldProcess(id, "Remove spooled message")) continue;
-                try { spool.Remove(id); }
-                catch (SpoolException ex) { WriteError(ErrorMapping.FromSpoolItem(ex, id, spool.Root)); }
-            }
-        }
+        protected override void ProcessRecord() =>
+            ForEachItem("Remove spooled message", (spool, id) => spool.Remove(id));
     }
 }

@@ -12,33 +12,16 @@ namespace SmtpdModule.Commands
     /// </summary>
     [Cmdlet(VerbsLifecycle.Resume, "SmtpdSpoolItem", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
     [OutputType(typeof(SpoolItem))]
-    public sealed class ResumeSmtpdSpoolItemCommand : SpoolCmdlet
+    public sealed class ResumeSmtpdSpoolItemCommand : SpoolItemCmdlet
     {
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-        [ValidateNotNullOrEmpty]
-        [ArgumentCompleter(typeof(SpoolIdCompleter))]
-        public string[] Id { get; set; }
-
-        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
-        [ValidateNotNullOrEmpty]
-        public string SpoolPath { get; set; }
-
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
-        protected override void ProcessRecord()
-        {
-            var spool = OpenSpool(SpoolPath);
-            foreach (var id in Id)
+        protected override void ProcessRecord() =>
+            ForEachItem("Release spooled message for delivery now", (spool, id) =>
             {
-                if (!ShouldProcess(id, "Release spooled message for delivery now")) continue;
-                try
-                {
-                    var item = spool.Release(id);
-                    if (PassThru) WriteObject(item);
-                }
-                catch (SpoolException ex) { WriteError(ErrorMapping.FromSpoolItem(ex, id, spool.Root)); }
-            }
-        }
+                var item = spool.Release(id);
+                if (PassThru) WriteObject(item);
+            });
     }
 }

@@ -11,33 +11,16 @@ namespace SmtpdModule.Commands
     /// </summary>
     [Cmdlet(VerbsLifecycle.Suspend, "SmtpdSpoolItem", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(SpoolItem))]
-    public sealed class SuspendSmtpdSpoolItemCommand : SpoolCmdlet
+    public sealed class SuspendSmtpdSpoolItemCommand : SpoolItemCmdlet
     {
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-        [ValidateNotNullOrEmpty]
-        [ArgumentCompleter(typeof(SpoolIdCompleter))]
-        public string[] Id { get; set; }
-
-        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
-        [ValidateNotNullOrEmpty]
-        public string SpoolPath { get; set; }
-
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
-        protected override void ProcessRecord()
-        {
-            var spool = OpenSpool(SpoolPath);
-            foreach (var id in Id)
+        protected override void ProcessRecord() =>
+            ForEachItem("Hold spooled message", (spool, id) =>
             {
-                if (!ShouldProcess(id, "Hold spooled message")) continue;
-                try
-                {
-                    var item = spool.Hold(id);
-                    if (PassThru) WriteObject(item);
-                }
-                catch (SpoolException ex) { WriteError(ErrorMapping.FromSpoolItem(ex, id, spool.Root)); }
-            }
-        }
+                var item = spool.Hold(id);
+                if (PassThru) WriteObject(item);
+            });
     }
 }

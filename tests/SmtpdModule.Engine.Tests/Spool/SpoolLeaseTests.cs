@@ -10,14 +10,8 @@ namespace SmtpdModule.Engine.Tests.Spool
 {
     public class SpoolLeaseTests
     {
-        static async Task<string> Commit(SpoolWriter writer, params string[] recipients)
-        {
-            var message = writer.BeginMessage(TempSpool.NewEnvelope(recipients));
-            var bytes = Encoding.ASCII.GetBytes("Subject: t\r\n\r\nbody\r\n");
-            message.Body.Write(bytes, 0, bytes.Length);
-            await writer.CommitAsync(message);
-            return message.Id;
-        }
+        static Task<string> Commit(SpoolWriter writer, params string[] recipients) =>
+            TempSpool.CommitAsync(writer, recipients: recipients);
 
         [Fact]
         public async Task A_claim_moves_the_message_into_the_owners_directory_and_only_one_lease_gets_it()

@@ -10,14 +10,8 @@ namespace SmtpdModule.Engine.Tests.Spool
 {
     public class SpoolQueueTests
     {
-        static async Task<string> Commit(SpoolWriter writer, string body = "Subject: t\r\n\r\nbody\r\n")
-        {
-            var message = writer.BeginMessage(TempSpool.NewEnvelope("<b@example.com>", "<c@example.com>"));
-            var bytes = Encoding.ASCII.GetBytes(body);
-            message.Body.Write(bytes, 0, bytes.Length);
-            await writer.CommitAsync(message);
-            return message.Id;
-        }
+        static Task<string> Commit(SpoolWriter writer, string body = "Subject: t\r\n\r\nbody\r\n") =>
+            TempSpool.CommitAsync(writer, body, "<b@example.com>", "<c@example.com>");
 
         [Fact]
         public async Task Hold_and_release_move_the_message_and_releasing_a_failed_one_retries_its_failed_recipients()

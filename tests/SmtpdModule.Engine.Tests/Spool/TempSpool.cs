@@ -40,6 +40,16 @@ namespace SmtpdModule.Engine.Tests.Spool
             return e;
         }
 
+        /// <summary>Commits a small message to <paramref name="recipients"/> (default: one) and returns its id.</summary>
+        public static async System.Threading.Tasks.Task<string> CommitAsync(SpoolWriter writer, string body = "Subject: t\r\n\r\nbody\r\n", params string[] recipients)
+        {
+            var message = writer.BeginMessage(NewEnvelope(recipients));
+            var bytes = System.Text.Encoding.ASCII.GetBytes(body);
+            message.Body.Write(bytes, 0, bytes.Length);
+            await writer.CommitAsync(message);
+            return message.Id;
+        }
+
         public void Dispose()
         {
             try { Directory.Delete(Parent, recursive: true); }
