@@ -28,110 +28,18 @@ PROXY_ENV=${BENCH_PROXY_ENV:-}            # NAME=VALUE ... for the proxy's proce
 
 MODULE="$ROOT/out/SmtpdModule"
 
-log() { printf '[bench] %s\n' "$*" >&2; }
-die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
-
-# ---- prerequisites ---------------------------------------------------------------------------
-
-# smtp-source and the Postfix daemons come from Debian's postfix package. Installed with
-# "No configuration" (no main.cf, so no system instance is set up) and with service starts
-# denied through policy-rc.d, so nothing ends up listening on port 25.
-ensure_postfix() {
-    if command -v smtp-source >/dev/null 2>&1 && command -v postfix >/dev/null 2>&1 \
-        && [ -x "$(postconf -dh daemon_directory 2>/dev/null)/smtpd" ]; then
-        return
-    fi
-    [ "$(id -u)" = 0 ] || die "postfix is not installed and this is not root: apt-get install postfix first"
-    command -v apt-get >/dev/null 2>&1 || die "postfix is not installed and there is no apt-get"
-    log "installing postfix (smtp-source) with apt-get"
-    local guard=""
-    if [ ! -e /usr/sbin/policy-rc.d ]; then
-        printf '#!/bin/sh\n# bench/smtp/run.sh: no service starts while postfix installs\nexit 101\n' > /usr/sbin/policy-rc.d
-        chmod 755 /usr/sbin/policy-rc.d
-        guard=/usr/sbin/policy-rc.d
-    fi
-    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-    local rc=0
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postfix >&2 || rc=$?
-    if [ "$rc" != 0 ]; then
-        apt-get update -q >&2
-        rc=0
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postfix >&2 || rc=$?
-    fi
-    [ -n "$guard" ] && rm -f "$guard"
-    [ "$rc" = 0 ] || die "apt-get install postfix failed"
-    # Belt and braces: if a system instance got started anyway, stop it (it was not running
-    # before, since postfix was not installed).
-    if [ -f /etc/postfix/main.cf ] && postfix status >/dev/null 2>&1; then
-        log "stopping the system postfix instance the package started"
-        postfix stop >&2 || true
-    fi
-}
-
-ensure_module() {
-    if [ "$BUILD" = 1 ] || [ ! -f "$MODULE/SmtpdModule.psd1" ]; then
-        log "building the module (Release)"
-        (cd "$ROOT" && dotnet tool restore >/dev/null && dotnet pwsh -NoProfile ./build.ps1 -Task Build) \
-            >"$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log" >&2; die "build failed"; }
-    fi
-    [ -f "$MODULE/SmtpdModule.psd1" ] || die "no module in out/SmtpdModule"
-}
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-# Waits until something listens on 127.0.0.1:$1 and prints its pid; $2 = seconds.
-wait_listener() {
-    local port=$1 deadline=$((SECONDS + $2)) pid
-    while [ $SECONDS -lt $deadline ]; do
-        pid=$(ss -ltnpH "sport = :$port" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2 || true)
-        if [ -n "$pid" ]; then echo "$pid"; return 0; fi
-        sleep 0.2
-    done
-    return 1
-}
-
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-# utime+stime of one process, in clock ticks.
-proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-# All CPU ticks of a Postfix instance: master (itself and its reaped children) plus its live children.
-postfix_ticks() {
-    local master=$1 total kids k
-    total=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$master/stat")
-    kids=$(ps -o pid= --ppid "$master" 2>/dev/null || true)
-    for k in $kids; do total=$((total + $(proc_ticks "$k"))); done
-    echo "$total"
-}
-# Machine-wide busy and total jiffies (all cores).
-cpu_sample() { awk '/^cpu / { idle = $5 + $6; t = 0; for (i = 2; i <= NF; i++) t += $i; print t - idle, t; exit }' /proc/stat; }
+# log, die, ensure_postfix, ensure_module, free_port, wait_listener, rss_kib, proc_ticks,
+# postfix_ticks, cpu_sample, server_root, start_postfix, pf_queue_files, pf_deferred,
+# pf_delivered, pf_wait_drained, median
+. "$HERE/../lib.sh"
 
 # ---- work area ---------------------------------------------------------------------------------
 
 WORK=$(mktemp -d -t smtpd-bench.XXXXXX)
 chmod 755 "$WORK"   # the Postfix daemons run as 'postfix' and must reach their queue below
 OURS_PID="" OURS_LAUNCHER="" POSTFIX_CONF="" IDLE_PID="" MOUNTS=""
-# Where each server keeps its queue: by default on a private, fresh, journaled ext4 (a loop
-# image), so that neither server's files, nor anybody else's on this machine, change what a
-# file operation costs the other. Why it matters: ext4 WITHOUT a journal (as some VM images
-# are made) checks each candidate inode against the on-disk deletion time when it allocates
-# one (recently_deleted() in fs/ext4/ialloc.c), so creating a file within minutes of many
-# deletions in the same block group costs up to a millisecond of CPU, and Postfix deletes every
-# queue file it delivers. BENCH_FS=tmp measures on the temp directory's file system as it is.
-server_root() {
-    local name=$1
-    if [ "$FS" = ext4 ]; then
-        [ "$(id -u)" = 0 ] || die "BENCH_FS=ext4 needs root (mount)"
-        truncate -s "$FS_SIZE" "$WORK/$name.img"
-        mkfs.ext4 -q -F "$WORK/$name.img" >&2
-        mkdir -p "$WORK/$name"
-        mount -o loop "$WORK/$name.img" "$WORK/$name" || die "cannot mount a loop image"
-        MOUNTS="$MOUNTS $WORK/$name"
-        chmod 755 "$WORK/$name"
-    else
-        mkdir -p "$WORK/$name"
-    fi
-}
+# Each server's queue is on a fresh journaled ext4 loop image unless BENCH_FS=tmp: see
+# server_root in bench/lib.sh.
 
 cleanup() {
     set +e
@@ -184,96 +92,6 @@ ours_gc() {
 # cases would only make the next case's file creations slower (see chattr +T above).
 ours_spooled() { find "$WORK/ours/spool/ready" -maxdepth 1 -name '*.msg' 2>/dev/null | wc -l; }
 
-# ---- Postfix, a private instance on loopback ------------------------------------------------
-
-start_postfix() {
-    PF_PORT=$(free_port)
-    local base="$WORK/postfix"
-    server_root postfix
-    POSTFIX_CONF="$base/etc"
-    mkdir -p "$POSTFIX_CONF" "$base/queue" "$base/data"
-    chmod 755 "$base"
-    chown postfix "$base/data"
-    local daemon_dir meta_dir shlib_dir
-    daemon_dir=$(postconf -dh daemon_directory)
-    meta_dir=$(postconf -dh meta_directory)
-    shlib_dir=$(postconf -dh shlib_directory)
-    # Deliver everything to discard: the queue file is written and fsynced by cleanup before
-    # smtpd answers 250 (Postfix's default durability, untouched), then qmgr hands it to
-    # discard(8) and removes it. No DNS anywhere: no peer name lookup, no MX lookups.
-    cat > "$POSTFIX_CONF/main.cf" <<EOF
-compatibility_level = 3.6
-queue_directory = $base/queue
-data_directory = $base/data
-daemon_directory = $daemon_dir
-meta_directory = $meta_dir
-shlib_directory = $shlib_dir
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = postfix-bench.invalid
-mydomain = invalid
-myorigin = \$myhostname
-mydestination =
-relay_domains =
-local_recipient_maps =
-alias_maps =
-alias_database =
-mynetworks = 127.0.0.0/8
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-default_transport = discard
-relay_transport = discard
-local_transport = discard
-smtp_host_lookup = native
-disable_dns_lookups = yes
-smtpd_peername_lookup = no
-biff = no
-maillog_file = $base/maillog
-maillog_file_prefixes = $base
-EOF
-    cat > "$POSTFIX_CONF/master.cf" <<EOF
-# service type  private unpriv  chroot  wakeup  maxproc command
-127.0.0.1:$PF_PORT inet n - n - - smtpd
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-proxywrite unix -       -       n       -       1       proxymap
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOF
-    log "starting a private Postfix $(postconf -dh mail_version) on 127.0.0.1:$PF_PORT"
-    # postfix(1) reports to a terminal or syslog only; without either, show its log file.
-    postfix -c "$POSTFIX_CONF" check >&2 || die "postfix check failed (run: script -qc 'postfix -c DIR check' /dev/null)"
-    postfix -c "$POSTFIX_CONF" start >&2 || { cat "$base/maillog" >&2 2>/dev/null; die "postfix start failed"; }
-    wait_listener "$PF_PORT" 30 >/dev/null || die "postfix did not listen within 30 s"
-    PF_MASTER=$(head -1 "$base/queue/pid/master.pid" | tr -d ' ')
-    log "postfix master pid $PF_MASTER"
-}
-
-pf_queue_files() { find "$WORK/postfix/queue/"{maildrop,incoming,active,deferred,hold} -type f 2>/dev/null | wc -l; }
-pf_deferred() { find "$WORK/postfix/queue/deferred" -type f 2>/dev/null | wc -l; }
-pf_delivered() { local n; n=$(grep -c 'status=sent' "$WORK/postfix/maillog" 2>/dev/null || true); echo "${n:-0}"; }
-# Waits (at most $1 seconds) until Postfix has delivered and removed everything queued.
-pf_wait_drained() {
-    local deadline=$((SECONDS + $1))
-    while [ $SECONDS -lt $deadline ]; do
-        [ "$(pf_queue_files)" = 0 ] && return 0
-        sleep 0.2
-    done
-    return 1
-}
-
 # ---- one measurement ----------------------------------------------------------------------------
 
 # run_source PORT SESSIONS MESSAGES SIZE → prints "seconds busy_jiffies total_jiffies"
@@ -294,9 +112,6 @@ run_source() {
         split(c0, a, " "); split(c1, b, " ");
         printf "%.3f %d %d\n", (t1 - t0) / 1e9, b[1] - a[1], b[2] - a[2] }'
 }
-
-# median [printf format] < "numbers separated by blanks"
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk -v f="${1:-%.1f}" '{ v[NR] = $1 } END { printf f "\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # measure_ours SESSIONS MESSAGES SIZE → appends to the result arrays
 measure_ours() {

@@ -19,7 +19,7 @@ namespace SmtpdModule.Engine.Diagnostics
         static readonly KeyValuePair<string, object>[] Empty = new KeyValuePair<string, object>[0];
 
         public DateTimeOffset Time { get; }
-        /// <summary>A stable word: connect, helo, mail, rcpt, decision, data, accepted, rejected, tls, timeout, limit, disconnect, error, start, stop.</summary>
+        /// <summary>A stable word. Proxy: connect, helo, mail, rcpt, decision, data, accepted, rejected, tls, timeout, limit, disconnect, rules, error, start, stop. Forwarder: forwarded, deferred, failed, recovered, error, start, stop (its Session is the spool id).</summary>
         public string Kind { get; }
         public string Session { get; }
         public string Client { get; }

@@ -26,6 +26,8 @@ namespace SmtpdModule.Engine.Spool
         public static DeliveryStatus Read(string root, string id)
         {
             var path = SpoolLayout.StatusPath(root, id);
+            // Most messages have never been tried: a stat is much cheaper than a failed open's exception.
+            if (!File.Exists(path)) return null;
             try
             {
                 using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 4096))
