@@ -18,7 +18,7 @@
 [CmdletBinding(PositionalBinding = $false)]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Start', 'Bench')]
+    [ValidateSet('Build', 'Docs', 'Package', 'Test', 'Start', 'Bench')]
     [string]$Task = 'Build',
 
     [string]$Configuration = 'Release',
@@ -126,6 +126,20 @@ function Invoke-Build {
     # Catches a manifest that names a file the layout does not have.
     $null = Test-ModuleManifest -Path (Join-Path $ModuleDir 'SmtpdModule.psd1')
     Write-Host "Module laid out in out/SmtpdModule ($((Get-ChildItem -LiteralPath $ModuleDir -Recurse -File).Count) files)."
+}
+
+# --- Docs --------------------------------------------------------------------------------
+
+# Turns docs/en-US (platyPS markdown) into MAML and about_*.help.txt (issue 5: in progress).
+function Invoke-Docs {
+    throw 'The Docs task is not written yet.'
+}
+
+# --- Package -----------------------------------------------------------------------------
+
+# Builds the .nupkg that Install-PSResource installs (issue 5: in progress).
+function Invoke-Package {
+    throw 'The Package task is not written yet.'
 }
 
 # --- Test --------------------------------------------------------------------------------
@@ -351,6 +365,8 @@ Push-Location -LiteralPath $Root
 try {
     switch ($Task) {
         'Build' { Invoke-Build }
+        'Docs' { Invoke-Docs }
+        'Package' { Invoke-Package }
         'Start' { Invoke-Start }
         'Bench' { Invoke-Bench }
         'Test' {
