@@ -34,14 +34,15 @@
     AliasesToExport      = @()
     VariablesToExport    = @()
 
-    # Enable once src/SmtpdModule/SmtpdModule.Format.ps1xml exists (build.ps1 already copies it).
-    # FormatsToProcess   = @('SmtpdModule.Format.ps1xml')
+    # Table and list views for every output type (src/SmtpdModule/SmtpdModule.Format.ps1xml).
+    FormatsToProcess     = @('SmtpdModule.Format.ps1xml')
 
     PrivateData          = @{
+        # Read by Compress-PSResource (build.ps1 -Task Package) into the .nupkg's nuspec.
         PSData = @{
-            # Tags       = @('SMTP', 'AntiSpam', 'Proxy')
-            # ProjectUri = ''
-            # LicenseUri = ''
+            Tags = @('SMTP', 'AntiSpam', 'Proxy', 'Mail', 'smtpd', 'PSEdition_Core', 'PSEdition_Desktop', 'Windows', 'Linux', 'MacOS')
+            # ProjectUri = ''   # once the project has a public home
+            # LicenseUri = ''   # once the project has a licence file
         }
     }
 }

@@ -10,6 +10,7 @@ namespace SmtpdModule.Commands
     public sealed class GetSmtpFwdCommand : SmtpdCmdlet
     {
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+        [ArgumentCompleter(typeof(ForwarderIdCompleter))]
         public int[] Id { get; set; }
 
         protected override void ProcessRecord()

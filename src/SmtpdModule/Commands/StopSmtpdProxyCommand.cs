@@ -16,6 +16,7 @@ namespace SmtpdModule.Commands
         const string ById = "Id", ByObject = "InputObject";
 
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ById)]
+        [ArgumentCompleter(typeof(ProxyIdCompleter))]
         public int[] Id { get; set; }
 
         [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByObject)]
