@@ -7,6 +7,8 @@
     Build  compiles src/SmtpdModule and lays out an importable module in out/SmtpdModule/.
     Test   runs Build, installs the test prerequisites, runs the xunit engine tests and the
            Pester module tests, and ends with the line "Tests: N passed, N failed".
+    Package runs Build and packs out/SmtpdModule into out/package/SmtpdModule.<version>.nupkg, which
+           Install-PSResource installs from a file repository.
     Start  runs Build and imports the module from out/.
     Bench  runs bench/SmtpdModule.Bench in Release; arguments after the task go to it.
 
@@ -54,6 +56,7 @@ $Root = $PSScriptRoot
 $OutDir = Join-Path $Root 'out'
 $ModuleDir = Join-Path $OutDir 'SmtpdModule'
 $TestResultsDir = Join-Path $OutDir 'test-results'
+$PackageDir = Join-Path $OutDir 'package'
 $ModuleProject = Join-Path $Root 'src/SmtpdModule/SmtpdModule.csproj'
 $EngineTestProject = Join-Path $Root 'tests/SmtpdModule.Engine.Tests'
 $ModuleTestDir = Join-Path $Root 'tests/Module'
@@ -97,11 +100,16 @@ function Invoke-Build {
 
     Copy-Item -LiteralPath (Join-Path $Root 'SmtpdModule.psd1') -Destination $ModuleDir
 
-    # The module, the engine and their dependencies. PowerShell itself provides
-    # System.Management.Automation; a copy next to the module would only get in the way.
-    Get-ChildItem -LiteralPath $targetDir -File |
-        Where-Object { $_.Extension -in '.dll', '.pdb' -and $_.Name -notlike 'System.Management.Automation*' } |
-        Copy-Item -Destination $ModuleDir
+    # The cmdlets at the root; the engine and every library it brings in Dependencies/, where
+    # PowerShell's probing never finds them: src/SmtpdModule/Hosting/ModuleInitializer.cs loads them
+    # from there (in a load context of their own on PowerShell 7). PowerShell itself provides
+    # System.Management.Automation; a copy would only get in the way.
+    $dependencyDir = New-Item -ItemType Directory -Path (Join-Path $ModuleDir 'Dependencies') -Force
+    foreach ($file in Get-ChildItem -LiteralPath $targetDir -File) {
+        if ($file.Extension -notin '.dll', '.pdb' -or $file.Name -like 'System.Management.Automation*') { continue }
+        $destination = if ($file.BaseName -eq 'SmtpdModule') { $ModuleDir } else { $dependencyDir }
+        Copy-Item -LiteralPath $file.FullName -Destination $destination
+    }
 
     $format = @(
         (Join-Path $Root 'src/SmtpdModule/SmtpdModule.Format.ps1xml')
@@ -111,17 +119,11 @@ function Invoke-Build {
         Copy-Item -LiteralPath $format -Destination $ModuleDir
     }
 
-    # Compiled help (MAML) and about_ topics; the markdown sources stay behind.
-    $help = foreach ($dir in (Join-Path $Root 'src/SmtpdModule/en-US'), (Join-Path $Root 'docs/en-US')) {
-        if (Test-Path -LiteralPath $dir) {
-            Get-ChildItem -LiteralPath $dir -File |
-                Where-Object { $_.Name -like '*-help.xml' -or $_.Name -like 'about_*.help.txt' }
-        }
-    }
-    if ($help) {
-        $helpDir = New-Item -ItemType Directory -Path (Join-Path $ModuleDir 'en-US') -Force
-        $help | Copy-Item -Destination $helpDir
-    }
+    # Compiled help (MAML) and about_ topics, made from docs/en-US by the Docs task; the markdown
+    # sources stay behind.
+    Invoke-Docs
+    $helpDir = New-Item -ItemType Directory -Path (Join-Path $ModuleDir 'en-US') -Force
+    Get-ChildItem -LiteralPath $HelpOutDir -File | Copy-Item -Destination $helpDir
 
     # Catches a manifest that names a file the layout does not have.
     $null = Test-ModuleManifest -Path (Join-Path $ModuleDir 'SmtpdModule.psd1')
@@ -130,16 +132,53 @@ function Invoke-Build {
 
 # --- Docs --------------------------------------------------------------------------------
 
-# Turns docs/en-US (platyPS markdown) into MAML and about_*.help.txt (issue 5: in progress).
+$HelpBuilderProject = Join-Path $Root 'build/HelpBuilder/HelpBuilder.csproj'
+$HelpOutDir = Join-Path $OutDir 'help/en-US'
+
+# Turns docs/en-US (platyPS markdown) into SmtpdModule.dll-Help.xml (MAML) and about_*.help.txt
+# in out/help/en-US with build/HelpBuilder (platyPS is not available here). A page the builder
+# cannot read stops the build: the builder prints each problem as file:line: message.
 function Invoke-Docs {
-    throw 'The Docs task is not written yet.'
+    Write-Step 'build/HelpBuilder: docs/en-US -> out/help/en-US'
+    # The builder is a build tool, not part of the module: always Release, whatever -Configuration says.
+    $builderDir = Join-Path $OutDir 'tools/HelpBuilder'
+    dotnet build $HelpBuilderProject -c Release -nologo -o $builderDir | Out-Host
+    Assert-ExitCode 'dotnet build build/HelpBuilder'
+
+    if (Test-Path -LiteralPath $HelpOutDir) {
+        Remove-Item -LiteralPath $HelpOutDir -Recurse -Force
+    }
+    # The builder names each page relative to the current location: docs/en-US/<page>.md from the root.
+    dotnet (Join-Path $builderDir 'HelpBuilder.dll') (Join-Path $Root 'docs/en-US') $HelpOutDir | Out-Host
+    if ($LASTEXITCODE -ne 0) {
+        throw "The help in docs/en-US could not be built (exit code $LASTEXITCODE): fix the pages at the file:line places listed above."
+    }
 }
 
 # --- Package -----------------------------------------------------------------------------
 
-# Builds the .nupkg that Install-PSResource installs (issue 5: in progress).
+# Packs the laid-out module (run Invoke-Build first) into out/package/SmtpdModule.<version>.nupkg,
+# the package Install-PSResource installs from a file repository. Compress-PSResource (PSResourceGet
+# 1.1+, shipped with PowerShell 7.6) writes the nuspec from the manifest, PrivateData.PSData
+# included; it needs no repository and no network.
+function New-ModulePackage {
+    Write-Step 'Compress-PSResource out/SmtpdModule -> out/package'
+    Import-Module Microsoft.PowerShell.PSResourceGet -MinimumVersion 1.1.0 -ErrorAction Stop
+    if (Test-Path -LiteralPath $PackageDir) {
+        Remove-Item -LiteralPath $PackageDir -Recurse -Force
+    }
+    $null = New-Item -ItemType Directory -Path $PackageDir -Force
+    Compress-PSResource -Path $ModuleDir -DestinationPath $PackageDir
+    $package = @(Get-ChildItem -LiteralPath $PackageDir -Filter 'SmtpdModule.*.nupkg' -File)
+    if ($package.Count -ne 1) {
+        throw "Compress-PSResource left $($package.Count) SmtpdModule .nupkg files in out/package, not one."
+    }
+    Write-Host "Package: out/package/$($package[0].Name)"
+}
+
 function Invoke-Package {
-    throw 'The Package task is not written yet.'
+    Invoke-Build
+    New-ModulePackage
 }
 
 # --- Test --------------------------------------------------------------------------------
@@ -269,6 +308,12 @@ function Invoke-Test {
     $moduleBuilt = $false
     try { Invoke-Build; $moduleBuilt = $true }
     catch { $problems.Add("Build: $_"); $failed++ }
+
+    # tests/Module/Packaging.Tests.ps1 installs this package.
+    if ($moduleBuilt) {
+        try { New-ModulePackage }
+        catch { $problems.Add("Package: $_"); $failed++ }
+    }
 
     try { Install-TestPrerequisites }
     catch { $problems.Add("Test prerequisites: $_"); $failed++ }

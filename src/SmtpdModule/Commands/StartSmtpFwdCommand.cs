@@ -33,7 +33,10 @@ namespace SmtpdModule.Commands
         public string SmartHost { get; set; }
 
         [Parameter(ParameterSetName = SmartHostSet)]
-        public SmtpTlsMode TlsMode { get; set; } = SmtpTlsMode.StartTlsWhenAvailable;
+        public SmtpTlsMode TlsMode { get => (SmtpTlsMode)_tlsMode; set => _tlsMode = (int)value; }
+        // Held as a number: a field of an engine enum would make PowerShell load the engine while it
+        // lists this assembly's types, before Hosting/ModuleInitializer.cs has said where it is.
+        int _tlsMode = (int)SmtpTlsMode.StartTlsWhenAvailable;
 
         [Parameter(ParameterSetName = SmartHostSet)]
         [Credential]

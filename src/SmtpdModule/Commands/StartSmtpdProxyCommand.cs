@@ -39,7 +39,10 @@ namespace SmtpdModule.Commands
 
         [Parameter] [ValidateNotNullOrEmpty] public string HostName { get; set; }
         [Parameter] public string[] DnsServer { get; set; }
-        [Parameter] public DefaultAction DefaultAction { get; set; } = DefaultAction.Allow;
+        // Held as a number: a field of an engine enum would make PowerShell load the engine while it
+        // lists this assembly's types, before Hosting/ModuleInitializer.cs has said where it is.
+        [Parameter] public DefaultAction DefaultAction { get => (DefaultAction)_defaultAction; set => _defaultAction = (int)value; }
+        int _defaultAction = (int)DefaultAction.Allow;
         [Parameter] [ValidateRange(0, 3600)] public double NotoDelaySeconds { get; set; } = 50;
         [Parameter] [ValidateRange(0, 3600)] public double DenyDelaySeconds { get; set; } = 50;
         [Parameter] [ValidateRange(0, 3600)] public double TarpitSeconds { get; set; }

@@ -56,7 +56,10 @@ namespace SmtpdModule.Commands
         public string[] DnsServer { get; set; }
 
         [Parameter]
-        public DefaultAction DefaultAction { get; set; } = DefaultAction.Allow;
+        public DefaultAction DefaultAction { get => (DefaultAction)_defaultAction; set => _defaultAction = (int)value; }
+        // Held as a number: a field of an engine enum would make PowerShell load the engine while it
+        // lists this assembly's types, before Hosting/ModuleInitializer.cs has said where it is.
+        int _defaultAction = (int)DefaultAction.Allow;
 
         [Parameter]
         public SwitchParameter SkipForwardConfirmation { get; set; }
