@@ -193,6 +193,9 @@ Describe 'The package' {
         # Windows has no such switch: there the module is saved to a folder (Save-PSResource) and
         # the repository unregistered at once.
         $homeDir = (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'home') -Force).FullName
+        # It must exist: .NET gives an empty LocalApplicationData for a missing one, and PSResourceGet
+        # would then keep its repository list in a PSResourceGet folder of the current directory.
+        $null = New-Item -ItemType Directory -Path (Join-Path $homeDir '.local/share') -Force
         $modules = if ($IsWindows) { Join-Path $TestDrive 'modules' } else { Join-Path $homeDir '.local/share/powershell/Modules' }
         $environment = if ($IsWindows) { @{} } else { @{ HOME = $homeDir; XDG_DATA_HOME = (Join-Path $homeDir '.local/share') } }
 
