@@ -1,15 +1,18 @@
 #Requires -Version 7.0
 <#
 .SYNOPSIS
-    The one entry point for building, testing, starting and benchmarking SmtpdModule.
+    The one entry point for building, documenting, packaging, testing, starting and benchmarking
+    SmtpdModule.
 
 .DESCRIPTION
-    Build  compiles src/SmtpdModule and lays out an importable module in out/SmtpdModule/.
-    Test   runs Build, installs the test prerequisites, runs the xunit engine tests and the
-           Pester module tests, and ends with the line "Tests: N passed, N failed".
+    Build   compiles src/SmtpdModule and lays out an importable module in out/SmtpdModule/: the
+            cmdlets at the root, the engine and its libraries in Dependencies/, the help (Docs).
+    Docs    builds the help (MAML and about_*.help.txt) from docs/en-US with build/HelpBuilder.
     Package runs Build and packs out/SmtpdModule into out/package/SmtpdModule.<version>.nupkg, which
-           Install-PSResource installs from a file repository.
-    Start  runs Build and imports the module from out/.
+            Install-PSResource installs from a file repository.
+    Test    runs Build and Package, installs the test prerequisites, runs the xunit engine tests
+            and the Pester module tests, and ends with the line "Tests: N passed, N failed".
+    Start   runs Build, then the proxy on 127.0.0.1:2525 and the forwarder into ./smtpd-data/drop.
     Bench  runs bench/SmtpdModule.Bench in Release; arguments after the task go to it.
 
     Run it through the pinned PowerShell: dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
