@@ -202,28 +202,14 @@ BeforeAll {
     $modulePath = (Resolve-Path -LiteralPath "$root/out/SmtpdModule/SmtpdModule.psd1").ProviderPath
     $shippedRules = Join-Path $root 'examples/smtpd_check_rules'
     $sendScript = Join-Path $root 'tests/fixtures/smtp/pester_send.py'
-    $serverScript = Join-Path $root 'tests/fixtures/downstream/smtp_server.py'
     $certScript = Join-Path $root 'tests/tools/New-TestCertificate.ps1'
     $dns = & "$root/tests/tools/Start-TestDns.ps1" -FixturePath "$root/tests/fixtures/dns-nxdomain"
-    # A python3 that can import aiosmtpd (as in SmtpFwd.Tests.ps1): the one on PATH, else the system's.
-    $python = @((Get-Command -Name python3 -CommandType Application -All -ErrorAction SilentlyContinue).Source) + '/usr/bin/python3' |
-        Where-Object { (Test-Path -LiteralPath $_) -and $(& $_ -c 'import aiosmtpd' 2>$null; $LASTEXITCODE -eq 0) } |
-        Select-Object -First 1
-    if (-not $python) { throw 'python3 with aiosmtpd is needed: run tests/tools/install-test-deps.sh.' }
+    $python = Get-AiosmtpdPython
     $processes = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
 
     # The downstream server, at a port of its choosing; it ends when its standard input closes.
-    $start = [System.Diagnostics.ProcessStartInfo]::new($python)
-    foreach ($a in @($serverScript, '--capture', (Join-Path $TestDrive 'downstream'))) { $start.ArgumentList.Add($a) }
-    $start.UseShellExecute = $false
-    $start.RedirectStandardInput = $true
-    $start.RedirectStandardOutput = $true
-    $start.RedirectStandardError = $true
-    $server = [System.Diagnostics.Process]::Start($start)
-    $processes.Add($server)
-    $line = $server.StandardOutput.ReadLineAsync()
-    if (-not $line.Wait([TimeSpan]::FromSeconds(20)) -or -not $line.Result) { throw "smtp_server.py did not start: $($server.StandardError.ReadToEnd())" }
-    $downstream = "127.0.0.1:$(($line.Result | ConvertFrom-Json).port)"
+    $server = Start-DownstreamServer -Python $python -Capture (Join-Path $TestDrive 'downstream') -Processes $processes
+    $downstream = "127.0.0.1:$($server.Port)"
 
     $body = Join-Path $TestDrive 'body.eml'
     [System.IO.File]::WriteAllText($body, "From: <a@example.org>`r`nTo: <b@example.com>`r`nSubject: doc example`r`n`r`nhello`r`n")

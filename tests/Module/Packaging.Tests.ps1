@@ -22,12 +22,7 @@ BeforeAll {
     $dns = & "$PSScriptRoot/../tools/Start-TestDns.ps1" -FixturePath "$PSScriptRoot/../fixtures/dns-nxdomain"
     $rules = New-RulesFile 'allow_all' @('allow:ALL:ALL:ALL')
     $sendScript = (Resolve-Path -LiteralPath "$PSScriptRoot/../fixtures/smtp/send_many.py").ProviderPath
-    $serverScript = (Resolve-Path -LiteralPath "$PSScriptRoot/../fixtures/downstream/smtp_server.py").ProviderPath
-    # A python3 that can import aiosmtpd (see SmtpFwd.Tests.ps1).
-    $python = @((Get-Command -Name python3 -CommandType Application -All -ErrorAction SilentlyContinue).Source) + '/usr/bin/python3' |
-        Where-Object { (Test-Path -LiteralPath $_) -and $(& $_ -c 'import aiosmtpd' 2>$null; $LASTEXITCODE -eq 0) } |
-        Select-Object -First 1
-    if (-not $python) { throw 'python3 with aiosmtpd is needed: run tests/tools/install-test-deps.sh.' }
+    $python = Get-AiosmtpdPython
     $processes = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
 
     # The older libraries, as NuGet laid them out when build.ps1 restored build/tools/tools.csproj.
@@ -44,31 +39,11 @@ BeforeAll {
         if (-not (Test-Path -LiteralPath $file)) { throw "$file is missing: dotnet restore build/tools/tools.csproj brings it." }
     }
 
-    # smtp_server.py at a port of its choosing; it ends when its standard input closes.
     function Start-Downstream {
         param([string] $Name)
-        $capture = Join-Path $TestDrive "downstream-$Name"
-        $start = [System.Diagnostics.ProcessStartInfo]::new($python)
-        foreach ($a in @($serverScript, '--capture', $capture)) { $start.ArgumentList.Add($a) }
-        $start.UseShellExecute = $false
-        $start.RedirectStandardInput = $true
-        $start.RedirectStandardOutput = $true
-        $start.RedirectStandardError = $true
-        $process = [System.Diagnostics.Process]::Start($start)
-        $processes.Add($process)
-        $line = $process.StandardOutput.ReadLineAsync()
-        if (-not $line.Wait([TimeSpan]::FromSeconds(20)) -or -not $line.Result) {
-            throw "smtp_server.py did not start: $($process.StandardError.ReadToEnd())"
-        }
-        [pscustomobject]@{ Process = $process; Port = ($line.Result | ConvertFrom-Json).port; Capture = $capture }
+        Start-DownstreamServer -Python $python -Capture (Join-Path $TestDrive "downstream-$Name") -Processes $processes
     }
 
-    function Get-DownstreamMessageCount {
-        param($Downstream)
-        $file = Join-Path $Downstream.Capture 'events.jsonl'
-        if (-not (Test-Path -LiteralPath $file)) { return 0 }
-        @(Get-Content -LiteralPath $file | Where-Object { $_.EndsWith('}') } | ConvertFrom-Json | Where-Object event -EQ 'message').Count
-    }
 
     # Runs $Script in a fresh pwsh (-NoProfile) with $Environment added to this one's, and returns
     # what its last output line holds as JSON; anything else on stdout and stderr goes into the
@@ -275,7 +250,7 @@ $useOldLibraries
         $r.Action | Should -Be 'Allow' -Because $child.Log
         $r.Forwarded | Should -Be 1 -Because $child.Log
         $r.Failed | Should -Be 0
-        Get-DownstreamMessageCount $downstream | Should -Be 1
+        @(Get-DownstreamEvent $downstream).Count | Should -Be 1
 
         # The other module's libraries still answer as before.
         $r.Before.Answer | Should -Be 'NotExistentDomain'
@@ -324,7 +299,7 @@ $useOldLibraries
         $r = $child.Result
         $r.First.Action | Should -Be 'Allow' -Because $child.Log
         $r.First.Forwarded | Should -Be 1 -Because $child.Log
-        Get-DownstreamMessageCount $downstream | Should -Be 1
+        @(Get-DownstreamEvent $downstream).Count | Should -Be 1
         $r.Answer | Should -Be 'NotExistentDomain'
         $r.Digest | Should -Be 'E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855'
         $r.Action | Should -Be 'Allow'

@@ -12,43 +12,15 @@ BeforeAll {
     $dns = & "$PSScriptRoot/../tools/Start-TestDns.ps1" -FixturePath "$PSScriptRoot/../fixtures/dns-nxdomain"
     $modulePath = (Resolve-Path -LiteralPath "$PSScriptRoot/../../out/SmtpdModule/SmtpdModule.psd1").ProviderPath
     $sendScript = (Resolve-Path -LiteralPath "$PSScriptRoot/../fixtures/smtp/send_many.py").ProviderPath
-    $serverScript = (Resolve-Path -LiteralPath "$PSScriptRoot/../fixtures/downstream/smtp_server.py").ProviderPath
-    # A python3 that can import aiosmtpd: the one on PATH, else the system's (a PATH python from
-    # pyenv or a venv does not see Debian's python3-aiosmtpd).
-    $python = @((Get-Command -Name python3 -CommandType Application -All -ErrorAction SilentlyContinue).Source) + '/usr/bin/python3' |
-        Where-Object { (Test-Path -LiteralPath $_) -and $(& $_ -c 'import aiosmtpd' 2>$null; $LASTEXITCODE -eq 0) } |
-        Select-Object -First 1
-    if (-not $python) { throw 'python3 with aiosmtpd is needed: run tests/tools/install-test-deps.sh.' }
+    $python = Get-AiosmtpdPython
 
     $rules = Join-Path $TestDrive 'allow_all'
     [System.IO.File]::WriteAllText($rules, "allow:ALL:ALL:ALL`n")
     $processes = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
 
-    # smtp_server.py at a port of its choosing; it ends when its standard input closes.
     function Start-Downstream {
         param([string] $Name)
-        $capture = Join-Path $TestDrive "downstream-$Name"
-        $start = [System.Diagnostics.ProcessStartInfo]::new($python)
-        foreach ($a in @($serverScript, '--capture', $capture)) { $start.ArgumentList.Add($a) }
-        $start.UseShellExecute = $false
-        $start.RedirectStandardInput = $true
-        $start.RedirectStandardOutput = $true
-        $start.RedirectStandardError = $true
-        $process = [System.Diagnostics.Process]::Start($start)
-        $processes.Add($process)
-        $line = $process.StandardOutput.ReadLineAsync()
-        if (-not $line.Wait([TimeSpan]::FromSeconds(20)) -or -not $line.Result) {
-            throw "smtp_server.py did not start: $($process.StandardError.ReadToEnd())"
-        }
-        [pscustomobject]@{ Process = $process; Port = ($line.Result | ConvertFrom-Json).port; Capture = $capture }
-    }
-
-    # The events the downstream server logged: "connect", "stalled" and "message" ones.
-    function Get-DownstreamEvent {
-        param($Downstream, [string] $Kind = 'message')
-        $file = Join-Path $Downstream.Capture 'events.jsonl'
-        if (-not (Test-Path -LiteralPath $file)) { return @() }
-        @(Get-Content -LiteralPath $file | Where-Object { $_.EndsWith('}') } | ConvertFrom-Json | Where-Object event -EQ $Kind)
+        Start-DownstreamServer -Python $python -Capture (Join-Path $TestDrive "downstream-$Name") -Processes $processes
     }
 
     # The subjects of the messages the downstream server accepted, in order, duplicates kept.

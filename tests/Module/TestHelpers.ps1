@@ -25,3 +25,42 @@ function Wait-Until {
 
 # Quotes text for a single-quoted PowerShell string in a generated script.
 function Quote([string] $Text) { "'" + $Text.Replace("'", "''") + "'" }
+
+# A python3 that can import aiosmtpd: the one on PATH, else the system's (a PATH python from pyenv
+# or a venv does not see Debian's python3-aiosmtpd). Throws when there is none.
+function Get-AiosmtpdPython {
+    $found = @((Get-Command -Name python3 -CommandType Application -All -ErrorAction SilentlyContinue).Source) + '/usr/bin/python3' |
+        Where-Object { (Test-Path -LiteralPath $_) -and $(& $_ -c 'import aiosmtpd' 2>$null; $LASTEXITCODE -eq 0) } |
+        Select-Object -First 1
+    if (-not $found) { throw 'python3 with aiosmtpd is needed: run tests/tools/install-test-deps.sh.' }
+    $found
+}
+
+# tests/fixtures/downstream/smtp_server.py (aiosmtpd) on 127.0.0.1 at a port of its choosing,
+# recording into $Capture; it ends when its standard input closes, so add the process to the list
+# that AfterAll closes. Returns Process, Port, Capture.
+function Start-DownstreamServer {
+    param([string] $Python, [string] $Capture, [System.Collections.Generic.List[System.Diagnostics.Process]] $Processes)
+    $script = (Resolve-Path -LiteralPath "$PSScriptRoot/../fixtures/downstream/smtp_server.py").ProviderPath
+    $start = [System.Diagnostics.ProcessStartInfo]::new($Python)
+    foreach ($a in @($script, '--capture', $Capture)) { $start.ArgumentList.Add($a) }
+    $start.UseShellExecute = $false
+    $start.RedirectStandardInput = $true
+    $start.RedirectStandardOutput = $true
+    $start.RedirectStandardError = $true
+    $process = [System.Diagnostics.Process]::Start($start)
+    if ($Processes) { $Processes.Add($process) }
+    $line = $process.StandardOutput.ReadLineAsync()
+    if (-not $line.Wait([TimeSpan]::FromSeconds(20)) -or -not $line.Result) {
+        throw "smtp_server.py did not start: $($process.StandardError.ReadToEnd())"
+    }
+    [pscustomobject]@{ Process = $process; Port = ($line.Result | ConvertFrom-Json).port; Capture = $Capture }
+}
+
+# The events smtp_server.py logged: "connect", "stalled" and "message" ones.
+function Get-DownstreamEvent {
+    param($Downstream, [string] $Kind = 'message')
+    $file = Join-Path $Downstream.Capture 'events.jsonl'
+    if (-not (Test-Path -LiteralPath $file)) { return @() }
+    @(Get-Content -LiteralPath $file | Where-Object { $_.EndsWith('}') } | ConvertFrom-Json | Where-Object event -EQ $Kind)
+}
