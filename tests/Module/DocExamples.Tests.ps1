@@ -300,12 +300,7 @@ BeforeAll {
 }
 
 AfterAll {
-    foreach ($p in $processes) {
-        if (-not $p.HasExited) {
-            try { $p.StandardInput.Close() } catch { }
-            if (-not $p.WaitForExit(5000)) { $p.Kill($true) }
-        }
-    }
+    Stop-TestProcess $processes
     if ($dns) { $dns.Stop() }
 }
 

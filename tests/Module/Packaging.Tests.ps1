@@ -128,12 +128,7 @@ finally { `$proxy | Stop-SmtpdProxy -Confirm:`$false }
 }
 
 AfterAll {
-    foreach ($p in $processes) {
-        if (-not $p.HasExited) {
-            try { $p.StandardInput.Close() } catch { }
-            if (-not $p.WaitForExit(5000)) { $p.Kill($true) }
-        }
-    }
+    Stop-TestProcess $processes
     if ($dns) { $dns.Stop() }
 }
 

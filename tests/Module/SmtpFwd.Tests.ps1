@@ -80,12 +80,7 @@ BeforeAll {
 
 AfterAll {
     Get-SmtpFwd | Stop-SmtpFwd -TimeoutSeconds 0 -Confirm:$false
-    foreach ($p in $processes) {
-        if (-not $p.HasExited) {
-            try { $p.StandardInput.Close() } catch { }
-            if (-not $p.WaitForExit(5000)) { $p.Kill($true) }
-        }
-    }
+    Stop-TestProcess $processes
     if ($dns) { $dns.Stop() }
 }
 

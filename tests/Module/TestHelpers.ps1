@@ -64,3 +64,15 @@ function Get-DownstreamEvent {
     if (-not (Test-Path -LiteralPath $file)) { return @() }
     @(Get-Content -LiteralPath $file | Where-Object { $_.EndsWith('}') } | ConvertFrom-Json | Where-Object event -EQ $Kind)
 }
+
+# Ends the helper processes a file started: closing standard input ends smtp_server.py; what is
+# still running five seconds later is killed.
+function Stop-TestProcess {
+    param([System.Collections.Generic.List[System.Diagnostics.Process]] $Processes)
+    foreach ($p in $Processes) {
+        if (-not $p.HasExited) {
+            try { $p.StandardInput.Close() } catch { }
+            if (-not $p.WaitForExit(5000)) { $p.Kill($true) }
+        }
+    }
+}
