@@ -295,6 +295,28 @@ function Invoke-ModuleTests {
     [pscustomobject]@{ Passed = [int]$result.passed; Failed = [int]$result.failed; Total = [int]$result.total }
 }
 
+function Invoke-FuzzTests {
+    # fuzz/run.sh: a short AFL++ run per target (SMTPD_FUZZ_SECONDS, default 60), each target one
+    # test. Only a target that ran counts as passed; a Linux host without afl-fuzz fails them all.
+    if (-not $IsLinux) {
+        Write-Host 'Skipping the fuzz suite: AFL++ runs on Linux only (fuzz/README.md).'
+        return [pscustomobject]@{ Passed = 0; Failed = 0; Total = 0 }
+    }
+    $seconds = if ($env:SMTPD_FUZZ_SECONDS) { $env:SMTPD_FUZZ_SECONDS } else { '60' }
+    Write-Step "fuzz/run.sh all $seconds"
+    bash (Join-Path $Root 'fuzz/run.sh') all $seconds 2>&1 | ForEach-Object { "$_" } |
+        Tee-Object -Variable output | Out-Host
+    $exitCode = $LASTEXITCODE
+    $results = @($output | Where-Object { $_ -match '^fuzz: \S+ (passed|failed)' } | ForEach-Object { $Matches[1] })
+    $counts = [pscustomobject]@{
+        Passed = @($results | Where-Object { $_ -eq 'passed' }).Count
+        Failed = @($results | Where-Object { $_ -eq 'failed' }).Count
+        Total  = $results.Count
+    }
+    if ($exitCode -ne 0 -and $counts.Failed -eq 0) { $counts.Failed = 1; $counts.Total++ }
+    $counts
+}
+
 function Invoke-Test {
     if (Test-Path -LiteralPath $TestResultsDir) {
         Remove-Item -LiteralPath $TestResultsDir -Recurse -Force
@@ -346,6 +368,17 @@ function Invoke-Test {
     }
     else {
         $problems.Add('Module tests (Pester) did not run: the module did not build.')
+        $failed++
+    }
+
+    try {
+        $fuzz = Invoke-FuzzTests
+        $passed += $fuzz.Passed
+        $failed += $fuzz.Failed
+        $lines.Add("  fuzz (AFL++)     passed $($fuzz.Passed), failed $($fuzz.Failed), total $($fuzz.Total)")
+    }
+    catch {
+        $problems.Add("Fuzz suite did not run: $_")
         $failed++
     }
 

@@ -7,11 +7,12 @@
 #   python3        smtplib, another SMTP client we did not write
 #   postfix        smtp-sink (a downstream SMTP server we did not write) and its sendmail
 #   python3-aiosmtpd  a scriptable downstream SMTP server (per-recipient replies, TLS, AUTH)
+#   afl++          afl-fuzz, which drives the SharpFuzz harness in fuzz/ (fuzz/run.sh)
 # Idempotent: when everything is installed it only says so. Non-interactive.
 # Called by `build.ps1 -Task Test` on Linux hosts that have apt-get.
 set -euo pipefail
 
-packages=(knot knot-dnsutils swaks libnet-ssleay-perl python3 postfix python3-aiosmtpd)
+packages=(knot knot-dnsutils swaks libnet-ssleay-perl python3 postfix python3-aiosmtpd afl++)
 
 missing=()
 for p in "${packages[@]}"; do

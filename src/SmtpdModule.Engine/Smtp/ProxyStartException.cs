@@ -9,13 +9,19 @@ namespace SmtpdModule.Engine.Smtp
         Listen,
         /// <summary>The structured log could not be opened.</summary>
         Log,
+        /// <summary>Users other than the proxy's own may change the rules file or its directory
+        /// (see <see cref="SmtpProxyOptions.AllowInsecurePermissions"/>).</summary>
+        RulesFileInsecure,
+        /// <summary>Users other than the proxy's own may change the spool
+        /// (see <see cref="SmtpProxyOptions.AllowInsecurePermissions"/>).</summary>
+        SpoolInsecure,
     }
 
     /// <summary>A proxy could not start; <see cref="Target"/> names the one thing that failed.</summary>
     public sealed class ProxyStartException : Exception
     {
         public ProxyStartException(ProxyStartFailure failure, string target, Exception inner)
-            : base((failure == ProxyStartFailure.Listen ? "Cannot listen on " : "Cannot open the log ") + target + ": " + inner.Message, inner)
+            : base(Describe(failure, target) + ": " + inner.Message, inner)
         {
             Failure = failure;
             Target = target;
@@ -23,5 +29,16 @@ namespace SmtpdModule.Engine.Smtp
 
         public ProxyStartFailure Failure { get; }
         public string Target { get; }
+
+        static string Describe(ProxyStartFailure failure, string target)
+        {
+            switch (failure)
+            {
+                case ProxyStartFailure.Listen: return "Cannot listen on " + target;
+                case ProxyStartFailure.Log: return "Cannot open the log " + target;
+                case ProxyStartFailure.RulesFileInsecure: return "Refusing the rules file " + target + ", which other users can change";
+                default: return "Refusing the spool " + target + ", which other users can change";
+            }
+        }
     }
 }

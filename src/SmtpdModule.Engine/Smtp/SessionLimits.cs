@@ -18,6 +18,12 @@ namespace SmtpdModule.Engine.Smtp
         public int MaxTextLine { get; set; } = 64 * 1024;
         /// <summary>How long one read may wait (RFC 5321 §4.5.3.2 suggests at least 5 minutes).</summary>
         public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(300);
+        /// <summary>When this share of the proxy's session limit is in use, the proxy is under
+        /// stress and every session's reads (and each whole command line) wait at most
+        /// <see cref="StressTimeout"/>. Default 0.8.</summary>
+        public double StressThreshold { get; set; } = 0.8;
+        /// <summary>The read timeout under stress. Default 10 s.</summary>
+        public TimeSpan StressTimeout { get; set; } = TimeSpan.FromSeconds(10);
         /// <summary>Syntax and sequence errors before the session is closed with 421.</summary>
         public int MaxErrors { get; set; } = 20;
 
@@ -28,6 +34,8 @@ namespace SmtpdModule.Engine.Smtp
             if (MaxCommandLine < 512) throw new ArgumentOutOfRangeException(nameof(MaxCommandLine), "must be at least 512 (RFC 5321)");
             if (MaxTextLine < 1000) throw new ArgumentOutOfRangeException(nameof(MaxTextLine), "must be at least 1000 (RFC 5321)");
             if (ReadTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(ReadTimeout), "must be positive");
+            if (StressThreshold <= 0 || StressThreshold > 1) throw new ArgumentOutOfRangeException(nameof(StressThreshold), "must be above 0 and at most 1");
+            if (StressTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(StressTimeout), "must be positive");
             if (MaxErrors < 1) throw new ArgumentOutOfRangeException(nameof(MaxErrors), "must be positive");
         }
     }

@@ -11,7 +11,10 @@ namespace SmtpdModule.Engine.Smtp
     /// The byte side of a session: one input buffer shared by command lines and DATA (so bytes a
     /// client pipelines after DATA or after the final dot are never lost, RFC 2920), one output
     /// buffer flushed only when the client has nothing more buffered, and a deadline on every read
-    /// and write. Memory is bounded: the input buffer never grows beyond the longest command line.
+    /// and write. Memory is bounded: the input buffer never grows beyond the longest command line
+    /// (the DATA buffer while reading text), and queued replies go out before every wait for input
+    /// and past <see cref="OutputFlushThreshold"/>, so a pipelining flood meets TCP back-pressure
+    /// and the write deadline instead of a growing reply buffer.
     /// </summary>
     internal sealed class SmtpConnection : IDisposable
     {
@@ -30,6 +33,11 @@ namespace SmtpdModule.Engine.Smtp
         byte[] _out = new byte[512];
         int _outLen;
         long _bytesIn;
+        int _peakBuffered;
+
+        /// <summary>Replies queued beyond this many bytes go out even while pipelined commands wait:
+        /// a client that floods commands without reading cannot make us hold its answers.</summary>
+        internal const int OutputFlushThreshold = 16 * 1024;
 
         public SmtpConnection(Socket socket, Stream stream, int maxCommandLine, TimeSpan readTimeout, CancellationToken stopping)
         {
@@ -39,10 +47,30 @@ namespace SmtpdModule.Engine.Smtp
             _stopping = stopping;
             _commandBufferSize = Math.Max(4096, maxCommandLine + 2);
             _in = new byte[_commandBufferSize];
+            NotePeak();
         }
+
+        /// <summary>True while the proxy is under stress (near its session limit); reads then wait
+        /// at most <see cref="StressTimeout"/>. Null: never.</summary>
+        public Func<bool> UnderStress { get; set; }
+
+        /// <summary>The read deadline under stress, and the time a whole command line may take then.</summary>
+        public TimeSpan StressTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+        // Under stress idle and trickling sessions give their slots back quickly (as Postfix's
+        // smtpd does): a Slowloris client sending a byte every few seconds cannot hold them.
+        TimeSpan CurrentTimeout => UnderStress != null && UnderStress() && StressTimeout < _readTimeout ? StressTimeout : _readTimeout;
 
         public bool HasBufferedInput => _pos < _len;
         public long BytesIn => _bytesIn;
+        /// <summary>The most this connection ever held in its input and output buffers together, in bytes.</summary>
+        public int PeakBuffered => _peakBuffered;
+
+        void NotePeak()
+        {
+            int now = _in.Length + _out.Length;
+            if (now > _peakBuffered) _peakBuffered = now;
+        }
         public Stream Stream => _stream;
 
         /// <summary>STARTTLS: the plaintext a client pipelined after the command must not be read as protected (RFC 3207 §4.2).</summary>
@@ -52,9 +80,12 @@ namespace SmtpdModule.Engine.Smtp
 
         /// <summary>Reads one line without its line ending. A line over <paramref name="maxLength"/> bytes
         /// (ending included) is skipped to its end and reported TooLong.</summary>
+        /// <remarks>The whole line must arrive within the read timeout (or the stress timeout), not
+        /// just each read: a byte every few seconds does not keep a session alive.</remarks>
         public async Task<(ReadStatus Status, string Line)> ReadLineAsync(int maxLength, bool stopWhenIdle)
         {
             bool skipping = false;
+            var started = DateTime.UtcNow;
             while (true)
             {
                 int lf = Array.IndexOf(_in, (byte)'\n', _pos, _len - _pos);
@@ -72,7 +103,13 @@ namespace SmtpdModule.Engine.Smtp
                     _pos = _len = 0;
                 }
                 Compact();
-                var status = await FillAsync(stopWhenIdle && !skipping && _len == 0).ConfigureAwait(false);
+                // About to wait for the client: answer what it has sent so far first (RFC 2920 §3.1).
+                // Without this a flood whose reads always end mid-line would never be answered, and
+                // its replies would pile up here without bound.
+                if (_outLen > 0) await FlushAsync().ConfigureAwait(false);
+                var left = CurrentTimeout - (DateTime.UtcNow - started);
+                if (left <= TimeSpan.Zero) return (ReadStatus.Timeout, null);
+                var status = await FillAsync(stopWhenIdle && !skipping && _len == 0, left).ConfigureAwait(false);
                 if (status != ReadStatus.Ok) return (status, null);
             }
         }
@@ -86,7 +123,7 @@ namespace SmtpdModule.Engine.Smtp
         }
 
         /// <summary>Reads more input into the buffer, within the read deadline.</summary>
-        async Task<ReadStatus> FillAsync(bool watchStop)
+        async Task<ReadStatus> FillAsync(bool watchStop, TimeSpan? timeout = null)
         {
             if (_len == _in.Length) Compact();
             Task<int> read;
@@ -94,7 +131,7 @@ namespace SmtpdModule.Engine.Smtp
             catch (Exception ex) when (IsConnectionError(ex)) { return ReadStatus.Eof; }
             if (!read.IsCompleted)
             {
-                var outcome = await WaitAsync(read, watchStop ? _stopping : CancellationToken.None).ConfigureAwait(false);
+                var outcome = await WaitAsync(read, watchStop ? _stopping : CancellationToken.None, timeout ?? CurrentTimeout).ConfigureAwait(false);
                 if (outcome != ReadStatus.Ok) return outcome;
             }
             int n;
@@ -112,11 +149,11 @@ namespace SmtpdModule.Engine.Smtp
         /// nothing accumulates on long-lived shared objects (Task.WhenAny on a shared stop task
         /// would leave a continuation behind per wait on .NET Framework).
         /// </summary>
-        async Task<ReadStatus> WaitAsync(Task operation, CancellationToken stop)
+        async Task<ReadStatus> WaitAsync(Task operation, CancellationToken stop, TimeSpan timeout)
         {
             using (var cts = CancellationTokenSource.CreateLinkedTokenSource(stop))
             {
-                cts.CancelAfter(_readTimeout);
+                cts.CancelAfter(timeout);
                 var fired = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
                 using (cts.Token.Register(() => fired.TrySetResult(true)))
                 {
@@ -136,7 +173,11 @@ namespace SmtpdModule.Engine.Smtp
         public void Write(string text)
         {
             int max = Utf8.GetMaxByteCount(text.Length);
-            if (_outLen + max > _out.Length) Array.Resize(ref _out, Math.Max(_out.Length * 2, _outLen + max));
+            if (_outLen + max > _out.Length)
+            {
+                Array.Resize(ref _out, Math.Max(_out.Length * 2, _outLen + max));
+                NotePeak();
+            }
             _outLen += Utf8.GetBytes(text, 0, text.Length, _out, _outLen);
         }
 
@@ -149,15 +190,16 @@ namespace SmtpdModule.Engine.Smtp
             int n = _outLen;
             _outLen = 0;
             var write = _stream.WriteAsync(_out, 0, n);
-            if (!write.IsCompleted && await WaitAsync(write, CancellationToken.None).ConfigureAwait(false) != ReadStatus.Ok)
+            if (!write.IsCompleted && await WaitAsync(write, CancellationToken.None, CurrentTimeout).ConfigureAwait(false) != ReadStatus.Ok)
                 throw new IOException("write timed out");
             await write.ConfigureAwait(false);
             await _stream.FlushAsync().ConfigureAwait(false);
             if (_out.Length > 4096) _out = new byte[512];   // a long EHLO or rule reply: do not keep the buffer
         }
 
-        /// <summary>Flushes only when the client has no further pipelined commands buffered (RFC 2920 §3.1).</summary>
-        public Task FlushIfIdleAsync() => HasBufferedInput ? Task.CompletedTask : FlushAsync();
+        /// <summary>Flushes only when the client has no further pipelined commands buffered (RFC 2920 §3.1),
+        /// or when the queued replies pass <see cref="OutputFlushThreshold"/>.</summary>
+        public Task FlushIfIdleAsync() => HasBufferedInput && _outLen < OutputFlushThreshold ? Task.CompletedTask : FlushAsync();
 
         /// <summary>
         /// Reads message text up to the terminating line (RFC 5321 §4.1.1.4), removing dot-stuffing
@@ -191,6 +233,7 @@ namespace SmtpdModule.Engine.Smtp
             _in = next;
             _pos = 0;
             _len = unread;
+            NotePeak();
         }
 
         async Task<DataResult> ReadDataCoreAsync(Stream sink, long maxSize, int maxLine)
@@ -200,12 +243,19 @@ namespace SmtpdModule.Engine.Smtp
             int staged = 0;
             var state = DataState.LineStart;
             long lineLength = 0;
+            long dotCrs = 0;   // CRs after a leading dot, held back until we know the line is not the end
             bool keep = sink != null;
 
             void Put(byte b)
             {
                 if (++result.Size > maxSize) { result.TooBig = true; keep = false; }
                 if (keep) stage[staged++] = b;
+            }
+
+            // Every byte stored in a line counts against maxLine, bare CRs included.
+            void Grow()
+            {
+                if (++lineLength + 2 > maxLine && !result.LineTooLong) { result.LineTooLong = true; keep = false; }
             }
 
             while (true)
@@ -260,17 +310,33 @@ namespace SmtpdModule.Engine.Smtp
                         goto case DataState.InLine;
                     case DataState.Dot:
                         if (c == '\n') goto end;
-                        if (c == '\r') { state = DataState.DotCr; continue; }
+                        if (c == '\r') { state = DataState.DotCr; dotCrs = 1; continue; }
                         goto case DataState.InLine;   // a leading dot is removed (dot-stuffing)
                     case DataState.DotCr:
                         if (c == '\n') goto end;
-                        if (c == '\r') continue;   // "." followed only by CRs ends the text too
-                        Put((byte)'\r');
+                        if (c == '\r') { dotCrs++; continue; }   // "." followed only by CRs ends the text too
+                        // Not the end after all: the line is its CRs (all of them, not one) and what
+                        // follows. They can outnumber the stage, so flush as they go.
+                        for (; dotCrs > 0; dotCrs--)
+                        {
+                            if (staged > stage.Length - 4)
+                            {
+                                await sink.WriteAsync(stage, 0, staged).ConfigureAwait(false);
+                                staged = 0;
+                            }
+                            Grow();
+                            Put((byte)'\r');
+                        }
+                        if (staged > stage.Length - 4)
+                        {
+                            await sink.WriteAsync(stage, 0, staged).ConfigureAwait(false);
+                            staged = 0;
+                        }
                         goto case DataState.InLine;
                     case DataState.Cr:
                         if (c == '\n') goto case DataState.InLine;
+                        Grow();
                         Put((byte)'\r');
-                        lineLength++;
                         if (c == '\r') continue;
                         goto case DataState.InLine;
                     case DataState.InLine:
@@ -283,7 +349,7 @@ namespace SmtpdModule.Engine.Smtp
                             continue;
                         }
                         state = DataState.InLine;
-                        if (++lineLength + 2 > maxLine && !result.LineTooLong) { result.LineTooLong = true; keep = false; }
+                        Grow();
                         Put(c);
                         continue;
                 }

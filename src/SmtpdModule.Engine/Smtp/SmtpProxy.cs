@@ -88,12 +88,14 @@ namespace SmtpdModule.Engine.Smtp
         /// <summary>Loads the rules, opens the spool, binds every end point and starts accepting.</summary>
         /// <exception cref="RuleFileException">The rules file cannot be read or has errors.</exception>
         /// <exception cref="SpoolException">The spool cannot be created or opened.</exception>
-        /// <exception cref="ProxyStartException">An end point cannot be bound, or the log cannot be opened.</exception>
+        /// <exception cref="ProxyStartException">An end point cannot be bound, the log cannot be opened,
+        /// or other users may change the rules file or the spool (unless <see cref="SmtpProxyOptions.AllowInsecurePermissions"/>).</exception>
         /// <exception cref="ArgumentException">An option is invalid (e.g. a host name that is not one).</exception>
         public static SmtpProxy Start(SmtpProxyOptions options, IEventSink events = null)
         {
             if (options == null) throw new ArgumentNullException(nameof(options));
             options.Validate();
+            if (!options.AllowInsecurePermissions) DemandPrivate(options);
             var rules = RulesFile.Open(options.RulesPath);
             var spool = SpoolWriter.Open(options.SpoolPath);
             JsonLinesLog log = null;
@@ -122,6 +124,28 @@ namespace SmtpdModule.Engine.Smtp
             // Debris of a crash is too young to remove at open (a commit might be in flight): sweep hourly.
             proxy._sweep = new Timer(_ => proxy.SweepSpool(), null, SweepInterval, SweepInterval);
             return proxy;
+        }
+
+        /// <summary>Least privilege: nobody but the proxy's user may change its rules (the file and
+        /// the directory it is in) or its spool (the root and its state directories). What does
+        /// not exist yet is not checked: a missing rules file fails in its own way, and the spool
+        /// creates its directories private.</summary>
+        static void DemandPrivate(SmtpProxyOptions options)
+        {
+            var rules = System.IO.Path.GetFullPath(options.RulesPath);
+            foreach (var path in new[] { rules, System.IO.Path.GetDirectoryName(rules) })
+            {
+                var why = path == null ? null : FilePermissions.WhyInsecure(path);
+                if (why != null)
+                    throw new ProxyStartException(ProxyStartFailure.RulesFileInsecure, path, new UnauthorizedAccessException(why));
+            }
+            var spool = System.IO.Path.GetFullPath(options.SpoolPath);
+            foreach (var path in new[] { spool }.Concat(SpoolLayout.AllDirectories.Select(d => System.IO.Path.Combine(spool, d))))
+            {
+                var why = FilePermissions.WhyInsecure(path);
+                if (why != null)
+                    throw new ProxyStartException(ProxyStartFailure.SpoolInsecure, path, new UnauthorizedAccessException(why));
+            }
         }
 
         void Bind()

@@ -29,7 +29,7 @@ namespace SmtpdModule.Engine.Smtp
         public bool StrictAddresses { get; set; } = true;
         /// <summary>Added before every refusal (noto, deny, address refusals): slows harvesters, costs no thread.</summary>
         public TimeSpan Tarpit { get; set; } = TimeSpan.Zero;
-        public int MaxSessions { get; set; } = 1000;
+        public int MaxSessions { get; set; } = 4000;
         public int MaxSessionsPerClient { get; set; } = 20;
         /// <summary>Below this many free bytes in the spool, MAIL is answered 452 4.3.1.</summary>
         public long MinFreeSpoolBytes { get; set; } = 64L * 1024 * 1024;
@@ -38,6 +38,10 @@ namespace SmtpdModule.Engine.Smtp
         public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(30);
         /// <summary>Structured log (JSON lines); null for none.</summary>
         public string LogPath { get; set; }
+        /// <summary>Start even when other users may change the rules file (or its directory) or the
+        /// spool. Off by default: such a proxy refuses to start (<see cref="ProxyStartFailure.RulesFileInsecure"/>,
+        /// <see cref="ProxyStartFailure.SpoolInsecure"/>).</summary>
+        public bool AllowInsecurePermissions { get; set; }
 
         /// <summary>The name goes into every greeting and Received: header: a domain or an address literal, nothing else.</summary>
         static bool IsHostName(string name)

@@ -47,7 +47,11 @@ namespace SmtpdModule.Engine.Smtp
             _local = (IPEndPoint)socket.LocalEndPoint;
             _peer = new PeerAddress(_remote.Address);
             _io = new SmtpConnection(socket, new NetworkStream(socket, ownsSocket: false), runtime.Options.Limits.MaxCommandLine,
-                                     runtime.Options.Limits.ReadTimeout, runtime.Stopping);
+                                     runtime.Options.Limits.ReadTimeout, runtime.Stopping)
+            {
+                StressTimeout = runtime.Options.Limits.StressTimeout,
+                UnderStress = () => runtime.Counters.Active >= runtime.Options.MaxSessions * runtime.Options.Limits.StressThreshold,
+            };
         }
 
         SessionLimits Limits => _rt.Options.Limits;
@@ -78,7 +82,7 @@ namespace SmtpdModule.Engine.Smtp
             finally
             {
                 _io.Dispose();
-                Log("disconnect", null, F("bytesIn", _io.BytesIn));
+                Log("disconnect", null, F("bytesIn", _io.BytesIn), F("peakBuffered", _io.PeakBuffered));
             }
         }
 
@@ -314,7 +318,8 @@ namespace SmtpdModule.Engine.Smtp
             catch (SpoolException ex)
             {
                 Log("error", "spool: " + ex.Reason);
-                return Reply(Replies.InsufficientStorage);
+                // 452 4.3.1 only when the disk is full; an unwritable spool is a local error (451 4.3.0).
+                return Reply(ex.Reason == SpoolErrorReason.Full ? Replies.InsufficientStorage : Replies.LocalError);
             }
 
             using (message)

@@ -51,7 +51,7 @@ namespace SmtpdModule.Commands
         [Parameter] [ValidateRange(512, 1048576)] public int MaxCommandLineLength { get; set; } = 2048;
         [Parameter] [ValidateRange(1000, int.MaxValue)] public int MaxTextLineLength { get; set; } = 65536;
         [Parameter] [ValidateRange(1, 86400)] public double ReadTimeoutSeconds { get; set; } = 300;
-        [Parameter] [ValidateRange(1, 1000000)] public int MaxSessions { get; set; } = 1000;
+        [Parameter] [ValidateRange(1, 1000000)] public int MaxSessions { get; set; } = 4000;
         [Parameter] [ValidateRange(1, 1000000)] public int MaxSessionsPerClient { get; set; } = 20;
         [Parameter] [ValidateRange(1, 10000)] public int MaxErrors { get; set; } = 20;
         [Parameter] [ValidateRange(0, 60)] public double IdentTimeoutSeconds { get; set; } = 10;
@@ -60,6 +60,8 @@ namespace SmtpdModule.Commands
         /// <summary>Hand source routes, %-hacks, bang paths and quoted '@' to the rules, as the original did.</summary>
         [Parameter] public SwitchParameter AcceptRoutedAddresses { get; set; }
         [Parameter] public string LogPath { get; set; }
+        /// <summary>Start even when other users may change the rules file or the spool (least privilege is checked at start).</summary>
+        [Parameter] public SwitchParameter AllowInsecurePermissions { get; set; }
 
         [Parameter(Mandatory = true, ParameterSetName = Pfx)] public string CertificatePath { get; set; }
         [Parameter(ParameterSetName = Pfx)] public SecureString CertificatePassword { get; set; }
@@ -80,6 +82,7 @@ namespace SmtpdModule.Commands
                 ConfirmReverseName = !SkipForwardConfirmation,
                 ReverseLookup = !NoReverseLookup,
                 StrictAddresses = !AcceptRoutedAddresses,
+                AllowInsecurePermissions = AllowInsecurePermissions,
                 IdentTimeout = TimeSpan.FromSeconds(IdentTimeoutSeconds),
                 Tarpit = TimeSpan.FromSeconds(TarpitSeconds),
                 MaxSessions = MaxSessions,

@@ -39,6 +39,10 @@ namespace SmtpdModule.Hosting
         public const string CertificateUnusable = "CertificateUnusable";
         public const string LogPathUnusable = "LogPathUnusable";
         public const string InvalidProxyOption = "InvalidProxyOption";
+        /// <summary>Start-SmtpdProxy refused a rules file (or its directory) that other users can change.</summary>
+        public const string RulesFileInsecure = "RulesFileInsecure";
+        /// <summary>Start-SmtpdProxy refused a spool directory that other users can change.</summary>
+        public const string SpoolInsecure = "SpoolInsecure";
 
         /// <summary>
         /// A refused rules file. The message is the exception's own (<c>file:line:col: error: …</c>);
@@ -90,11 +94,24 @@ namespace SmtpdModule.Hosting
             return new ErrorRecord(ex, InvalidListenEndPoint, ErrorCategory.InvalidArgument, value);
         }
 
-        /// <summary>A proxy part that could not start: the end point that could not be bound, or the log.</summary>
-        public static ErrorRecord From(SmtpdModule.Engine.Smtp.ProxyStartException ex) =>
-            ex.Failure == SmtpdModule.Engine.Smtp.ProxyStartFailure.Listen
-                ? new ErrorRecord(ex, ListenerBindFailed, ErrorCategory.ResourceUnavailable, ex.Target)
-                : new ErrorRecord(ex, LogPathUnusable, ErrorCategory.OpenError, ex.Target);
+        /// <summary>A proxy part that could not start: the end point that could not be bound, the
+        /// log, or a rules file or spool other users can change (target: that file or directory).</summary>
+        public static ErrorRecord From(SmtpdModule.Engine.Smtp.ProxyStartException ex)
+        {
+            switch (ex.Failure)
+            {
+                case SmtpdModule.Engine.Smtp.ProxyStartFailure.Listen:
+                    return new ErrorRecord(ex, ListenerBindFailed, ErrorCategory.ResourceUnavailable, ex.Target);
+                case SmtpdModule.Engine.Smtp.ProxyStartFailure.RulesFileInsecure:
+                    return Described(new ErrorRecord(ex, RulesFileInsecure, ErrorCategory.SecurityError, ex.Target),
+                        ex.Message + ". Remove the write permission of other users, or use -AllowInsecurePermissions.");
+                case SmtpdModule.Engine.Smtp.ProxyStartFailure.SpoolInsecure:
+                    return Described(new ErrorRecord(ex, SpoolInsecure, ErrorCategory.SecurityError, ex.Target),
+                        ex.Message + ". Remove the write permission of other users, or use -AllowInsecurePermissions.");
+                default:
+                    return new ErrorRecord(ex, LogPathUnusable, ErrorCategory.OpenError, ex.Target);
+            }
+        }
 
         public static ErrorRecord BadProxyOption(ArgumentException ex) =>
             new ErrorRecord(ex, InvalidProxyOption, ErrorCategory.InvalidArgument, ex.ParamName);

@@ -1,0 +1,133 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using SmtpdModule.Engine.Smtp;
+using Xunit;
+
+namespace SmtpdModule.Engine.Tests.Fuzz
+{
+    /// <summary>
+    /// Findings of the fuzz target "data" (fuzz/README.md), fed to the entry point the harness
+    /// drives: SmtpConnection.ReadDataAsync on a stream, then ReadLineAsync for what follows the
+    /// final dot. Each input is given whole and one byte per read.
+    /// </summary>
+    public class DataReaderFuzzRegressionTests
+    {
+        static readonly Encoding Latin1 = Encoding.GetEncoding("ISO-8859-1");
+
+        sealed class Outcome
+        {
+            public SmtpConnection.DataResult Result;
+            public string Stored;
+            public string NextLine;
+        }
+
+        static async Task<Outcome> ReadAsync(string input, int chunk, long maxSize = long.MaxValue, int maxLine = 64 * 1024)
+        {
+            var stream = new ChunkedStream(Latin1.GetBytes(input), chunk);
+            var conn = new SmtpConnection(null, stream, 2048, TimeSpan.FromSeconds(5), CancellationToken.None);
+            var sink = new MemoryStream();
+            var result = await conn.ReadDataAsync(sink, maxSize, maxLine);
+            var next = result.Status == SmtpConnection.ReadStatus.Ok ? (await conn.ReadLineAsync(2048, false)).Line : null;
+            return new Outcome { Result = result, Stored = Latin1.GetString(sink.ToArray()), NextLine = next };
+        }
+
+        public static TheoryData<int> Chunks => new TheoryData<int> { int.MaxValue, 1 };
+
+        [Theory, MemberData(nameof(Chunks))]
+        public async Task Dot_then_several_CRs_then_text_keeps_every_CR(int chunk)
+        {
+            // Found by the reference oracle: only one of the CRs after a leading dot was kept,
+            // so ".\r\r\rX" was stored as "\rX" (message text changed in transit).
+            var o = await ReadAsync(".\r\r\rX\r\n.\r\nQUIT\r\n", chunk);
+            Assert.Equal(SmtpConnection.ReadStatus.Ok, o.Result.Status);
+            Assert.Equal("\r\r\rX\r\n", o.Stored);
+            Assert.Equal(6, o.Result.Size);
+            Assert.Equal("QUIT", o.NextLine);
+        }
+
+        [Theory, MemberData(nameof(Chunks))]
+        public async Task Afl_data_finding_0_dot_CR_CR_keeps_both_CRs(int chunk)
+        {
+            // afl-fuzz's first finding on the data target (fuzz/corpus/data/finding-dot-crs.bin,
+            // less the four header bytes, which chose reads of 4, a line limit of 1016 and a size
+            // limit of 192): ".\r\rast" was stored as "\rast".
+            var input = " LF \u0002 Lli\0\0\u0001\0 alone\r\f\vlast\n.\r\rast\n.\r\r\nNOOP\u0001\0";
+            var o = await ReadAsync(input, chunk == 1 ? 1 : 4, maxSize: 192, maxLine: 1016);
+            Assert.Equal(SmtpConnection.ReadStatus.Ok, o.Result.Status);
+            Assert.Equal(" LF \u0002 Lli\0\0\u0001\0 alone\r\f\vlast\r\n\r\rast\r\n", o.Stored);
+            Assert.False(o.Result.TooBig);
+            Assert.Null(o.NextLine);   // "NOOP" has no line end yet
+        }
+
+        [Theory, MemberData(nameof(Chunks))]
+        public async Task A_line_of_bare_CRs_counts_against_the_line_limit(int chunk)
+        {
+            // Bare CRs held back before the line end were stored without being counted, so a line
+            // of them passed MaxTextLine whatever its length.
+            var o = await ReadAsync(new string('\r', 1200) + "\n.\r\n", chunk, maxLine: 1000);
+            Assert.Equal(SmtpConnection.ReadStatus.Ok, o.Result.Status);
+            Assert.True(o.Result.LineTooLong);
+        }
+
+        [Theory, MemberData(nameof(Chunks))]
+        public async Task CRs_after_a_dot_count_against_the_line_limit(int chunk)
+        {
+            var o = await ReadAsync("." + new string('\r', 1200) + "X\r\n.\r\n", chunk, maxLine: 1000);
+            Assert.True(o.Result.LineTooLong);
+        }
+
+        [Theory, MemberData(nameof(Chunks))]
+        public async Task More_CRs_after_a_dot_than_the_stage_holds_are_all_stored(int chunk)
+        {
+            var crs = new string('\r', 20000);
+            var o = await ReadAsync("." + crs + "X\r\n.\r\n", chunk);
+            Assert.Equal(SmtpConnection.ReadStatus.Ok, o.Result.Status);
+            Assert.False(o.Result.LineTooLong);
+            Assert.Equal(crs + "X\r\n", o.Stored);
+        }
+
+        [Theory, MemberData(nameof(Chunks))]
+        public async Task A_dot_followed_only_by_CRs_still_ends_the_text(int chunk)
+        {
+            var o = await ReadAsync("a\n.\r\r\r\nNOOP\r\n", chunk);
+            Assert.Equal(SmtpConnection.ReadStatus.Ok, o.Result.Status);
+            Assert.Equal("a\r\n", o.Stored);
+            Assert.Equal("NOOP", o.NextLine);
+        }
+
+        /// <summary>Hands out at most <c>chunk</c> bytes per read, synchronously.</summary>
+        sealed class ChunkedStream : Stream
+        {
+            readonly byte[] _data;
+            readonly int _chunk;
+            int _pos;
+
+            public ChunkedStream(byte[] data, int chunk) { _data = data; _chunk = chunk; }
+
+            public override int Read(byte[] buffer, int offset, int count)
+            {
+                int n = Math.Min(Math.Min(count, _chunk), _data.Length - _pos);
+                Buffer.BlockCopy(_data, _pos, buffer, offset, n);
+                _pos += n;
+                return n;
+            }
+
+            public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+                Task.FromResult(Read(buffer, offset, count));
+
+            public override bool CanRead => true;
+            public override bool CanSeek => false;
+            public override bool CanWrite => false;
+            public override long Length => _data.Length;
+            public override long Position { get => _pos; set => throw new NotSupportedException(); }
+            public override void Flush() { }
+            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+            public override void SetLength(long value) => throw new NotSupportedException();
+            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        }
+    }
+}
