@@ -1,5 +1,6 @@
 using System.Threading;
 using System.Threading.Tasks;
+using MailKit;
 using MailKit.Net.Smtp;
 using MimeKit;
 
@@ -13,6 +14,11 @@ namespace SmtpdModule.Engine.Forwarding.Transports
     /// </summary>
     internal sealed class RecordingSmtpClient : SmtpClient
     {
+        /// <param name="guard">Bounds the server's replies (<see cref="ReplyGuard"/>).</param>
+        public RecordingSmtpClient(IProtocolLogger guard) : base(guard)
+        {
+        }
+
         /// <summary>The transaction in progress; set before each send.</summary>
         public SmtpAttempt Attempt { get; set; }
 

@@ -24,6 +24,8 @@ namespace SmtpdModule.Engine.Forwarding.Transports
     /// <para>The message goes out as the spooled bytes (<see cref="RawSpoolMessage"/>); only the
     /// wire's dot-stuffing is added. A failure of the connection, TLS or AUTH defers every
     /// recipient still open and closes the connection for good.</para>
+    /// <para>The server's replies are bounded (<see cref="ReplyGuard"/>): a reply longer than
+    /// 64 KiB, or one still arriving after the command timeout, counts as a broken connection.</para>
     /// <para>Trusts the configured server; the certificate is checked by the system or by
     /// <see cref="SmtpTransportOptions.ServerCertificateValidationCallback"/>.</para>
     /// </remarks>
@@ -136,7 +138,7 @@ namespace SmtpdModule.Engine.Forwarding.Transports
 
         async Task<(RecordingSmtpClient Client, SmtpFailure Failure)> ConnectAsync(CancellationToken cancellationToken)
         {
-            var client = new RecordingSmtpClient
+            var client = new RecordingSmtpClient(new ReplyGuard(_options.CommandTimeout))
             {
                 Timeout = (int)Math.Min(int.MaxValue, _options.CommandTimeout.TotalMilliseconds),
                 ServerCertificateValidationCallback = _options.ServerCertificateValidationCallback,

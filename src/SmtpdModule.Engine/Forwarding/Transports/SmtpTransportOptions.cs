@@ -32,8 +32,10 @@ namespace SmtpdModule.Engine.Forwarding.Transports
         /// <summary>Limit for the connection, the greeting, EHLO, TLS and AUTH together.</summary>
         public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-        /// <summary>Limit for each read or write afterwards. The default is RFC 5321 §4.5.3.2's
-        /// longest wait, the reply to the final dot (10 minutes).</summary>
+        /// <summary>Limit for each read or write afterwards, and for each whole reply from the
+        /// end of the command it answers (a reply still arriving after it breaks the connection;
+        /// see <see cref="ReplyGuard"/>). The default is RFC 5321 §4.5.3.2's longest wait, the
+        /// reply to the final dot (10 minutes).</summary>
         public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
         /// <summary>A pooled connection unused for longer than this is checked with NOOP before it
