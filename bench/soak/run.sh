@@ -209,7 +209,6 @@ read -r _ ACCEPTED REFUSED SESSIONS FORWARDED DEFERRED FAILED ERRORS BACKLOG < <
 sleep 1
 SUNK=$(sink_count)
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
-grep -v -c '^$' "$WORK/load.log" >/dev/null 2>&1 || true
 LOAD_ERRORS=$(grep -ci 'error\|fatal\|warning' "$WORK/load.log" || true)
 
 # ---- report -------------------------------------------------------------------------------------
