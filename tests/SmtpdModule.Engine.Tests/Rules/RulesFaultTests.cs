@@ -77,7 +77,10 @@ namespace SmtpdModule.Engine.Tests.Rules
             var log = Path.Combine(proxy.Dir, "log", "smtpd.jsonl");
             using var stream = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             using var reader = new StreamReader(stream);
-            return reader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            // Only whole lines: the proxy may be writing the last one while we read.
+            var text = reader.ReadToEnd();
+            var complete = text.Substring(0, text.LastIndexOf('\n') + 1);
+            return complete.Split('\n', StringSplitOptions.RemoveEmptyEntries)
                 .Select(line => JsonDocument.Parse(line).RootElement)
                 .Where(e => e.GetProperty("event").GetString() == "error")
                 .Select(e => e.GetProperty("message").GetString())
