@@ -332,15 +332,18 @@ Describe 'Test-SmtpdRule with DNS (knotd on the loopback)' {
         $d.LineNumber | Should -Be 2
     }
 
-    It 'treats a failed reverse lookup as no name and says so in the verbose stream' {
-        # 198.51.100.0/24 is not served by the test server: REFUSED.
+    It 'treats a failed reverse lookup as not knowing the name, defers, and says so in the verbose stream' {
+        # 198.51.100.0/24 is not served by the test server: REFUSED. Whether the client has a name
+        # is unknown, so neither KNOWN nor UNKNOWN may decide: the recipient is deferred.
         $d = Test-SmtpdRule -Path $dnsRules -ClientAddress 198.51.100.1 -From '<a@b.test>' -To '<c@known.test>' -DnsServer $server -Verbose 4>&1
         $verbose = @($d | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })
         $decision = @($d | Where-Object { $_ -is [SmtpdModule.Engine.Rules.RuleDecision] })
         $decision | Should -HaveCount 1
-        $decision[0].LineNumber | Should -Be 2
-        $decision[0].Basis | Should -Be 'Rule'
+        "$($decision[0].Action)" | Should -Be 'Defer'
+        "$($decision[0].Basis)" | Should -Be 'LookupFailure'
+        $decision[0].FailureReason | Should -BeLike '*reverse lookup of 198.51.100.1 failed*'
         $verbose | Should -HaveCount 1
+        $verbose[0].Message | Should -BeLike '*failed*'
     }
 
     It 'finds a forward-confirmed IPv6 reverse name' {
@@ -367,17 +370,27 @@ Describe 'Test-SmtpdRule with DNS (knotd on the loopback)' {
         $d.Basis | Should -Be 'DefaultNoMatch'
     }
 
-    It 'takes the default action when a lookup fails (REFUSED)' {
-        $allow = Test-SmtpdRule -Path $refusedRules -ClientAddress 192.0.2.10 -ClientName '' -From '<a@b.test>' -To '<c@refused.test>' -DnsServer $server
-        $allow.Action | Should -Be 'Allow'
-        $allow.Basis | Should -Be 'DefaultOnFailure'
-        $allow.LineNumber | Should -BeNullOrEmpty
-        $allow.FailureReason | Should -Not -BeNullOrEmpty
+    It 'defers, never takes the default action, when a lookup fails (REFUSED)' {
+        foreach ($default in 'Allow', 'Deny') {
+            $d = Test-SmtpdRule -Path $refusedRules -ClientAddress 192.0.2.10 -ClientName '' -From '<a@b.test>' -To '<c@refused.test>' -DefaultAction $default -DnsServer $server
+            "$($d.Action)" | Should -Be 'Defer'
+            "$($d.Basis)" | Should -Be 'LookupFailure'
+            $d.LineNumber | Should -BeNullOrEmpty
+            $d.Reply | Should -BeLike '451 4.4.3 *'
+            $d.FailureReason | Should -BeLike '*line 1*'
+        }
+    }
 
-        $deny = Test-SmtpdRule -Path $refusedRules -ClientAddress 192.0.2.10 -ClientName '' -From '<a@b.test>' -To '<c@refused.test>' -DefaultAction Deny -DnsServer $server
-        $deny.Action | Should -Be 'Deny'
-        $deny.Basis | Should -Be 'DefaultOnFailure'
-        $deny.Reply | Should -BeLike '550 Mail from <a@b.test> to <c@refused.test> prohibited from your location*'
+    It 'shows the failed line with -Explain and lets -OnLookupFailure Defer defer any failure' {
+        $rules = New-RulesFile 'refused_then_local' "noto:RBL.notserved.test:ALL:ALL`nallow:ALL:ALL:*@example.test`nnoto:ALL:ALL:ALL:550 no relay"
+        $d = Test-SmtpdRule -Path $rules -ClientAddress 192.0.2.10 -ClientName '' -From '<a@b.test>' -To '<c@example.test>', '<c@far.test>' -DnsServer $server -Explain
+        "$($d[0].Action)" | Should -Be 'Allow'
+        "$($d[0].Explanation[0].Result)" | Should -Be 'Failed'
+        $d[0].Explanation[0].Note | Should -BeLike '*passed over*'
+        "$($d[1].Action)" | Should -Be 'Noto'
+        $d[1].Reply | Should -Be '550 no relay'
+        $strict = Test-SmtpdRule -Path $rules -ClientAddress 192.0.2.10 -ClientName '' -From '<a@b.test>' -To '<c@example.test>' -DnsServer $server -OnLookupFailure Defer
+        "$($strict.Action)" | Should -Be 'Defer'
     }
 
     It 'matches NS= on the name-server address of the sender domain' {
@@ -398,13 +411,21 @@ Describe 'The example rules file' {
         $d.LineNumber | Should -Not -BeNullOrEmpty
     }
 
-    It 'says separately when the proxy''s address check would refuse before the rules' {
+    It 'answers with the proxy''s address check, before the rules, as the proxy does' {
         $d = Test-SmtpdRule -Path $example -ClientAddress 127.0.0.1 -ClientName '' -From '<a@example.test>' -To '<b%far.test@example.test>', '<c@example.test>' -DnsServer $server
-        "$($d[0].Action)" | Should -Be 'Allow'
-        $d[0].AddressCheck | Should -BeLike 'RCPT: 553 5.1.3 *'
+        "$($d[0].Action)" | Should -Be 'Noto'
+        "$($d[0].Basis)" | Should -Be 'AddressCheck'
+        $d[0].AddressCheck | Should -Be 'RCPT'
+        $d[0].Reply | Should -BeLike '553 5.1.3 *'
+        $d[0].LineNumber | Should -BeNullOrEmpty
+        $table = $d[0] | Format-Table | Out-String -Width 120
+        $table | Should -Match '553 5\.1\.3'
+        $table | Should -Not -Match '550 '
         $d[1].AddressCheck | Should -BeNullOrEmpty
+        "$($d[1].Action)" | Should -Be 'Allow'
         $lenient = Test-SmtpdRule -Path $example -ClientAddress 127.0.0.1 -ClientName '' -From '<a@example.test>' -To '<b%far.test@example.test>' -DnsServer $server -AcceptRoutedAddresses
         $lenient.AddressCheck | Should -BeNullOrEmpty
+        "$($lenient.Basis)" | Should -Be 'Rule'
     }
 
     It 'treats the rest of 127.0.0.0/8 as a stranger' {

@@ -17,7 +17,7 @@ namespace SmtpdModule.Engine.Lookup
     {
         readonly IPEndPoint _local, _remote;
         readonly TimeSpan _timeout;
-        Task<string> _answer;
+        Task<IdentAnswer> _answer;
 
         public IdentClient(IPEndPoint local, IPEndPoint remote, TimeSpan timeout)
         {
@@ -26,13 +26,13 @@ namespace SmtpdModule.Engine.Lookup
             _timeout = timeout;
         }
 
-        public Task<string> QueryAsync(CancellationToken cancellationToken = default)
+        public Task<IdentAnswer> QueryAsync(CancellationToken cancellationToken = default)
         {
-            if (_timeout <= TimeSpan.Zero) return Task.FromResult<string>(null);
+            if (_timeout <= TimeSpan.Zero) return Task.FromResult(IdentAnswer.None);
             return _answer ?? (_answer = AskAsync(cancellationToken));
         }
 
-        async Task<string> AskAsync(CancellationToken cancellationToken)
+        async Task<IdentAnswer> AskAsync(CancellationToken cancellationToken)
         {
             using (var socket = new Socket(_remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp))
             using (var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
@@ -55,12 +55,18 @@ namespace SmtpdModule.Engine.Lookup
                             len += n;
                             if (Array.IndexOf(buffer, (byte)'\n', 0, len) >= 0) break;
                         }
-                        return Parse(Encoding.ASCII.GetString(buffer, 0, len), _remote.Port, _local.Port);
+                        // A reply we cannot use (ERROR, wrong ports, garbage) is the client's own answer: no user.
+                        return IdentAnswer.Of(Parse(Encoding.ASCII.GetString(buffer, 0, len), _remote.Port, _local.Port));
+                    }
+                    catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionRefused)
+                    {
+                        return IdentAnswer.None;   // nobody listens at port 113: a definite "no answer"
                     }
                     catch (Exception ex) when (ex is SocketException || ex is ObjectDisposedException)
                     {
                         cancellationToken.ThrowIfCancellationRequested();
-                        return null;   // no identd, refused, timed out: no answer
+                        // Timed out (the socket was closed by the deadline) or reset: could not tell.
+                        return IdentAnswer.Failure(cts.IsCancellationRequested ? "ident query timed out after " + _timeout.TotalSeconds + " s" : "ident query failed: " + ex.Message);
                     }
                 }
             }

@@ -130,6 +130,7 @@ namespace SmtpdModule.Engine.Lookup
             if (ptr.Status == DnsStatus.Failed) return new ReverseName(null, null, LookupOutcome.Failed, ptr.Error);
             if (ptr.Values.Count == 0) return new ReverseName(null, null, LookupOutcome.NotFound, null);
             string firstName = null;
+            string failure = null;
             foreach (var raw in ptr.Values.Take(10))
             {
                 var name = raw.TrimEnd('.');
@@ -138,8 +139,12 @@ namespace SmtpdModule.Engine.Lookup
                 var forward = await ResolveHostAsync(name, cancellationToken).ConfigureAwait(false);
                 if (forward.Addresses.Any(a => new PeerAddress(a).Address.Equals(peer.Address)))
                     return new ReverseName(PeerText.CleanName(name), name, LookupOutcome.Found, null);
+                if (forward.Outcome == LookupOutcome.Failed && failure == null) failure = forward.Error ?? "lookup failed";
             }
-            return new ReverseName(null, firstName, LookupOutcome.NotFound, "reverse name '" + firstName + "' does not resolve back to " + peer.Text);
+            // A forward lookup that failed cannot say the name is wrong: whether the client has a name is unknown.
+            return failure != null
+                ? new ReverseName(null, firstName, LookupOutcome.Failed, "reverse name '" + firstName + "' could not be confirmed: " + failure)
+                : new ReverseName(null, firstName, LookupOutcome.NotFound, "reverse name '" + firstName + "' does not resolve back to " + peer.Text);
         }
     }
 

@@ -3,11 +3,16 @@ namespace SmtpdModule.Engine.Rules
     /// <summary>Why a decision came out the way it did.</summary>
     public enum DecisionBasis
     {
-        /// <summary>A rule line matched.</summary>
+        /// <summary>A rule line matched (lookups that failed on the way, if any, are in <see cref="RuleDecision.FailureReason"/>).</summary>
         Rule,
-        /// <summary>No rule matched: the default action.</summary>
+        /// <summary>No rule matched and no lookup failed: the default action.</summary>
         DefaultNoMatch,
-        /// <summary>A check could not be completed (a DNS failure, a regex timeout): the default action.</summary>
-        DefaultOnFailure,
+        /// <summary>
+        /// A lookup failed and the rules could not decide for certain: the recipient is deferred
+        /// (451 4.4.3), never accepted and never refused for good.
+        /// </summary>
+        LookupFailure,
+        /// <summary>The proxy's address check refused the sender or recipient before the rules were asked.</summary>
+        AddressCheck,
     }
 }

@@ -9,5 +9,10 @@ namespace SmtpdModule.Engine.Rules
         Noto,
         /// <summary>The rendered reply is sent, then 421, and the session is closed.</summary>
         Deny,
+        /// <summary>
+        /// This recipient gets a temporary refusal (451 4.4.3) and the session goes on: a lookup failed
+        /// and the rules could not decide for certain. Never written in a rules file.
+        /// </summary>
+        Defer,
     }
 }

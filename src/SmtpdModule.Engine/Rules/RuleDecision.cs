@@ -30,6 +30,14 @@ namespace SmtpdModule.Engine.Rules
 
         static readonly int[] NoLines = new int[0];
 
+        /// <summary>The proxy's address check refused the sender or recipient before the rules were asked.</summary>
+        internal static RuleDecision AddressRefused(RuleInput input, string reply, string command, string rulesPath) =>
+            new RuleDecision(input, RuleAction.Noto, null, reply, TimeSpan.Zero, DecisionBasis.AddressCheck, null, null, null, null, rulesPath)
+            { AddressCheck = command };
+
+        /// <summary>The reply to a recipient the rules could not decide because a lookup failed (RFC 3463 4.4.3).</summary>
+        public const string DeferReply = "451 4.4.3 Recipient check could not complete (lookup failure), try again later";
+
         public RuleAction Action { get; }
         /// <summary>The deciding line; null for the default action.</summary>
         public int? LineNumber { get; }
@@ -37,12 +45,12 @@ namespace SmtpdModule.Engine.Rules
         public string Rule { get; }
         /// <summary>The deciding line's action word (noto_delay and deny_delay included); null for the default.</summary>
         public RuleVerb? Verb { get; }
-        /// <summary>The rendered reply line (without CRLF); null for Allow.</summary>
+        /// <summary>The rendered reply line (without CRLF); null for Allow; <see cref="DeferReply"/> for Defer.</summary>
         public string Reply { get; }
         /// <summary>How long the proxy waits before answering (noto_delay, deny_delay).</summary>
         public TimeSpan Delay { get; }
         public DecisionBasis Basis { get; }
-        /// <summary>Why the check could not complete, when <see cref="Basis"/> is DefaultOnFailure.</summary>
+        /// <summary>The lookups that failed on the way, one per line ("line 3: DNSBL lookup … failed"); null when none did.</summary>
         public string FailureReason { get; }
         public string From { get; }
         public string To { get; }
@@ -59,11 +67,12 @@ namespace SmtpdModule.Engine.Rules
         public IReadOnlyList<RuleTrace> Explanation { get; }
         public string RulesPath { get; }
         /// <summary>
-        /// Test-SmtpdRule: the reply the proxy's address check would send before the rules are asked
-        /// (e.g. <c>RCPT: 553 5.1.3 …</c> for a percent hack); null when the addresses pass it. The
-        /// rules' decision above is shown all the same.
+        /// The command (<c>MAIL</c> or <c>RCPT</c>) whose address check refused the transaction
+        /// before the rules were asked (a percent hack, a source route, bad syntax); the reply is
+        /// then the proxy's (<c>553 5.1.3 …</c>) and <see cref="Basis"/> is AddressCheck. Null when
+        /// the addresses passed.
         /// </summary>
-        public string AddressCheck { get; internal set; }
+        public string AddressCheck { get; private set; }
 
         public override string ToString() => Action + " " + To + (LineNumber != null ? " (line " + LineNumber + ")" : " (" + Basis + ")") + (Reply != null ? ": " + Reply : "");
     }

@@ -16,9 +16,18 @@ namespace SmtpdModule.Engine.Rules
     /// The scan itself is synchronous and allocation-free. When it needs a fact it does not have
     /// (a DNS answer, the ident user) it stops, the fact is fetched asynchronously into the
     /// session, and the scan starts again; facts are pure functions of their question, so a
-    /// restarted scan reaches the same point and goes further. A check that cannot complete (DNS
-    /// failure, regex timeout) takes the default action; unlike the original, it does not
-    /// poison later checks of the session (reference §9).
+    /// restarted scan reaches the same point and goes further.
+    /// <para>
+    /// A token whose lookup fails (DNS timeout, SERVFAIL, REFUSED, a regex timeout) does not
+    /// match, as in the original (a DNSBL failure means "not listed"), and the scan goes on. Beside
+    /// that reading the scan keeps a three-valued one (Kleene: a failed token is "unknown"), so it
+    /// knows which lines a failure could have changed. A failure may never open the door or refuse
+    /// good mail for ever: when the deciding refusal could have been an acceptance, when the line
+    /// that decided matched only because a lookup failed and it refuses, or when no line matched and
+    /// some line was uncertain, the answer is <see cref="RuleAction.Defer"/> (451 4.4.3), never
+    /// the default action. Unlike the original, a failure does not poison later checks of the
+    /// session (reference §1.4, §9).
+    /// </para>
     /// </remarks>
     public sealed class RuleEvaluator
     {
@@ -57,12 +66,32 @@ namespace SmtpdModule.Engine.Rules
                 var decision = scan.Run();
                 if (decision != null) return decision;
                 if (fetched >= RuleSession.LookupsPerCheckLimit)
-                    return scan.Default(DecisionBasis.DefaultOnFailure, "more than " + RuleSession.LookupsPerCheckLimit + " lookups in one check");
+                    return scan.Undecidable(null, "more than " + RuleSession.LookupsPerCheckLimit + " lookups in one check");
                 await session.FetchAsync(scan.PendingKind, scan.PendingName, cancellationToken).ConfigureAwait(false);
             }
         }
 
-        enum Tri { No, Yes, Pending, Fail }
+        /// <summary>
+        /// A match in three values plus "pending". Unknown (a lookup failed somewhere below) carries
+        /// the original's reading beside it: UnknownNo is what a failed token gives, UnknownYes can
+        /// only come out of an EXCEPT whose exclusion failed.
+        /// </summary>
+        enum Tri { No, Yes, Pending, UnknownNo, UnknownYes }
+
+        static bool IsUnknown(Tri t) => t == Tri.UnknownNo || t == Tri.UnknownYes;
+
+        /// <summary>Kleene's not: unknown stays unknown, the original's reading flips.</summary>
+        static Tri Not(Tri t) =>
+            t == Tri.Yes ? Tri.No : t == Tri.No ? Tri.Yes : t == Tri.UnknownNo ? Tri.UnknownYes : t == Tri.UnknownYes ? Tri.UnknownNo : t;
+
+        /// <summary>Kleene's and of two settled values (neither pending).</summary>
+        static Tri And(Tri a, Tri b)
+        {
+            if (a == Tri.No || b == Tri.No) return Tri.No;
+            if (a == Tri.Yes && b == Tri.Yes) return Tri.Yes;
+            bool lenient = (a == Tri.Yes || a == Tri.UnknownYes) && (b == Tri.Yes || b == Tri.UnknownYes);
+            return lenient ? Tri.UnknownYes : Tri.UnknownNo;
+        }
 
         /// <summary>One pass over the rules for one input.</summary>
         struct Scan
@@ -73,8 +102,11 @@ namespace SmtpdModule.Engine.Rules
             readonly List<RuleTrace> _trace;
             bool _identAsked;
             string _ident;
+            string _identFailure;
             List<int> _debug;
             string _failure;
+            List<string> _failures;
+            Rule _uncertainAllow;
             string _matched;
             public RuleSession.FactKind PendingKind;
             public string PendingName;
@@ -87,8 +119,11 @@ namespace SmtpdModule.Engine.Rules
                 _trace = trace;
                 _identAsked = false;
                 _ident = null;
+                _identFailure = null;
                 _debug = null;
                 _failure = null;
+                _failures = null;
+                _uncertainAllow = null;
                 _matched = null;
                 PendingKind = default;
                 PendingName = null;
@@ -98,19 +133,21 @@ namespace SmtpdModule.Engine.Rules
             public RuleDecision Run()
             {
                 var rules = _owner.Rules.Rules;
-                if (_trace != null)
+                // The index files lines under the client's name; when the name is unknown every such
+                // line is uncertain rather than skipped, so try every line.
+                if (_trace != null || _in.ReverseLookupFailed)
                 {
                     for (int i = 0; i < rules.Count; i++)
                     {
                         var d = Try(rules[i], out bool stop);
                         if (stop)
                         {
-                            if (d != null) for (int j = i + 1; j < rules.Count; j++)
+                            if (d != null && _trace != null) for (int j = i + 1; j < rules.Count; j++)
                                 _trace.Add(new RuleTrace(rules[j].LineNumber, rules[j].Text, RuleTraceResult.NotReached, null, null, null));
                             return d;
                         }
                     }
-                    return Default(DecisionBasis.DefaultNoMatch, null);
+                    return NoLineMatched();
                 }
 
                 var cursor = CandidateCursor.Create();
@@ -127,37 +164,67 @@ namespace SmtpdModule.Engine.Rules
                 {
                     cursor.Clear();
                 }
-                return Default(DecisionBasis.DefaultNoMatch, null);
+                return NoLineMatched();
             }
 
-            /// <summary>Evaluates one line. stop: the scan ends here (a decision, a failure, or a pending fact → null).</summary>
+            /// <summary>The end of the file: the default action, unless a failure left a line undecided.</summary>
+            RuleDecision NoLineMatched() =>
+                _failures != null ? Undecidable(null, null) : Default(DecisionBasis.DefaultNoMatch);
+
+            /// <summary>Evaluates one line. stop: the scan ends here (a decision, or a pending fact → null).</summary>
             RuleDecision Try(Rule rule, out bool stop)
             {
                 stop = false;
                 _matched = null;
+                _failure = null;
+                // Source, then from, then to (reference §1.4). A list that certainly does not match ends
+                // the line; one that is unknown does not, so a later list can still settle it as "no".
                 var r = MatchList(rule.Source);
                 string matchedSource = _matched;
                 RuleListKind failedAt = RuleListKind.Source;
-                if (r == Tri.Yes) { _matched = null; r = MatchList(rule.From); failedAt = RuleListKind.From; }
-                string matchedFrom = _matched;
-                if (r == Tri.Yes) { _matched = null; r = MatchList(rule.To); failedAt = RuleListKind.To; }
-
-                switch (r)
+                if (r != Tri.No && r != Tri.Pending)
                 {
-                    case Tri.Pending:
-                        stop = true;
-                        return null;
-                    case Tri.Fail:
-                        stop = true;
-                        _trace?.Add(new RuleTrace(rule.LineNumber, rule.Text, RuleTraceResult.Failed, failedAt, null, _failure));
-                        return Default(DecisionBasis.DefaultOnFailure, "line " + rule.LineNumber + ": " + _failure);
-                    case Tri.No:
-                        _trace?.Add(new RuleTrace(rule.LineNumber, rule.Text, RuleTraceResult.NoMatch, failedAt,
-                            Describe(matchedSource, matchedFrom, null), failedAt.ToString().ToLowerInvariant() + " list did not match"));
-                        return null;
+                    _matched = null;
+                    var f = MatchList(rule.From);
+                    if (f == Tri.Pending) r = f; else { if (f == Tri.No) failedAt = RuleListKind.From; r = And(r, f); }
+                }
+                string matchedFrom = _matched;
+                if (r != Tri.No && r != Tri.Pending)
+                {
+                    _matched = null;
+                    var t = MatchList(rule.To);
+                    if (t == Tri.Pending) r = t; else { if (t == Tri.No) failedAt = RuleListKind.To; r = And(r, t); }
+                }
+
+                if (r == Tri.Pending)
+                {
+                    stop = true;
+                    return null;
+                }
+                if (r == Tri.No)
+                {
+                    _trace?.Add(new RuleTrace(rule.LineNumber, rule.Text, RuleTraceResult.NoMatch, failedAt,
+                        Describe(matchedSource, matchedFrom, null), failedAt.ToString().ToLowerInvariant() + " list did not match"));
+                    return null;
                 }
 
                 var tokens = _trace == null ? null : Describe(matchedSource, matchedFrom, _matched);
+                bool uncertain = IsUnknown(r);
+                if (uncertain)
+                {
+                    var why = "line " + rule.LineNumber + ": " + (_failure ?? "a lookup failed");
+                    (_failures ?? (_failures = new List<string>())).Add(why);
+                    if (r == Tri.UnknownNo)
+                    {
+                        // The failed token did not match (reference §2.2: a failure is "not listed"), so the
+                        // line is passed over; remember an acceptance that a working lookup might have given.
+                        if (rule.Verb != RuleVerb.Debug && rule.Action == RuleAction.Allow && _uncertainAllow == null) _uncertainAllow = rule;
+                        _trace?.Add(new RuleTrace(rule.LineNumber, rule.Text, RuleTraceResult.Failed, null, tokens,
+                            (_failure ?? "a lookup failed") + "; the line is passed over as if it did not match"));
+                        return null;
+                    }
+                }
+
                 if (rule.Verb == RuleVerb.Debug)
                 {
                     // reference §1.3: log "matched line N" and go on.
@@ -166,12 +233,33 @@ namespace SmtpdModule.Engine.Rules
                     return null;
                 }
                 stop = true;
-                _trace?.Add(new RuleTrace(rule.LineNumber, rule.Text, RuleTraceResult.Decided, null, tokens, null));
                 var action = rule.Action;
+                bool refuses = action != RuleAction.Allow;
+                if (refuses && (uncertain || _uncertainAllow != null) || _owner.Options.OnLookupFailure == LookupFailurePolicy.Defer && _failures != null)
+                {
+                    // A refusal that a failed lookup decided, or that shadows an acceptance a failed lookup hid,
+                    // may be wrong: ask the client to come back rather than refuse good mail for ever. With
+                    // OnLookupFailure Defer, any failure on the way defers.
+                    var note = uncertain ? "matched only because a lookup failed"
+                             : refuses && _uncertainAllow != null ? "line " + _uncertainAllow.LineNumber + " might have accepted"
+                             : "a lookup failed on the way (OnLookupFailure Defer)";
+                    _trace?.Add(new RuleTrace(rule.LineNumber, rule.Text, RuleTraceResult.Failed, null, tokens, note + ": deferred (451 4.4.3)"));
+                    return Undecidable(rule, note);
+                }
+                _trace?.Add(new RuleTrace(rule.LineNumber, rule.Text, RuleTraceResult.Decided, null, tokens,
+                    uncertain ? "matched because a failed lookup counts as no match in an EXCEPT" : null));
                 var delay = rule.Verb == RuleVerb.NotoDelay ? _owner.Options.NotoDelay
                           : rule.Verb == RuleVerb.DenyDelay ? _owner.Options.DenyDelay : TimeSpan.Zero;
                 var reply = action == RuleAction.Allow ? null : Render(rule.Message ?? ReplyTemplate.Default);
-                return new RuleDecision(_in, action, rule, reply, delay, DecisionBasis.Rule, null, IdentUsed, _debug, _trace, _owner.Rules.Path);
+                return new RuleDecision(_in, action, rule, reply, delay, DecisionBasis.Rule, Failures(null), IdentUsed, _debug, _trace, _owner.Rules.Path);
+            }
+
+            /// <summary>Every failure met on the way, one per line, or null.</summary>
+            string Failures(string extra)
+            {
+                if (_failures == null) return extra;
+                var all = string.Join("; ", _failures);
+                return extra == null ? all : all + "; " + extra;
             }
 
             static string Describe(string source, string from, string to)
@@ -188,32 +276,45 @@ namespace SmtpdModule.Engine.Rules
             string Render(ReplyTemplate t) =>
                 t.Render(_in.From.Raw, _in.To.Raw, _in.ClientName, _in.Client.Text, IdentUsed);
 
-            public RuleDecision Default(DecisionBasis basis, string failure)
+            RuleDecision Default(DecisionBasis basis)
             {
                 // A fail-closed default renders the default template, never the last parsed line's message
                 // (the original's quirk, reference §1.6, is fixed).
                 var deny = _owner.Options.DefaultAction == DefaultAction.Deny;
                 return new RuleDecision(_in, deny ? RuleAction.Deny : RuleAction.Allow, null,
-                    deny ? Render(ReplyTemplate.Default) : null, TimeSpan.Zero, basis, failure, IdentUsed, _debug, _trace, _owner.Rules.Path);
+                    deny ? Render(ReplyTemplate.Default) : null, TimeSpan.Zero, basis, null, IdentUsed, _debug, _trace, _owner.Rules.Path);
             }
 
+            /// <summary>No certain decision: a temporary refusal of this recipient, never an acceptance, never a 5xx.</summary>
+            public RuleDecision Undecidable(Rule rule, string extra) =>
+                new RuleDecision(_in, RuleAction.Defer, rule, RuleDecision.DeferReply, TimeSpan.Zero, DecisionBasis.LookupFailure,
+                    Failures(extra), IdentUsed, _debug, _trace, _owner.Rules.Path);
+
+            /// <summary>Any positive token, then not the EXCEPT list (reference §2.1), in three values.</summary>
             Tri MatchList(RuleList list)
             {
+                bool unknown = false;
                 foreach (var token in list.Positive)
                 {
                     var r = list.Kind == RuleListKind.Source
                         ? MatchSource((SourceToken)token)
                         : MatchAddress((AddressToken)token, list.Kind == RuleListKind.From ? _in.From : _in.To);
+                    if (r == Tri.Pending) return r;
+                    if (IsUnknown(r)) { unknown = true; continue; }   // a later token may still match for certain
                     if (r == Tri.No) continue;
-                    if (r != Tri.Yes) return r;
                     if (_trace != null) _matched = token.Text;
-                    if (list.Except == null) return Tri.Yes;
-                    var saved = _matched;
-                    var e = MatchList(list.Except);
-                    _matched = saved;
-                    return e == Tri.Yes ? Tri.No : e == Tri.No ? Tri.Yes : e;
+                    return Except(list, Tri.Yes);
                 }
-                return Tri.No;
+                return unknown ? Except(list, Tri.UnknownNo) : Tri.No;
+            }
+
+            Tri Except(RuleList list, Tri positive)
+            {
+                if (list.Except == null) return positive;
+                var saved = _matched;
+                var e = MatchList(list.Except);
+                _matched = saved;
+                return e == Tri.Pending ? e : And(positive, Not(e));
             }
 
             Tri Pending(RuleSession.FactKind kind, string name)
@@ -225,8 +326,8 @@ namespace SmtpdModule.Engine.Rules
 
             Tri Failed(string why)
             {
-                _failure = why;
-                return Tri.Fail;
+                if (_failure == null) _failure = why;
+                return Tri.UnknownNo;
             }
 
             Tri Match(StringPattern p, string text)
@@ -251,12 +352,16 @@ namespace SmtpdModule.Engine.Rules
                         if (!_session.TryGet(RuleSession.FactKind.Ident, null, out var f)) return Pending(RuleSession.FactKind.Ident, null);
                         _identAsked = true;
                         _ident = ((RuleSession.IdentFact)f).User;
+                        _identFailure = ((RuleSession.IdentFact)f).Failure;
                     }
                     Tri user;
-                    if (t.UserIsKnown) user = _ident != null ? Tri.Yes : Tri.No;
+                    if (_identFailure != null) user = !t.UserIsKnown && t.User.IsAll ? Tri.Yes : Failed(_identFailure);
+                    else if (t.UserIsKnown) user = _ident != null ? Tri.Yes : Tri.No;
                     else if (_ident == null) user = t.User.IsAll ? Tri.Yes : Tri.No;
                     else user = Match(t.User, _ident);
-                    if (user != Tri.Yes) return user;
+                    if (user == Tri.No) return user;
+                    var host = MatchHost(t.Host);
+                    return host == Tri.Pending ? host : And(user, host);
                 }
                 return MatchHost(t.Host);
             }
@@ -266,6 +371,14 @@ namespace SmtpdModule.Engine.Rules
                 var name = _in.ClientName;
                 if (_in.NameLooksLikeAddress)
                     return h.Address == null ? Tri.No : MatchIp(h.Address, _in.Client);   // reference §2.2 b1
+                if (_in.ReverseLookupFailed)
+                {
+                    // Whether the client has a name is not known: every test of the name is unknown, while
+                    // ALL and the address patterns still answer for certain.
+                    if (h.Kind == HostPattern.PatternKind.General && h.Name.IsAll) return Tri.Yes;
+                    var ip = h.Kind == HostPattern.PatternKind.General && h.Address != null ? MatchIp(h.Address, _in.Client) : Tri.No;
+                    return ip == Tri.Yes || ip == Tri.Pending ? ip : Failed("the reverse lookup of " + _in.Client.Text + " failed");
+                }
                 switch (h.Kind)
                 {
                     case HostPattern.PatternKind.Known: return name != null ? Tri.Yes : Tri.No;
@@ -274,12 +387,10 @@ namespace SmtpdModule.Engine.Rules
                 }
                 // A peer without a name has no name to glob: the original's "UNKNOWN" placeholder is not matched
                 // as text (fixed). '*' and ALL still match it through the IP matcher below.
-                if (name != null || h.Name.IsAll)
-                {
-                    var r = Match(h.Name, name);
-                    if (r != Tri.No) return r;
-                }
-                return h.Address == null ? Tri.No : MatchIp(h.Address, _in.Client);
+                var byName = name != null || h.Name.IsAll ? Match(h.Name, name) : Tri.No;
+                if (byName == Tri.Yes || h.Address == null) return byName;
+                var byAddress = MatchIp(h.Address, _in.Client);
+                return byAddress == Tri.No ? byName : byAddress;
             }
 
             Tri MatchIp(IpPattern p, PeerAddress address)
@@ -312,17 +423,22 @@ namespace SmtpdModule.Engine.Rules
                     bool known = resolves || uncropped;   // reference §2.4 crop rule
                     return (p.Kind == NsPattern.PatternKind.Known) == known ? Tri.Yes : Tri.No;
                 }
+                // Any address or name matching for certain decides; a failed DNSBL or regex on one of them
+                // leaves the token unknown only if nothing else matches.
+                var any = Tri.No;
                 foreach (var peer in facts.Peers)
                 {
                     var r = MatchIp(p.Addresses, peer);
-                    if (r != Tri.No) return r;
+                    if (r == Tri.Yes || r == Tri.Pending) return r;
+                    if (r != Tri.No) any = r;
                 }
                 foreach (var n in set.Names)
                 {
                     var r = Match(p.Names, n);
-                    if (r != Tri.No) return r;
+                    if (r == Tri.Yes) return r;
+                    if (r != Tri.No) any = r;
                 }
-                return Tri.No;
+                return any;
             }
 
             Tri MatchAddress(AddressToken t, MailboxText m)
@@ -337,15 +453,18 @@ namespace SmtpdModule.Engine.Rules
                 }
                 if (m.Local == null) return Tri.No;   // L@R never matches an address without '@'
                 Tri local;
-                if (t.LocalIsUser)
+                if (t.LocalIsUser && _identAsked && _identFailure != null)
+                    local = Failed(_identFailure);
+                else if (t.LocalIsUser)
                     // Ident is compared as literal text, never as a pattern (reference §7.4 fixed).
                     // An ident with '*' never stands in for USER (reference §2.3).
                     local = _identAsked && _ident != null && _ident.IndexOf('*') < 0
                             && string.Equals(m.Local, _ident, StringComparison.OrdinalIgnoreCase) ? Tri.Yes : Tri.No;
                 else
                     local = Match(t.Local, m.Local);
-                if (local != Tri.Yes) return local;
-                return t.NameServers != null ? MatchNameServers(t.NameServers, m.Domain) : Match(t.Domain, m.Domain);
+                if (local == Tri.No) return local;
+                var domain = t.NameServers != null ? MatchNameServers(t.NameServers, m.Domain) : Match(t.Domain, m.Domain);
+                return domain == Tri.Pending ? domain : And(local, domain);
             }
         }
     }

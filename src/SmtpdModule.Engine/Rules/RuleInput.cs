@@ -13,14 +13,18 @@ namespace SmtpdModule.Engine.Rules
     public sealed class RuleInput
     {
         /// <param name="reverseLookupNote">How <paramref name="clientName"/> was found (or why there is none), for the decision's reader.</param>
-        public RuleInput(IPAddress clientAddress, string clientName, string from, string to, string helo = null, string reverseLookupNote = null)
+        /// <param name="reverseLookupFailed">The reverse lookup could not complete (timeout, SERVFAIL): whether the
+        /// client has a name is unknown, so every rule test of the name is uncertain.</param>
+        public RuleInput(IPAddress clientAddress, string clientName, string from, string to, string helo = null, string reverseLookupNote = null,
+                         bool reverseLookupFailed = false)
             : this(new PeerAddress(clientAddress ?? throw new ArgumentNullException(nameof(clientAddress))),
-                   clientName, new MailboxText(from), new MailboxText(to), helo, reverseLookupNote)
+                   clientName, new MailboxText(from), new MailboxText(to), helo, reverseLookupNote, reverseLookupFailed)
         {
         }
 
-        RuleInput(PeerAddress client, string clientName, MailboxText from, MailboxText to, string helo, string note)
+        RuleInput(PeerAddress client, string clientName, MailboxText from, MailboxText to, string helo, string note, bool reverseFailed)
         {
+            ReverseLookupFailed = reverseFailed && string.IsNullOrEmpty(clientName);
             ReverseLookupNote = note;
             Client = client;
             ClientName = string.IsNullOrEmpty(clientName) ? null : PeerText.CleanName(clientName);
@@ -41,10 +45,12 @@ namespace SmtpdModule.Engine.Rules
         public MailboxText To { get; }
         public string Helo { get; }
         internal string ReverseZoneName { get; }
+        /// <summary>The reverse lookup failed, so the client's name (or its absence) is not known.</summary>
+        public bool ReverseLookupFailed { get; }
         /// <summary>How the reverse name was found, or why there is none; null when it was given.</summary>
         public string ReverseLookupNote { get; }
 
         /// <summary>The same transaction for another recipient.</summary>
-        public RuleInput WithRecipient(string to) => new RuleInput(Client, ClientName, From, new MailboxText(to), Helo, ReverseLookupNote);
+        public RuleInput WithRecipient(string to) => new RuleInput(Client, ClientName, From, new MailboxText(to), Helo, ReverseLookupNote, ReverseLookupFailed);
     }
 }

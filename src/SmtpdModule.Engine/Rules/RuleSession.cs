@@ -51,7 +51,7 @@ namespace SmtpdModule.Engine.Rules
             switch (kind)
             {
                 case FactKind.Ident:
-                    value = new IdentFact(await _ident.QueryAsync(cancellationToken).ConfigureAwait(false));
+                    value = new IdentFact(await _ident.QueryAsync(cancellationToken).ConfigureAwait(false) ?? IdentAnswer.None);
                     break;
                 case FactKind.Dnsbl:
                     value = _lookups == null ? LookupOutcome.Failed : await _lookups.DnsblAsync(name, cancellationToken).ConfigureAwait(false);
@@ -73,13 +73,17 @@ namespace SmtpdModule.Engine.Rules
 
         internal sealed class IdentFact
         {
-            public IdentFact(string user)
+            public IdentFact(IdentAnswer answer)
             {
                 // Cleaned and lower-cased (reference §2.5); an empty answer is no answer.
+                var user = answer.User;
                 User = string.IsNullOrEmpty(user) ? null : PeerText.CleanName(user.Trim()).ToLowerInvariant();
                 if (User != null && User.Length == 0) User = null;
+                Failure = answer.Failed ? answer.Error : null;
             }
             public string User { get; }
+            /// <summary>Why the query could not tell; null when it did (with a user or without).</summary>
+            public string Failure { get; }
         }
 
         internal sealed class NameServerFacts

@@ -33,7 +33,8 @@ namespace SmtpdModule.Engine.Rules
         DebugMatched,
         /// <summary>A list did not match.</summary>
         NoMatch,
-        /// <summary>A lookup or regex could not complete: the check took the default action here.</summary>
+        /// <summary>A lookup or regex could not complete: the line was passed over as if it did not match,
+        /// or (when it would have refused) the recipient was deferred.</summary>
         Failed,
         /// <summary>An earlier line decided.</summary>
         NotReached,

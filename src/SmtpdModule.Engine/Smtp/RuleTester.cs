@@ -130,10 +130,12 @@ namespace SmtpdModule.Engine.Smtp
 
             var name = request.ClientName;
             string note = null;
+            bool reverseFailed = false;
             if (name == null)
             {
                 var reverse = await _lookups.ReverseNameAsync(request.ClientAddress, request.ConfirmReverseName, cancellationToken).ConfigureAwait(false);
-                name = reverse.Name;   // a failed lookup is no name: the peer is UNKNOWN, as smtpd did (reference §4.1)
+                name = reverse.Name;
+                reverseFailed = reverse.Outcome == LookupOutcome.Failed;   // the name is unknown, not absent
                 note = Describe(request.ClientAddress, request.ConfirmReverseName, reverse);
                 notes?.Add(note);
             }
@@ -141,30 +143,35 @@ namespace SmtpdModule.Engine.Smtp
             var ident = string.IsNullOrEmpty(request.Ident) ? null : request.Ident;
             var session = new RuleSession(_lookups, new FixedIdentSource(ident));
             var from = string.IsNullOrEmpty(request.From) ? "<>" : request.From;
-            var input = new RuleInput(request.ClientAddress, name, from, request.To[0], request.Helo, note);
+            var input = new RuleInput(request.ClientAddress, name, from, request.To[0], request.Helo, note, reverseFailed);
 
             var decisions = new List<RuleDecision>(request.To.Count);
             for (int i = 0; i < request.To.Count; i++)
             {
                 if (i > 0) input = input.WithRecipient(request.To[i]);
-                var decision = await _evaluator.EvaluateAsync(input, session, request.Explain, cancellationToken).ConfigureAwait(false);
-                decision.AddressCheck = AddressCheck(from, request.To[i], request.StrictAddresses);
+                // The proxy checks the addresses before it asks the rules, and a refusal there is its
+                // answer: so is it here, with the rules not asked (one truth).
+                var check = AddressCheck(from, request.To[i], request.StrictAddresses);
+                var decision = check != null
+                    ? RuleDecision.AddressRefused(input, check.Value.Reply.ToString(), check.Value.Command, _evaluator.Rules.Path)
+                    : await _evaluator.EvaluateAsync(input, session, request.Explain, cancellationToken).ConfigureAwait(false);
                 decisions.Add(decision);
             }
             return decisions;
         }
 
         /// <summary>
-        /// The reply the proxy would send for this sender or recipient before the rules are asked
-        /// (its address check), or null when both pass. SMTPUTF8 is assumed offered, so a
-        /// non-ASCII address is judged on its syntax alone.
+        /// The command and reply with which the proxy's address check refuses this sender or
+        /// recipient before the rules are asked, or null when both pass. SMTPUTF8 is assumed
+        /// offered, so a non-ASCII address is judged on its syntax alone.
         /// </summary>
-        static string AddressCheck(string from, string to, bool strict)
+        static (string Command, SmtpReply Reply)? AddressCheck(string from, string to, bool strict)
         {
             var f = MailPath.TryParse(from, allowNull: true, strict: strict, smtpUtf8: true, out _);
-            if (f != MailPath.Problem.None) return "MAIL: " + ProblemReply(f, Replies.BadSenderSyntax).ToString();
+            if (f != MailPath.Problem.None) return ("MAIL", ProblemReply(f, Replies.BadSenderSyntax));
             var t = MailPath.TryParse(to, allowNull: false, strict: strict, smtpUtf8: true, out _);
-            return t == MailPath.Problem.None ? null : "RCPT: " + ProblemReply(t, Replies.BadRecipientSyntax).ToString();
+            if (t == MailPath.Problem.Syntax && to.Trim() == "<>") return ("RCPT", Replies.NullRecipient);
+            return t == MailPath.Problem.None ? ((string, SmtpReply)?)null : ("RCPT", ProblemReply(t, Replies.BadRecipientSyntax));
         }
 
         internal static SmtpReply ProblemReply(MailPath.Problem problem, SmtpReply syntax) =>
@@ -180,7 +187,7 @@ namespace SmtpdModule.Engine.Smtp
                 case LookupOutcome.Found:
                     return "reverse name of " + peer + ": " + r.Name + (confirm ? " (forward-confirmed)" : " (PTR trusted without forward confirmation)");
                 case LookupOutcome.Failed:
-                    return "reverse lookup of " + peer + " failed, the client is UNKNOWN: " + r.Note;
+                    return "reverse lookup of " + peer + " failed, whether the client has a name is unknown: " + r.Note;
                 default:
                     return r.Ptr == null
                         ? "reverse name of " + peer + ": none (no PTR record), the client is UNKNOWN"

@@ -30,6 +30,7 @@ namespace SmtpdModule.Engine.Smtp
         RuleSession _rules;
         string _clientName;
         string _reverseNote;
+        bool _reverseFailed;
 
         // Session state (RFC 5321 §4.1.4): greeted, then one transaction at a time.
         bool _greeted, _esmtp, _tls;
@@ -93,6 +94,7 @@ namespace SmtpdModule.Engine.Smtp
                 var reverse = await _rt.Lookups.ReverseNameAsync(_peer.Address, _rt.Options.ConfirmReverseName).ConfigureAwait(false);
                 _clientName = reverse.Name;
                 _reverseNote = reverse.Note;
+                _reverseFailed = reverse.Outcome == LookupOutcome.Failed;
             }
             _rules = new RuleSession(_rt.Lookups, new IdentClient(_local, _remote, _rt.Options.IdentTimeout));
             Log("connect", null, F("name", _clientName), F("local", _local.ToString()), F("reverse", _reverseNote));
@@ -255,7 +257,7 @@ namespace SmtpdModule.Engine.Smtp
             RuleDecision decision;
             try
             {
-                var input = new RuleInput(_peer.Address, _clientName, _from.Text, path.Text, _helo, _reverseNote);
+                var input = new RuleInput(_peer.Address, _clientName, _from.Text, path.Text, _helo, _reverseNote, _reverseFailed);
                 decision = await rules.EvaluateAsync(input, _rules).ConfigureAwait(false);
             }
             catch (Exception ex) when (!(ex is OperationCanceledException))
@@ -270,6 +272,10 @@ namespace SmtpdModule.Engine.Smtp
                 case RuleAction.Allow:
                     _rcpts.Add(path);
                     return Reply(Replies.RecipientOk);
+                case RuleAction.Defer:
+                    _rt.Counters.RecipientRefused();
+                    _io.Write(SmtpReply.RuleReplyToWire(decision.Reply));
+                    return true;
                 case RuleAction.Noto:
                     _rt.Counters.RecipientRefused();
                     await TarpitAsync(decision.Delay).ConfigureAwait(false);

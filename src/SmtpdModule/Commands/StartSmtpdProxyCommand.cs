@@ -43,6 +43,8 @@ namespace SmtpdModule.Commands
         // lists this assembly's types, before Hosting/ModuleInitializer.cs has said where it is.
         [Parameter] public DefaultAction DefaultAction { get => (DefaultAction)_defaultAction; set => _defaultAction = (int)value; }
         int _defaultAction = (int)DefaultAction.Allow;
+        [Parameter] public LookupFailurePolicy OnLookupFailure { get => (LookupFailurePolicy)_onLookupFailure; set => _onLookupFailure = (int)value; }
+        int _onLookupFailure = (int)LookupFailurePolicy.NoMatch;
         [Parameter] [ValidateRange(0, 3600)] public double NotoDelaySeconds { get; set; } = 50;
         [Parameter] [ValidateRange(0, 3600)] public double DenyDelaySeconds { get; set; } = 50;
         [Parameter] [ValidateRange(0, 3600)] public double TarpitSeconds { get; set; }
@@ -90,6 +92,7 @@ namespace SmtpdModule.Commands
                 Rules = new RuleEvaluationOptions
                 {
                     DefaultAction = DefaultAction,
+                    OnLookupFailure = OnLookupFailure,
                     NotoDelay = TimeSpan.FromSeconds(NotoDelaySeconds),
                     DenyDelay = TimeSpan.FromSeconds(DenyDelaySeconds),
                 },

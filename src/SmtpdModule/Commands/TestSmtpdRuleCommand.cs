@@ -62,6 +62,10 @@ namespace SmtpdModule.Commands
         int _defaultAction = (int)DefaultAction.Allow;
 
         [Parameter]
+        public LookupFailurePolicy OnLookupFailure { get => (LookupFailurePolicy)_onLookupFailure; set => _onLookupFailure = (int)value; }
+        int _onLookupFailure = (int)LookupFailurePolicy.NoMatch;
+
+        [Parameter]
         public SwitchParameter SkipForwardConfirmation { get; set; }
 
         [Parameter]
@@ -130,7 +134,7 @@ namespace SmtpdModule.Commands
                 WriteWarning(warning.ToString());
 
             _tester?.Dispose();
-            _tester = new RuleTester(rules, new RuleEvaluationOptions { DefaultAction = DefaultAction }, _dnsOptions);
+            _tester = new RuleTester(rules, new RuleEvaluationOptions { DefaultAction = DefaultAction, OnLookupFailure = OnLookupFailure }, _dnsOptions);
             _loadedPath = resolved;
             return _tester;
         }

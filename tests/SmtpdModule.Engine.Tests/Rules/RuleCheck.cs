@@ -11,12 +11,14 @@ namespace SmtpdModule.Engine.Tests.Rules
     {
         public static Task<RuleDecision> Decide(string rules, string ip = "192.0.2.10", string name = "mail.example.org",
             string from = "<alice@example.org>", string to = "<bob@example.com>", string ident = null,
-            FactDnsResolver dns = null, DefaultAction defaultAction = DefaultAction.Allow, bool explain = false)
+            FactDnsResolver dns = null, DefaultAction defaultAction = DefaultAction.Allow, bool explain = false,
+            LookupFailurePolicy onFailure = LookupFailurePolicy.NoMatch, bool reverseFailed = false)
         {
             var set = RuleSet.Parse(rules, "rules");
             var session = new RuleSession(new RuleLookups(dns ?? new FactDnsResolver()), new FixedIdentSource(ident));
-            var input = new RuleInput(IPAddress.Parse(ip), name, from, to, "helo.example.org");
-            return new RuleEvaluator(set, new RuleEvaluationOptions { DefaultAction = defaultAction }).EvaluateAsync(input, session, explain);
+            var input = new RuleInput(IPAddress.Parse(ip), name, from, to, "helo.example.org", null, reverseFailed);
+            var options = new RuleEvaluationOptions { DefaultAction = defaultAction, OnLookupFailure = onFailure };
+            return new RuleEvaluator(set, options).EvaluateAsync(input, session, explain);
         }
 
         /// <summary>The deciding line, or 0 for a default.</summary>

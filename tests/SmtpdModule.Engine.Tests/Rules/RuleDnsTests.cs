@@ -71,8 +71,8 @@ namespace SmtpdModule.Engine.Tests.Rules
         public async Task A_dnsbl_the_server_refuses_is_a_failure_not_a_clean_bill()
         {
             var d = await Decide("noto:RBL.unserved.invalid:ALL:ALL\n", "192.0.2.10", null);
-            Assert.Equal(DecisionBasis.DefaultOnFailure, d.Basis);
-            Assert.Equal(RuleAction.Allow, d.Action);
+            Assert.Equal(DecisionBasis.LookupFailure, d.Basis);
+            Assert.Equal(RuleAction.Defer, d.Action);
         }
 
         [Theory]
@@ -102,13 +102,14 @@ namespace SmtpdModule.Engine.Tests.Rules
         }
 
         [Fact]
-        public async Task A_dns_timeout_takes_the_default_action_quickly()
+        public async Task A_dns_timeout_defers_quickly()
         {
             using var hole = BlackholeDnsServer.Start();
             var resolver = new DnsClientResolver(new DnsResolverOptions { Servers = new[] { hole.EndPoint }, Timeout = TimeSpan.FromMilliseconds(300), Retries = 0 });
             var watch = Stopwatch.StartNew();
             var d = await Decide("noto:RBL.bl.test:ALL:ALL\nallow:ALL:ALL:ALL\n", "192.0.2.10", null, resolver: resolver);
-            Assert.Equal(DecisionBasis.DefaultOnFailure, d.Basis);
+            Assert.Equal(RuleAction.Allow, d.Action);   // the list did not answer: not listed, line 2 decides
+            Assert.Contains("line 1", d.FailureReason);
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), "took " + watch.Elapsed);
             Assert.True(hole.QueriesReceived >= 1);
         }

@@ -132,16 +132,19 @@ namespace SmtpdModule.Engine.Tests.Rules
         }
 
         [Fact]
-        public async Task A_failed_dns_check_takes_the_default_action()
+        public async Task A_failed_dns_check_never_takes_the_default_action()
         {
+            // Fixed: a failed lookup used to take the default action, so with the default Allow a
+            // stranger relayed whenever the list did not answer.
             var dns = new FactDnsResolver().Failing("10.2.0.192.bl.test");
-            var allow = await Decide("noto:RBL.bl.test:ALL:ALL\n", dns: dns);
-            Assert.Equal(RuleAction.Allow, allow.Action);
-            Assert.Equal(DecisionBasis.DefaultOnFailure, allow.Basis);
-            Assert.Contains("10.2.0.192.bl.test", allow.FailureReason);
-            var deny = await Decide("noto:RBL.bl.test:ALL:ALL\n", dns: dns, defaultAction: DefaultAction.Deny);
-            Assert.Equal(RuleAction.Deny, deny.Action);
-            Assert.StartsWith("550 Mail from", deny.Reply);
+            foreach (var defaultAction in new[] { DefaultAction.Allow, DefaultAction.Deny })
+            {
+                var d = await Decide("noto:RBL.bl.test:ALL:ALL\n", dns: dns, defaultAction: defaultAction);
+                Assert.Equal(RuleAction.Defer, d.Action);
+                Assert.Equal(DecisionBasis.LookupFailure, d.Basis);
+                Assert.Equal(RuleDecision.DeferReply, d.Reply);
+                Assert.Contains("10.2.0.192.bl.test", d.FailureReason);
+            }
         }
 
         [Fact]
