@@ -82,7 +82,9 @@ namespace SmtpdModule.Engine.Tests.Hostile
                 var conversation = TimeSpan.FromSeconds(double.Parse(run.Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture));
                 _output.WriteLine("smtplib sent its message past " + sessions + " slowloris sessions: conversation "
                                   + (int)conversation.TotalMilliseconds + " ms, whole process " + (int)run.Elapsed.TotalMilliseconds + " ms");
-                Assert.True(conversation < TimeSpan.FromMilliseconds(500), "the honest client's conversation took " + conversation + "\n" + run);
+                // Starvation would show as a wait for the tricklers' rounds (2 s each) or the read timeout; the
+                // bound leaves room for a machine whose cores are busy (the figure itself goes to the output).
+                Assert.True(conversation < TimeSpan.FromSeconds(5), "the honest client's conversation took " + conversation + "\n" + run);
                 Assert.Single(proxy.Spooled());
 
                 // One more from an address that already has its share: 421, connection closed.
