@@ -80,7 +80,7 @@ namespace SmtpdModule.Engine.Lookup
         /// for a host the authority section carried the enclosing zone's NS set. Explicit questions
         /// get NODATA there, so when the name that exists has no NS records of its own, the NS set of
         /// the closest enclosing zone is looked up with NS questions (no crop counted, no MX of the
-        /// apex). The name's own MX records are kept either way.
+        /// apex), as reference §9 advises. The name's own MX records are kept either way.
         /// </remarks>
         /// <exception cref="ArgumentNullException"><paramref name="domain"/> is null.</exception>
         /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
