@@ -400,6 +400,48 @@ Describe 'Test-SmtpdRule with DNS (knotd on the loopback)' {
     }
 }
 
+Describe 'NS= on hosts in today''s DNS (knotd serving corp.test)' {
+    BeforeAll {
+        # A host answers NODATA to NS and MX: its name servers are those of its zone, corp.test
+        # (ns1/ns2.corp.test at 192.0.2.201/202; the zone's MX mx.corp.test is at 198.51.100.25).
+        # Senders are in served zones: an unserved one would fail line 3's lookup first.
+        $nsRules = New-RulesFile 'ns_rules' @(
+            'noto:NS=mx.corp.test:ALL:*@apexmx.test:550 apex MX of %H'
+            'noto:NS=192.0.2.*:ALL:*@glob.test:550 %H is served from 192.0.2.*'
+            'noto:ALL:NS=ns2.corp.test:*@sender.test:550 %F is served by ns2.corp.test'
+            'noto:ALL:NS=UNKNOWN:*@unknown.test:550 %F does not exist'
+            'allow:ALL:ALL:ALL'
+        )
+    }
+
+    It 'matches an IP glob on the name servers of a client whose reverse name is a host' {
+        $d = Test-SmtpdRule -Path $nsRules -ClientAddress 192.0.2.80 -From '<a@corp.test>' -To '<x@glob.test>' -DnsServer $server
+        $d.ClientName | Should -BeExactly 'www.corp.test'
+        $d.LineNumber | Should -Be 2
+        $d.Reply | Should -BeExactly '550 www.corp.test is served from 192.0.2.*'
+    }
+
+    It 'does not count the zone''s MX as a name server of a host' {
+        $d = Test-SmtpdRule -Path $nsRules -ClientAddress 192.0.2.80 -From '<a@corp.test>' -To '<x@apexmx.test>' -DnsServer $server
+        $d.Basis | Should -Be 'Rule'
+        $d.LineNumber | Should -Be 5
+    }
+
+    It 'matches the name servers of a sender domain that is a host' {
+        $d = Test-SmtpdRule -Path $nsRules -ClientAddress 192.0.2.12 -From '<user@www.corp.test>' -To '<x@sender.test>' -DnsServer $server
+        $d.LineNumber | Should -Be 3
+        $d.Reply | Should -BeExactly '550 <user@www.corp.test> is served by ns2.corp.test'
+    }
+
+    It 'crops a sender domain that does not exist and finds it UNKNOWN, as before' {
+        $d = Test-SmtpdRule -Path $nsRules -ClientAddress 192.0.2.12 -From '<user@nosuch.corp.test>' -To '<x@unknown.test>' -DnsServer $server
+        $d.LineNumber | Should -Be 4
+        $d.Reply | Should -BeExactly '550 <user@nosuch.corp.test> does not exist'
+        $known = Test-SmtpdRule -Path $nsRules -ClientAddress 192.0.2.12 -From '<user@www.corp.test>' -To '<x@unknown.test>' -DnsServer $server
+        $known.LineNumber | Should -Be 5
+    }
+}
+
 Describe 'The example rules file' {
     BeforeAll {
         $example = (Resolve-Path "$PSScriptRoot/../../examples/smtpd_check_rules").ProviderPath

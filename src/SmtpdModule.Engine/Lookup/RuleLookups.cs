@@ -17,6 +17,8 @@ namespace SmtpdModule.Engine.Lookup
     public sealed class RuleLookups
     {
         const int MaxNames = 100, MaxAddresses = 500;
+        /// <summary>How many names above an existing name are asked for NS while looking for its zone.</summary>
+        internal const int MaxZoneQuestions = 8;
         readonly IDnsResolver _dns;
 
         public RuleLookups(IDnsResolver dns) { _dns = dns ?? throw new ArgumentNullException(nameof(dns)); }
@@ -70,9 +72,18 @@ namespace SmtpdModule.Engine.Lookup
         /// <summary>
         /// The walk of reference §2.4 with explicit NS and MX questions: ask the domain; on NXDOMAIN
         /// drop the leftmost label (one crop) and ask again; never ask a bare top-level name (a name
-        /// with a trailing dot may reach <c>arpa.</c>). The first name that exists ends the walk, even
-        /// without NS or MX records. A question that fails makes the whole lookup Failed.
+        /// with a trailing dot may reach <c>arpa.</c>). The first name that exists ends the walk.
+        /// A question that fails makes the whole lookup Failed.
         /// </summary>
+        /// <remarks>
+        /// The original asked for ANY and collected NS and MX from the answer and authority sections;
+        /// for a host the authority section carried the enclosing zone's NS set. Explicit questions
+        /// get NODATA there, so when the name that exists has no NS records of its own, the NS set of
+        /// the closest enclosing zone is looked up with NS questions (no crop counted, no MX of the
+        /// apex), as reference §9 advises. The name's own MX records are kept either way.
+        /// </remarks>
+        /// <exception cref="ArgumentNullException"><paramref name="domain"/> is null.</exception>
+        /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
         public async Task<NameServerSet> DiscoverNameServersAsync(string domain, CancellationToken cancellationToken = default)
         {
             if (domain == null) throw new ArgumentNullException(nameof(domain));
@@ -89,7 +100,22 @@ namespace SmtpdModule.Engine.Lookup
                     return new NameServerSet(LookupOutcome.Failed, null, null, crops, "NS/MX query for '" + d + "' failed: " + failed.Error);
                 if (answers.Any(x => x.Status == DnsStatus.Ok))
                 {
-                    var names = answers.SelectMany(x => x.Values).Select(n => PeerText.CleanName(n.TrimEnd('.')))
+                    IReadOnlyList<string> nsNames = answers[0].Values;
+                    string zone = nsNames.Count > 0 ? d : null;
+                    bool enclosing = false;
+                    if (nsNames.Count == 0)
+                    {
+                        var cut = await FindEnclosingZoneAsync(d, cancellationToken).ConfigureAwait(false);
+                        if (cut.Error != null)
+                            return new NameServerSet(LookupOutcome.Failed, null, null, crops, cut.Error);
+                        if (cut.Zone != null)
+                        {
+                            nsNames = cut.Names;
+                            zone = cut.Zone;
+                            enclosing = true;
+                        }
+                    }
+                    var names = nsNames.Concat(answers[1].Values).Select(n => PeerText.CleanName(n.TrimEnd('.')))
                         .Distinct(StringComparer.OrdinalIgnoreCase).Take(MaxNames).ToList();
                     var addresses = new List<IPAddress>();
                     foreach (var n in names)
@@ -98,7 +124,7 @@ namespace SmtpdModule.Engine.Lookup
                         var r = await ResolveHostAsync(n, cancellationToken).ConfigureAwait(false);
                         addresses.AddRange(r.Addresses.Take(MaxAddresses - addresses.Count));
                     }
-                    return new NameServerSet(LookupOutcome.Found, names, addresses, crops);
+                    return new NameServerSet(LookupOutcome.Found, names, addresses, crops, null, zone, enclosing);
                 }
                 var next = DropLabel(d);
                 if (next == null) break;
@@ -106,6 +132,35 @@ namespace SmtpdModule.Engine.Lookup
                 crops++;
             }
             return new NameServerSet(LookupOutcome.NotFound, null, null, crops);
+        }
+
+        /// <summary>
+        /// The NS set of the closest name above <paramref name="name"/> that has one (the zone cut),
+        /// asked with NS questions only. Like the crop walk it never asks a bare top-level name, and it
+        /// asks at most <see cref="MaxZoneQuestions"/> names: a deeper name (many labels under a
+        /// wildcard, say) gets no enclosing set rather than an unbounded run of questions.
+        /// NXDOMAIN above a name that exists (a broken server) is passed over like no data.
+        /// </summary>
+        async Task<ZoneCut> FindEnclosingZoneAsync(string name, CancellationToken cancellationToken)
+        {
+            var p = DropLabel(name);
+            for (int asked = 0; p != null && asked < MaxZoneQuestions; asked++, p = DropLabel(p))
+            {
+                var answer = await _dns.QueryAsync(p, DnsRecordType.NS, cancellationToken).ConfigureAwait(false);
+                if (answer.Status == DnsStatus.Failed)
+                    return new ZoneCut(null, null, "NS query for '" + p + "' (enclosing zone of '" + name + "') failed: " + answer.Error);
+                if (answer.Values.Count > 0)
+                    return new ZoneCut(p, answer.Values, null);
+            }
+            return new ZoneCut(null, null, null);
+        }
+
+        readonly struct ZoneCut
+        {
+            public ZoneCut(string zone, IReadOnlyList<string> names, string error) { Zone = zone; Names = names; Error = error; }
+            public string Zone { get; }
+            public IReadOnlyList<string> Names { get; }
+            public string Error { get; }
         }
 
         /// <summary>The name without its leftmost label, or null when that would leave no dot.</summary>

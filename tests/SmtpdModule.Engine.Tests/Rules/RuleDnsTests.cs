@@ -85,7 +85,7 @@ namespace SmtpdModule.Engine.Tests.Rules
         [InlineData("NS=192.0.2.53", "<x@example.test>", 1)]
         [InlineData("ALL@NS=RBL.bl.test", "<x@spam.test>", 1)]     // ns1.spam.test is listed
         [InlineData("ALL@NS=RBL.bl.test", "<x@example.test>", 0)]
-        [InlineData("NS=ALL", "<x@sub.example.test>", 0)]          // an existing name ends the walk, even without NS/MX
+        [InlineData("NS=ALL", "<x@sub.example.test>", 1)]          // an existing name without NS: its zone's name servers
         public async Task Name_servers_of_the_sender_domain(string token, string from, int line)
         {
             var d = await Decide("noto:ALL:" + token + ":ALL\n", "192.0.2.10", "mail.example.test", from);
@@ -96,7 +96,7 @@ namespace SmtpdModule.Engine.Tests.Rules
         public async Task Ns_of_a_peer_uses_its_reverse_name()
         {
             var d = await Decide("noto:NS=ns1.example.test:ALL:ALL\n", "192.0.2.10", "mail.example.test");
-            Assert.Equal(DecisionBasis.DefaultNoMatch, d.Basis);   // mail.example.test exists: the walk ends there, with no NS
+            Assert.Equal(1, d.LineNumber);                          // mail.example.test is a host: its zone's name servers
             d = await Decide("noto:NS=ns1.example.test:ALL:ALL\n", "192.0.2.10", "nosuch.example.test");
             Assert.Equal(1, d.LineNumber);                          // cropped to example.test
         }
