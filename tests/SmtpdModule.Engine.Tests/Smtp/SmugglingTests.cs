@@ -51,7 +51,7 @@ namespace SmtpdModule.Engine.Tests.Smtp
             int bare = 0;
             foreach (var line in text.Split(new[] { "\r\n" }, StringSplitOptions.None).SkipLast(1))
             {
-                var l = line.StartsWith(".") ? line.Substring(1) : line;
+                var l = line.StartsWith(".", StringComparison.Ordinal) ? line.Substring(1) : line;
                 foreach (var c in l)
                 {
                     if (c == '\r' || c == '\n') { bare++; sb.Append("\r\n"); }
