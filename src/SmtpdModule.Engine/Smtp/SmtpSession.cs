@@ -357,7 +357,7 @@ namespace SmtpdModule.Engine.Smtp
                     _io.Write(Replies.StartData);
                     await _io.FlushAsync().ConfigureAwait(false);
                     data = await _io.ReadDataAsync((Stream)firewall ?? message.Body, Limits.MaxMessageSize, Limits.MaxTextLine, reject).ConfigureAwait(false);
-                    firewall?.Complete();
+                    if (data.Status == SmtpConnection.ReadStatus.Ok) firewall?.Complete();
                 }
                 catch (Exception ex) when (ex is IOException && !(ex is EndOfStreamException) || ex is UnauthorizedAccessException)
                 {
