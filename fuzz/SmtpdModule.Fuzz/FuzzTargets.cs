@@ -102,43 +102,48 @@ namespace SmtpdModule.Fuzz
 
         /// <summary>
         /// The DATA reader on an in-memory stream instead of a socket. Byte 0 picks the size of
-        /// each read (1..16, or everything at once), bytes 1-2 the line limit above 1000, byte 3 the
-        /// size limit; the rest is what the client sends after DATA. Differential: the same bytes
-        /// read whole must give the same message, flags and leftover input as when split into reads.
+        /// each read (low four bits: 1..16, or everything at once) and the bare line ending policy
+        /// (bit 4: reject), bytes 1-2 the line limit above 1000, byte 3 the size limit; the rest is
+        /// what the client sends after DATA. Differential: the reader must agree with the plain
+        /// reference, and the same bytes read whole must give the same message, flags and
+        /// leftover input as when split into reads.
         /// </summary>
         public static void Data(byte[] input)
         {
             if (input.Length < 4) return;
             int chunk = (input[0] & 0x0F) + 1;
+            bool reject = (input[0] & 0x10) != 0;
             int maxLine = 1000 + ((input[1] << 8) | input[2]) % 2048;
             long maxSize = input[3] == 0xFF ? long.MaxValue : 64L + input[3] * 64L;
             var body = new byte[input.Length - 4];
             Buffer.BlockCopy(input, 4, body, 0, body.Length);
 
-            var whole = ReadData(body, int.MaxValue, maxSize, maxLine);
-            var expected = ReferenceData(body, maxSize, maxLine);
+            var whole = ReadData(body, int.MaxValue, maxSize, maxLine, reject);
+            var expected = ReferenceData(body, maxSize, maxLine, reject);
             if (expected != null && !whole.StartsWith(expected, StringComparison.Ordinal))
                 throw new FuzzInvariantException("the reader differs from the reference:\n  reader:    " + whole + "\n  reference: " + expected);
-            var split = ReadData(body, chunk, maxSize, maxLine);
+            var split = ReadData(body, chunk, maxSize, maxLine, reject);
             if (whole != split)
                 throw new FuzzInvariantException("reads of " + chunk + " bytes differ from one read:\n  whole: " + whole + "\n  split: " + split);
         }
 
         static string Cut(string s) => s.Length <= 400 ? s : s.Substring(0, 400) + "...";
 
-        static string ReadData(byte[] body, int chunk, long maxSize, int maxLine)
+        static string ReadData(byte[] body, int chunk, long maxSize, int maxLine, bool reject)
         {
             var stream = new ChunkedStream(body, chunk);
             var conn = new SmtpConnection(null, stream, 2048, TimeSpan.FromSeconds(5), CancellationToken.None);
             var sink = new MemoryStream();
-            var r = conn.ReadDataAsync(sink, maxSize, maxLine).GetAwaiter().GetResult();
-            if (r.Status == SmtpConnection.ReadStatus.Ok && !r.TooBig && !r.LineTooLong && sink.Length != r.Size)
+            var r = conn.ReadDataAsync(sink, maxSize, maxLine, reject).GetAwaiter().GetResult();
+            bool stored = !r.TooBig && !r.LineTooLong && !(reject && r.BareLineEndings > 0);
+            if (r.Status == SmtpConnection.ReadStatus.Ok && stored && sink.Length != r.Size)
                 throw new FuzzInvariantException("stored " + sink.Length + " bytes, counted " + r.Size);
-            if (!r.TooBig && !r.LineTooLong && r.Status == SmtpConnection.ReadStatus.Ok)
+            if (r.Status == SmtpConnection.ReadStatus.Ok && stored)
                 CheckStored(sink.ToArray());
             var sb = new StringBuilder();
-            sb.Append(r.Status).Append(" size=").Append(r.Size).Append(" tooBig=").Append(r.TooBig).Append(" lineTooLong=").Append(r.LineTooLong);
-            if (!r.TooBig && !r.LineTooLong) sb.Append(" body=").Append(Convert.ToBase64String(sink.ToArray()));
+            sb.Append(r.Status).Append(" size=").Append(r.Size).Append(" tooBig=").Append(r.TooBig).Append(" lineTooLong=").Append(r.LineTooLong)
+              .Append(" bare=").Append(r.BareLineEndings);
+            if (stored) sb.Append(" body=").Append(Convert.ToBase64String(sink.ToArray()));
             // What follows the final dot must still be there for the next command (RFC 2920).
             if (r.Status == SmtpConnection.ReadStatus.Ok)
             {
@@ -149,50 +154,63 @@ namespace SmtpdModule.Fuzz
         }
 
         /// <summary>
-        /// The DATA rules written out plainly, line by line (RFC 5321 §4.1.1.4, §4.5.2, and the
-        /// proxy's bare-LF and "." + CRs choices documented on ReadDataAsync): a line is what comes
-        /// before an LF, less one CR before it; a line that is "." followed only by CRs ends the
-        /// text; else a leading dot is removed and the line is stored with CRLF. Null when the
-        /// text does not end (the reader then reports end of stream).
+        /// The DATA rules written out plainly (RFC 5321 §4.1.1.4, §4.5.2, and the proxy's choices
+        /// documented on ReadDataAsync): a line is what comes before a CRLF, nothing else; the
+        /// first line that is exactly "." ends the text; else a leading dot is removed, and every
+        /// CR or LF left in the line (each lone) is counted and stored as CRLF, ending a stored
+        /// line. Null when the text does not end (the reader then reports end of stream).
         /// </summary>
-        static string ReferenceData(byte[] body, long maxSize, int maxLine)
+        static string ReferenceData(byte[] body, long maxSize, int maxLine, bool reject)
         {
             var stored = new MemoryStream();
             bool lineTooLong = false;
+            long bare = 0;
             int start = 0;
             while (true)
             {
-                int lf = Array.IndexOf(body, (byte)'\n', start);
-                if (lf < 0) return null;
-                int end = lf > start && body[lf - 1] == '\r' ? lf - 1 : lf;
-                int first = start;
-                if (end > first && body[first] == '.')
+                int crlf = IndexOfCrlf(body, start);
+                if (crlf < 0) return null;
+                if (crlf - start == 1 && body[start] == '.') break;
+                int first = start < crlf && body[start] == '.' ? start + 1 : start;
+                int segment = first;
+                for (int i = first; i <= crlf; i++)
                 {
-                    int k = first + 1;
-                    while (k < lf && body[k] == '\r') k++;
-                    if (k == lf) { start = lf + 1; break; }
-                    first++;
+                    if (i < crlf && body[i] != '\r' && body[i] != '\n') continue;
+                    if (i < crlf) bare++;
+                    if (i - segment + 2 > maxLine) lineTooLong = true;
+                    stored.Write(body, segment, i - segment);
+                    stored.WriteByte((byte)'\r');
+                    stored.WriteByte((byte)'\n');
+                    segment = i + 1;
                 }
-                if (end - first + 2 > maxLine) lineTooLong = true;
-                stored.Write(body, first, end - first);
-                stored.WriteByte((byte)'\r');
-                stored.WriteByte((byte)'\n');
-                start = lf + 1;
+                start = crlf + 2;
             }
             var text = stored.ToArray();
             bool tooBig = text.Length > maxSize;
             var sb = new StringBuilder();
-            sb.Append(SmtpConnection.ReadStatus.Ok).Append(" size=").Append(text.Length).Append(" tooBig=").Append(tooBig).Append(" lineTooLong=").Append(lineTooLong);
-            if (!tooBig && !lineTooLong) sb.Append(" body=").Append(Convert.ToBase64String(text));
+            sb.Append(SmtpConnection.ReadStatus.Ok).Append(" size=").Append(text.Length).Append(" tooBig=").Append(tooBig).Append(" lineTooLong=").Append(lineTooLong)
+              .Append(" bare=").Append(bare);
+            if (!tooBig && !lineTooLong && !(reject && bare > 0)) sb.Append(" body=").Append(Convert.ToBase64String(text));
             return sb.ToString();
         }
 
-        /// <summary>Stored text has CRLF line ends only and no line that is a lone dot.</summary>
+        static int IndexOfCrlf(byte[] b, int from)
+        {
+            for (int i = from; i + 1 < b.Length; i++)
+                if (b[i] == '\r' && b[i + 1] == '\n') return i;
+            return -1;
+        }
+
+        /// <summary>Stored text has CRLF line ends only: no lone CR, no lone LF.</summary>
         static void CheckStored(byte[] b)
         {
             for (int i = 0; i < b.Length; i++)
+            {
                 if (b[i] == '\n' && (i == 0 || b[i - 1] != '\r'))
                     throw new FuzzInvariantException("bare LF stored at " + i);
+                if (b[i] == '\r' && (i + 1 == b.Length || b[i + 1] != '\n'))
+                    throw new FuzzInvariantException("bare CR stored at " + i);
+            }
             if (b.Length > 0 && (b.Length < 2 || b[b.Length - 2] != '\r' || b[b.Length - 1] != '\n'))
                 throw new FuzzInvariantException("stored text does not end in CRLF");
         }

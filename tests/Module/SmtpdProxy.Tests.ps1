@@ -263,6 +263,41 @@ Describe 'Start-SmtpdProxy' {
         } -Because 'the broken edit is reported' -Context { Get-Content -LiteralPath $log }
     }
 
+    It 'removes the header fields named by -RemoveHeader (wildcards, replacing the default list)' {
+        $spool = "$TestDrive/spool-firewall"
+        $p = Start-TestProxy -RulesPath $allowRules -SpoolPath $spool -More @{ RemoveHeader = 'X-Corp-*' }
+        $body = Join-Path $TestDrive 'firewall.eml'
+        $text = "X-Corp-Secret: 1`r`n folded`r`nX-MS-Exchange-Organization-SCL: -1`r`nSubject: fw`r`n`r`nX-Corp-Secret: body`r`n"
+        [System.IO.File]::WriteAllBytes($body, [System.Text.Encoding]::ASCII.GetBytes($text))
+        (Send-TestMail -Port $p.LocalEndPoints[0].Port -BodyFile $body).data[0] | Should -Be 250
+        $stored = [System.IO.File]::ReadAllText((Get-ChildItem -LiteralPath "$spool/ready" -Filter *.msg)[0].FullName)
+        $stored | Should -BeLike "*`r`nX-MS-Exchange-Organization-SCL: -1`r`nSubject: fw`r`n`r`nX-Corp-Secret: body`r`n"
+        $stored | Should -Not -BeLike '*X-Corp-Secret: 1*'
+        $stored | Should -Not -BeLike '*folded*'
+    }
+
+    It 'refuses a message with a bare LF under -BareLineEnding Reject and keeps the session' {
+        $spool = "$TestDrive/spool-bare"
+        $p = Start-TestProxy -RulesPath $allowRules -SpoolPath $spool -More @{ BareLineEnding = 'Reject' }
+        # smtplib turns bare LFs into CRLF itself: a raw socket sends them.
+        $s = Open-IdleSession -Port $p.LocalEndPoints[0].Port
+        $w = [System.IO.StreamWriter]::new($s.Client.GetStream(), [System.Text.Encoding]::ASCII)
+        $w.NewLine = "`r`n"
+        $w.AutoFlush = $true
+        try {
+            foreach ($line in 'HELO client.test', 'MAIL FROM:<a@example.org>', 'RCPT TO:<b@example.test>', 'DATA') {
+                $w.WriteLine($line)
+                $null = $s.Reader.ReadLine()
+            }
+            $w.Write("Subject: bare`r`n`r`none`ntwo`r`n.`r`n")
+            $s.Reader.ReadLine() | Should -BeLike '550 5.5.2 *'
+            $w.WriteLine('NOOP')
+            $s.Reader.ReadLine() | Should -BeLike '250 *'
+        }
+        finally { $s.Client.Dispose() }
+        @(Get-ChildItem -LiteralPath "$spool/ready" -File) | Should -HaveCount 0
+    }
+
     It 'offers STARTTLS with a PFX certificate and its password' {
         $cert = & "$PSScriptRoot/../tools/New-TestCertificate.ps1" -Directory "$TestDrive/tls-ok"
         $p = Start-TestProxy -RulesPath $allowRules -SpoolPath "$TestDrive/spool-tls" -More @{
@@ -526,6 +561,17 @@ Describe 'Start-SmtpdProxy errors' {
         $e.CategoryInfo.Category | Should -Not -Be 'NotSpecified'
         $e.TargetObject | Should -Be $log
         Assert-NothingRunsOn $errorSpool
+    }
+
+    It 'refuses a -RemoveHeader name with a colon with InvalidProxyOption' {
+        { Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $dns.EndPoint -RulesPath $allowRules -SpoolPath $errorSpool `
+                -RemoveHeader 'X-Ok', 'X-Bad: yes' } | Should -Throw -ErrorId 'InvalidProxyOption,*'
+        Assert-NothingRunsOn $errorSpool
+    }
+
+    It 'refuses an unknown -BareLineEnding value at binding' {
+        { Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $dns.EndPoint -RulesPath $allowRules -SpoolPath $errorSpool `
+                -BareLineEnding Sometimes } | Should -Throw -ErrorId 'CannotConvertArgumentNoMessage,*'
     }
 
     It 'refuses a -HostName with a line break in it' {

@@ -22,7 +22,11 @@ namespace SmtpdModule.Engine.Smtp
             Spool = spool;
             Events = events;
             _evaluator = new RuleEvaluator(rules.Current, options.Rules);
+            RemoveHeaders = new HeaderNameMatcher(options.RemoveHeaders);
         }
+
+        /// <summary>The header fields removed from incoming mail (the options' list as it was at start).</summary>
+        public HeaderNameMatcher RemoveHeaders { get; }
 
         public SmtpProxyOptions Options { get; }
         public RulesFile RulesFile { get; }

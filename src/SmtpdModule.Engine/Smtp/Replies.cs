@@ -46,6 +46,11 @@ namespace SmtpdModule.Engine.Smtp
         public static readonly SmtpReply RoutedAddress = new SmtpReply(553, "5.1.3", "Source routes, %-hacks, bang paths and quoted '@' are not accepted");
         public static readonly SmtpReply NeedsSmtpUtf8 = new SmtpReply(553, "5.6.7", "Non-ASCII address requires SMTPUTF8");
         public static readonly SmtpReply BadParameter = new SmtpReply(555, "5.5.4", "MAIL/RCPT parameter not recognized or not implemented");
+        public static readonly SmtpReply HeloNotUtf8 = new SmtpReply(501, "5.5.4", "HELO/EHLO argument is not well-formed UTF-8");
+        public static readonly SmtpReply SenderNotUtf8 = new SmtpReply(501, "5.1.7", "Sender address is not well-formed UTF-8");
+        public static readonly SmtpReply RecipientNotUtf8 = new SmtpReply(501, "5.1.3", "Recipient address is not well-formed UTF-8");
+        // As Postfix's smtpd_forbid_bare_newline=reject: a line syntax error of the transaction (RFC 3463 X.5.2).
+        public static readonly SmtpReply BareLineEnding = new SmtpReply(550, "5.5.2", "Message text has a bare CR or LF; lines must end with CRLF");
         public static readonly SmtpReply NullRecipient = new SmtpReply(501, "5.1.3", "The null path is not a recipient");
     }
 }

@@ -62,6 +62,10 @@ namespace SmtpdModule.Engine.Smtp
         TimeSpan CurrentTimeout => UnderStress != null && UnderStress() && StressTimeout < _readTimeout ? StressTimeout : _readTimeout;
 
         public bool HasBufferedInput => _pos < _len;
+
+        /// <summary>Whether the last line <see cref="ReadLineAsync"/> returned was well-formed UTF-8
+        /// (the returned string has U+FFFD where it was not).</summary>
+        public bool LastLineWellFormed { get; private set; } = true;
         public long BytesIn => _bytesIn;
         /// <summary>The most this connection ever held in its input and output buffers together, in bytes.</summary>
         public int PeakBuffered => _peakBuffered;
@@ -95,6 +99,7 @@ namespace SmtpdModule.Engine.Smtp
                     _pos = lf + 1;
                     if (skipping || lf + 1 - start > maxLength) return (ReadStatus.TooLong, null);
                     int end = lf > start && _in[lf - 1] == '\r' ? lf - 1 : lf;
+                    LastLineWellFormed = Utf8Validator.IsWellFormed(_in, start, end - start);
                     return (ReadStatus.Ok, Utf8.GetString(_in, start, end - start));
                 }
                 if (_len - _pos >= maxLength)
@@ -202,20 +207,31 @@ namespace SmtpdModule.Engine.Smtp
         public Task FlushIfIdleAsync() => HasBufferedInput && _outLen < OutputFlushThreshold ? Task.CompletedTask : FlushAsync();
 
         /// <summary>
-        /// Reads message text up to the terminating line (RFC 5321 §4.1.1.4), removing dot-stuffing
-        /// (§4.5.2) and writing every line with CRLF to <paramref name="sink"/> (null: read and
-        /// discard). Lines ending in a bare LF are accepted and stored with CRLF, so what is
-        /// forwarded later can never be read differently downstream; a line of "." ends the text.
-        /// Bytes after the terminating line stay buffered for the next command.
+        /// Reads message text up to the terminating sequence CRLF "." CRLF (RFC 5321 §4.1.1.4),
+        /// removing dot-stuffing (§4.5.2) and writing every line with CRLF to
+        /// <paramref name="sink"/> (null: read and discard). Bytes after the terminating line stay
+        /// buffered for the next command.
         /// </summary>
-        public async Task<DataResult> ReadDataAsync(Stream sink, long maxSize, int maxLine)
+        /// <remarks>
+        /// <para>Lines are what CRLF delimits, nothing else: a lone LF or a lone CR (one not part of
+        /// a CRLF pair) never ends the text, however a "." stands next to it, and a "." after one
+        /// is not at a line start (SMTP smuggling, SEC Consult 2023: a server that ends the text
+        /// at LF "." LF while the client's server does not lets the text carry a second, forged
+        /// transaction). The text starts at a line start: "." CRLF at once is an empty message.</para>
+        /// <para>Each lone CR or LF is counted (<see cref="DataResult.BareLineEndings"/>). With
+        /// <paramref name="rejectBareLineEndings"/> false it is stored as CRLF, as Postfix's
+        /// smtpd_forbid_bare_newline=normalize does, so nothing the forwarder sends later can be
+        /// read differently downstream; true, nothing more is written after the first one and the
+        /// caller refuses the message.</para>
+        /// </remarks>
+        public async Task<DataResult> ReadDataAsync(Stream sink, long maxSize, int maxLine, bool rejectBareLineEndings = false)
         {
             // Message text comes in bulk: read it in large blocks (fewer reads per message), and
             // give the memory back afterwards, so an idle session keeps only the small buffer.
             Resize(DataBufferSize);
             try
             {
-                return await ReadDataCoreAsync(sink, maxSize, maxLine).ConfigureAwait(false);
+                return await ReadDataCoreAsync(sink, maxSize, maxLine, rejectBareLineEndings).ConfigureAwait(false);
             }
             finally
             {
@@ -236,14 +252,13 @@ namespace SmtpdModule.Engine.Smtp
             NotePeak();
         }
 
-        async Task<DataResult> ReadDataCoreAsync(Stream sink, long maxSize, int maxLine)
+        async Task<DataResult> ReadDataCoreAsync(Stream sink, long maxSize, int maxLine, bool reject)
         {
             var result = new DataResult();
             var stage = new byte[8192];
             int staged = 0;
             var state = DataState.LineStart;
             long lineLength = 0;
-            long dotCrs = 0;   // CRs after a leading dot, held back until we know the line is not the end
             bool keep = sink != null;
 
             void Put(byte b)
@@ -252,10 +267,25 @@ namespace SmtpdModule.Engine.Smtp
                 if (keep) stage[staged++] = b;
             }
 
-            // Every byte stored in a line counts against maxLine, bare CRs included.
+            // Every byte stored in a line counts against maxLine.
             void Grow()
             {
                 if (++lineLength + 2 > maxLine && !result.LineTooLong) { result.LineTooLong = true; keep = false; }
+            }
+
+            void EndLine()
+            {
+                Put((byte)'\r');
+                Put((byte)'\n');
+                lineLength = 0;
+            }
+
+            // A lone CR or LF: a line end in what is stored, or (rejecting) the end of storing.
+            void Bare()
+            {
+                result.BareLineEndings++;
+                if (reject) keep = false;
+                EndLine();
             }
 
             while (true)
@@ -305,50 +335,30 @@ namespace SmtpdModule.Engine.Smtp
                 switch (state)
                 {
                     case DataState.LineStart:
-                        lineLength = 0;
                         if (c == '.') { state = DataState.Dot; continue; }
                         goto case DataState.InLine;
                     case DataState.Dot:
-                        if (c == '\n') goto end;
-                        if (c == '\r') { state = DataState.DotCr; dotCrs = 1; continue; }
+                        if (c == '\r') { state = DataState.DotCr; continue; }
                         goto case DataState.InLine;   // a leading dot is removed (dot-stuffing)
                     case DataState.DotCr:
-                        if (c == '\n') goto end;
-                        if (c == '\r') { dotCrs++; continue; }   // "." followed only by CRs ends the text too
-                        // Not the end after all: the line is its CRs (all of them, not one) and what
-                        // follows. They can outnumber the stage, so flush as they go.
-                        for (; dotCrs > 0; dotCrs--)
-                        {
-                            if (staged > stage.Length - 4)
-                            {
-                                await sink.WriteAsync(stage, 0, staged).ConfigureAwait(false);
-                                staged = 0;
-                            }
-                            Grow();
-                            Put((byte)'\r');
-                        }
-                        if (staged > stage.Length - 4)
-                        {
-                            await sink.WriteAsync(stage, 0, staged).ConfigureAwait(false);
-                            staged = 0;
-                        }
+                        if (c == '\n') goto end;     // CRLF "." CRLF, the only end
+                        Bare();                       // "." and a lone CR: an empty line
                         goto case DataState.InLine;
                     case DataState.Cr:
-                        if (c == '\n') goto case DataState.InLine;
-                        Grow();
-                        Put((byte)'\r');
-                        if (c == '\r') continue;
-                        goto case DataState.InLine;
-                    case DataState.InLine:
-                        if (c == '\r') { state = DataState.Cr; continue; }
                         if (c == '\n')
                         {
-                            Put((byte)'\r');
-                            Put((byte)'\n');
+                            EndLine();
                             state = DataState.LineStart;
                             continue;
                         }
+                        Bare();
+                        goto case DataState.InLine;
+                    case DataState.InLine:
+                        if (c == '\r') { state = DataState.Cr; continue; }
                         state = DataState.InLine;
+                        // A lone LF ends a stored line, but what follows is not at a line start:
+                        // a "." there is text, never stuffing and never the end.
+                        if (c == '\n') { Bare(); continue; }
                         Grow();
                         Put(c);
                         continue;
@@ -365,9 +375,12 @@ namespace SmtpdModule.Engine.Smtp
         internal sealed class DataResult
         {
             public ReadStatus Status;
+            /// <summary>Bytes of text as stored (after unstuffing, lone CRs and LFs as CRLF).</summary>
             public long Size;
             public bool TooBig;
             public bool LineTooLong;
+            /// <summary>Lone CRs and LFs in the text, each stored as CRLF unless rejecting.</summary>
+            public long BareLineEndings;
         }
 
         public void Dispose()

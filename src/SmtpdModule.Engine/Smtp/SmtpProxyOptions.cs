@@ -42,6 +42,31 @@ namespace SmtpdModule.Engine.Smtp
         /// spool. Off by default: such a proxy refuses to start (<see cref="ProxyStartFailure.RulesFileInsecure"/>,
         /// <see cref="ProxyStartFailure.SpoolInsecure"/>).</summary>
         public bool AllowInsecurePermissions { get; set; }
+        /// <summary>What a lone CR or LF in message text gets: stored as CRLF (default) or the
+        /// message refused with 550 5.5.2. Either way it never ends the text.</summary>
+        public BareLineEndingPolicy BareLineEnding { get; set; } = BareLineEndingPolicy.Normalize;
+        /// <summary>Header fields removed from incoming mail before it is spooled, by name, with
+        /// '*' and '?' wildcards, without regard to case. Default: <see cref="DefaultRemoveHeaders"/>;
+        /// empty removes nothing.</summary>
+        public IList<string> RemoveHeaders { get; set; } = new List<string>(DefaultRemoveHeaders);
+
+        /// <summary>
+        /// Fields that Exchange believes only from inside its organisation. Exchange's own header
+        /// firewall removes X-MS-Exchange-Organization-* and X-MS-Exchange-Forest-* from untrusted
+        /// senders, but a connector that treats the proxy as internal (or as a hybrid partner)
+        /// skips it: the spam confidence level, the authentication verdict and more would be
+        /// taken from the sender. X-MS-Exchange-CrossPremises-* is promoted to Organization
+        /// fields on hybrid connectors; X-MS-Exchange-CrossTenant-* tells Exchange Online
+        /// whether a message is internal to a tenant. Mail from another Microsoft 365 tenant
+        /// carries the last two as trace; removing them loses only that trace.
+        /// </summary>
+        public static readonly IReadOnlyList<string> DefaultRemoveHeaders = new[]
+        {
+            "X-MS-Exchange-Organization-*",
+            "X-MS-Exchange-Forest-*",
+            "X-MS-Exchange-CrossPremises-*",
+            "X-MS-Exchange-CrossTenant-*",
+        };
 
         /// <summary>The name goes into every greeting and Received: header: a domain or an address literal, nothing else.</summary>
         static bool IsHostName(string name)
@@ -66,6 +91,12 @@ namespace SmtpdModule.Engine.Smtp
                 throw new ArgumentException("'" + HostName + "' is not a host name: letters, digits, '-' and '.', or an address literal such as [192.0.2.1].", nameof(HostName));
             if (MaxSessions < 1) throw new ArgumentOutOfRangeException(nameof(MaxSessions), "must be positive");
             if (MaxSessionsPerClient < 1) throw new ArgumentOutOfRangeException(nameof(MaxSessionsPerClient), "must be positive");
+            if (!Enum.IsDefined(typeof(BareLineEndingPolicy), BareLineEnding))
+                throw new ArgumentOutOfRangeException(nameof(BareLineEnding), "must be Normalize or Reject");
+            if (RemoveHeaders != null)
+                foreach (var p in RemoveHeaders)
+                    if (!HeaderNameMatcher.IsValidPattern(p))
+                        throw new ArgumentException("'" + p + "' is not a header field name: printable ASCII without ':' or spaces, '*' and '?' as wildcards.", nameof(RemoveHeaders));
             Limits.Validate();
         }
     }

@@ -123,6 +123,26 @@ namespace SmtpdModule.Engine.Smtp
             if (!CommandParser.TryParse(line, out var cmd, out var error))
                 return await ErrorAsync(error).ConfigureAwait(false);
 
+            // Invalid UTF-8 became U+FFFD in the line: in a name or an address it would reach the
+            // rules, the log and the Received: field as if the client had sent that (RFC 6531 §3.3
+            // asks for well-formed UTF-8; RFC 3629 §10 warns of what lax decoding lets through).
+            if (!_io.LastLineWellFormed)
+            {
+                switch (cmd.Verb)
+                {
+                    case SmtpVerb.Helo:
+                    case SmtpVerb.Ehlo:
+                        Log("helo", "refused: not UTF-8", F("helo", PeerText.CleanName(cmd.Argument)));
+                        return await ErrorAsync(Replies.HeloNotUtf8).ConfigureAwait(false);
+                    case SmtpVerb.Mail:
+                        Log("mail", "refused: not UTF-8", F("from", PeerText.CleanAddress(cmd.PathText)));
+                        return await ErrorAsync(Replies.SenderNotUtf8).ConfigureAwait(false);
+                    case SmtpVerb.Rcpt:
+                        Log("rcpt", "refused: not UTF-8", F("to", PeerText.CleanAddress(cmd.PathText)));
+                        return await ErrorAsync(Replies.RecipientNotUtf8).ConfigureAwait(false);
+                }
+            }
+
             switch (cmd.Verb)
             {
                 case SmtpVerb.Helo:
@@ -333,13 +353,17 @@ namespace SmtpdModule.Engine.Smtp
                 var header = ReceivedHeader.Build(_helo, _clientName, _peer.Text, _rt.Options.HostName, protocol, message.Id,
                                                   _rcpts.Count == 1 ? "<" + _rcpts[0].Mailbox + ">" : null, received);
                 SmtpConnection.DataResult data;
+                // Our Received: field goes in before the filter: only the client's fields are checked.
+                var firewall = _rt.RemoveHeaders.IsEmpty ? null : new HeaderFirewallStream(message.Body, _rt.RemoveHeaders);
+                bool reject = _rt.Options.BareLineEnding == BareLineEndingPolicy.Reject;
                 try
                 {
                     var bytes = System.Text.Encoding.UTF8.GetBytes(header);
                     await message.Body.WriteAsync(bytes, 0, bytes.Length).ConfigureAwait(false);
                     _io.Write(Replies.StartData);
                     await _io.FlushAsync().ConfigureAwait(false);
-                    data = await _io.ReadDataAsync(message.Body, Limits.MaxMessageSize, Limits.MaxTextLine).ConfigureAwait(false);
+                    data = await _io.ReadDataAsync((Stream)firewall ?? message.Body, Limits.MaxMessageSize, Limits.MaxTextLine, reject).ConfigureAwait(false);
+                    if (data.Status == SmtpConnection.ReadStatus.Ok) firewall?.Complete();
                 }
                 catch (Exception ex) when (ex is IOException && !(ex is EndOfStreamException) || ex is UnauthorizedAccessException)
                 {
@@ -367,6 +391,13 @@ namespace SmtpdModule.Engine.Smtp
                     ResetTransaction();
                     return Reply(data.TooBig ? Replies.MessageTooBig : Replies.TextLineTooLong);
                 }
+                if (reject && data.BareLineEndings > 0)
+                {
+                    _rt.Spool.Abort(message);
+                    Log("rejected", "bare CR or LF in text", F("bytes", data.Size), F("bareLineEndings", data.BareLineEndings));
+                    ResetTransaction();
+                    return Reply(Replies.BareLineEnding);
+                }
 
                 try
                 {
@@ -380,7 +411,8 @@ namespace SmtpdModule.Engine.Smtp
                 }
                 _rt.Counters.MessageAccepted(data.Size);
                 Log("accepted", message.Id, F("id", message.Id), F("bytes", data.Size), F("from", _from.Text),
-                    F("to", _rcpts.ConvertAll(r => r.Text)));
+                    F("to", _rcpts.ConvertAll(r => r.Text)), F("bareLineEndings", data.BareLineEndings),
+                    F("headersRemoved", firewall?.Removed ?? 0));
                 ResetTransaction();
                 return Reply(new SmtpReply(250, "2.0.0", "OK queued as " + message.Id));
             }

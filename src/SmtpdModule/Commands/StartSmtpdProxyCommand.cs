@@ -64,6 +64,11 @@ namespace SmtpdModule.Commands
         [Parameter] public string LogPath { get; set; }
         /// <summary>Start even when other users may change the rules file or the spool (least privilege is checked at start).</summary>
         [Parameter] public SwitchParameter AllowInsecurePermissions { get; set; }
+        /// <summary>A lone CR or LF in message text: stored as CRLF (Normalize) or the message refused (Reject).</summary>
+        [Parameter] public BareLineEndingPolicy BareLineEnding { get => (BareLineEndingPolicy)_bareLineEnding; set => _bareLineEnding = (int)value; }
+        int _bareLineEnding = (int)BareLineEndingPolicy.Normalize;   // a number, as _defaultAction
+        /// <summary>Header fields removed from incoming mail (wildcards allowed); replaces the default list, empty removes none.</summary>
+        [Parameter] [AllowEmptyCollection] public string[] RemoveHeader { get; set; }
 
         [Parameter(Mandatory = true, ParameterSetName = Pfx)] public string CertificatePath { get; set; }
         [Parameter(ParameterSetName = Pfx)] public SecureString CertificatePassword { get; set; }
@@ -85,6 +90,7 @@ namespace SmtpdModule.Commands
                 ReverseLookup = !NoReverseLookup,
                 StrictAddresses = !AcceptRoutedAddresses,
                 AllowInsecurePermissions = AllowInsecurePermissions,
+                BareLineEnding = BareLineEnding,
                 IdentTimeout = TimeSpan.FromSeconds(IdentTimeoutSeconds),
                 Tarpit = TimeSpan.FromSeconds(TarpitSeconds),
                 MaxSessions = MaxSessions,
@@ -107,6 +113,7 @@ namespace SmtpdModule.Commands
                 },
             };
             if (HostName != null) options.HostName = HostName;
+            if (RemoveHeader != null) options.RemoveHeaders = new List<string>(RemoveHeader);
             options.Listen = ParseListen();
             options.Dns = DnsOptionsFrom(DnsServer);
             options.Tls = LoadCertificate();

@@ -56,7 +56,8 @@ namespace SmtpdModule.Engine.Tests.Hostile
             {
                 var reply = await SendRawAsync(c, Bytes(verb + " bad", Poison(kind), "name.example"));
                 _output.WriteLine(verb + " with " + kind + ": " + reply.Split('\n')[0]);
-                Assert.Matches("^(250|501)", reply);
+                // Invalid UTF-8 in the name is refused (it used to become U+FFFD and get 250).
+                Assert.Matches(kind == "utf8" ? "^501 5.5.4" : "^(250|501)", reply);
                 // Whatever the name became, it is not echoed with control characters.
                 Assert.True(reply.IndexOf('\0') < 0, "NUL echoed: " + reply);
             }
@@ -77,7 +78,7 @@ namespace SmtpdModule.Engine.Tests.Hostile
             {
                 var reply = await SendRawAsync(c, mail);
                 _output.WriteLine(kind + " MAIL -> " + reply);
-                Assert.Matches("^(250|5[05][0-9])", reply);
+                Assert.Matches(kind == "utf8" ? "^5[05][0-9]" : "^(250|5[05][0-9])", reply);
                 if (reply.StartsWith("250")) await c.SendAsync("RSET", "250");
             }
             await c.SendAsync("MAIL FROM:<a@example.org>", "250");
@@ -86,7 +87,7 @@ namespace SmtpdModule.Engine.Tests.Hostile
             {
                 var reply = await SendRawAsync(c, rcpt);
                 _output.WriteLine(kind + " RCPT -> " + reply);
-                Assert.Matches("^(250|5[05][0-9])", reply);
+                Assert.Matches(kind == "utf8" ? "^5[05][0-9]" : "^(250|5[05][0-9])", reply);
             }
             await c.SendAsync("RCPT TO:<ok@example.test>", "250");
             await c.SendAsync("DATA", "354");

@@ -150,11 +150,12 @@ namespace SmtpdModule.Engine.Tests.Smtp
             using var proxy = TestProxy.Start();
 
             // --no-data-fixup sends the text as it is and then a CRLF; so the last line here is
-            // the terminating dot, and every line before it ends in a bare LF (one in CRLF).
+            // the terminating dot, and the lines before it end in bare LFs, but for one in CRLF
+            // and the one before the dot: only CRLF "." CRLF ends the text (SmugglingTests).
             var run = await ExternalClient.SwaksAsync(proxy.EndPoint.Port, new[]
             {
                 "--from", "a@example.org", "--to", "b@example.test", "--no-data-fixup",
-                "--data", "Subject: bare lf\n\nline one\nline two\r\nline three\n\n.",
+                "--data", "Subject: bare lf\n\nline one\nline two\r\nline three\n\r\n.",
             });
 
             Assert.True(run.ExitCode == 0, run.ToString());

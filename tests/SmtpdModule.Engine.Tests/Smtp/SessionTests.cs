@@ -69,7 +69,8 @@ namespace SmtpdModule.Engine.Tests.Smtp
             await c.SendAsync("DATA", "354");
             await c.WriteAsync("..leading\r\n.x\r\nbare\nlf\n...\r\nend\r\n.\r\n");
             Assert.StartsWith("250", await c.ReadReplyAsync());
-            Assert.Equal(".leading\r\nx\r\nbare\r\nlf\r\n..\r\nend\r\n", WithoutReceived(proxy.Spooled()[0].Body));
+            // "..." follows a bare LF: not a line start in SMTP, so its dots are text (SmugglingTests).
+            Assert.Equal(".leading\r\nx\r\nbare\r\nlf\r\n...\r\nend\r\n", WithoutReceived(proxy.Spooled()[0].Body));
         }
 
         [Fact]
@@ -89,7 +90,7 @@ namespace SmtpdModule.Engine.Tests.Smtp
         }
 
         [Fact]
-        public async Task Long_lines_and_stray_crs_cross_buffer_boundaries_intact()
+        public async Task Long_lines_cross_buffer_boundaries_intact_and_stray_crs_become_line_ends()
         {
             using var proxy = TestProxy.Start(configure: o => o.Limits.MaxTextLine = 1 << 20);
             using var c = await LineClient.ConnectAsync(proxy.EndPoint);
@@ -103,7 +104,7 @@ namespace SmtpdModule.Engine.Tests.Smtp
             var text = sb.ToString();
             await c.WriteAsync(text + ".\r\n");
             Assert.StartsWith("250", await c.ReadReplyAsync());
-            Assert.Equal(text, WithoutReceived(proxy.Spooled()[0].Body));
+            Assert.Equal(text.Replace("\rmid", "\r\nmid"), WithoutReceived(proxy.Spooled()[0].Body));
         }
 
         [Fact]

@@ -11,7 +11,10 @@ namespace SmtpdModule.Engine.Forwarding.Transports
     /// Delivers by writing each message as <c>&lt;id&gt;.eml</c> into a pickup directory, in the
     /// replay form that IIS SMTP and Exchange's Pickup and Replay directories take: the envelope
     /// as <c>X-Sender: &lt;sender&gt;</c> and one <c>X-Receiver: &lt;recipient&gt;</c> per recipient,
-    /// before anything else, then the message bytes unchanged.
+    /// before anything else, then the message bytes unchanged but for a lone CR or LF (never
+    /// stored by this version's proxy), written as CRLF: the pickup service sends the file on
+    /// over SMTP, where a lone line end could be read as a line, or an end of data, the sender
+    /// never wrote (<see cref="CrlfNormalizingStream"/>).
     /// </summary>
     /// <remarks>
     /// The file is written under a temporary name in the same directory, flushed to disk, then
@@ -61,7 +64,7 @@ namespace SmtpdModule.Engine.Forwarding.Transports
                 {
                     var envelope = Utf8.GetBytes(EnvelopeLines(message));
                     await output.WriteAsync(envelope, 0, envelope.Length, cancellationToken).ConfigureAwait(false);
-                    using (var body = message.OpenBody())
+                    using (var body = new CrlfNormalizingStream(message.OpenBody()))
                         await body.CopyToAsync(output, 81920, cancellationToken).ConfigureAwait(false);
                     await output.FlushAsync(cancellationToken).ConfigureAwait(false);
                     output.Flush(flushToDisk: true);

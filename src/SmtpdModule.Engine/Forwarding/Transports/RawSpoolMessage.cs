@@ -23,8 +23,11 @@ namespace SmtpdModule.Engine.Forwarding.Transports
     /// <item>the body is a <see cref="MimePart"/> whose content is the rest of the spooled bytes,
     /// copied as they are.</item>
     /// </list>
-    /// <para>MailKit still dot-stuffs on the wire and ends the data with CRLF . CRLF, adding a
-    /// CRLF first only when the bytes lack a final one. The message's MIME-Version and the
+    /// <para>The bytes are read through <see cref="CrlfNormalizingStream"/>: a lone CR or LF in
+    /// the spool (never stored by this version's proxy) goes out as CRLF, so lines on the wire
+    /// are what the next hop will take them for. MailKit dot-stuffs on the wire (a "." after an
+    /// LF) and ends the data with CRLF . CRLF, adding a CRLF first only when the bytes lack a
+    /// final one. The message's MIME-Version and the
     /// part's Content-* fields exist only to steer MailKit (BODY=8BITMIME is chosen from the
     /// part's Content-Transfer-Encoding); <see cref="FormatOptions.HiddenHeaders"/> keeps them
     /// off the wire.</para>
@@ -57,7 +60,7 @@ namespace SmtpdModule.Engine.Forwarding.Transports
         {
             try
             {
-                using (var stream = message.OpenBody())
+                using (var stream = new CrlfNormalizingStream(message.OpenBody()))
                 using (var line = new MemoryStream())
                 {
                     var previous = -1;
@@ -112,7 +115,7 @@ namespace SmtpdModule.Engine.Forwarding.Transports
                 Stream source = null;
                 try
                 {
-                    source = _message.OpenBody();
+                    source = new CrlfNormalizingStream(_message.OpenBody());
                     await SkipAsync(source, _offset, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (!(ex is OperationCanceledException))

@@ -40,6 +40,21 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
         }
 
         [Fact]
+        public async Task Lone_CRs_and_LFs_in_the_spool_are_written_as_CRLF()
+        {
+            // An older version stored them; the pickup service sends the file on over SMTP.
+            using var transport = new PickupDirectoryTransport(_root);
+            var body = Encoding.ASCII.GetBytes("Subject: old\r\n\r\na\n.\nMAIL FROM:<x@y>\r.\rb\r\n");
+            var message = TestMessages.Create(body, "a@example.org", "b@example.com");
+
+            await transport.DeliverAsync(message);
+
+            Assert.Equal(Concat("X-Sender: <a@example.org>\r\nX-Receiver: <b@example.com>\r\n",
+                                Encoding.ASCII.GetBytes("Subject: old\r\n\r\na\r\n.\r\nMAIL FROM:<x@y>\r\n.\r\nb\r\n")),
+                         File.ReadAllBytes(transport.PathFor(message.Id)));
+        }
+
+        [Fact]
         public async Task The_null_sender_is_written_as_empty_brackets()
         {
             using var transport = new PickupDirectoryTransport(_root);
