@@ -86,6 +86,12 @@ namespace SmtpdModule.Commands
         [Parameter]
         public SwitchParameter Wait { get; set; }
 
+        /// <summary>How long a stop under -Wait (Ctrl+C, SIGTERM, Stop-SmtpFwd through the control
+        /// channel) lets deliveries in flight finish before they are cancelled and given back.</summary>
+        [Parameter]
+        [ValidateRange(0, 3600)]
+        public double StopTimeoutSeconds { get; set; } = 30;
+
         protected override void EndProcessing()
         {
             if (Once && Wait)
@@ -166,21 +172,12 @@ namespace SmtpdModule.Commands
             WriteObject(forwarder);
             if (!Wait) return;
 
-            var handles = new WaitHandle[] { ((IAsyncResult)forwarder.Completion).AsyncWaitHandle, queue.Posted, StopToken.WaitHandle };
-            while (true)
-            {
-                var which = WaitHandle.WaitAny(handles);
-                Drain(queue);
-                if (which == 0) return;
-                if (which == 2)
-                {
-                    // Ctrl+C: a graceful stop, not an error.
-                    forwarder.StopAsync().GetAwaiter().GetResult();
-                    Drain(queue);
-                    return;
-                }
-            }
+            var bound = TimeSpan.FromSeconds(StopTimeoutSeconds);
+            ServeUntilStopped(forwarder.Completion, queue, () => forwarder.StopAsync(bound), bound, HostKinds, "forwarder");
         }
+
+        /// <summary>What a -Wait shows on the console; the other events go to Verbose.</summary>
+        static readonly string[] HostKinds = { "start", "forwarded", "deferred", "failed", "stop", "error" };
 
         void Drain(EventQueue queue)
         {

@@ -1,0 +1,111 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using SmtpdModule.Engine.Spool;
+
+namespace SmtpdModule.Engine.Control
+{
+    /// <summary>
+    /// Where a proxy's or forwarder's control endpoint is: in <c>control/</c> under its spool, so an
+    /// administrator who knows the spool finds it, and only who may read the spool (0700, the
+    /// service account; root or Administrators) may reach it. One entry per running instance,
+    /// <c>&lt;kind&gt;-&lt;pid&gt;-&lt;id&gt;</c>: on Unix the socket itself (<c>.sock</c>; .NET
+    /// serves a named pipe whose name is an absolute path as a Unix domain socket at that path),
+    /// on Windows a marker file (<c>.pipe</c>) that holds the name of the named pipe.
+    /// </summary>
+    public sealed class ControlLocation
+    {
+        /// <summary>The folder under the spool root.</summary>
+        public const string DirectoryName = "control";
+
+        /// <summary>What serves a control endpoint.</summary>
+        public const string ProxyKind = "proxy", ForwarderKind = "forwarder";
+
+        internal const string SocketExtension = ".sock", MarkerExtension = ".pipe";
+
+        ControlLocation(string file, string kind, int processId, int id)
+        {
+            File = file;
+            Kind = kind;
+            ProcessId = processId;
+            Id = id;
+        }
+
+        /// <summary>The socket (Unix) or marker file (Windows).</summary>
+        public string File { get; }
+        public string Kind { get; }
+        public int ProcessId { get; }
+        /// <summary>The instance's id in its process.</summary>
+        public int Id { get; }
+
+        /// <summary>The name given to NamedPipeServerStream/NamedPipeClientStream: the socket path
+        /// on Unix, the pipe name read from the marker on Windows.</summary>
+        internal string PipeName => HostOsInfo.IsWindows ? ReadMarker() : File;
+
+        internal static string DirectoryOf(string spoolRoot) => Path.Combine(spoolRoot, DirectoryName);
+
+        internal static ControlLocation ForThisProcess(string spoolRoot, string kind, int id)
+        {
+            int pid = CurrentProcessId;
+            var name = kind + "-" + pid.ToString(CultureInfo.InvariantCulture) + "-" + id.ToString(CultureInfo.InvariantCulture);
+            return new ControlLocation(Path.Combine(DirectoryOf(spoolRoot), name + (HostOsInfo.IsWindows ? MarkerExtension : SocketExtension)),
+                                       kind, pid, id);
+        }
+
+        /// <summary>The endpoints in a spool's control folder, of one kind (or all when null),
+        /// lowest process id and id first. Nothing there (or no folder) is an empty list.</summary>
+        /// <exception cref="UnauthorizedAccessException">The folder may not be read (not the service account, not an administrator).</exception>
+        public static IReadOnlyList<ControlLocation> List(string spoolRoot, string kind = null)
+        {
+            var list = new List<ControlLocation>();
+            var dir = DirectoryOf(spoolRoot);
+            if (!Directory.Exists(dir)) return list;
+            foreach (var file in Directory.EnumerateFiles(dir))
+            {
+                var ext = Path.GetExtension(file);
+                if (ext != (HostOsInfo.IsWindows ? MarkerExtension : SocketExtension)) continue;
+                var parts = Path.GetFileNameWithoutExtension(file).Split('-');
+                if (parts.Length != 3) continue;
+                if (kind != null && parts[0] != kind) continue;
+                if (!int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) continue;
+                if (!int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var id)) continue;
+                list.Add(new ControlLocation(file, parts[0], pid, id));
+            }
+            list.Sort((a, b) => a.ProcessId != b.ProcessId ? a.ProcessId.CompareTo(b.ProcessId) : a.Id.CompareTo(b.Id));
+            return list;
+        }
+
+        /// <summary>True when no process has this endpoint's process id: the endpoint is stale.</summary>
+        internal bool OwnerIsGone()
+        {
+            try
+            {
+                using (var p = Process.GetProcessById(ProcessId)) return p.HasExited;
+            }
+            catch (ArgumentException) { return true; }
+            catch (InvalidOperationException) { return true; }
+        }
+
+        /// <summary>Removes a stale endpoint; another reader may have removed it first.</summary>
+        internal void Remove()
+        {
+            try { System.IO.File.Delete(File); }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException) { }
+        }
+
+        string ReadMarker()
+        {
+            try { return System.IO.File.ReadAllText(File).Trim(); }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException) { return null; }
+        }
+
+        static int CurrentProcessId
+        {
+            get { using (var p = Process.GetCurrentProcess()) return p.Id; }
+        }
+
+        public override string ToString() => File;
+    }
+}
