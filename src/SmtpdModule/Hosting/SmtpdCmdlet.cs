@@ -76,9 +76,9 @@ namespace SmtpdModule.Hosting
                     if ((which == 2 || which == 3) && stopping == null)
                     {
                         var why = which == 3 ? signals.SignalName : "Ctrl+C";
-                        stopping = stop();
                         WriteHostLine(DateTimeOffset.Now.ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture)
                             + " - " + why + ": stopping the " + what + " (in flight may finish within " + stopBound.TotalSeconds + " s)");
+                        stopping = stop();
                         // Both stay signalled: from now on wait only for the end and the events.
                         handles = new[] { done, events.Posted };
                     }
