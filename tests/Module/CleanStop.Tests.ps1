@@ -345,3 +345,53 @@ Describe 'Start-SmtpFwd -Wait stopped with deliveries in flight' -Skip:$IsWindow
         @($all | Sort-Object -Unique) | Should -HaveCount 6
     }
 }
+
+Describe 'build.ps1 -Task Start: build/Start-Default.ps1 run through dotnet pwsh' -Skip:$IsWindows {
+    It 'stops gracefully when the dotnet host gets SIGTERM: the transaction in flight finishes, the serving pwsh exits, the port closes' {
+        $repo = (Resolve-Path -LiteralPath "$PSScriptRoot/../..").ProviderPath
+        $data = Join-Path $TestDrive 'start-data'
+        $dir = (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'start-task') -Force).FullName
+        $out = Join-Path $dir 'stdout.txt'
+        $err = Join-Path $dir 'stderr.txt'
+        # As the README runs it: the dotnet CLI, the tool's shim, then the pwsh that serves.
+        $arguments = @('pwsh', '-NoProfile', '-NonInteractive', '-File', "`"$repo/build/Start-Default.ps1`"",
+            '-ModulePath', "`"$modulePath`"", '-RulesPath', "`"$rules`"", '-DataPath', "`"$data`"",
+            '-Listen', '127.0.0.1:0', '-DnsServer', $dns.EndPoint)
+        $wrapper = Start-Process -FilePath 'dotnet' -ArgumentList $arguments -WorkingDirectory $repo `
+            -RedirectStandardOutput $out -RedirectStandardError $err -NoNewWindow -PassThru
+        $processes.Add($wrapper)
+        $log = { 'start stdout:'; Get-Content -LiteralPath $out -ErrorAction SilentlyContinue
+                 'start stderr:'; Get-Content -LiteralPath $err -ErrorAction SilentlyContinue }.GetNewClosure()
+        Wait-Until { $wrapper.HasExited -or ((Get-Content -LiteralPath $out -Raw -ErrorAction SilentlyContinue) -match 'start: listening on 127\.0\.0\.1:\d+') } `
+            -Seconds 90 -Because 'the Start script listens' -Context $log
+        $text = Get-Content -LiteralPath $out -Raw
+        $port = [int]([regex]::Match($text, 'listening on 127\.0\.0\.1:(\d+)').Groups[1].Value)
+        $server = Get-Process -Id ([int]([regex]::Match($text, 'serving in process (\d+)').Groups[1].Value))
+        $server.Id | Should -Not -Be $wrapper.Id -Because 'dotnet pwsh serves in a child process'
+        $processes.Add($server)
+
+        $message = New-MessageFile -Name 'inflight-start'
+        $inflight = Start-Client 'inflight', '--port', $port, '--body-file', $message, '--partial-bytes', 700
+        Read-ClientLine $inflight | Should -Be 'SENT 700'
+        $idle = Start-Client 'idle', '--port', $port
+        Read-ClientLine $idle | Should -Be 'READY'
+
+        $clock = [System.Diagnostics.Stopwatch]::StartNew()
+        Send-Signal 'TERM' $wrapper.Id
+        Read-ClientLine $idle | Should -Match '^GOT 421 ' -Because "the serving pwsh stops when its wrapper goes away`n$((& $log) -join "`n")"
+        $inflight.StandardInput.WriteLine('go')
+        $inflight.StandardInput.Flush()
+        Read-ClientLine $inflight | Should -Match '^REPLY 250 '
+        $server.WaitForExit(60000) | Should -BeTrue -Because ((& $log) -join "`n")
+        $wrapper.WaitForExit(10000) | Should -BeTrue
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 40
+        Test-PortOpen $port | Should -BeFalse
+        $text = Get-Content -LiteralPath $out -Raw
+        $text | Should -Match 'stop: stopped accepted=1'
+        $text | Should -Match 'forwarder stopped: forwarded'
+        $spool = Join-Path $data 'spool'
+        # Acknowledged, so kept: delivered into the drop folder, or still in the spool.
+        @(Get-Files (Join-Path $data 'drop') '*.eml').Count + @(Get-SmtpdSpool -SpoolPath $spool).Count | Should -Be 1
+        Assert-NothingLeft -Spool $spool
+    }
+}

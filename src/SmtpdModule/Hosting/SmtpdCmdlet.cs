@@ -56,13 +56,15 @@ namespace SmtpdModule.Hosting
         /// Ctrl+C (StopProcessing), SIGTERM, SIGINT or SIGQUIT call <paramref name="stop"/> once,
         /// a graceful stop, not an error; the loop goes on showing events until it has finished.
         /// The events an operator follows (<paramref name="hostKinds"/>: start, each message, the
-        /// stop, errors) go to the host as Write-Host would put them; the rest to Verbose.
+        /// stop, errors) go to the host as Write-Host would put them, the rest to Verbose; with
+        /// -Verbose every event goes to Verbose, so the console shows each one once.
         /// </summary>
         internal void ServeUntilStopped(System.Threading.Tasks.Task completion, EventQueue events, Func<System.Threading.Tasks.Task> stop,
                                         TimeSpan stopBound, ICollection<string> hostKinds, string what)
         {
             // Held exit (no PosixSignalRegistration): the stop's own bound, the control channel's
             // 5 s to answer, and a margin.
+            if (VerboseShown()) hostKinds = new string[0];
             using (var signals = new ShutdownSignals(stopBound + TimeSpan.FromSeconds(10)))
             {
                 var done = ((IAsyncResult)completion).AsyncWaitHandle;
@@ -87,6 +89,14 @@ namespace SmtpdModule.Hosting
                 catch (OperationCanceledException) { }
                 Show(events, hostKinds);
             }
+        }
+
+        bool VerboseShown()
+        {
+            if (MyInvocation.BoundParameters.TryGetValue("Verbose", out var v))
+                return v is SwitchParameter sw ? sw.IsPresent : v is bool b && b;
+            var preference = GetVariableValue("VerbosePreference");
+            return preference is ActionPreference p && (p == ActionPreference.Continue || p == ActionPreference.Inquire);
         }
 
         void Show(EventQueue events, ICollection<string> hostKinds)
