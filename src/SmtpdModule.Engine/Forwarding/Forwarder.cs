@@ -102,7 +102,8 @@ namespace SmtpdModule.Engine.Forwarding
                 _control = ControlEndpoint.Open(SpoolPath, ControlLocation.ForwarderKind, Id, HandleControlAsync);
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException
-                                       || ex is PlatformNotSupportedException || ex is System.Net.Sockets.SocketException)
+                                       || ex is PlatformNotSupportedException || ex is System.Net.Sockets.SocketException
+                                       || ex is ArgumentException)   // a socket path longer than the system allows
             {
                 Emit("error", null, "no control channel (Get-/Stop-SmtpFwd -SpoolPath will not find this forwarder): " + ex.Message);
             }

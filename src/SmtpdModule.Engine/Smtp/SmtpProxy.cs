@@ -263,7 +263,8 @@ namespace SmtpdModule.Engine.Smtp
                 _control = ControlEndpoint.Open(_rt.Spool.Root, ControlLocation.ProxyKind, Id, HandleControlAsync);
             }
             catch (Exception ex) when (ex is System.IO.IOException || ex is UnauthorizedAccessException
-                                       || ex is PlatformNotSupportedException || ex is System.Net.Sockets.SocketException)
+                                       || ex is PlatformNotSupportedException || ex is System.Net.Sockets.SocketException
+                                       || ex is ArgumentException)   // a socket path longer than the system allows
             {
                 _rt.Events.Write(new ProxyEvent("error", null, null, "no control channel (Get-/Stop-SmtpdProxy -SpoolPath will not find this proxy): " + ex.Message));
             }

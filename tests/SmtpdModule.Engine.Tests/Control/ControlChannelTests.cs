@@ -132,5 +132,15 @@ namespace SmtpdModule.Engine.Tests.Control
             Assert.Null(proxy.Proxy.ControlPath);
             Assert.Empty(ControlLocation.List(proxy.SpoolPath));
         }
+
+        [Fact]
+        public void A_spool_path_too_long_for_a_socket_starts_the_proxy_without_a_channel_and_says_so()
+        {
+            if (OperatingSystem.IsWindows()) return;   // pipe names have no such limit
+            using var proxy = TestProxy.Start(configure: o => o.SpoolPath = Path.Combine(Path.GetDirectoryName(o.SpoolPath), new string('s', 120)));
+            Assert.True(proxy.Proxy.IsRunning);
+            Assert.Null(proxy.Proxy.ControlPath);
+            Assert.Contains(proxy.Events, e => e.Kind == "error" && e.Message.StartsWith("no control channel", StringComparison.Ordinal));
+        }
     }
 }
