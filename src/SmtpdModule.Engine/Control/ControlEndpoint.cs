@@ -63,15 +63,16 @@ namespace SmtpdModule.Engine.Control
             UnixPermissions.Restrict(dir, UnixPermissions.PrivateDirectory);
             // A leftover of a dead process that had the same id: a socket path cannot be bound twice.
             location.Remove();
+            bool marker = location.File.EndsWith(ControlLocation.MarkerExtension, StringComparison.Ordinal);
             string pipeName = HostOsInfo.IsWindows
                 ? "smtpd-" + kind + "-" + location.ProcessId + "-" + id + "-" + Guid.NewGuid().ToString("N")
-                : location.File;
+                : marker ? ControlLocation.NewTemporarySocketPath() : location.File;
             var endpoint = new ControlEndpoint(location, pipeName, handle);
             var first = endpoint.NewServer();   // fails here, not later in the loop, if the path is unusable
             try
             {
-                if (HostOsInfo.IsWindows) File.WriteAllText(location.File, pipeName);
-                else UnixPermissions.Restrict(location.File, 0x180);   // 0600
+                if (!HostOsInfo.IsWindows) UnixPermissions.Restrict(pipeName, 0x180);   // 0600
+                if (marker) File.WriteAllText(location.File, pipeName);
             }
             catch
             {

@@ -13,7 +13,10 @@ namespace SmtpdModule.Engine.Control
     /// service account; root or Administrators) may reach it. One entry per running instance,
     /// <c>&lt;kind&gt;-&lt;pid&gt;-&lt;id&gt;</c>: on Unix the socket itself (<c>.sock</c>; .NET
     /// serves a named pipe whose name is an absolute path as a Unix domain socket at that path),
-    /// on Windows a marker file (<c>.pipe</c>) that holds the name of the named pipe.
+    /// on Windows a marker file (<c>.pipe</c>) that holds the name of the named pipe. A Unix
+    /// socket path may not be longer than about 100 bytes: under a spool whose path is too long
+    /// for that, the socket goes into a private folder with an unguessable name in the temporary
+    /// folder, and a <c>.pipe</c> marker in <c>control/</c> holds its path.
     /// </summary>
     public sealed class ControlLocation
     {
@@ -24,6 +27,9 @@ namespace SmtpdModule.Engine.Control
         public const string ProxyKind = "proxy", ForwarderKind = "forwarder";
 
         internal const string SocketExtension = ".sock", MarkerExtension = ".pipe";
+        // sun_path is 108 bytes on Linux and 104 on macOS, the terminating NUL included.
+        const int MaxSocketPath = 100;
+        const string TempFolderPrefix = "smtpd-control-";
 
         ControlLocation(string file, string kind, int processId, int id)
         {
@@ -42,7 +48,9 @@ namespace SmtpdModule.Engine.Control
 
         /// <summary>The name given to NamedPipeServerStream/NamedPipeClientStream: the socket path
         /// on Unix, the pipe name read from the marker on Windows.</summary>
-        internal string PipeName => HostOsInfo.IsWindows ? ReadMarker() : File;
+        internal string PipeName => IsMarker ? ReadMarker() : File;
+
+        bool IsMarker => File.EndsWith(MarkerExtension, StringComparison.Ordinal);
 
         internal static string DirectoryOf(string spoolRoot) => Path.Combine(spoolRoot, DirectoryName);
 
@@ -50,8 +58,19 @@ namespace SmtpdModule.Engine.Control
         {
             int pid = CurrentProcessId;
             var name = kind + "-" + pid.ToString(CultureInfo.InvariantCulture) + "-" + id.ToString(CultureInfo.InvariantCulture);
-            return new ControlLocation(Path.Combine(DirectoryOf(spoolRoot), name + (HostOsInfo.IsWindows ? MarkerExtension : SocketExtension)),
-                                       kind, pid, id);
+            var socket = Path.Combine(DirectoryOf(spoolRoot), name + SocketExtension);
+            bool marker = HostOsInfo.IsWindows || System.Text.Encoding.UTF8.GetByteCount(socket) > MaxSocketPath;
+            return new ControlLocation(marker ? Path.ChangeExtension(socket, MarkerExtension) : socket, kind, pid, id);
+        }
+
+        /// <summary>Where the socket of a marker goes on Unix: a new folder, 0700, whose name
+        /// nobody can guess and so nobody can have made first.</summary>
+        internal static string NewTemporarySocketPath()
+        {
+            var dir = Path.Combine(Path.GetTempPath(), TempFolderPrefix + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(dir);
+            UnixPermissions.Restrict(dir, UnixPermissions.PrivateDirectory);
+            return Path.Combine(dir, "s");
         }
 
         /// <summary>The endpoints in a spool's control folder, of one kind (or all when null),
@@ -65,7 +84,7 @@ namespace SmtpdModule.Engine.Control
             foreach (var file in Directory.EnumerateFiles(dir))
             {
                 var ext = Path.GetExtension(file);
-                if (ext != (HostOsInfo.IsWindows ? MarkerExtension : SocketExtension)) continue;
+                if (ext != MarkerExtension && (HostOsInfo.IsWindows || ext != SocketExtension)) continue;
                 var parts = Path.GetFileNameWithoutExtension(file).Split('-');
                 if (parts.Length != 3) continue;
                 if (kind != null && parts[0] != kind) continue;
@@ -88,10 +107,17 @@ namespace SmtpdModule.Engine.Control
             catch (InvalidOperationException) { return true; }
         }
 
-        /// <summary>Removes a stale endpoint; another reader may have removed it first.</summary>
+        /// <summary>Removes a stale endpoint (and the private folder of a socket a marker points
+        /// to); another reader may have removed it first.</summary>
         internal void Remove()
         {
+            var target = IsMarker && !HostOsInfo.IsWindows ? ReadMarker() : null;
             try { System.IO.File.Delete(File); }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException) { }
+            var dir = target == null ? null : Path.GetDirectoryName(target);
+            // Only what this code makes: a folder named so in the temporary folder.
+            if (dir == null || !Path.GetFileName(dir).StartsWith(TempFolderPrefix, StringComparison.Ordinal)) return;
+            try { Directory.Delete(dir, recursive: true); }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException) { }
         }
 

@@ -134,13 +134,26 @@ namespace SmtpdModule.Engine.Tests.Control
         }
 
         [Fact]
-        public void A_spool_path_too_long_for_a_socket_starts_the_proxy_without_a_channel_and_says_so()
+        public async Task Under_a_spool_path_too_long_for_a_socket_the_channel_goes_through_a_marker()
         {
             if (OperatingSystem.IsWindows()) return;   // pipe names have no such limit
-            using var proxy = TestProxy.Start(configure: o => o.SpoolPath = Path.Combine(Path.GetDirectoryName(o.SpoolPath), new string('s', 120)));
-            Assert.True(proxy.Proxy.IsRunning);
-            Assert.Null(proxy.Proxy.ControlPath);
-            Assert.Contains(proxy.Events, e => e.Kind == "error" && e.Message.StartsWith("no control channel", StringComparison.Ordinal));
+            string socket;
+            string marker;
+            using (var proxy = TestProxy.Start(configure: o => o.SpoolPath = Path.Combine(Path.GetDirectoryName(o.SpoolPath), new string('s', 120))))
+            {
+                marker = proxy.Proxy.ControlPath;
+                Assert.EndsWith(".pipe", marker);
+                socket = File.ReadAllText(marker).Trim();
+                Assert.True(socket.Length < 100, socket);
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute,
+                             File.GetUnixFileMode(Path.GetDirectoryName(socket)));
+                var location = Assert.Single(ControlClient.Find(proxy.Proxy.SpoolPath, ControlLocation.ProxyKind));
+                var status = ProxyStatus.FromFields(await ControlClient.RequestAsync(location, ControlRequest.Status, TimeSpan.FromSeconds(10)), location.File);
+                Assert.True(status.IsRunning);
+                Assert.Equal(proxy.Proxy.Id, status.Id);
+            }
+            Assert.False(File.Exists(marker));
+            Assert.False(Directory.Exists(Path.GetDirectoryName(socket)));
         }
     }
 }
