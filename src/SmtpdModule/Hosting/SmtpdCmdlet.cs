@@ -62,9 +62,9 @@ namespace SmtpdModule.Hosting
         internal void ServeUntilStopped(System.Threading.Tasks.Task completion, EventQueue events, Func<System.Threading.Tasks.Task> stop,
                                         TimeSpan stopBound, ICollection<string> hostKinds, string what)
         {
+            if (VerboseShown()) hostKinds = new string[0];
             // Held exit (no PosixSignalRegistration): the stop's own bound, the control channel's
             // 5 s to answer, and a margin.
-            if (VerboseShown()) hostKinds = new string[0];
             using (var signals = new ShutdownSignals(stopBound + TimeSpan.FromSeconds(10)))
             {
                 var done = ((IAsyncResult)completion).AsyncWaitHandle;
@@ -113,7 +113,7 @@ namespace SmtpdModule.Hosting
         }
 
         /// <summary>A line for the console, as Write-Host writes it (information stream, tag PSHOST).</summary>
-        /// Once the pipeline is stopping (Ctrl+C) it may not be written to: the host's UI still may.
+        /// <remarks>Once the pipeline is stopping (Ctrl+C) it may not be written to: the host's UI still may.</remarks>
         protected void WriteHostLine(string text)
         {
             if (!StopToken.IsCancellationRequested)
