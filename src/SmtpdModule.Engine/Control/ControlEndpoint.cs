@@ -81,6 +81,8 @@ namespace SmtpdModule.Engine.Control
                 throw;
             }
             endpoint._acceptLoop = Task.Run(() => endpoint.AcceptLoopAsync(first));
+            // A process that ends with the instance still running (no stop) leaves no endpoint.
+            AppDomain.CurrentDomain.ProcessExit += endpoint.OnProcessExit;
             return endpoint;
         }
 
@@ -170,12 +172,15 @@ namespace SmtpdModule.Engine.Control
         {
             if (_closing.IsCancellationRequested) return;
             _closing.Cancel();
+            AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
             Task[] pending;
             lock (_lock) pending = _handlers.Where(t => !t.IsCompleted).ToArray();
             var all = Task.WhenAll(pending.Concat(_acceptLoop == null ? new Task[0] : new[] { _acceptLoop }));
             await Task.WhenAny(all, Task.Delay(wait)).ConfigureAwait(false);
             _location.Remove();
         }
+
+        void OnProcessExit(object sender, EventArgs e) => _location.Remove();
 
         public void Dispose() => CloseAsync(TimeSpan.Zero).GetAwaiter().GetResult();
     }

@@ -65,12 +65,20 @@ namespace SmtpdModule.Engine.Control
 
         /// <summary>Where the socket of a marker goes on Unix: a new folder, 0700, whose name
         /// nobody can guess and so nobody can have made first.</summary>
+        /// <exception cref="IOException">Even /tmp gives too long a path.</exception>
         internal static string NewTemporarySocketPath()
         {
-            var dir = Path.Combine(Path.GetTempPath(), TempFolderPrefix + Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(dir);
-            UnixPermissions.Restrict(dir, UnixPermissions.PrivateDirectory);
-            return Path.Combine(dir, "s");
+            // TMPDIR may itself be long (a test's, a container's): /tmp is the short fallback.
+            foreach (var root in new[] { Path.GetTempPath(), "/tmp" })
+            {
+                var dir = Path.Combine(root, TempFolderPrefix + Guid.NewGuid().ToString("N"));
+                var socket = Path.Combine(dir, "s");
+                if (System.Text.Encoding.UTF8.GetByteCount(socket) > MaxSocketPath) continue;
+                Directory.CreateDirectory(dir);
+                UnixPermissions.Restrict(dir, UnixPermissions.PrivateDirectory);
+                return socket;
+            }
+            throw new IOException("No folder gives a Unix socket path short enough for the control channel.");
         }
 
         /// <summary>The endpoints in a spool's control folder, of one kind (or all when null),
