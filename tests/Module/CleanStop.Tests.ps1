@@ -281,6 +281,33 @@ Describe 'A proxy of another process, through the control channel' {
         Get-SmtpdProxy -SpoolPath $spool | Should -BeNullOrEmpty -Because 'a stopped proxy leaves no endpoint'
     }
 
+    It 'shows a forwarder as the same status through Get-SmtpFwd -SpoolPath, and stops it with Stop-SmtpFwd -SpoolPath -Id' {
+        $spool = Join-Path $TestDrive 'spool-fwd-same'
+        $drop = (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'drop-fwd-same') -Force).FullName
+        $f = Start-SmtpFwd -SpoolPath $spool -PickupDirectory $drop
+        try {
+            $status = @(Get-SmtpFwd -SpoolPath $spool)
+            $status | Should -HaveCount 1
+            $status[0] | Should -BeOfType ([SmtpdModule.Engine.Forwarding.ForwarderStatus])
+            $status[0].Id | Should -Be $f.Id
+            $status[0].ProcessId | Should -Be $PID
+            $status[0].Target | Should -Be $f.Target
+            $status[0].Owner | Should -Be $f.Owner
+            $status[0].IsRunning | Should -BeTrue
+            $header = { param($o) @((($o | Format-Table | Out-String) -split '\r?\n' | Where-Object { $_.Trim() })[0].Trim() -split '\s+') }
+            & $header $status[0] | Should -Be (& $header $f)
+            Stop-SmtpFwd -SpoolPath $spool -Id 999 -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'SmtpFwdNotFound,*'
+            $f.IsRunning | Should -BeTrue
+            $stopped = $status | Stop-SmtpFwd -Confirm:$false -PassThru
+            $stopped.IsRunning | Should -BeFalse
+            $f.IsRunning | Should -BeFalse -Because 'the status piped to Stop-SmtpFwd stopped the forwarder it came from'
+        }
+        finally { if ($f.IsRunning) { $f | Stop-SmtpFwd -Confirm:$false } }
+        Get-SmtpFwd -SpoolPath $spool | Should -BeNullOrEmpty
+        Get-Files (Join-Path $spool 'control') | Should -HaveCount 0
+    }
+
     It 'removes the endpoint of a killed process and never reports it as running' -Skip:$IsWindows {
         $spool = Join-Path $TestDrive 'spool-stale'
         $proxyHost = Start-ProxyHost -Spool $spool -Name 'stale-host'
