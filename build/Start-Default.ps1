@@ -11,6 +11,10 @@
     SIGTERM without passing it on, which would leave this process serving on its own. Then it
     stops the proxy through its control channel, as Stop-SmtpdProxy -SpoolPath would from
     another console. Either way the forwarder is stopped after the proxy.
+
+    A SIGINT sent to the dotnet process alone is ignored by the dotnet CLI, which expects a
+    terminal's Ctrl+C to reach the whole process group (as it does): send SIGTERM, or SIGINT to
+    the group (kill -INT -- -<pgid>).
 #>
 [CmdletBinding()]
 param(
