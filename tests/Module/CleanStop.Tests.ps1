@@ -373,6 +373,27 @@ Describe 'Start-SmtpFwd -Wait stopped with deliveries in flight' -Skip:$IsWindow
     }
 }
 
+Describe 'Start-SmtpFwd -Once stopped by a signal' -Skip:$IsWindows {
+    It 'on SIGTERM cancels the deliveries in flight, gives their messages back and exits 0 at once' {
+        $spool = New-FilledSpool -Name 'once-term' -Count 4 -To 'slow@example.com'
+        $downstream = Start-DownstreamServer -Python $python -Capture (Join-Path $TestDrive 'downstream-once-term') -Processes $processes -Option '--slow-seconds', '60'
+        $once = Start-ChildPwsh -Name 'once-term' -Command ("Start-SmtpFwd -SpoolPath $(Quote $spool) -SmartHost 127.0.0.1:$($downstream.Port) -TlsMode None " +
+            "-MaxConnections 2 -Once | Out-Null`n'after the run'")
+        Wait-Until { @(Get-DownstreamEvent $downstream 'slow').Count -ge 1 } -Seconds 60 -Because 'a delivery is in flight' -Context $once.Log
+
+        $clock = [System.Diagnostics.Stopwatch]::StartNew()
+        Send-Signal 'TERM' $once.Process.Id
+        $once.Process.WaitForExit(30000) | Should -BeTrue -Because ((& $once.Log) -join "`n")
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 20 -Because 'the server would hold the delivery for a minute'
+        $once.Process.ExitCode | Should -Be 0 -Because ((& $once.Log) -join "`n")
+        (Get-Output $once) | Should -Match 'after the run'
+        $left = @(Get-SmtpdSpool -SpoolPath $spool)
+        $left | Should -HaveCount 4 -Because 'nothing was delivered, and every message is back in the spool'
+        @($left | Where-Object State -EQ 'Active') | Should -HaveCount 0
+        Get-Files (Join-Path $spool 'control') | Should -HaveCount 0
+    }
+}
+
 Describe 'build.ps1 -Task Start: build/Start-Default.ps1 run through dotnet pwsh' -Skip:$IsWindows {
     It 'stops gracefully when the dotnet host gets SIGTERM: the transaction in flight finishes, the serving pwsh exits, the port closes' {
         $repo = (Resolve-Path -LiteralPath "$PSScriptRoot/../..").ProviderPath
