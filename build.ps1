@@ -396,25 +396,11 @@ function Invoke-Start {
     Invoke-Build
     # The embedded default: loopback only, the shipped example rules (mail for example.test from
     # anywhere, anything from this host, no relaying for strangers), everything else under
-    # ./smtpd-data in the current directory.
-    $data = Join-Path (Get-Location).ProviderPath 'smtpd-data'
-    $spool = Join-Path $data 'spool'
-    $drop = Join-Path $data 'drop'
-    $log = Join-Path $data 'log/smtpd.jsonl'
-    $null = New-Item -ItemType Directory -Path $data, $drop -Force
-    Import-Module (Join-Path $ModuleDir 'SmtpdModule.psd1') -Force
-    Write-Host "smtpd on 127.0.0.1:2525, rules $(Join-Path $Root 'examples/smtpd_check_rules')"
-    Write-Host "spool $spool, log $log"
-    Write-Host "forwarder: spool -> pickup folder $drop (one .eml per message)"
-    $fwd = Start-SmtpFwd -SpoolPath $spool -PickupDirectory $drop -LogPath (Join-Path $data 'log/smtpfwd.jsonl')
-    Write-Host 'Try: swaks --server 127.0.0.1:2525 --to you@example.test   (Ctrl+C stops)'
-    try {
-        Start-SmtpdProxy -Listen '127.0.0.1:2525' -RulesPath (Join-Path $Root 'examples/smtpd_check_rules') `
-            -SpoolPath $spool -LogPath $log -HostName 'localhost' -Wait -Verbose
-    }
-    finally {
-        if (Get-Variable fwd -ErrorAction SilentlyContinue) { $fwd | Stop-SmtpFwd -Confirm:$false }
-    }
+    # ./smtpd-data in the current directory. build/Start-Default.ps1 serves it and stops it
+    # gracefully on Ctrl+C, SIGTERM, SIGINT, or when the dotnet host that started it goes away.
+    & (Join-Path $Root 'build/Start-Default.ps1') -ModulePath (Join-Path $ModuleDir 'SmtpdModule.psd1') `
+        -RulesPath (Join-Path $Root 'examples/smtpd_check_rules') `
+        -DataPath (Join-Path (Get-Location).ProviderPath 'smtpd-data')
 }
 
 function Invoke-Bench {

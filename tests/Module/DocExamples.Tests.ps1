@@ -112,6 +112,14 @@ BeforeDiscovery {
         'Stop-SmtpFwd.md: Example 4'           = @{ Before = 'Start-SmtpFwd -SpoolPath ./spool -SmartHost {Downstream} | Out-Null  # the old forwarder' }
         'Stop-SmtpdProxy.md: Example 1'        = @{ Before = 'Start-SmtpdProxy -Listen 127.0.0.1:0 -RulesPath ./smtpd_check_rules -SpoolPath ./spool | Out-Null  # a proxy to stop' }
         'Stop-SmtpdProxy.md: Example 3'        = @{ Before = 'Start-SmtpdProxy -Listen 127.0.0.1:{Port} -RulesPath ./smtpd_check_rules -SpoolPath ./spool | Out-Null  # proxy 1' }
+        'Stop-SmtpdProxy.md: Example 5'        = @{ Before = 'Start-SmtpdProxy -Listen 127.0.0.1:0 -RulesPath ./smtpd_check_rules -SpoolPath ./spool | Out-Null  # the proxy of a service (here of this process)'
+            Check = '$Out | Should -Match ''\(stopped\)''' }
+        'Get-SmtpdProxy.md: Example 3'         = @{ Before = 'Start-SmtpdProxy -Listen 127.0.0.1:0 -RulesPath ./smtpd_check_rules -SpoolPath ./spool | Out-Null  # the proxy of a service (here of this process)'
+            Check = '$Out | Should -Match ''ProcessId''' }
+        'Get-SmtpFwd.md: Example 4'            = @{ Before = 'Start-SmtpFwd -SpoolPath ./spool -SmartHost {Downstream} | Out-Null  # the forwarder of a service (here of this process)'
+            Check = '$Out | Should -Match ''ProcessId''' }
+        'Stop-SmtpFwd.md: Example 5'           = @{ Before = 'Start-SmtpFwd -SpoolPath ./spool -SmartHost {Downstream} | Out-Null  # the forwarder of a service (here of this process)'
+            Check = '$Out | Should -Match ''\(stopped\)''' }
         'Suspend-SmtpdSpoolItem.md: Example 3' = @{ Id = 'ExampleNet' }
         'Test-SmtpdRule.md: Example 2'         = @{ Before = "Set-Content ./transactions.csv 'ClientAddress,ClientName,Ident,Helo,From,To','192.0.2.10,mail.example.org,,mail.example.org,<a@example.org>,<b@example.test>','203.0.113.9,,,x,<a@example.org>,<c@far.test>'  # two transactions" }
         # --- about pages and README

@@ -124,8 +124,8 @@ Describe 'SmtpdModule.Format.ps1xml' {
     It 'declares the output type of every cmdlet, all of them SmtpdModule types but the exported file' {
         $expected = @{
             'Start-SmtpdProxy'       = @('SmtpdModule.Engine.Smtp.SmtpProxy')
-            'Get-SmtpdProxy'         = @('SmtpdModule.Engine.Smtp.SmtpProxy')
-            'Stop-SmtpdProxy'        = @('SmtpdModule.Engine.Smtp.SmtpProxy')
+            'Get-SmtpdProxy'         = @('SmtpdModule.Engine.Smtp.SmtpProxy', 'SmtpdModule.Engine.Smtp.ProxyStatus')
+            'Stop-SmtpdProxy'        = @('SmtpdModule.Engine.Smtp.SmtpProxy', 'SmtpdModule.Engine.Smtp.ProxyStatus')
             'Test-SmtpdRule'         = @('SmtpdModule.Engine.Rules.RuleDecision')
             'Get-SmtpdRule'          = @('SmtpdModule.Engine.Rules.Rule')
             'Get-SmtpdSpool'         = @('SmtpdModule.Engine.Spool.SpoolItem')
@@ -134,8 +134,8 @@ Describe 'SmtpdModule.Format.ps1xml' {
             'Remove-SmtpdSpoolItem'  = @()
             'Export-SmtpdSpoolItem'  = @('System.IO.FileInfo')
             'Start-SmtpFwd'          = @('SmtpdModule.Engine.Forwarding.Forwarder', 'SmtpdModule.Engine.Forwarding.ForwardSummary')
-            'Get-SmtpFwd'            = @('SmtpdModule.Engine.Forwarding.Forwarder')
-            'Stop-SmtpFwd'           = @('SmtpdModule.Engine.Forwarding.Forwarder')
+            'Get-SmtpFwd'            = @('SmtpdModule.Engine.Forwarding.Forwarder', 'SmtpdModule.Engine.Forwarding.ForwarderStatus')
+            'Stop-SmtpFwd'           = @('SmtpdModule.Engine.Forwarding.Forwarder', 'SmtpdModule.Engine.Forwarding.ForwarderStatus')
         }
         $commands = @(Get-Command -Module SmtpdModule -CommandType Cmdlet)
         @($commands.Name | Sort-Object) | Should -Be @($expected.Keys | Sort-Object)

@@ -40,10 +40,11 @@ function Get-AiosmtpdPython {
 # recording into $Capture; it ends when its standard input closes, so add the process to the list
 # that AfterAll closes. Returns Process, Port, Capture.
 function Start-DownstreamServer {
-    param([string] $Python, [string] $Capture, [System.Collections.Generic.List[System.Diagnostics.Process]] $Processes)
+    param([string] $Python, [string] $Capture, [System.Collections.Generic.List[System.Diagnostics.Process]] $Processes,
+          [string[]] $Option = @())
     $script = (Resolve-Path -LiteralPath "$PSScriptRoot/../fixtures/downstream/smtp_server.py").ProviderPath
     $start = [System.Diagnostics.ProcessStartInfo]::new($Python)
-    foreach ($a in @($script, '--capture', $Capture)) { $start.ArgumentList.Add($a) }
+    foreach ($a in @($script, '--capture', $Capture) + $Option) { $start.ArgumentList.Add($a) }
     $start.UseShellExecute = $false
     $start.RedirectStandardInput = $true
     $start.RedirectStandardOutput = $true

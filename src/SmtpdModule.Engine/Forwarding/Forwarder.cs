@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
+using SmtpdModule.Engine.Control;
 using SmtpdModule.Engine.Diagnostics;
 using SmtpdModule.Engine.Spool;
 
@@ -37,6 +38,8 @@ namespace SmtpdModule.Engine.Forwarding
         readonly Dictionary<string, DateTimeOffset> _deferredDue = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         readonly object _inFlightLock = new object();
         readonly List<Task> _inFlight = new List<Task>();
+        readonly TaskCompletionSource<bool> _drained = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        ControlEndpoint _control;
         FileSystemWatcher _watcher;
         JsonLinesLog _log;
         DateTimeOffset _lastRecovery = DateTimeOffset.MinValue;
@@ -82,8 +85,42 @@ namespace SmtpdModule.Engine.Forwarding
         {
             var forwarder = Open(options, events);
             forwarder.Watch();
+            forwarder.OpenControl();
             _ = forwarder.RunDaemonAsync();
             return forwarder;
+        }
+
+        /// <summary>The control endpoint's path; null when there is none.</summary>
+        public string ControlPath => _control?.Path;
+
+        // Without a control channel the forwarder still works: it is an administrator's convenience.
+        void OpenControl()
+        {
+            if (!_options.ControlChannel) return;
+            try
+            {
+                _control = ControlEndpoint.Open(SpoolPath, ControlLocation.ForwarderKind, Id, HandleControlAsync);
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException
+                                       || ex is PlatformNotSupportedException || ex is System.Net.Sockets.SocketException
+                                       || ex is ArgumentException)   // a socket path longer than the system allows
+            {
+                Emit("error", null, "no control channel (Get-/Stop-SmtpFwd -SpoolPath will not find this forwarder): " + ex.Message);
+            }
+        }
+
+        async Task<string> HandleControlAsync(string request)
+        {
+            if (request == ControlRequest.Status)
+                return ForwarderStatus.Fields(this, ControlRequest.ProcessId, IsRunning && !_stopClaiming.IsCancellationRequested).ToWire();
+            if (ControlRequest.TryParseStop(request, out var timeout))
+            {
+                Emit("stop", null, "stop requested through the control channel");
+                _ = StopAsync(timeout);
+                await _drained.Task.ConfigureAwait(false);
+                return ForwarderStatus.Fields(this, ControlRequest.ProcessId, false).ToWire();
+            }
+            return ControlRequest.Unknown;
         }
 
         /// <summary>Delivers everything due now (ready messages, deferred ones whose time has
@@ -186,6 +223,9 @@ namespace SmtpdModule.Engine.Forwarding
             _lease.Dispose();
             _options.Transport.Dispose();
             Emit("stop", null, "forwarded " + Counters.Forwarded + ", deferred " + Counters.Deferred + ", failed " + Counters.Failed);
+            // The answer to a stop request (what was delivered) goes out before Completion ends.
+            _drained.TrySetResult(true);
+            if (_control != null) await _control.CloseAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             _log?.Dispose();
             _stopped.TrySetResult(true);
         }

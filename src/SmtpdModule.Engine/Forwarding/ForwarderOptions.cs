@@ -27,6 +27,9 @@ namespace SmtpdModule.Engine.Forwarding
 
         /// <summary>A file to append every event to, one JSON object per line; null for none.</summary>
         public string LogPath { get; set; }
+        /// <summary>Serve a control endpoint in the spool's <c>control/</c> folder, through which
+        /// another process on this machine can see and stop the forwarder (see <see cref="Control.ControlEndpoint"/>).</summary>
+        public bool ControlChannel { get; set; } = true;
 
         /// <summary>How often claims of dead forwarders are looked for.</summary>
         public TimeSpan RecoveryInterval { get; set; } = TimeSpan.FromMinutes(1);

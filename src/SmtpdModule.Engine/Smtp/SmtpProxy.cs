@@ -7,6 +7,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
+using SmtpdModule.Engine.Control;
 using SmtpdModule.Engine.Diagnostics;
 using SmtpdModule.Engine.Lookup;
 using SmtpdModule.Engine.Rules;
@@ -32,6 +33,8 @@ namespace SmtpdModule.Engine.Smtp
         readonly DnsClientResolver _dns;
         readonly JsonLinesLog _log;
         readonly TaskCompletionSource<bool> _stopped = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        readonly TaskCompletionSource<bool> _drained = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        ControlEndpoint _control;
         long _sessionSerial;
         Timer _sweep;
         static readonly TimeSpan SweepInterval = TimeSpan.FromHours(1);
@@ -121,6 +124,7 @@ namespace SmtpdModule.Engine.Smtp
             proxy._rt.Events.Write(new ProxyEvent("start", null, null, "listening on " + string.Join(", ", proxy.LocalEndPoints),
                 new[] { new KeyValuePair<string, object>("rules", rules.Path), new KeyValuePair<string, object>("spool", spool.Root) }));
             foreach (var l in proxy._listeners) proxy._acceptLoops.Add(Task.Run(() => proxy.AcceptLoopAsync(l)));
+            proxy.OpenControl();
             // Debris of a crash is too young to remove at open (a commit might be in flight): sweep hourly.
             proxy._sweep = new Timer(_ => proxy.SweepSpool(), null, SweepInterval, SweepInterval);
             return proxy;
@@ -247,6 +251,39 @@ namespace SmtpdModule.Engine.Smtp
             finally { socket.Dispose(); }
         }
 
+        /// <summary>The control endpoint's path; null when there is none.</summary>
+        public string ControlPath => _control?.Path;
+
+        // Without a control channel the proxy still serves: it is an administrator's convenience.
+        void OpenControl()
+        {
+            if (!Options.ControlChannel) return;
+            try
+            {
+                _control = ControlEndpoint.Open(_rt.Spool.Root, ControlLocation.ProxyKind, Id, HandleControlAsync);
+            }
+            catch (Exception ex) when (ex is System.IO.IOException || ex is UnauthorizedAccessException
+                                       || ex is PlatformNotSupportedException || ex is System.Net.Sockets.SocketException
+                                       || ex is ArgumentException)   // a socket path longer than the system allows
+            {
+                _rt.Events.Write(new ProxyEvent("error", null, null, "no control channel (Get-/Stop-SmtpdProxy -SpoolPath will not find this proxy): " + ex.Message));
+            }
+        }
+
+        async Task<string> HandleControlAsync(string request)
+        {
+            if (request == "status")
+                return ProxyStatus.Fields(this, ControlRequest.ProcessId, IsRunning && !_rt.IsStopping).ToWire();
+            if (ControlRequest.TryParseStop(request, out var timeout))
+            {
+                _rt.Events.Write(new ProxyEvent("stop", null, null, "stop requested through the control channel"));
+                _ = StopAsync(timeout);
+                await _drained.Task.ConfigureAwait(false);
+                return ProxyStatus.Fields(this, ControlRequest.ProcessId, false).ToWire();
+            }
+            return ControlRequest.Unknown;
+        }
+
         /// <summary>
         /// Stops gracefully: listeners close, idle sessions are told 421 and closed, sessions in a
         /// transaction may finish within <paramref name="timeout"/> (default: the options'); any still
@@ -267,6 +304,10 @@ namespace SmtpdModule.Engine.Smtp
             }
             try { await Task.WhenAll(_acceptLoops).ConfigureAwait(false); } catch (Exception ex) when (ex is SocketException || ex is ObjectDisposedException) { }
             _rt.Events.Write(new ProxyEvent("stop", null, null, "stopped", new[] { new KeyValuePair<string, object>("accepted", Counters.Accepted) }));
+            // The answer to a stop request is written before the proxy says it has stopped: a
+            // host that exits when Completion ends must not cut it off.
+            _drained.TrySetResult(true);
+            if (_control != null) await _control.CloseAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             _dns.Dispose();
             _log?.Dispose();
             _stopped.TrySetResult(true);

@@ -38,6 +38,9 @@ namespace SmtpdModule.Engine.Smtp
         public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(30);
         /// <summary>Structured log (JSON lines); null for none.</summary>
         public string LogPath { get; set; }
+        /// <summary>Serve a control endpoint in the spool's <c>control/</c> folder, through which
+        /// another process on this machine can see and stop the proxy (see <see cref="Control.ControlEndpoint"/>).</summary>
+        public bool ControlChannel { get; set; } = true;
         /// <summary>Start even when other users may change the rules file (or its directory) or the
         /// spool. Off by default: such a proxy refuses to start (<see cref="ProxyStartFailure.RulesFileInsecure"/>,
         /// <see cref="ProxyStartFailure.SpoolInsecure"/>).</summary>

@@ -86,6 +86,12 @@ namespace SmtpdModule.Commands
         [Parameter]
         public SwitchParameter Wait { get; set; }
 
+        /// <summary>How long a stop under -Wait (Ctrl+C, SIGTERM, Stop-SmtpFwd through the control
+        /// channel) lets deliveries in flight finish before they are cancelled and given back.</summary>
+        [Parameter]
+        [ValidateRange(0, 3600)]
+        public double StopTimeoutSeconds { get; set; } = 30;
+
         protected override void EndProcessing()
         {
             if (Once && Wait)
@@ -121,34 +127,46 @@ namespace SmtpdModule.Commands
         void RunOnce(ForwarderOptions options, EventQueue queue)
         {
             var progress = new LatestProgress();
-            var task = Task.Run(() => Forwarder.RunOnceAsync(options, progress, queue, StopToken));
-            var handles = new[] { ((IAsyncResult)task).AsyncWaitHandle, queue.Posted, progress.Posted };
-            var record = new ProgressRecord(1, "Forwarding " + options.SpoolPath, "Looking for mail that is due");
-            while (WaitHandle.WaitAny(handles) != 0)
+            // A scheduled task or supervisor that sends SIGTERM (or SIGINT) cancels the run as
+            // Ctrl+C does: deliveries in progress go back to the spool unchanged, nothing is cut.
+            using (var signals = new ShutdownSignals(TimeSpan.FromSeconds(StopTimeoutSeconds + 10)))
+            using (var cancel = CancellationTokenSource.CreateLinkedTokenSource(StopToken))
             {
-                Drain(queue);
-                if (progress.TryTake(out var p))
+                var task = Task.Run(() => Forwarder.RunOnceAsync(options, progress, queue, cancel.Token));
+                var handles = new[] { ((IAsyncResult)task).AsyncWaitHandle, queue.Posted, progress.Posted, signals.Requested };
+                var record = new ProgressRecord(1, "Forwarding " + options.SpoolPath, "Looking for mail that is due");
+                int which;
+                while ((which = WaitHandle.WaitAny(handles)) != 0)
                 {
-                    record.StatusDescription = p.Done + " of " + p.Total + " message(s) tried";
-                    record.CurrentOperation = p.LastId;
-                    record.PercentComplete = p.Total == 0 ? 0 : (int)Math.Min(100, p.Done * 100 / p.Total);
-                    WriteProgress(record);
+                    if (which == 3)
+                    {
+                        cancel.Cancel();
+                        handles = new[] { handles[0], queue.Posted, progress.Posted };
+                    }
+                    Drain(queue);
+                    if (progress.TryTake(out var p))
+                    {
+                        record.StatusDescription = p.Done + " of " + p.Total + " message(s) tried";
+                        record.CurrentOperation = p.LastId;
+                        record.PercentComplete = p.Total == 0 ? 0 : (int)Math.Min(100, p.Done * 100 / p.Total);
+                        WriteProgress(record);
+                    }
                 }
+                Drain(queue);
+                record.RecordType = ProgressRecordType.Completed;
+                WriteProgress(record);
+                ForwardSummary summary = null;
+                try
+                {
+                    summary = task.GetAwaiter().GetResult();
+                }
+                catch (OperationCanceledException) when (cancel.IsCancellationRequested) { return; }
+                catch (SpoolException ex) { ThrowTerminatingError(ErrorMapping.FromSpoolListing(ex, options.SpoolPath)); }
+                catch (ArgumentException ex) { ThrowTerminatingError(ErrorMapping.BadForwarderOption(ex, null)); }
+                catch (IOException ex) { ThrowTerminatingError(new ErrorRecord(ex, ErrorMapping.LogPathUnusable, ErrorCategory.OpenError, options.LogPath)); }
+                catch (UnauthorizedAccessException ex) { ThrowTerminatingError(ErrorMapping.AccessDenied(ex, options.SpoolPath)); }
+                WriteObject(summary);
             }
-            Drain(queue);
-            record.RecordType = ProgressRecordType.Completed;
-            WriteProgress(record);
-            ForwardSummary summary = null;
-            try
-            {
-                summary = task.GetAwaiter().GetResult();
-            }
-            catch (OperationCanceledException) when (StopToken.IsCancellationRequested) { return; }
-            catch (SpoolException ex) { ThrowTerminatingError(ErrorMapping.FromSpoolListing(ex, options.SpoolPath)); }
-            catch (ArgumentException ex) { ThrowTerminatingError(ErrorMapping.BadForwarderOption(ex, null)); }
-            catch (IOException ex) { ThrowTerminatingError(new ErrorRecord(ex, ErrorMapping.LogPathUnusable, ErrorCategory.OpenError, options.LogPath)); }
-            catch (UnauthorizedAccessException ex) { ThrowTerminatingError(ErrorMapping.AccessDenied(ex, options.SpoolPath)); }
-            WriteObject(summary);
         }
 
         void StartDaemon(ForwarderOptions options, EventQueue queue)
@@ -166,21 +184,12 @@ namespace SmtpdModule.Commands
             WriteObject(forwarder);
             if (!Wait) return;
 
-            var handles = new WaitHandle[] { ((IAsyncResult)forwarder.Completion).AsyncWaitHandle, queue.Posted, StopToken.WaitHandle };
-            while (true)
-            {
-                var which = WaitHandle.WaitAny(handles);
-                Drain(queue);
-                if (which == 0) return;
-                if (which == 2)
-                {
-                    // Ctrl+C: a graceful stop, not an error.
-                    forwarder.StopAsync().GetAwaiter().GetResult();
-                    Drain(queue);
-                    return;
-                }
-            }
+            var bound = TimeSpan.FromSeconds(StopTimeoutSeconds);
+            ServeUntilStopped(forwarder.Completion, queue, () => forwarder.StopAsync(bound), bound, HostKinds, "forwarder");
         }
+
+        /// <summary>What a -Wait shows on the console; the other events go to Verbose.</summary>
+        static readonly string[] HostKinds = { "start", "forwarded", "deferred", "failed", "stop", "error" };
 
         void Drain(EventQueue queue)
         {

@@ -76,8 +76,12 @@ namespace SmtpdModule.Commands
         [Parameter(Mandatory = true, ParameterSetName = Pem)] public string CertificateKeyPath { get; set; }
         [Parameter(Mandatory = true, ParameterSetName = Store)] public string CertificateThumbprint { get; set; }
 
-        /// <summary>Serve until Ctrl+C or Stop-SmtpdProxy; with -Verbose every event is shown.</summary>
+        /// <summary>Serve until Ctrl+C, a stop signal or Stop-SmtpdProxy; with -Verbose every event is shown.</summary>
         [Parameter] public SwitchParameter Wait { get; set; }
+
+        /// <summary>How long a stop under -Wait (Ctrl+C, SIGTERM, Stop-SmtpdProxy through the control channel) lets
+        /// transactions in flight finish before their connections are closed.</summary>
+        [Parameter] [ValidateRange(0, 3600)] public double StopTimeoutSeconds { get; set; } = 30;
 
         protected override void EndProcessing()
         {
@@ -95,6 +99,7 @@ namespace SmtpdModule.Commands
                 Tarpit = TimeSpan.FromSeconds(TarpitSeconds),
                 MaxSessions = MaxSessions,
                 MaxSessionsPerClient = MaxSessionsPerClient,
+                StopTimeout = TimeSpan.FromSeconds(StopTimeoutSeconds),
                 Rules = new RuleEvaluationOptions
                 {
                     DefaultAction = DefaultAction,
@@ -134,24 +139,15 @@ namespace SmtpdModule.Commands
             if (Wait) Serve(proxy, events);
         }
 
-        /// <summary>-Wait: drain events to Verbose on this (the pipeline) thread until the proxy stops or Ctrl+C.</summary>
+        /// <summary>What a -Wait shows on the console; the other events go to Verbose.</summary>
+        static readonly string[] HostKinds = { "start", "accepted", "stop", "error" };
+
+        /// <summary>-Wait: serve until Ctrl+C, SIGTERM/SIGINT/SIGQUIT, or Stop-SmtpdProxy (in this
+        /// process or, through the control channel, another); each is a graceful stop.</summary>
         void Serve(SmtpProxy proxy, EventQueue events)
         {
-            var done = ((IAsyncResult)proxy.Completion).AsyncWaitHandle;
-            var handles = new WaitHandle[] { done, events.Posted, StopToken.WaitHandle };
-            while (true)
-            {
-                int which = WaitHandle.WaitAny(handles);
-                while (events.TryTake(out var e)) WriteVerbose(e.ToString());
-                if (which == 0) return;
-                if (which == 2)
-                {
-                    // Ctrl+C: a graceful stop, not an error.
-                    proxy.StopAsync().GetAwaiter().GetResult();
-                    while (events.TryTake(out var e)) WriteVerbose(e.ToString());
-                    return;
-                }
-            }
+            var bound = TimeSpan.FromSeconds(StopTimeoutSeconds);
+            ServeUntilStopped(proxy.Completion, events, () => proxy.StopAsync(bound), bound, HostKinds, "proxy");
         }
 
         string ResolvePath(string path)

@@ -1,5 +1,6 @@
 using System;
 using System.Management.Automation;
+using SmtpdModule.Engine.Control;
 using SmtpdModule.Engine.Forwarding;
 using SmtpdModule.Hosting;
 
@@ -8,19 +9,30 @@ namespace SmtpdModule.Commands
     /// <summary>
     /// Stop-SmtpFwd: stops a forwarder gracefully: it claims nothing more, deliveries in flight may
     /// finish within -TimeoutSeconds, the rest are cancelled and go back to the spool unchanged.
+    /// With -SpoolPath it stops, through their control channel, the forwarders of any process on
+    /// this machine that serve that spool: how a service or scheduled task is stopped gracefully.
     /// </summary>
     [Cmdlet(VerbsLifecycle.Stop, "SmtpFwd", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = ById)]
-    [OutputType(typeof(Forwarder))]
+    [OutputType(typeof(Forwarder), typeof(ForwarderStatus))]
     public sealed class StopSmtpFwdCommand : SmtpdCmdlet
     {
-        const string ById = "Id", ByObject = "InputObject";
+        const string ById = "Id", ByObject = "InputObject", BySpool = "SpoolPath";
 
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ById)]
+        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = BySpool)]
         [ArgumentCompleter(typeof(ForwarderIdCompleter))]
         public int[] Id { get; set; }
 
         [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByObject)]
         public Forwarder[] InputObject { get; set; }
+
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = BySpool)]
+        [ValidateNotNullOrEmpty]
+        public string SpoolPath { get; set; }
+
+        /// <summary>Only the forwarder of this process (with -SpoolPath); 0 or none: any.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = BySpool)]
+        public int ProcessId { get; set; }
 
         [Parameter]
         [ValidateRange(0, 3600)]
@@ -36,6 +48,11 @@ namespace SmtpdModule.Commands
                 foreach (var f in InputObject) Stop(f);
                 return;
             }
+            if (ParameterSetName == BySpool)
+            {
+                StopInSpool();
+                return;
+            }
             foreach (var id in Id)
             {
                 var f = ForwarderRegistry.Find(id);
@@ -49,6 +66,35 @@ namespace SmtpdModule.Commands
             if (!ShouldProcess("forwarder " + forwarder.Id + " (" + forwarder.SpoolPath + " to " + forwarder.Target + ")", "Stop forwarder")) return;
             Run(_ => forwarder.StopAsync(TimeSpan.FromSeconds(TimeoutSeconds)).ContinueWith(t => { t.GetAwaiter().GetResult(); return true; }));
             if (PassThru) WriteObject(forwarder);
+        }
+
+        void StopInSpool()
+        {
+            if (!TryGetFileSystemPath(SpoolPath, out var spool))
+            {
+                WriteError(new ErrorRecord(new ArgumentException("'" + SpoolPath + "' is not a file-system path."), "PathNotInFileSystem", ErrorCategory.InvalidArgument, SpoolPath));
+                return;
+            }
+            System.Collections.Generic.List<ControlLocation> found;
+            try { found = ControlLookup.Find(spool, ControlLocation.ForwarderKind, Id, ProcessId); }
+            catch (UnauthorizedAccessException ex) { WriteError(ErrorMapping.ControlAccessDenied(ex, GetSmtpdProxyCommand.ControlPathOf(spool))); return; }
+            var stopped = new System.Collections.Generic.HashSet<int>();
+            var timeout = TimeSpan.FromSeconds(TimeoutSeconds);
+            foreach (var location in found)
+            {
+                if (!ShouldProcess("forwarder " + location.Id + " of process " + location.ProcessId + " (" + spool + ")", "Stop forwarder")) { stopped.Add(location.Id); continue; }
+                ControlFields answer = null;
+                // The answer comes once the forwarder has stopped: its bound, the close, and a margin.
+                try { answer = Run(_ => ControlLookup.AskAsync(location, ControlRequest.Stop(timeout), timeout + TimeSpan.FromSeconds(30))); }
+                catch (ControlException ex) { WriteError(ErrorMapping.From(ex)); continue; }
+                catch (UnauthorizedAccessException ex) { WriteError(ErrorMapping.ControlAccessDenied(ex, location.File)); continue; }
+                if (answer == null) continue;   // stale: it was not running
+                stopped.Add(location.Id);
+                if (PassThru) WriteObject(ForwarderStatus.FromFields(answer, location.File));
+            }
+            if (Id != null)
+                foreach (var id in Id)
+                    if (!stopped.Contains(id)) WriteError(ErrorMapping.NotFoundInSpool("forwarder", id, spool));
         }
     }
 }

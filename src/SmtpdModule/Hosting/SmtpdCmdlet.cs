@@ -52,6 +52,83 @@ namespace SmtpdModule.Hosting
         }
 
         /// <summary>
+        /// The body of a <c>-Wait</c>: shows the events until <paramref name="completion"/> ends.
+        /// Ctrl+C (StopProcessing), SIGTERM, SIGINT or SIGQUIT call <paramref name="stop"/> once,
+        /// a graceful stop, not an error; the loop goes on showing events until it has finished.
+        /// The events an operator follows (<paramref name="hostKinds"/>: start, each message, the
+        /// stop, errors) go to the host as Write-Host would put them, the rest to Verbose; with
+        /// -Verbose every event goes to Verbose, so the console shows each one once.
+        /// </summary>
+        internal void ServeUntilStopped(System.Threading.Tasks.Task completion, EventQueue events, Func<System.Threading.Tasks.Task> stop,
+                                        TimeSpan stopBound, ICollection<string> hostKinds, string what)
+        {
+            if (VerboseShown()) hostKinds = new string[0];
+            // Held exit (no PosixSignalRegistration): the stop's own bound, the control channel's
+            // 5 s to answer, and a margin.
+            using (var signals = new ShutdownSignals(stopBound + TimeSpan.FromSeconds(10)))
+            {
+                var done = ((IAsyncResult)completion).AsyncWaitHandle;
+                var handles = new[] { done, events.Posted, StopToken.WaitHandle, signals.Requested };
+                System.Threading.Tasks.Task stopping = null;
+                while (true)
+                {
+                    int which = WaitHandle.WaitAny(handles);
+                    Show(events, hostKinds);
+                    if (which == 0) break;
+                    if ((which == 2 || which == 3) && stopping == null)
+                    {
+                        var why = which == 3 ? signals.SignalName : "Ctrl+C";
+                        WriteHostLine(DateTimeOffset.Now.ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture)
+                            + " - " + why + ": stopping the " + what + " (in flight may finish within " + stopBound.TotalSeconds + " s)");
+                        stopping = stop();
+                        // Both stay signalled: from now on wait only for the end and the events.
+                        handles = new[] { done, events.Posted };
+                    }
+                }
+                try { stopping?.GetAwaiter().GetResult(); }
+                catch (OperationCanceledException) { }
+                Show(events, hostKinds);
+            }
+        }
+
+        bool VerboseShown()
+        {
+            if (MyInvocation.BoundParameters.TryGetValue("Verbose", out var v))
+                return v is SwitchParameter sw ? sw.IsPresent : v is bool b && b;
+            var preference = GetVariableValue("VerbosePreference");
+            return preference is ActionPreference p && (p == ActionPreference.Continue || p == ActionPreference.Inquire);
+        }
+
+        void Show(EventQueue events, ICollection<string> hostKinds)
+        {
+            while (events.TryTake(out var e))
+            {
+                if (hostKinds.Contains(e.Kind)) WriteHostLine(e.ToString());
+                else if (!StopToken.IsCancellationRequested)
+                {
+                    try { WriteVerbose(e.ToString()); }
+                    catch (PipelineStoppedException) { }
+                }
+            }
+        }
+
+        /// <summary>A line for the console, as Write-Host writes it (information stream, tag PSHOST).</summary>
+        /// <remarks>Once the pipeline is stopping (Ctrl+C) it may not be written to: the host's UI still may.</remarks>
+        protected void WriteHostLine(string text)
+        {
+            if (!StopToken.IsCancellationRequested)
+            {
+                try
+                {
+                    WriteInformation(new HostInformationMessage { Message = text }, new[] { "PSHOST" });
+                    return;
+                }
+                catch (PipelineStoppedException) { }
+            }
+            Host?.UI?.WriteLine(text);
+        }
+
+        /// <summary>
         /// Resolves a user's path (relative to the current location, drive-qualified, <c>~</c>) to a
         /// file-system path without requiring the item to exist and without expanding wildcards.
         /// </summary>
