@@ -412,13 +412,16 @@ Describe 'Start-SmtpdProxy errors' {
     It 'refuses -Listen <Listen> with InvalidListenEndPoint' -ForEach @(
         @{ Listen = 'nonsense' }
         @{ Listen = '1.2.3.4:99999' }
-        @{ Listen = 'localhost:2525' }
+        @{ Listen = 'localhost:2525'; Shows = '127.0.0.1:2525' }
+        @{ Listen = '::1:2525'; Shows = '[::1]:2525' }
+        @{ Listen = '127.0.0.1'; Shows = '127.0.0.1:25' }
     ) {
         $e = { Start-SmtpdProxy -Listen $Listen -DnsServer $dns.EndPoint -RulesPath $allowRules -SpoolPath $errorSpool } |
             Should -Throw -PassThru
         $e.FullyQualifiedErrorId | Should -BeLike 'InvalidListenEndPoint,*'
         $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
         $e.TargetObject | Should -Be $Listen
+        if ($Shows) { $e.Exception.Message | Should -BeLike "*$([WildcardPattern]::Escape($Shows))*" -Because 'the message shows the form to write' }
         Assert-NothingRunsOn $errorSpool
     }
 

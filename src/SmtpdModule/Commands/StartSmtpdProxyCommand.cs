@@ -151,12 +151,14 @@ namespace SmtpdModule.Commands
             return resolved;
         }
 
+        // The port is required: a port-less address used to bind 25 silently, which a user testing
+        // on a spare port did not mean (issue 12); the message shows the address with ':25'.
         List<IPEndPoint> ParseListen()
         {
             var list = new List<IPEndPoint>();
             foreach (var text in Listen)
             {
-                if (!IPText.TryParseEndPoint(text, 25, allowPortZero: true, allowUnspecified: true, out var ep, out var why))
+                if (!IPText.TryParseEndPoint(text, -1, allowPortZero: true, allowUnspecified: true, out var ep, out var why))
                     ThrowTerminatingError(ErrorMapping.BadListen(text, why));
                 list.Add(ep);
             }
