@@ -209,6 +209,26 @@ Describe 'Start-SmtpFwd errors' {
         try { Start-SmtpFwd -SpoolPath $spool @Arguments -Once } catch { $_.CategoryInfo.Category | Should -Be $Category }
     }
 
+    It 'refuses a -PickupDirectory that is a file with PickupDirectoryIsFile, before any delivery' {
+        $spool = New-FilledSpool -Name 'err-pickup-file' -Count 1
+        $file = Join-Path $TestDrive 'pickup-is-a-file'
+        Set-Content -LiteralPath $file -Value 'not a folder'
+        $e = { Start-SmtpFwd -SpoolPath $spool -PickupDirectory $file -Once } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'PickupDirectoryIsFile,*'
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $e.TargetObject | Should -Be $file
+        @(Get-SmtpdSpool -SpoolPath $spool | Where-Object State -eq 'Ready') | Should -HaveCount 1 -Because 'nothing was tried'
+    }
+
+    It 'refuses a -SpoolPath that is a file with SpoolPathIsFile' {
+        $file = Join-Path $TestDrive 'fwd-spool-is-a-file'
+        Set-Content -LiteralPath $file -Value 'not a folder'
+        $e = { Start-SmtpFwd -SpoolPath $file -PickupDirectory (Join-Path $TestDrive 'unused-drop') -Once } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'SpoolPathIsFile,*'
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $e.TargetObject | Should -Be $file
+    }
+
     It 'refuses a directory that holds something else than a spool with SpoolNotFound' {
         $other = (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'no-spool')).FullName
         Set-Content -LiteralPath (Join-Path $other 'notes.txt') -Value 'not mail'

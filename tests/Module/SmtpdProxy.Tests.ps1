@@ -425,6 +425,27 @@ Describe 'Start-SmtpdProxy errors' {
         Assert-NothingRunsOn $errorSpool
     }
 
+    It 'refuses a -SpoolPath that is a file with SpoolPathIsFile' {
+        $file = Join-Path $TestDrive 'spool-is-a-file'
+        Set-Content -LiteralPath $file -Value 'not a folder'
+        $e = { Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $dns.EndPoint -RulesPath $allowRules -SpoolPath $file } |
+            Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'SpoolPathIsFile,*'
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $e.TargetObject | Should -Be $file
+        @(Get-SmtpdProxy | Where-Object SpoolPath -eq $file) | Should -HaveCount 0
+    }
+
+    It 'refuses a -RulesPath that is a folder with RuleFileIsDirectory' {
+        $folder = (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'rules-is-a-folder')).FullName
+        $e = { Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $dns.EndPoint -RulesPath $folder -SpoolPath $errorSpool } |
+            Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'RuleFileIsDirectory,*'
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $e.TargetObject | Should -Be $folder
+        Assert-NothingRunsOn $errorSpool
+    }
+
     It 'refuses a port already in use with ListenerBindFailed' {
         $busy = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
         $busy.Start()

@@ -492,8 +492,22 @@ Describe 'Export-SmtpdSpoolItem' {
         (Get-ChildItem -LiteralPath $dir.FullName).Name | Should -Be "$($ids.Failed).eml"
     }
 
+    It 'refuses a -Destination in a folder that does not exist with SpoolExportDestinationNotFound, before any message' -ForEach @(
+        @{ Name = 'no-such-dir/x.eml'; Folder = 'no-such-dir' }
+        @{ Name = 'no-such-dir-either/'; Folder = 'no-such-dir-either' }
+    ) {
+        $target = Join-Path $TestDrive $Name
+        $e = { Export-SmtpdSpoolItem -Id $ids.Ready, $ids.Held -SpoolPath $spool -Destination $target } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'SpoolExportDestinationNotFound,*'
+        $e.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $e.TargetObject | Should -Be $target
+        $e.Exception.Message | Should -BeLike "*$Folder*does not exist*"
+        Test-Path -LiteralPath (Join-Path $TestDrive $Folder) | Should -BeFalse
+    }
+
     It 'reports a file it cannot write as SpoolExportFailed' {
-        $target = Join-Path $TestDrive 'no-such-dir/x.eml'
+        # A name longer than any file system allows (255 bytes): the folder exists, the write fails.
+        $target = Join-Path $TestDrive (('x' * 300) + '.eml')
         Export-SmtpdSpoolItem -Id $ids.Ready -SpoolPath $spool -Destination $target -ErrorVariable err -ErrorAction SilentlyContinue |
             Should -BeNullOrEmpty
         $err[0].FullyQualifiedErrorId | Should -BeLike 'SpoolExportFailed,*'

@@ -39,6 +39,17 @@ namespace SmtpdModule.Commands
         {
             if (!TryGetFileSystemPath(Destination, out _destination))
                 ThrowTerminatingError(ErrorMapping.ExportDestinationNotInFileSystem(Destination));
+            // Checked once, before any message: otherwise each one fails with "Could not find a
+            // part of the path". A missing folder is not made: a typo would scatter mail.
+            var folder = EndsInSeparator(_destination) ? _destination : Path.GetDirectoryName(_destination);
+            if (!Directory.Exists(_destination) && !string.IsNullOrEmpty(folder) && !Directory.Exists(folder))
+                ThrowTerminatingError(ErrorMapping.ExportDestinationNotFound(Destination, folder));
+        }
+
+        static bool EndsInSeparator(string path)
+        {
+            var last = path[path.Length - 1];
+            return last == Path.DirectorySeparatorChar || last == Path.AltDirectorySeparatorChar;
         }
 
         protected override void ProcessRecord()
@@ -64,8 +75,7 @@ namespace SmtpdModule.Commands
         // separator means a directory, even one that does not exist (the write then says so).
         string FileFor(string id)
         {
-            var last = _destination[_destination.Length - 1];
-            var isDirectory = Directory.Exists(_destination) || last == Path.DirectorySeparatorChar || last == Path.AltDirectorySeparatorChar;
+            var isDirectory = Directory.Exists(_destination) || EndsInSeparator(_destination);
             return isDirectory ? Path.Combine(_destination, id + Extension) : _destination;
         }
 

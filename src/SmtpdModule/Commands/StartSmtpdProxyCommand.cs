@@ -77,7 +77,7 @@ namespace SmtpdModule.Commands
             var options = new SmtpProxyOptions
             {
                 RulesPath = ResolveExistingFile(RulesPath),
-                SpoolPath = ResolvePath(SpoolPath),
+                SpoolPath = RequireSpoolFolder(ResolvePath(SpoolPath)),
                 LogPath = LogPath == null ? null : ResolvePath(LogPath),
                 ConfirmReverseName = !SkipForwardConfirmation,
                 ReverseLookup = !NoReverseLookup,
