@@ -66,7 +66,7 @@ namespace SmtpdModule.Commands
                     if (_written.Contains(file)) { WriteError(ErrorMapping.ExportFileExists(file, true)); continue; }
                     if (!Force && File.Exists(file)) { WriteError(ErrorMapping.ExportFileExists(file, false)); continue; }
                     if (!ShouldProcess("Item: " + id + " Destination: " + file, "Export spooled message")) continue;
-                    if (Write(message, file)) WriteObject(new FileInfo(file));
+                    if (Write(message, file)) WriteObject(Exported(id, file));
                 }
             }
         }
@@ -103,6 +103,19 @@ namespace SmtpdModule.Commands
                 WriteError(ErrorMapping.ExportFailed(ex, file));
             }
             return false;
+        }
+
+        /// <summary>Name of the type the format file shows exported files with.</summary>
+        internal const string ExportedTypeName = "SmtpdModule.ExportedSpoolItem";
+
+        // Still a FileInfo to scripts ($f.FullName, -is [IO.FileInfo]); the type name picks a view
+        // of the message's id, size and full path, and Id binds to the next spool cmdlet.
+        static PSObject Exported(string id, string file)
+        {
+            var item = new PSObject(new FileInfo(file));
+            item.TypeNames.Insert(0, ExportedTypeName);
+            item.Properties.Add(new PSNoteProperty("Id", id));
+            return item;
         }
 
         static void TryDelete(string file)
