@@ -120,6 +120,9 @@ namespace SmtpdModule.Commands
             catch (UnauthorizedAccessException ex) { ThrowTerminatingError(ErrorMapping.AccessDenied(ex, options.SpoolPath)); }
             catch (ArgumentException ex) { ThrowTerminatingError(ErrorMapping.BadProxyOption(ex)); }
             ProxyRegistry.Add(proxy);
+            // With -Wait the same warnings arrive as events and Serve writes them.
+            if (!Wait)
+                foreach (var warning in proxy.RuleWarnings) WriteWarning(warning.ToString());
             WriteObject(proxy);
             if (Wait) Serve(proxy, events);
         }
@@ -132,15 +135,25 @@ namespace SmtpdModule.Commands
             while (true)
             {
                 int which = WaitHandle.WaitAny(handles);
-                while (events.TryTake(out var e)) WriteVerbose(e.ToString());
+                Drain(events);
                 if (which == 0) return;
                 if (which == 2)
                 {
                     // Ctrl+C: a graceful stop, not an error.
                     proxy.StopAsync().GetAwaiter().GetResult();
-                    while (events.TryTake(out var e)) WriteVerbose(e.ToString());
+                    Drain(events);
                     return;
                 }
+            }
+        }
+
+        // Rules warnings (at start and at each reload) are warnings on the console; the rest is verbose.
+        void Drain(EventQueue events)
+        {
+            while (events.TryTake(out var e))
+            {
+                if (e.Kind == "warning") WriteWarning(e.Message);
+                else WriteVerbose(e.ToString());
             }
         }
 
