@@ -259,6 +259,15 @@ Describe 'Get-SmtpdSpool' {
         Join-Path $full 'ready' | Should -Not -Exist
     }
 
+    It 'ends with SpoolPathIsFile, targeting the path, when -SpoolPath is a file' {
+        $file = Join-Path $TestDrive 'spool-is-a-file'
+        Set-Content -LiteralPath $file -Value 'not a folder'
+        $e = { Get-SmtpdSpool -SpoolPath $file } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'SpoolPathIsFile,*'
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $e.TargetObject | Should -Be $file
+    }
+
     It 'ends with SpoolNotFound for a path outside the file system' {
         $e = { Get-SmtpdSpool -SpoolPath 'Env:/PATH' } | Should -Throw -PassThru
         $e.FullyQualifiedErrorId | Should -BeLike 'SpoolNotFound,*'
