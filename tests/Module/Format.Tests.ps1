@@ -162,12 +162,12 @@ Describe 'SmtpdModule.Format.ps1xml' {
 
 Describe 'Default views' {
     It 'shows <Type> as a table of <Headers>' -ForEach @(
-        @{ Type = 'SmtpProxy'; Variable = 'proxy'; Property = $null; Headers = 'Id', 'Sessions', 'Accepted', 'Refused', 'Denied', 'Listen' }
+        @{ Type = 'SmtpProxy'; Variable = 'proxy'; Property = $null; Headers = 'Id', 'Sessions', 'Accepted', 'Refused', 'Denied', 'LocalEndPoints' }
         @{ Type = 'Forwarder'; Variable = 'forwarder'; Property = $null; Headers = 'Id', 'Active', 'Forwarded', 'Deferred', 'Failed', 'Target' }
-        @{ Type = 'ForwardSummary'; Variable = 'summary'; Property = $null; Headers = 'Forwarded', 'Deferred', 'Failed', 'Bounced', 'Errors', 'Elapsed' }
+        @{ Type = 'ForwardSummary'; Variable = 'summary'; Property = $null; Headers = 'Forwarded', 'Deferred', 'Failed', 'Bounced', 'Errors', 'Elapsed', 'Waiting', 'NextDue' }
         @{ Type = 'SpoolItem'; Variable = 'items'; Property = $null; Headers = 'Id', 'State', 'Received', 'Size', 'Sender', 'Recipients' }
         @{ Type = 'SpoolRecipient'; Variable = 'deferredItem'; Property = 'Recipients'; Headers = 'Index', 'Address', 'Status', 'Time', 'Diagnostic' }
-        @{ Type = 'RuleDecision'; Variable = 'decisions'; Property = $null; Headers = 'Action', 'Line', 'ClientAddress', 'To', 'Reply' }
+        @{ Type = 'RuleDecision'; Variable = 'decisions'; Property = $null; Headers = 'Action', 'Line', 'To', 'Reply' }
         @{ Type = 'RuleTrace'; Variable = 'decisions'; Property = 'Explanation'; Headers = 'Line', 'Result', 'FailedList', 'MatchedToken', 'Note' }
         @{ Type = 'Rule'; Variable = 'ruleList'; Property = $null; Headers = 'Line', 'Verb', 'Source', 'From', 'To', 'Message' }
         @{ Type = 'RuleDiagnostic'; Variable = 'ruleList'; Property = 'Diagnostics'; Headers = 'Severity', 'Line', 'Column', 'Code', 'Message' }
@@ -203,31 +203,131 @@ Describe 'Default views' {
         $cells[5] | Should -Match '^\d+:\d\d:\d\d\.\d$'
     }
 
-    It 'shows spooled mail with its arrival in local time, its size, the null sender as <> and the recipients on one line' {
+    It 'shows spooled mail by the short id that finds it, its arrival in local time, its size, the null sender as <> and the recipients counted on one line' {
         $text = $items | Out-String -Width 250
-        $ready = @(Get-Row $text $readyItem.Id)
+        $ready = @(Get-Row $text ('*' + $readyItem.Id.Substring(32)))
         $ready | Should -HaveCount 1
-        $ready[0] | Should -Match ([regex]::Escape($readyItem.Received.LocalDateTime.ToString('yyyy-MM-dd HH:mm')))
+        $ready[0] | Should -Match ([regex]::Escape($readyItem.Received.LocalDateTime.ToString('MM-dd HH:mm')))
         $ready[0] | Should -Match '\d+ B\s'
-        $ready[0] | Should -Match 'a@example\.org\s+b@example\.test, c@example\.test'
-        $deferred = @(Get-Row $text $deferredItem.Id)
+        $ready[0] | Should -Match 'a@example\.org\s+\(2\) b@example\.test, c@example\.test'
+        $deferred = @(Get-Row $text ('*' + $deferredItem.Id.Substring(32)))
         $deferred[0] | Should -Match 'Deferred\s'
-        $deferred[0] | Should -Match '<>\s+carol@example\.test, dave@example\.test'
+        $deferred[0] | Should -Match '<>\s+\(2\) carol@example\.test, dave@example\.test'
+        @(Get-SmtpdSpool $viewSpool -Id ('*' + $readyItem.Id.Substring(32))).Id | Should -Be $readyItem.Id -Because 'the short id is the wildcard that finds the message'
     }
 
     It 'has a Delivery table of attempts, next attempt in local time and the last error' {
         $text = $items | Format-Table -View Delivery | Out-String -Width 250
         Get-TableHeader $text | Should -Be 'Id', 'State', 'Attempts', 'NextAttempt', 'LastError'
-        $row = @(Get-Row $text $deferredItem.Id)
+        $row = @(Get-Row $text ('*' + $deferredItem.Id.Substring(32)))
         $row[0] | Should -Match ([regex]::Escape($deferredItem.NextAttempt.LocalDateTime.ToString('yyyy-MM-dd HH:mm')))
         $row[0] | Should -Match '\s2\s.*452 4\.2\.2 Mailbox full'
     }
 
     It 'shows a decision''s action, its deciding line or default, and the reply' {
         $text = $decisions | Out-String -Width 250
-        @(Get-Row $text '<x@spam.test>')[0].Trim() | Should -Match '^Noto\s+1\s+192\.0\.2\.10\s+<x@spam\.test>\s+550 no mail for <x@spam\.test>$'
-        @(Get-Row $text '<b@example.test>')[0].Trim() | Should -Match '^Allow\s+2\s+192\.0\.2\.10\s+<b@example\.test>$'
-        @(Get-Row $text '<z@elsewhere.test>')[0].Trim() | Should -Match '^Allow\s+default\s+192\.0\.2\.10\s+<z@elsewhere\.test>$'
+        @(Get-Row $text '<x@spam.test>')[0].Trim() | Should -Match '^Noto\s+1\s+<x@spam\.test>\s+550 no mail for <x@spam\.test>$'
+        @(Get-Row $text '<b@example.test>')[0].Trim() | Should -Match '^Allow\s+2\s+<b@example\.test>$'
+        @(Get-Row $text '<z@elsewhere.test>')[0].Trim() | Should -Match '^Allow\s+default\s+<z@elsewhere\.test>$'
+    }
+}
+
+Describe 'Views at 80 and 120 columns' {
+    BeforeAll {
+        # A long recipient and a long reply, as a new user's first rules file has them (issue 12).
+        $longTo = '<someone.with.a.long.name@far-away.example.test>'
+        $wideRules = New-RulesFile 'wide_rules' @(
+            'allow:127.0.0.1 [::1]:ALL:ALL'
+            'noto:ALL:ALL:*@far-away.example.test *@*.far-away.example.test:550 5.7.1 %T%C relaying denied for %I, ask the postmaster'
+        )
+        $wideDecisions = @(Test-SmtpdRule $wideRules -ClientAddress 203.0.113.9 -ClientName '' -From '<a@elsewhere.test>' `
+                -To '<b@example.test>', $longTo -DnsServer $dns.EndPoint -WarningAction SilentlyContinue)
+        $longReply = $wideDecisions[1].Reply
+        $wideRuleList = @(Get-SmtpdRule $wideRules -WarningAction SilentlyContinue)
+        $exportDir = (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'export-view')).FullName
+        $exported = @(Export-SmtpdSpoolItem -Id $readyItem.Id -SpoolPath $viewSpool -Destination $exportDir)
+
+        # The text of one column of the row that contains $Key, read down its wrapped lines and
+        # joined without white space (a table wraps a long cell where the column ends).
+        function Get-Cell {
+            param([string] $Rendered, [string] $Key, [string] $Column)
+            $lines = @($Rendered -split '\r?\n')
+            $h = 0
+            while (-not $lines[$h].Trim()) { $h++ }
+            $header = $lines[$h]
+            $labels = [regex]::Matches($header, '\S+')
+            $i = 0
+            while ($labels[$i].Value -ne $Column) { $i++ }
+            $start = $labels[$i].Index
+            $end = if ($i + 1 -lt $labels.Count) { $labels[$i + 1].Index } else { [int]::MaxValue }
+            $firstEnd = $labels[1].Index
+            $row = 0
+            while (-not $lines[$row].Contains($Key) -or $row -le $h + 1) { $row++ }
+            $cell = ''
+            do {
+                $line = $lines[$row]
+                if ($line.Length -gt $start) { $cell += $line.Substring($start, [Math]::Min($end, $line.Length) - $start) }
+                $row++
+            } while ($row -lt $lines.Count -and $lines[$row].Trim() -and -not $lines[$row].Substring(0, [Math]::Min($firstEnd, $lines[$row].Length)).Trim())
+            $cell -replace '\s', ''
+        }
+    }
+
+    It 'fits <Name> in <Width> columns with every line within the width' -ForEach @(
+        foreach ($w in 80, 120) {
+            @{ Name = 'Get-SmtpdProxy'; Variable = 'proxy'; Width = $w }
+            @{ Name = 'Get-SmtpdSpool'; Variable = 'items'; Width = $w }
+            @{ Name = 'Test-SmtpdRule'; Variable = 'wideDecisions'; Width = $w }
+            @{ Name = 'Get-SmtpdRule'; Variable = 'wideRuleList'; Width = $w }
+            @{ Name = 'Export-SmtpdSpoolItem'; Variable = 'exported'; Width = $w }
+            @{ Name = 'Start-SmtpFwd -Once'; Variable = 'summary'; Width = $w }
+        }
+    ) {
+        $text = (Get-Variable -Name $Variable).Value | Out-String -Width $Width
+        foreach ($line in $text -split '\r?\n') { $line.TrimEnd().Length | Should -BeLessOrEqual $Width -Because "'$line'" }
+        # Every header is whole: no 'Sen' over 'der'.
+        $header = @($text -split '\r?\n' | Where-Object { $_.Trim() })[1]
+        $header.Trim() | Should -Match '^-+( +-+)*$'
+    }
+
+    It 'shows Test-SmtpdRule''s To and reply whole at <Width> columns' -ForEach @(@{ Width = 80 }, @{ Width = 120 }) {
+        $text = $wideDecisions | Out-String -Width $Width
+        Get-TableHeader $text | Should -Be 'Action', 'Line', 'To', 'Reply'
+        $key = $longTo.Substring(0, 12)
+        Get-Cell $text $key 'To' | Should -BeExactly ($longTo -replace '\s', '')
+        Get-Cell $text $key 'Reply' | Should -BeExactly ($longReply -replace '\s', '')
+        $longReply | Should -BeLike '550 5.7.1 <someone.with.a.long.name@far-away.example.test>: relaying denied for 203.0.113.9*'
+        @(Get-Row $text $key)[0] | Should -Match '550 5\.7\.1' -Because 'the reply code is on the row''s first line'
+    }
+
+    It 'shows Get-SmtpdRule''s source, To and message whole at <Width> columns' -ForEach @(@{ Width = 80 }, @{ Width = 120 }) {
+        $text = $wideRuleList | Out-String -Width $Width
+        Get-TableHeader $text | Should -Be 'Line', 'Verb', 'Source', 'From', 'To', 'Message'
+        Get-Cell $text 'Allow' 'Source' | Should -BeExactly '127.0.0.1[::1]'
+        Get-Cell $text 'Noto' 'To' | Should -BeExactly '*@far-away.example.test*@*.far-away.example.test'
+        Get-Cell $text 'Noto' 'Message' | Should -BeExactly ($wideRuleList[1].Message.Text -replace '\s', '')
+    }
+
+    It 'shows Get-SmtpdSpool''s sender and every recipient at <Width> columns' -ForEach @(@{ Width = 80 }, @{ Width = 120 }) {
+        $text = $items | Out-String -Width $Width
+        Get-TableHeader $text | Should -Be 'Id', 'State', 'Received', 'Size', 'Sender', 'Recipients'
+        $key = '*' + $readyItem.Id.Substring(32)
+        Get-Cell $text $key 'Sender' | Should -BeExactly 'a@example.org'
+        Get-Cell $text $key 'Recipients' | Should -BeExactly '(2)b@example.test,c@example.test'
+    }
+
+    It 'shows an exported message''s id, size and whole path at <Width> columns' -ForEach @(@{ Width = 80 }, @{ Width = 120 }) {
+        $exported[0] | Should -BeOfType ([System.IO.FileInfo])
+        $exported[0].Id | Should -Be $readyItem.Id
+        $text = $exported | Out-String -Width $Width
+        Get-TableHeader $text | Should -Be 'Id', 'Size', 'FullName'
+        Get-Cell $text ('*' + $readyItem.Id.Substring(32)) 'FullName' | Should -BeExactly ($exported[0].FullName -replace '\s', '')
+        Get-ListLabel ($exported | Format-List | Out-String -Width $Width) | Should -Be 'Id', 'FullName', 'Length', 'LastWriteTime'
+    }
+
+    It 'shows the proxy''s LocalEndPoints, a property, under that name' {
+        $proxy.PSObject.Properties.Name | Should -Contain 'LocalEndPoints'
+        Get-Cell ($proxy | Out-String -Width 80) "127.0.0.1:$port" 'LocalEndPoints' | Should -BeExactly "127.0.0.1:$port"
     }
 }
 
@@ -238,7 +338,7 @@ Describe 'List views' {
         @{ Type = 'Forwarder'; Variable = 'forwarder'; Property = $null
             Labels = 'Id', 'State', 'Target', 'SpoolPath', 'Owner', 'StartTime', 'Active', 'Attempts', 'Forwarded', 'Deferred', 'Failed', 'Bounced', 'RecipientsDelivered', 'Errors' }
         @{ Type = 'ForwardSummary'; Variable = 'summary'; Property = $null
-            Labels = 'SpoolPath', 'Target', 'Forwarded', 'Deferred', 'Failed', 'Bounced', 'Errors', 'Elapsed' }
+            Labels = 'SpoolPath', 'Target', 'Forwarded', 'Deferred', 'Failed', 'Bounced', 'Errors', 'Elapsed', 'Waiting', 'NextDue' }
         @{ Type = 'SpoolItem'; Variable = 'deferredItem'; Property = $null
             Labels = 'Id', 'State', 'Received', 'Sender', 'Recipients', 'Size', 'ClientAddress', 'ClientName', 'Helo', 'Attempts', 'LastAttempt', 'NextAttempt', 'LastError', 'SpoolPath' }
         @{ Type = 'SpoolRecipient'; Variable = 'deferredItem'; Property = 'Recipients'

@@ -196,6 +196,34 @@ Describe 'Start-SmtpFwd -PickupDirectory' {
     }
 }
 
+Describe 'Start-SmtpFwd -Once with deferred mail waiting' {
+    It 'says how many messages wait and when the first is due, instead of all zeros' {
+        $spool = New-FilledSpool -Name 'waiting' -Count 1
+        $id = (Get-SmtpdSpool -SpoolPath $spool).Id
+        # Deferred until 2099, as a forwarder leaves a message after a temporary failure (about_SmtpdSpool).
+        $null = New-Item -ItemType Directory -Path (Join-Path $spool 'deferred'), (Join-Path $spool 'status') -Force
+        Move-Item -LiteralPath (Join-Path $spool "ready/$id.msg") -Destination (Join-Path $spool "deferred/$id.msg")
+        [System.IO.File]::WriteAllText((Join-Path $spool "status/$id.status"), ((@(
+                    'smtpd-status 1'
+                    'attempts: 1'
+                    'last-attempt: 2025-01-02T03:04:05.0000000Z'
+                    'next-attempt: 2099-01-02T03:04:05.0000000Z'
+                    'last-error: 451 4.3.0 try later'
+                    'rcpt: 0 pending 2025-01-02T03:04:05.0000000Z 4.3.0 451 4.3.0 try later'
+                ) -join "`n") + "`n"))
+
+        $summary = Start-SmtpFwd -SpoolPath $spool -PickupDirectory (Join-Path $TestDrive 'waiting-drop') -Once
+
+        $summary.Forwarded | Should -Be 0
+        $summary.Deferred | Should -Be 0 -Because 'this run tried nothing'
+        $summary.Waiting | Should -Be 1
+        $summary.NextDue | Should -Be ([DateTimeOffset]'2099-01-02T03:04:05Z')
+        $due = ([DateTimeOffset]'2099-01-02T03:04:05Z').LocalDateTime.ToString('yyyy-MM-dd HH:mm')
+        $text = if ($PSStyle) { $r = $PSStyle.OutputRendering; $PSStyle.OutputRendering = 'PlainText'; try { $summary | Out-String -Width 80 } finally { $PSStyle.OutputRendering = $r } }
+        $text | Should -Match "\s1 $([regex]::Escape($due))"
+    }
+}
+
 Describe 'Start-SmtpFwd errors' {
     It 'refuses <Case> with <Id>' -ForEach @(
         @{ Case = 'a smart host that is not one'; Id = 'InvalidSmartHost'; Category = 'InvalidArgument'; Arguments = @{ SmartHost = 'bad host:99' } }
@@ -207,6 +235,26 @@ Describe 'Start-SmtpFwd errors' {
         $spool = New-FilledSpool -Name "err-$Id" -Count 0
         { Start-SmtpFwd -SpoolPath $spool @Arguments -Once } | Should -Throw -ErrorId "$Id,SmtpdModule.Commands.StartSmtpFwdCommand"
         try { Start-SmtpFwd -SpoolPath $spool @Arguments -Once } catch { $_.CategoryInfo.Category | Should -Be $Category }
+    }
+
+    It 'refuses a -PickupDirectory that is a file with PickupDirectoryIsFile, before any delivery' {
+        $spool = New-FilledSpool -Name 'err-pickup-file' -Count 1
+        $file = Join-Path $TestDrive 'pickup-is-a-file'
+        Set-Content -LiteralPath $file -Value 'not a folder'
+        $e = { Start-SmtpFwd -SpoolPath $spool -PickupDirectory $file -Once } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'PickupDirectoryIsFile,*'
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $e.TargetObject | Should -Be $file
+        @(Get-SmtpdSpool -SpoolPath $spool | Where-Object State -eq 'Ready') | Should -HaveCount 1 -Because 'nothing was tried'
+    }
+
+    It 'refuses a -SpoolPath that is a file with SpoolPathIsFile' {
+        $file = Join-Path $TestDrive 'fwd-spool-is-a-file'
+        Set-Content -LiteralPath $file -Value 'not a folder'
+        $e = { Start-SmtpFwd -SpoolPath $file -PickupDirectory (Join-Path $TestDrive 'unused-drop') -Once } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'SpoolPathIsFile,*'
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $e.TargetObject | Should -Be $file
     }
 
     It 'refuses a directory that holds something else than a spool with SpoolNotFound' {

@@ -298,6 +298,26 @@ Describe 'Start-SmtpdProxy' {
         @(Get-ChildItem -LiteralPath "$spool/ready" -File) | Should -HaveCount 0
     }
 
+    It 'warns at start with file, line and column, and logs the warnings of every reload' {
+        $rules = New-RulesFile 'warning_rules' @('allow:192.0.2:ALL:ALL', 'allow:ALL:ALL:ALL')
+        $log = Join-Path $TestDrive 'warnings.jsonl'
+        $p = Start-SmtpdProxy -Listen '127.0.0.1:0' -DnsServer $dns.EndPoint -RulesPath $rules -SpoolPath "$TestDrive/spool-warn" `
+            -LogPath $log -WarningVariable w -WarningAction SilentlyContinue
+        $started.Add($p)
+        @($w) | Should -HaveCount 1
+        "$($w[0])" | Should -BeLike "$($rules):1:*: warning: partial address '192.0.2' never matches a full address*"
+        @(Get-Content -LiteralPath $log | ConvertFrom-Json | Where-Object event -eq 'warning').message |
+            Should -BeLike "$($rules):1:*: warning: *"
+
+        # An edit that brings a new warning (line 2): the running proxy reports it when it reloads
+        # (the rules are checked for changes when a recipient is decided).
+        $null = New-RulesFile 'warning_rules' @('allow:ALL:ALL:*@example.test', 'allow:198.51.100:ALL:ALL', 'allow:ALL:ALL:ALL')
+        Wait-Until {
+            $null = Send-TestMail -Port $p.LocalEndPoints[0].Port
+            @(Get-Content -LiteralPath $log | ConvertFrom-Json | Where-Object { $_.event -eq 'warning' -and $_.message -like "$($rules):2:*partial address '198.51.100'*" }).Count -eq 1
+        } -Because 'the reload logs the warning of the new file' -Context { Get-Content -LiteralPath $log }
+    }
+
     It 'offers STARTTLS with a PFX certificate and its password' {
         $cert = & "$PSScriptRoot/../tools/New-TestCertificate.ps1" -Directory "$TestDrive/tls-ok"
         $p = Start-TestProxy -RulesPath $allowRules -SpoolPath "$TestDrive/spool-tls" -More @{
@@ -447,13 +467,37 @@ Describe 'Start-SmtpdProxy errors' {
     It 'refuses -Listen <Listen> with InvalidListenEndPoint' -ForEach @(
         @{ Listen = 'nonsense' }
         @{ Listen = '1.2.3.4:99999' }
-        @{ Listen = 'localhost:2525' }
+        @{ Listen = 'localhost:2525'; Shows = '127.0.0.1:2525' }
+        @{ Listen = '::1:2525'; Shows = '[::1]:2525' }
+        @{ Listen = '127.0.0.1'; Shows = '127.0.0.1:25' }
     ) {
         $e = { Start-SmtpdProxy -Listen $Listen -DnsServer $dns.EndPoint -RulesPath $allowRules -SpoolPath $errorSpool } |
             Should -Throw -PassThru
         $e.FullyQualifiedErrorId | Should -BeLike 'InvalidListenEndPoint,*'
         $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
         $e.TargetObject | Should -Be $Listen
+        if ($Shows) { $e.Exception.Message | Should -BeLike "*$([WildcardPattern]::Escape($Shows))*" -Because 'the message shows the form to write' }
+        Assert-NothingRunsOn $errorSpool
+    }
+
+    It 'refuses a -SpoolPath that is a file with SpoolPathIsFile' {
+        $file = Join-Path $TestDrive 'spool-is-a-file'
+        Set-Content -LiteralPath $file -Value 'not a folder'
+        $e = { Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $dns.EndPoint -RulesPath $allowRules -SpoolPath $file } |
+            Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'SpoolPathIsFile,*'
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $e.TargetObject | Should -Be $file
+        @(Get-SmtpdProxy | Where-Object SpoolPath -eq $file) | Should -HaveCount 0
+    }
+
+    It 'refuses a -RulesPath that is a folder with RuleFileIsDirectory' {
+        $folder = (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'rules-is-a-folder')).FullName
+        $e = { Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $dns.EndPoint -RulesPath $folder -SpoolPath $errorSpool } |
+            Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'RuleFileIsDirectory,*'
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $e.TargetObject | Should -Be $folder
         Assert-NothingRunsOn $errorSpool
     }
 
@@ -607,6 +651,38 @@ Describe 'Start-SmtpdProxy -Wait' {
                 -Because 'the accepted event reaches the verbose stream' -Context $show
             $child.HasExited | Should -BeFalse -Because '-Wait keeps serving'
             Join-Path $spool "ready/$id.msg" | Should -Exist
+        }
+        finally {
+            if (-not $child.HasExited) { $child.Kill() }
+            [void]$child.WaitForExit(10000)
+        }
+    }
+
+    It 'shows the rules warnings as warnings on its console, at start and at each reload' {
+        $dir = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'wait-warn') -Force
+        $rules = Join-Path $dir 'smtpd_check_rules'
+        [System.IO.File]::WriteAllText($rules, "allow:192.0.2:ALL:ALL`nallow:ALL:ALL:ALL`n")
+        $out = Join-Path $dir 'stdout.txt'
+        $err = Join-Path $dir 'stderr.txt'
+        $command = @(
+            '$ErrorActionPreference = ''Stop'''
+            'if ($PSStyle) { $PSStyle.OutputRendering = ''PlainText'' }'
+            "Import-Module $(Quote $modulePath)"
+            "Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $(Quote $dns.EndPoint) -RulesPath $(Quote $rules) -SpoolPath $(Quote (Join-Path $dir 'spool')) -Wait -Verbose | Out-Null"
+        ) -join "`n"
+        $child = Start-PwshChild -Command $command -ScriptPath (Join-Path $dir 'host.ps1') -StdOut $out -StdErr $err
+        try {
+            $show = { "stdout:"; Get-Content -LiteralPath $out -ErrorAction SilentlyContinue; "stderr:"; Get-Content -LiteralPath $err -ErrorAction SilentlyContinue }
+            Wait-Until { (Get-Content -LiteralPath $out -Raw -ErrorAction SilentlyContinue) -match "WARNING: .*smtpd_check_rules:1:\d+: warning: partial address '192\.0\.2'" } `
+                -Seconds 30 -Because 'the start shows the warning' -Context $show
+            $port = [int]([regex]::Match((Get-Content -LiteralPath $out -Raw), 'listening on 127\.0\.0\.1:(\d+)').Groups[1].Value)
+            (Get-Content -LiteralPath $out -Raw) | Should -Not -Match 'VERBOSE: .* warning' -Because 'a warning is shown once, as a warning'
+            [System.IO.File]::WriteAllText($rules, "allow:ALL:ALL:*@example.test`nallow:198.51.100:ALL:ALL`nallow:ALL:ALL:ALL`n")
+            Wait-Until {
+                $null = Send-TestMail -Port $port -BodyFile $message
+                (Get-Content -LiteralPath $out -Raw) -match "WARNING: .*smtpd_check_rules:2:\d+: warning: partial address '198\.51\.100'" } `
+                -Seconds 30 -Because 'the reload shows the new warning' -Context $show
+            $child.HasExited | Should -BeFalse
         }
         finally {
             if (-not $child.HasExited) { $child.Kill() }

@@ -259,6 +259,15 @@ Describe 'Get-SmtpdSpool' {
         Join-Path $full 'ready' | Should -Not -Exist
     }
 
+    It 'ends with SpoolPathIsFile, targeting the path, when -SpoolPath is a file' {
+        $file = Join-Path $TestDrive 'spool-is-a-file'
+        Set-Content -LiteralPath $file -Value 'not a folder'
+        $e = { Get-SmtpdSpool -SpoolPath $file } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'SpoolPathIsFile,*'
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $e.TargetObject | Should -Be $file
+    }
+
     It 'ends with SpoolNotFound for a path outside the file system' {
         $e = { Get-SmtpdSpool -SpoolPath 'Env:/PATH' } | Should -Throw -PassThru
         $e.FullyQualifiedErrorId | Should -BeLike 'SpoolNotFound,*'
@@ -492,8 +501,22 @@ Describe 'Export-SmtpdSpoolItem' {
         (Get-ChildItem -LiteralPath $dir.FullName).Name | Should -Be "$($ids.Failed).eml"
     }
 
+    It 'refuses a -Destination in a folder that does not exist with SpoolExportDestinationNotFound, before any message' -ForEach @(
+        @{ Name = 'no-such-dir/x.eml'; Folder = 'no-such-dir' }
+        @{ Name = 'no-such-dir-either/'; Folder = 'no-such-dir-either' }
+    ) {
+        $target = Join-Path $TestDrive $Name
+        $e = { Export-SmtpdSpoolItem -Id $ids.Ready, $ids.Held -SpoolPath $spool -Destination $target } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'SpoolExportDestinationNotFound,*'
+        $e.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $e.TargetObject | Should -Be $target
+        $e.Exception.Message | Should -BeLike "*$Folder*does not exist*"
+        Test-Path -LiteralPath (Join-Path $TestDrive $Folder) | Should -BeFalse
+    }
+
     It 'reports a file it cannot write as SpoolExportFailed' {
-        $target = Join-Path $TestDrive 'no-such-dir/x.eml'
+        # A name longer than any file system allows (255 bytes): the folder exists, the write fails.
+        $target = Join-Path $TestDrive (('x' * 300) + '.eml')
         Export-SmtpdSpoolItem -Id $ids.Ready -SpoolPath $spool -Destination $target -ErrorVariable err -ErrorAction SilentlyContinue |
             Should -BeNullOrEmpty
         $err[0].FullyQualifiedErrorId | Should -BeLike 'SpoolExportFailed,*'

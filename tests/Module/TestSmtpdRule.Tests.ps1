@@ -254,7 +254,7 @@ Describe 'Test-SmtpdRule errors' {
         $caught.TargetObject | Should -BeExactly $missing
     }
 
-    It 'reports a rules path that is a directory as RuleFileUnreadable' {
+    It 'reports a rules path that is a directory as RuleFileIsDirectory' {
         $folder = Join-Path $TestDrive 'a_folder'
         $null = New-Item -ItemType Directory -Path $folder
         $caught = $null
@@ -262,8 +262,8 @@ Describe 'Test-SmtpdRule errors' {
             Test-SmtpdRule -Path $folder -ClientAddress 192.0.2.10 -ClientName '' -From '<a@b.test>' -To '<c@d.test>' -DnsServer $server
         }
         catch { $caught = $_ }
-        $caught.FullyQualifiedErrorId | Should -BeLike 'RuleFileUnreadable,*'
-        $caught.CategoryInfo.Category | Should -Be 'ReadError'
+        $caught.FullyQualifiedErrorId | Should -BeLike 'RuleFileIsDirectory,*'
+        $caught.CategoryInfo.Category | Should -Be 'InvalidArgument'
         $caught.TargetObject | Should -BeExactly $folder
     }
 

@@ -5,8 +5,11 @@ namespace SmtpdModule.Engine.Forwarding
     /// <summary>What one <c>Start-SmtpFwd -Once</c> run did.</summary>
     public sealed class ForwardSummary
     {
-        internal ForwardSummary(string spoolPath, string target, long forwarded, long deferred, long failed, long bounced, long errors, TimeSpan elapsed)
+        internal ForwardSummary(string spoolPath, string target, long forwarded, long deferred, long failed, long bounced, long errors, TimeSpan elapsed,
+                                long waiting = 0, DateTimeOffset? nextDue = null)
         {
+            Waiting = waiting;
+            NextDue = nextDue;
             SpoolPath = spoolPath;
             Target = target;
             Forwarded = forwarded;
@@ -36,5 +39,12 @@ namespace SmtpdModule.Engine.Forwarding
         public long Errors { get; }
 
         public TimeSpan Elapsed { get; }
+
+        /// <summary>Messages in <c>deferred/</c> when the run ended, not due yet: a run that
+        /// forwarded nothing is not an empty spool.</summary>
+        public long Waiting { get; }
+
+        /// <summary>When the first of the <see cref="Waiting"/> messages is due; null when none waits.</summary>
+        public DateTimeOffset? NextDue { get; }
     }
 }

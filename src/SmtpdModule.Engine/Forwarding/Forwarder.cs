@@ -153,7 +153,12 @@ namespace SmtpdModule.Engine.Forwarding
                 }
             }
             var c = forwarder.Counters;
-            return new ForwardSummary(forwarder.SpoolPath, forwarder.Target, c.Forwarded, c.Deferred, c.Failed, c.Bounced, c.Errors, clock.Elapsed);
+            // The last pass read the due time of every message left in deferred/ (FindDue).
+            DateTimeOffset? next = null;
+            foreach (var due in forwarder._deferredDue.Values)
+                if (next == null || due < next) next = due;
+            return new ForwardSummary(forwarder.SpoolPath, forwarder.Target, c.Forwarded, c.Deferred, c.Failed, c.Bounced, c.Errors, clock.Elapsed,
+                                      forwarder._deferredDue.Count, next);
         }
 
         static Forwarder Open(ForwarderOptions options, IEventSink events)

@@ -34,6 +34,7 @@ namespace SmtpdModule.Engine.Forwarding
             }
             else if (text.IndexOf(':') != text.LastIndexOf(':'))
             {
+                if (Net.IPText.IsAmbiguousBareIPv6(text, out var bracketed)) { reason = "'" + text + "' is ambiguous: an IPv6 address with a port is written in brackets, " + bracketed; return false; }
                 if (!IPAddress.TryParse(text, out _)) { reason = "an IPv6 address with a port is written [address]:port"; return false; }
             }
             else

@@ -37,11 +37,17 @@ namespace SmtpdModule.Engine.Net
 
         /// <summary>
         /// Parses <c>ip[:port]</c>: <c>127.0.0.1</c>, <c>127.0.0.1:25</c>, <c>::1</c>, <c>[::1]:25</c>. A bare IPv6
-        /// address (two or more colons, no brackets) never carries a port.
+        /// address (two or more colons, no brackets) never carries a port, and one whose last group
+        /// could be read as a port (<c>::1:2525</c>) is refused as ambiguous, with the bracketed form
+        /// in the message: read as an address it would be <c>::0.1.37.37</c> on the default port.
+        /// A <paramref name="defaultPort"/> below 0 makes the port required.
         /// </summary>
+        /// <param name="text">The text to parse; surrounding white space is ignored.</param>
         /// <param name="defaultPort">The port when none is written.</param>
         /// <param name="allowPortZero">Port 0 means "pick a free port" (listeners only).</param>
         /// <param name="allowUnspecified">0.0.0.0 and :: mean "every address" (listeners only).</param>
+        /// <param name="endPoint">The address and port; null when parsing fails.</param>
+        /// <param name="why">What is wrong with <paramref name="text"/>; null on success.</param>
         public static bool TryParseEndPoint(string text, int defaultPort, bool allowPortZero, bool allowUnspecified,
                                             out IPEndPoint endPoint, out string why)
         {
@@ -69,12 +75,30 @@ namespace SmtpdModule.Engine.Net
                     host = s.Substring(0, colon);
                     port = s.Substring(colon + 1);
                 }
-                else host = s;   // no colon, or a bare IPv6 address
+                else
+                {
+                    host = s;   // no colon, or a bare IPv6 address
+                    if (colon >= 0)
+                    {
+                        if (IsAmbiguousBareIPv6(s, out var bracketed)) { why = "'" + s + "' is ambiguous: an IPv6 address with a port is written in brackets, " + bracketed; return false; }
+                        if (defaultPort < 0) { why = "an IPv6 address with a port is written in brackets, e.g. [" + s + "]:25"; return false; }
+                    }
+                }
             }
-            if (!TryParseAddress(host, out var address, out why)) return false;
+            if (!TryParseAddress(host, out var address, out why))
+            {
+                if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+                    why = "host names are not accepted; for this machine alone write 127.0.0.1" + (port != null ? ":" + port : "") + " or [::1]" + (port != null ? ":" + port : "");
+                return false;
+            }
             if (!allowUnspecified && (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)))
             {
                 why = "the unspecified address " + address + " names no host";
+                return false;
+            }
+            if (port == null && defaultPort < 0)
+            {
+                why = "the port is missing; write it after ':', e.g. " + Bracketed(address) + ":25 for the SMTP port or " + Bracketed(address) + ":2525";
                 return false;
             }
             int number = defaultPort;
@@ -93,6 +117,29 @@ namespace SmtpdModule.Engine.Net
             why = null;
             return true;
         }
+
+        /// <summary>
+        /// True when <paramref name="text"/>, a bare IPv6 address, also reads as an IPv6 address
+        /// followed by <c>:port</c> (<c>::1:2525</c>, <c>fe80::1:25</c>); <paramref name="bracketed"/>
+        /// then shows both readings in brackets.
+        /// </summary>
+        public static bool IsAmbiguousBareIPv6(string text, out string bracketed)
+        {
+            bracketed = null;
+            var s = text?.Trim() ?? "";
+            int last = s.LastIndexOf(':');
+            if (s.Length == 0 || s[0] == '[' || last <= 0 || s.IndexOf(':') == last) return false;
+            var port = s.Substring(last + 1);
+            if (port.Length == 0 || port.Length > 5 || !AllDigits(port)) return false;
+            if (int.Parse(port, NumberStyles.None, CultureInfo.InvariantCulture) > 65535) return false;
+            var host = s.Substring(0, last);
+            if (!TryParseIPv6(host, out _)) return false;
+            bracketed = "[" + host + "]:" + port + " for port " + port + " on " + host + ", or [" + s + "]:port for that whole address";
+            return true;
+        }
+
+        static string Bracketed(IPAddress address) =>
+            address.AddressFamily == AddressFamily.InterNetworkV6 ? "[" + address + "]" : address.ToString();
 
         static bool TryParseIPv6(string text, out IPAddress address)
         {

@@ -52,7 +52,10 @@ namespace SmtpdModule.Engine.Rules
         }
 
         /// <summary>Decides one recipient, asking DNS and ident as the rules need them.</summary>
+        /// <param name="input">The peer, sender and recipient to decide.</param>
+        /// <param name="session">The session's cached lookups, shared by its recipients.</param>
         /// <param name="explain">Also record, for every line, why it did or did not match (no index: every line is tried).</param>
+        /// <param name="cancellationToken">Stops the lookups.</param>
         /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
         public async Task<RuleDecision> EvaluateAsync(RuleInput input, RuleSession session, bool explain = false, CancellationToken cancellationToken = default)
         {

@@ -12,6 +12,11 @@ namespace SmtpdModule.Engine.Rules
     /// </summary>
     public sealed class RuleInput
     {
+        /// <param name="clientAddress">The peer's IP address.</param>
+        /// <param name="clientName">The peer's verified reverse name; null for UNKNOWN.</param>
+        /// <param name="from">The sender as given in MAIL FROM.</param>
+        /// <param name="to">The recipient as given in RCPT TO.</param>
+        /// <param name="helo">The HELO name, for logs and replies only.</param>
         /// <param name="reverseLookupNote">How <paramref name="clientName"/> was found (or why there is none), for the decision's reader.</param>
         /// <param name="reverseLookupFailed">The reverse lookup could not complete (timeout, SERVFAIL): whether the
         /// client has a name is unknown, so every rule test of the name is uncertain.</param>

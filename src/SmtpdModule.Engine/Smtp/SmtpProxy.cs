@@ -60,10 +60,34 @@ namespace SmtpdModule.Engine.Smtp
             _log = log;
             var events = new EventFanOut(log, extra);
             _rt = new ProxyRuntime(options, rules, new RuleLookups(dns), spool, events);
-            rules.Reloaded += (_, set) => events.Write(new ProxyEvent("rules", null, null, "reloaded " + set.Path, new[] { new KeyValuePair<string, object>("rules", set.Rules.Count) }));
+            rules.Reloaded += (_, set) =>
+            {
+                events.Write(new ProxyEvent("rules", null, null, "reloaded " + set.Path, new[] { new KeyValuePair<string, object>("rules", set.Rules.Count) }));
+                WriteWarnings(events, set);
+            };
             rules.ReloadFailed += (_, ex) => events.Write(new ProxyEvent("error", null, null, "rules not reloaded, the last good rules stay in force: " + ex.Message));
             StartTime = DateTimeOffset.Now;
         }
+
+        // A file with warnings still loads; each warning is an event (log, -Wait console) at start
+        // and at every reload, so an edit that makes a line dead is seen (issue 12).
+        static void WriteWarnings(IEventSink events, RuleSet set)
+        {
+            foreach (var d in RuleWarningsOf(set))
+                events.Write(new ProxyEvent("warning", null, null, d.ToString()));
+        }
+
+        static IEnumerable<RuleDiagnostic> RuleWarningsOf(RuleSet set)
+        {
+            var list = new List<RuleDiagnostic>();
+            foreach (var d in set.Diagnostics)
+                if (d.Severity == DiagnosticSeverity.Warning) list.Add(d);
+            list.Sort((a, b) => a.Line != b.Line ? a.Line.CompareTo(b.Line) : a.Column.CompareTo(b.Column));
+            return list;
+        }
+
+        /// <summary>The warnings of the rules in force (<c>file:line:column: warning: ...</c>), in file order.</summary>
+        public IReadOnlyList<RuleDiagnostic> RuleWarnings => new List<RuleDiagnostic>(RuleWarningsOf(_rt.RulesFile.Current));
 
         public int Id { get; }
         public SmtpProxyOptions Options { get; }
@@ -123,6 +147,7 @@ namespace SmtpdModule.Engine.Smtp
             }
             proxy._rt.Events.Write(new ProxyEvent("start", null, null, "listening on " + string.Join(", ", proxy.LocalEndPoints),
                 new[] { new KeyValuePair<string, object>("rules", rules.Path), new KeyValuePair<string, object>("spool", spool.Root) }));
+            WriteWarnings(proxy._rt.Events, rules.Current);
             foreach (var l in proxy._listeners) proxy._acceptLoops.Add(Task.Run(() => proxy.AcceptLoopAsync(l)));
             proxy.OpenControl();
             // Debris of a crash is too young to remove at open (a commit might be in flight): sweep hourly.

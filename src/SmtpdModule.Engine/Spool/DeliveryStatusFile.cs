@@ -68,7 +68,7 @@ namespace SmtpdModule.Engine.Spool
         }
 
         /// <summary>Deletes the status of message <paramref name="id"/>, if any; never throws for file errors
-        /// (a status left without its message is removed by <see cref="SpoolLease.RecoverAbandoned"/>).</summary>
+        /// (a status left without its message is removed by <see cref="SpoolLease.RecoverAbandoned()"/>).</summary>
         public static void Delete(string root, string id) => SpoolWriter.DeleteQuietly(SpoolLayout.StatusPath(root, id));
 
         // File.Replace is rename(2) on Unix and ReplaceFile on Windows: atomic within a volume.

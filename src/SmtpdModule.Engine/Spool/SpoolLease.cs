@@ -15,7 +15,7 @@ namespace SmtpdModule.Engine.Spool
     /// <para><b>Recovery.</b> The lock is opened with <see cref="FileShare.None"/>: a sharing lock on
     /// Windows, an advisory <c>flock</c> on Unix, both released by the operating system when the
     /// process dies, however it dies. A directory under <c>active/</c> whose lock can be taken
-    /// belongs to a dead forwarder, and <see cref="RecoverAbandoned"/> gives its messages back:
+    /// belongs to a dead forwarder, and <see cref="RecoverAbandoned()"/> gives its messages back:
     /// to <c>deferred/</c> when their record says they are not due yet, else to <c>ready/</c>.
     /// Recipients recorded as delivered stay delivered. The same holds if the runtime's file
     /// locking has been switched off by configuration, except that then a live forwarder's

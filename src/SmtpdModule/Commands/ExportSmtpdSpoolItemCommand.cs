@@ -39,6 +39,17 @@ namespace SmtpdModule.Commands
         {
             if (!TryGetFileSystemPath(Destination, out _destination))
                 ThrowTerminatingError(ErrorMapping.ExportDestinationNotInFileSystem(Destination));
+            // Checked once, before any message: otherwise each one fails with "Could not find a
+            // part of the path". A missing folder is not made: a typo would scatter mail.
+            var folder = EndsInSeparator(_destination) ? _destination : Path.GetDirectoryName(_destination);
+            if (!Directory.Exists(_destination) && !string.IsNullOrEmpty(folder) && !Directory.Exists(folder))
+                ThrowTerminatingError(ErrorMapping.ExportDestinationNotFound(Destination, folder));
+        }
+
+        static bool EndsInSeparator(string path)
+        {
+            var last = path[path.Length - 1];
+            return last == Path.DirectorySeparatorChar || last == Path.AltDirectorySeparatorChar;
         }
 
         protected override void ProcessRecord()
@@ -55,7 +66,7 @@ namespace SmtpdModule.Commands
                     if (_written.Contains(file)) { WriteError(ErrorMapping.ExportFileExists(file, true)); continue; }
                     if (!Force && File.Exists(file)) { WriteError(ErrorMapping.ExportFileExists(file, false)); continue; }
                     if (!ShouldProcess("Item: " + id + " Destination: " + file, "Export spooled message")) continue;
-                    if (Write(message, file)) WriteObject(new FileInfo(file));
+                    if (Write(message, file)) WriteObject(Exported(id, file));
                 }
             }
         }
@@ -64,8 +75,7 @@ namespace SmtpdModule.Commands
         // separator means a directory, even one that does not exist (the write then says so).
         string FileFor(string id)
         {
-            var last = _destination[_destination.Length - 1];
-            var isDirectory = Directory.Exists(_destination) || last == Path.DirectorySeparatorChar || last == Path.AltDirectorySeparatorChar;
+            var isDirectory = Directory.Exists(_destination) || EndsInSeparator(_destination);
             return isDirectory ? Path.Combine(_destination, id + Extension) : _destination;
         }
 
@@ -93,6 +103,19 @@ namespace SmtpdModule.Commands
                 WriteError(ErrorMapping.ExportFailed(ex, file));
             }
             return false;
+        }
+
+        /// <summary>Name of the type the format file shows exported files with.</summary>
+        internal const string ExportedTypeName = "SmtpdModule.ExportedSpoolItem";
+
+        // Still a FileInfo to scripts ($f.FullName, -is [IO.FileInfo]); the type name picks a view
+        // of the message's id, size and full path, and Id binds to the next spool cmdlet.
+        static PSObject Exported(string id, string file)
+        {
+            var item = new PSObject(new FileInfo(file));
+            item.TypeNames.Insert(0, ExportedTypeName);
+            item.Properties.Add(new PSNoteProperty("Id", id));
+            return item;
         }
 
         static void TryDelete(string file)

@@ -102,7 +102,7 @@ namespace SmtpdModule.Commands
             foreach (var interval in RetryInterval ?? new TimeSpan[0])
                 RequireSeconds("RetryInterval", interval, "'00:05:00' or (New-TimeSpan -Minutes 5)");
 
-            var spool = ResolvePath(SpoolPath);
+            var spool = RequireSpoolFolder(ResolvePath(SpoolPath));
             RetrySchedule retry = null;
             try { retry = new RetrySchedule(RetryInterval, MaxQueueLifetime); }
             catch (ArgumentException ex) { ThrowTerminatingError(ErrorMapping.BadForwarderOption(ex, RetryInterval)); }
@@ -207,7 +207,13 @@ namespace SmtpdModule.Commands
                     return new SendmailTransport(new SendmailTransportOptions { ProgramPath = path });
                 }
                 case PickupSet:
-                    return new PickupDirectoryTransport(ResolvePath(PickupDirectory));
+                {
+                    // Checked now: the transport makes the folder at the first delivery, and a file
+                    // there would only show as deferred mail.
+                    var pickup = ResolvePath(PickupDirectory);
+                    if (File.Exists(pickup)) ThrowTerminatingError(ErrorMapping.PickupIsFile(pickup));
+                    return new PickupDirectoryTransport(pickup);
+                }
                 default:
                 {
                     if (!Engine.Forwarding.SmartHost.TryParse(SmartHost, out var host, out var port, out var why))

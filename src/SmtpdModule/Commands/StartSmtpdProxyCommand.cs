@@ -88,7 +88,7 @@ namespace SmtpdModule.Commands
             var options = new SmtpProxyOptions
             {
                 RulesPath = ResolveExistingFile(RulesPath),
-                SpoolPath = ResolvePath(SpoolPath),
+                SpoolPath = RequireSpoolFolder(ResolvePath(SpoolPath)),
                 LogPath = LogPath == null ? null : ResolvePath(LogPath),
                 ConfirmReverseName = !SkipForwardConfirmation,
                 ReverseLookup = !NoReverseLookup,
@@ -135,6 +135,9 @@ namespace SmtpdModule.Commands
             catch (UnauthorizedAccessException ex) { ThrowTerminatingError(ErrorMapping.AccessDenied(ex, options.SpoolPath)); }
             catch (ArgumentException ex) { ThrowTerminatingError(ErrorMapping.BadProxyOption(ex)); }
             ProxyRegistry.Add(proxy);
+            // With -Wait the same warnings arrive as events and Serve writes them.
+            if (!Wait)
+                foreach (var warning in proxy.RuleWarnings) WriteWarning(warning.ToString());
             WriteObject(proxy);
             if (Wait) Serve(proxy, events);
         }
@@ -157,12 +160,14 @@ namespace SmtpdModule.Commands
             return resolved;
         }
 
+        // The port is required: a port-less address used to bind 25 silently, which a user testing
+        // on a spare port did not mean (issue 12); the message shows the address with ':25'.
         List<IPEndPoint> ParseListen()
         {
             var list = new List<IPEndPoint>();
             foreach (var text in Listen)
             {
-                if (!IPText.TryParseEndPoint(text, 25, allowPortZero: true, allowUnspecified: true, out var ep, out var why))
+                if (!IPText.TryParseEndPoint(text, -1, allowPortZero: true, allowUnspecified: true, out var ep, out var why))
                     ThrowTerminatingError(ErrorMapping.BadListen(text, why));
                 list.Add(ep);
             }

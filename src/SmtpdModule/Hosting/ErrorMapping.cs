@@ -33,7 +33,7 @@ namespace SmtpdModule.Hosting
         public const string SpoolItemCorrupt = "SpoolItemCorrupt";
         /// <summary>Export-SmtpdSpoolItem would overwrite a file (without -Force), or write one file twice.</summary>
         public const string SpoolExportFileExists = "SpoolExportFileExists";
-        /// <summary>Export-SmtpdSpoolItem cannot write its file (destination missing, not in the file system, I/O).</summary>
+        /// <summary>Export-SmtpdSpoolItem cannot write its file (not in the file system, I/O).</summary>
         public const string SpoolExportFailed = "SpoolExportFailed";
         public const string SmtpdProxyNotFound = "SmtpdProxyNotFound";
         public const string CertificateUnusable = "CertificateUnusable";

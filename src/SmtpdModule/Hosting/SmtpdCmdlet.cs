@@ -103,7 +103,13 @@ namespace SmtpdModule.Hosting
         {
             while (events.TryTake(out var e))
             {
-                if (hostKinds.Contains(e.Kind)) WriteHostLine(e.ToString());
+                // Rules warnings (at start and at each reload) are warnings on any console.
+                if (e.Kind == "warning" && !StopToken.IsCancellationRequested)
+                {
+                    try { WriteWarning(e.Message); }
+                    catch (PipelineStoppedException) { }
+                }
+                else if (hostKinds.Contains(e.Kind)) WriteHostLine(e.ToString());
                 else if (!StopToken.IsCancellationRequested)
                 {
                     try { WriteVerbose(e.ToString()); }
@@ -166,11 +172,21 @@ namespace SmtpdModule.Hosting
                 ThrowTerminatingError(ErrorMapping.RulesPathNotInFileSystem(path));
             if (!System.IO.File.Exists(resolved) && !System.IO.Directory.Exists(resolved))
                 ThrowTerminatingError(ErrorMapping.RulesFileNotFound(resolved));
-            // A directory is left to the loader, which reports it as unreadable.
+            if (System.IO.Directory.Exists(resolved))
+                ThrowTerminatingError(ErrorMapping.RulesPathIsDirectory(resolved));
             return resolved;
         }
 
-        /// <summary>Diagnostics of a rules file by line and column, as an editor would list them.</summary>
+        /// <summary>
+        /// A -SpoolPath resolved, refused with SpoolPathIsFile when it names a file (the spool would
+        /// otherwise fail with "already exists" when it makes its folders).
+        /// </summary>
+        protected string RequireSpoolFolder(string resolved)
+        {
+            if (System.IO.File.Exists(resolved)) ThrowTerminatingError(ErrorMapping.SpoolIsFile(resolved));
+            return resolved;
+        }
+
         /// <summary>
         /// Resolver options from a -DnsServer value (<c>ip[:port]</c> each); none given means the
         /// system's resolvers. A bad value ends the command with InvalidDnsServer.

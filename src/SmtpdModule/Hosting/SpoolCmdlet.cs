@@ -19,12 +19,13 @@ namespace SmtpdModule.Hosting
         SpoolQueue _spool;
         string _root;
 
-        /// <summary>The spool at <paramref name="spoolPath"/>; ends the command with SpoolNotFound
-        /// when there is none, or SpoolUnavailable when it cannot be completed.</summary>
+        /// <summary>The spool at <paramref name="spoolPath"/>; ends the command with SpoolPathIsFile
+        /// for a file, SpoolNotFound when there is none, or SpoolUnavailable when it cannot be completed.</summary>
         protected SpoolQueue OpenSpool(string spoolPath)
         {
             if (!TryGetFileSystemPath(spoolPath, out var root))
                 ThrowTerminatingError(ErrorMapping.NoSpool(spoolPath, null));
+            RequireSpoolFolder(root);
             // Piped items usually share one spool: open it once per path.
             if (_spool != null && string.Equals(_root, root, StringComparison.Ordinal))
                 return _spool;

@@ -75,6 +75,8 @@ namespace SmtpdModule.Engine.Tests.Forwarding
             Assert.Equal("5.1.1", item.Recipients[2].StatusCode);
             Assert.StartsWith("450", item.Recipients[1].Diagnostic);
             Assert.InRange(item.NextAttempt.Value - item.LastAttempt.Value, TimeSpan.FromSeconds(59), TimeSpan.FromSeconds(61));
+            Assert.Equal(1, first.Waiting);
+            Assert.Equal(item.NextAttempt, first.NextDue);
 
             // The message once to ok@, and the bounce (found due in the same run) to the sender.
             var messages = await server.WaitForMessagesAsync(2);
@@ -90,6 +92,14 @@ namespace SmtpdModule.Engine.Tests.Forwarding
             Assert.Equal(1, second.Deferred);
             Assert.Equal(2, server.Messages.Count);
             Assert.Equal(2, SpoolQueue.Open(spool.Root).Get(id).Attempts);
+
+            // A run with nothing due is not a run over an empty spool: it says what waits and when (issue 12).
+            var third = await Forwarder.RunOnceAsync(Options(spool.Root, server.Port));
+            Assert.Equal(0, third.Forwarded);
+            Assert.Equal(0, third.Deferred);
+            Assert.Equal(1, third.Waiting);
+            Assert.Equal(SpoolQueue.Open(spool.Root).Get(id).NextAttempt, third.NextDue);
+            Assert.Equal(2, server.Messages.Count);
         }
 
         [DownstreamFact]
