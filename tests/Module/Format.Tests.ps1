@@ -79,7 +79,10 @@ BeforeAll {
     # A copy of the spool where the null-sender message is deferred with a delivery record, as a
     # forwarder would have left it (layout: about_SmtpdSpool); the forwarder below empties the original.
     $viewSpool = Join-Path $TestDrive 'spool-view'
-    Copy-Item -LiteralPath $spool -Destination $viewSpool -Recurse
+    # Not control/: the running proxy's socket is no file to copy.
+    $null = New-Item -ItemType Directory -Path $viewSpool
+    Get-ChildItem -LiteralPath $spool -Exclude 'control' |
+        Copy-Item -Destination $viewSpool -Recurse -ErrorAction Stop
     $bounce = Get-SmtpdSpool $viewSpool | Where-Object Sender -EQ ''
     $null = New-Item -ItemType Directory -Path (Join-Path $viewSpool 'deferred') -Force
     Move-Item -LiteralPath (Join-Path $viewSpool "ready/$($bounce.Id).msg") -Destination (Join-Path $viewSpool "deferred/$($bounce.Id).msg")
