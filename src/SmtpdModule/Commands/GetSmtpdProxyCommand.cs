@@ -13,8 +13,11 @@ namespace SmtpdModule.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "SmtpdProxy")]
     [OutputType(typeof(SmtpProxy), typeof(ProxyStatus))]
-    public sealed class GetSmtpdProxyCommand : SmtpdCmdlet
+    public sealed class GetSmtpdProxyCommand : ControlChannelCmdlet
     {
+        internal override string Kind => ControlLocation.ProxyKind;
+        internal override object StatusFrom(ControlFields answer, string controlFile) => ProxyStatus.FromFields(answer, controlFile);
+
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
         [ArgumentCompleter(typeof(ProxyIdCompleter))]
         public int[] Id { get; set; }
@@ -27,7 +30,7 @@ namespace SmtpdModule.Commands
         {
             if (SpoolPath != null)
             {
-                foreach (var spool in SpoolPath) FromSpool(spool);
+                foreach (var spool in SpoolPath) WriteStatusFromSpool(spool, Id);
                 return;
             }
             if (Id == null)
@@ -42,33 +45,5 @@ namespace SmtpdModule.Commands
                 else WriteError(ErrorMapping.ProxyNotFound(id));
             }
         }
-
-        void FromSpool(string spoolPath)
-        {
-            if (!TryGetFileSystemPath(spoolPath, out var spool))
-            {
-                WriteError(new ErrorRecord(new ArgumentException("'" + spoolPath + "' is not a file-system path."), "PathNotInFileSystem", ErrorCategory.InvalidArgument, spoolPath));
-                return;
-            }
-            System.Collections.Generic.List<ControlLocation> found;
-            try { found = ControlLookup.Find(spool, ControlLocation.ProxyKind, Id, 0); }
-            catch (UnauthorizedAccessException ex) { WriteError(ErrorMapping.ControlAccessDenied(ex, ControlPathOf(spool))); return; }
-            var seen = new System.Collections.Generic.HashSet<int>();
-            foreach (var location in found)
-            {
-                ControlFields answer = null;
-                try { answer = Run(_ => ControlLookup.AskAsync(location, ControlRequest.Status, ControlLookup.StatusTimeout)); }
-                catch (ControlException ex) { WriteError(ErrorMapping.From(ex)); continue; }
-                catch (UnauthorizedAccessException ex) { WriteError(ErrorMapping.ControlAccessDenied(ex, location.File)); continue; }
-                if (answer == null) continue;   // stale: removed, not running
-                seen.Add(location.Id);
-                WriteObject(ProxyStatus.FromFields(answer, location.File));
-            }
-            if (Id != null)
-                foreach (var id in Id)
-                    if (!seen.Contains(id)) WriteError(ErrorMapping.NotFoundInSpool("proxy", id, spool));
-        }
-
-        internal static string ControlPathOf(string spool) => System.IO.Path.Combine(spool, ControlLocation.DirectoryName);
     }
 }

@@ -14,8 +14,11 @@ namespace SmtpdModule.Commands
     /// </summary>
     [Cmdlet(VerbsLifecycle.Stop, "SmtpFwd", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = ById)]
     [OutputType(typeof(Forwarder), typeof(ForwarderStatus))]
-    public sealed class StopSmtpFwdCommand : SmtpdCmdlet
+    public sealed class StopSmtpFwdCommand : ControlChannelCmdlet
     {
+        internal override string Kind => ControlLocation.ForwarderKind;
+        internal override object StatusFrom(ControlFields answer, string controlFile) => ForwarderStatus.FromFields(answer, controlFile);
+
         const string ById = "Id", ByObject = "InputObject", BySpool = "SpoolPath";
 
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ById)]
@@ -50,7 +53,7 @@ namespace SmtpdModule.Commands
             }
             if (ParameterSetName == BySpool)
             {
-                StopInSpool();
+                StopInSpool(SpoolPath, Id, ProcessId, TimeSpan.FromSeconds(TimeoutSeconds), PassThru, "Stop forwarder");
                 return;
             }
             foreach (var id in Id)
@@ -66,35 +69,6 @@ namespace SmtpdModule.Commands
             if (!ShouldProcess("forwarder " + forwarder.Id + " (" + forwarder.SpoolPath + " to " + forwarder.Target + ")", "Stop forwarder")) return;
             Run(_ => forwarder.StopAsync(TimeSpan.FromSeconds(TimeoutSeconds)).ContinueWith(t => { t.GetAwaiter().GetResult(); return true; }));
             if (PassThru) WriteObject(forwarder);
-        }
-
-        void StopInSpool()
-        {
-            if (!TryGetFileSystemPath(SpoolPath, out var spool))
-            {
-                WriteError(new ErrorRecord(new ArgumentException("'" + SpoolPath + "' is not a file-system path."), "PathNotInFileSystem", ErrorCategory.InvalidArgument, SpoolPath));
-                return;
-            }
-            System.Collections.Generic.List<ControlLocation> found;
-            try { found = ControlLookup.Find(spool, ControlLocation.ForwarderKind, Id, ProcessId); }
-            catch (UnauthorizedAccessException ex) { WriteError(ErrorMapping.ControlAccessDenied(ex, GetSmtpdProxyCommand.ControlPathOf(spool))); return; }
-            var stopped = new System.Collections.Generic.HashSet<int>();
-            var timeout = TimeSpan.FromSeconds(TimeoutSeconds);
-            foreach (var location in found)
-            {
-                if (!ShouldProcess("forwarder " + location.Id + " of process " + location.ProcessId + " (" + spool + ")", "Stop forwarder")) { stopped.Add(location.Id); continue; }
-                ControlFields answer = null;
-                // The answer comes once the forwarder has stopped: its bound, the close, and a margin.
-                try { answer = Run(_ => ControlLookup.AskAsync(location, ControlRequest.Stop(timeout), timeout + TimeSpan.FromSeconds(30))); }
-                catch (ControlException ex) { WriteError(ErrorMapping.From(ex)); continue; }
-                catch (UnauthorizedAccessException ex) { WriteError(ErrorMapping.ControlAccessDenied(ex, location.File)); continue; }
-                if (answer == null) continue;   // stale: it was not running
-                stopped.Add(location.Id);
-                if (PassThru) WriteObject(ForwarderStatus.FromFields(answer, location.File));
-            }
-            if (Id != null)
-                foreach (var id in Id)
-                    if (!stopped.Contains(id)) WriteError(ErrorMapping.NotFoundInSpool("forwarder", id, spool));
         }
     }
 }
