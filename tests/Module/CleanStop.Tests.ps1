@@ -68,24 +68,9 @@ BeforeAll {
     # stop_client.py with standard input and output redirected, line by line.
     function Start-Client {
         param([string[]] $Arguments)
-        $start = [System.Diagnostics.ProcessStartInfo]::new($python)
-        $start.ArgumentList.Add($clientScript)
-        foreach ($a in $Arguments) { $start.ArgumentList.Add($a) }
-        $start.UseShellExecute = $false
-        $start.RedirectStandardInput = $true
-        $start.RedirectStandardOutput = $true
-        $start.RedirectStandardError = $true
-        $process = [System.Diagnostics.Process]::Start($start)
+        $process = Start-PythonClient -Python $python -Script $clientScript -Arguments $Arguments
         $processes.Add($process)
         $process
-    }
-
-    function Read-ClientLine {
-        param([System.Diagnostics.Process] $Client, [double] $Seconds = 60)
-        $line = $Client.StandardOutput.ReadLineAsync()
-        if (-not $line.Wait([TimeSpan]::FromSeconds($Seconds))) { throw "stop_client.py said nothing within $Seconds s." }
-        if ($null -eq $line.Result) { throw "stop_client.py ended without a line: $($Client.StandardError.ReadToEnd())" }
-        $line.Result
     }
 
     function Send-Signal([string] $Signal, [int] $ProcessId) {

@@ -61,27 +61,9 @@ BeforeAll {
     # crash_client.py with its stdout readable line by line.
     function Start-Client {
         param([string[]] $Arguments)
-        $start = [System.Diagnostics.ProcessStartInfo]::new($python)
-        $start.ArgumentList.Add($clientScript)
-        foreach ($a in $Arguments) { $start.ArgumentList.Add($a) }
-        $start.UseShellExecute = $false
-        $start.RedirectStandardOutput = $true
-        $start.RedirectStandardError = $true
-        $process = [System.Diagnostics.Process]::Start($start)
+        $process = Start-PythonClient -Python $python -Script $clientScript -Arguments $Arguments
         $processes.Add($process)
         $process
-    }
-
-    function Read-ClientLine {
-        param([System.Diagnostics.Process] $Client, [double] $Seconds = 15)
-        $line = $Client.StandardOutput.ReadLineAsync()
-        if (-not $line.Wait([TimeSpan]::FromSeconds($Seconds))) {
-            throw "crash_client.py said nothing within $Seconds s."
-        }
-        if ($null -eq $line.Result) {
-            throw "crash_client.py ended without a line: $($Client.StandardError.ReadToEnd())"
-        }
-        $line.Result
     }
 
     # Waits for a killed host and checks that it was killed, not that it ended by itself.

@@ -77,3 +77,27 @@ function Stop-TestProcess {
         }
     }
 }
+
+# A python test client (tests/fixtures/smtp/*_client.py) with its standard streams redirected, so
+# the test can feed it lines and read what it says, step by step.
+function Start-PythonClient {
+    param([string] $Python, [string] $Script, [string[]] $Arguments)
+    $start = [System.Diagnostics.ProcessStartInfo]::new($Python)
+    $start.ArgumentList.Add($Script)
+    foreach ($a in $Arguments) { $start.ArgumentList.Add($a) }
+    $start.UseShellExecute = $false
+    $start.RedirectStandardInput = $true
+    $start.RedirectStandardOutput = $true
+    $start.RedirectStandardError = $true
+    [System.Diagnostics.Process]::Start($start)
+}
+
+# The next line a Start-PythonClient client prints, within a deadline.
+function Read-ClientLine {
+    param([System.Diagnostics.Process] $Client, [double] $Seconds = 60)
+    $name = [System.IO.Path]::GetFileName($Client.StartInfo.ArgumentList[0])
+    $line = $Client.StandardOutput.ReadLineAsync()
+    if (-not $line.Wait([TimeSpan]::FromSeconds($Seconds))) { throw "$name said nothing within $Seconds s." }
+    if ($null -eq $line.Result) { throw "$name ended without a line: $($Client.StandardError.ReadToEnd())" }
+    $line.Result
+}
