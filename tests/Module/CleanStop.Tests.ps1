@@ -22,33 +22,7 @@ BeforeAll {
     $rules = Join-Path $TestDrive 'allow_all'
     [System.IO.File]::WriteAllText($rules, "allow:ALL:ALL:ALL`n")
     $processes = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
-    $utf8 = [System.Text.UTF8Encoding]::new($false)
 
-    # A child pwsh running $Command after importing the module, its output in files. Returns
-    # Process, Out (stdout path) and Log (a script block that shows both outputs).
-    function Start-ChildPwsh {
-        param([string] $Name, [string] $Command)
-        $dir = (New-Item -ItemType Directory -Path (Join-Path $TestDrive "child-$Name") -Force).FullName
-        $script = Join-Path $dir 'child.ps1'
-        $text = @(
-            '$ErrorActionPreference = ''Stop'''
-            'if ($PSStyle) { $PSStyle.OutputRendering = ''PlainText'' }'
-            "Import-Module $(Quote $modulePath)"
-            $Command
-        ) -join "`n"
-        [System.IO.File]::WriteAllText($script, $text, $utf8)
-        $exe = [Environment]::ProcessPath
-        $arguments = @()
-        if ([System.IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { $arguments += '"' + (Join-Path $PSHOME 'pwsh.dll') + '"' }
-        $arguments += '-NoProfile', '-NonInteractive', '-File', ('"' + $script + '"')
-        $out = Join-Path $dir 'stdout.txt'
-        $err = Join-Path $dir 'stderr.txt'
-        $process = Start-Process -FilePath $exe -ArgumentList $arguments -RedirectStandardOutput $out -RedirectStandardError $err -NoNewWindow -PassThru
-        $processes.Add($process)
-        $log = { "$Name stdout:"; Get-Content -LiteralPath $out -ErrorAction SilentlyContinue
-                 "$Name stderr:"; Get-Content -LiteralPath $err -ErrorAction SilentlyContinue }.GetNewClosure()
-        [pscustomobject]@{ Process = $process; Out = $out; Log = $log }
-    }
 
     function Get-Output($Child) { Get-Content -LiteralPath $Child.Out -Raw -ErrorAction SilentlyContinue }
 

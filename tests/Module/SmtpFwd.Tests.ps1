@@ -50,30 +50,6 @@ BeforeAll {
         $spool
     }
 
-    # A child pwsh running $Command after importing the module; returns the process and its output files.
-    function Start-ChildPwsh {
-        param([string] $Name, [string] $Command)
-        $dir = (New-Item -ItemType Directory -Path (Join-Path $TestDrive "child-$Name") -Force).FullName
-        $script = Join-Path $dir 'child.ps1'
-        $text = @(
-            '$ErrorActionPreference = ''Stop'''
-            'if ($PSStyle) { $PSStyle.OutputRendering = ''PlainText'' }'
-            "Import-Module $(Quote $modulePath)"
-            $Command
-        ) -join "`n"
-        [System.IO.File]::WriteAllText($script, $text, [System.Text.UTF8Encoding]::new($false))
-        $exe = [Environment]::ProcessPath
-        $arguments = @()
-        if ([System.IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { $arguments += '"' + (Join-Path $PSHOME 'pwsh.dll') + '"' }
-        $arguments += '-NoProfile', '-NonInteractive', '-File', ('"' + $script + '"')
-        $out = Join-Path $dir 'stdout.txt'
-        $err = Join-Path $dir 'stderr.txt'
-        $process = Start-Process -FilePath $exe -ArgumentList $arguments -RedirectStandardOutput $out -RedirectStandardError $err -NoNewWindow -PassThru
-        $processes.Add($process)
-        $log = { 'child stdout:'; Get-Content -LiteralPath $out -ErrorAction SilentlyContinue
-                 'child stderr:'; Get-Content -LiteralPath $err -ErrorAction SilentlyContinue }.GetNewClosure()
-        [pscustomobject]@{ Process = $process; Out = $out; Log = $log }
-    }
 
     function Get-SpoolCount { param([string] $Spool) @(Get-SmtpdSpool -SpoolPath $Spool).Count }
 }
