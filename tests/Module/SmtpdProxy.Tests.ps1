@@ -17,6 +17,7 @@ BeforeAll {
     # Everything this file starts, so AfterAll can stop it whatever a test did.
     $started = [System.Collections.Generic.List[object]]::new()
     $children = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
+    $processes = $children   # Start-ChildPwsh (TestHelpers.ps1) adds to $processes
 
     # A message as it should be stored (CRLF line ends); returns its path.
     function New-MessageFile {
@@ -67,25 +68,6 @@ BeforeAll {
         $reader = [System.IO.StreamReader]::new($client.GetStream(), [System.Text.Encoding]::ASCII)
         $greeting = $reader.ReadLine()
         [pscustomobject]@{ Client = $client; Reader = $reader; Greeting = $greeting }
-    }
-
-    # The PowerShell running these tests, in a new process (pwsh itself, or `dotnet pwsh.dll`), running
-    # $Command from a script file: with -File the host writes the verbose stream to stdout as text
-    # (with -EncodedCommand it would go to stderr as CLIXML), and no path needs command-line quoting
-    # but the script's own.
-    function Start-PwshChild {
-        param([string] $Command, [string] $ScriptPath, [string] $StdOut, [string] $StdErr)
-        [System.IO.File]::WriteAllText($ScriptPath, $Command, [System.Text.UTF8Encoding]::new($false))
-        $exe = [Environment]::ProcessPath
-        $arguments = @()
-        if ([System.IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') {
-            $arguments += '"' + (Join-Path $PSHOME 'pwsh.dll') + '"'
-        }
-        $arguments += '-NoProfile', '-NonInteractive', '-File', ('"' + $ScriptPath + '"')
-        $child = Start-Process -FilePath $exe -ArgumentList $arguments -RedirectStandardOutput $StdOut `
-            -RedirectStandardError $StdErr -NoNewWindow -PassThru
-        $children.Add($child)
-        $child
     }
 
     $allowRules = New-RulesFile 'allow_all' 'allow:ALL:ALL:ALL'
@@ -627,34 +609,25 @@ Describe 'Start-SmtpdProxy errors' {
 
 Describe 'Start-SmtpdProxy -Wait' {
     It 'serves mail in the foreground of its process and shows every event on the verbose stream' {
-        $dir = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'wait') -Force
-        $spool = Join-Path $dir 'spool'
-        $out = Join-Path $dir 'stdout.txt'
-        $err = Join-Path $dir 'stderr.txt'
-        $command = @(
-            '$ErrorActionPreference = ''Stop'''
-            'if ($PSStyle) { $PSStyle.OutputRendering = ''PlainText'' }'
-            "Import-Module $(Quote $modulePath)"
-            "Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $(Quote $dns.EndPoint) -RulesPath $(Quote $allowRules) -SpoolPath $(Quote $spool) -Wait -Verbose | Out-Null"
-        ) -join "`n"
-        $child = Start-PwshChild -Command $command -ScriptPath (Join-Path $dir 'host.ps1') -StdOut $out -StdErr $err
+        $spool = Join-Path $TestDrive 'wait/spool'
+        $child = Start-ChildPwsh -Name 'wait' -Command ("Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $(Quote $dns.EndPoint) " +
+            "-RulesPath $(Quote $allowRules) -SpoolPath $(Quote $spool) -Wait -Verbose | Out-Null")
         try {
-            $show = { "stdout:"; Get-Content -LiteralPath $out -ErrorAction SilentlyContinue; "stderr:"; Get-Content -LiteralPath $err -ErrorAction SilentlyContinue }
-            Wait-Until { (Get-Content -LiteralPath $out -Raw -ErrorAction SilentlyContinue) -match 'VERBOSE: .* start: listening on 127\.0\.0\.1:(\d+)' } `
-                -Seconds 30 -Because 'the child proxy listens' -Context $show
-            $port = [int]([regex]::Match((Get-Content -LiteralPath $out -Raw), 'listening on 127\.0\.0\.1:(\d+)').Groups[1].Value)
+            Wait-Until { (Get-Content -LiteralPath $child.Out -Raw -ErrorAction SilentlyContinue) -match 'VERBOSE: .* start: listening on 127\.0\.0\.1:(\d+)' } `
+                -Seconds 30 -Because 'the child proxy listens' -Context $child.Log
+            $port = [int]([regex]::Match((Get-Content -LiteralPath $child.Out -Raw), 'listening on 127\.0\.0\.1:(\d+)').Groups[1].Value)
 
             $r = Send-TestMail -Port $port -BodyFile $message
             $r.data[0] | Should -Be 250
             $id = ($r.data[1] -split ' ')[-1]
-            Wait-Until { (Get-Content -LiteralPath $out -Raw) -match "VERBOSE: .* accepted 127\.0\.0\.1: $id" } `
-                -Because 'the accepted event reaches the verbose stream' -Context $show
-            $child.HasExited | Should -BeFalse -Because '-Wait keeps serving'
+            Wait-Until { (Get-Content -LiteralPath $child.Out -Raw) -match "VERBOSE: .* accepted 127\.0\.0\.1: $id" } `
+                -Because 'the accepted event reaches the verbose stream' -Context $child.Log
+            $child.Process.HasExited | Should -BeFalse -Because '-Wait keeps serving'
             Join-Path $spool "ready/$id.msg" | Should -Exist
         }
         finally {
-            if (-not $child.HasExited) { $child.Kill() }
-            [void]$child.WaitForExit(10000)
+            if (-not $child.Process.HasExited) { $child.Process.Kill() }
+            [void]$child.Process.WaitForExit(10000)
         }
     }
 
@@ -662,17 +635,11 @@ Describe 'Start-SmtpdProxy -Wait' {
         $dir = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'wait-warn') -Force
         $rules = Join-Path $dir 'smtpd_check_rules'
         [System.IO.File]::WriteAllText($rules, "allow:192.0.2:ALL:ALL`nallow:ALL:ALL:ALL`n")
-        $out = Join-Path $dir 'stdout.txt'
-        $err = Join-Path $dir 'stderr.txt'
-        $command = @(
-            '$ErrorActionPreference = ''Stop'''
-            'if ($PSStyle) { $PSStyle.OutputRendering = ''PlainText'' }'
-            "Import-Module $(Quote $modulePath)"
-            "Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $(Quote $dns.EndPoint) -RulesPath $(Quote $rules) -SpoolPath $(Quote (Join-Path $dir 'spool')) -Wait -Verbose | Out-Null"
-        ) -join "`n"
-        $child = Start-PwshChild -Command $command -ScriptPath (Join-Path $dir 'host.ps1') -StdOut $out -StdErr $err
+        $child = Start-ChildPwsh -Name 'wait-warn' -Command ("Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $(Quote $dns.EndPoint) " +
+            "-RulesPath $(Quote $rules) -SpoolPath $(Quote (Join-Path $dir 'spool')) -Wait -Verbose | Out-Null")
+        $out = $child.Out
+        $show = $child.Log
         try {
-            $show = { "stdout:"; Get-Content -LiteralPath $out -ErrorAction SilentlyContinue; "stderr:"; Get-Content -LiteralPath $err -ErrorAction SilentlyContinue }
             Wait-Until { (Get-Content -LiteralPath $out -Raw -ErrorAction SilentlyContinue) -match "WARNING: .*smtpd_check_rules:1:\d+: warning: partial address '192\.0\.2'" } `
                 -Seconds 30 -Because 'the start shows the warning' -Context $show
             $port = [int]([regex]::Match((Get-Content -LiteralPath $out -Raw), 'listening on 127\.0\.0\.1:(\d+)').Groups[1].Value)
@@ -682,11 +649,11 @@ Describe 'Start-SmtpdProxy -Wait' {
                 $null = Send-TestMail -Port $port -BodyFile $message
                 (Get-Content -LiteralPath $out -Raw) -match "WARNING: .*smtpd_check_rules:2:\d+: warning: partial address '198\.51\.100'" } `
                 -Seconds 30 -Because 'the reload shows the new warning' -Context $show
-            $child.HasExited | Should -BeFalse
+            $child.Process.HasExited | Should -BeFalse
         }
         finally {
-            if (-not $child.HasExited) { $child.Kill() }
-            [void]$child.WaitForExit(10000)
+            if (-not $child.Process.HasExited) { $child.Process.Kill() }
+            [void]$child.Process.WaitForExit(10000)
         }
     }
 
