@@ -39,6 +39,7 @@ namespace SmtpdModule.Engine.Smtp
         public static readonly SmtpReply BadSequenceNeedHelo = new SmtpReply(503, "5.5.1", "Send HELO or EHLO first");
         public static readonly SmtpReply BadSequenceNeedMail = new SmtpReply(503, "5.5.1", "Need MAIL before RCPT");
         public static readonly SmtpReply BadSequenceNestedMail = new SmtpReply(503, "5.5.1", "Sender already given");
+        public static readonly SmtpReply StartTlsNotOffered = new SmtpReply(502, "5.5.1", "STARTTLS not offered");
         public static readonly SmtpReply TlsAlreadyActive = new SmtpReply(503, "5.5.1", "TLS already active");
         public static readonly SmtpReply NoValidRecipients = new SmtpReply(554, "5.5.1", "No valid recipients");
         public static readonly SmtpReply MessageTooBig = new SmtpReply(552, "5.3.4", "Message size exceeds fixed maximum message size");

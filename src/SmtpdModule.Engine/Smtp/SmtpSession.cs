@@ -20,7 +20,7 @@ namespace SmtpdModule.Engine.Smtp
     /// Trusts nothing the client sends: every line is bounded, every read has a deadline, and
     /// delays are awaited, never slept, so a tarpitted session holds no thread.
     /// </summary>
-    internal sealed class SmtpSession
+    internal sealed partial class SmtpSession
     {
         readonly ProxyRuntime _rt;
         readonly SmtpConnection _io;
@@ -32,8 +32,10 @@ namespace SmtpdModule.Engine.Smtp
         string _reverseNote;
         bool _reverseFailed;
 
-        // Session state (RFC 5321 §4.1.4): greeted, then one transaction at a time.
-        bool _greeted, _esmtp, _tls;
+        // Where the session stands; only Move changes it, as the table says.
+        readonly SessionStateTable _table;
+        SessionState _state = SessionState.Connected;
+        bool _esmtp;
         string _helo;
         MailPath _from;
         SmtpCommand _mail;
@@ -47,6 +49,7 @@ namespace SmtpdModule.Engine.Smtp
             _remote = (IPEndPoint)socket.RemoteEndPoint;
             _local = (IPEndPoint)socket.LocalEndPoint;
             _peer = new PeerAddress(_remote.Address);
+            _table = SessionStateTable.For(runtime.Options.Tls != null);
             _io = new SmtpConnection(socket, new NetworkStream(socket, ownsSocket: false), runtime.Options.Limits.MaxCommandLine,
                                      runtime.Options.Limits.ReadTimeout, runtime.Stopping)
             {
@@ -67,7 +70,7 @@ namespace SmtpdModule.Engine.Smtp
             try
             {
                 await GreetAsync().ConfigureAwait(false);
-                while (await NextCommandAsync().ConfigureAwait(false)) { }
+                while (await NextCommandAsync().ConfigureAwait(false) != Outcome.Closed) { }
             }
             catch (Exception ex) when (SmtpConnection.IsConnectionError(ex))
             {
@@ -102,15 +105,15 @@ namespace SmtpdModule.Engine.Smtp
             await _io.FlushAsync().ConfigureAwait(false);
         }
 
-        /// <summary>Reads and answers one command; false when the session is over.</summary>
-        async Task<bool> NextCommandAsync()
+        /// <summary>Reads and answers one command.</summary>
+        async Task<Outcome> NextCommandAsync()
         {
             await _io.FlushIfIdleAsync().ConfigureAwait(false);
             var (status, line) = await _io.ReadLineAsync(Limits.MaxCommandLine, stopWhenIdle: true).ConfigureAwait(false);
             switch (status)
             {
                 case SmtpConnection.ReadStatus.Eof:
-                    return false;
+                    return Outcome.Closed;
                 case SmtpConnection.ReadStatus.Timeout:
                     Log("timeout", "no command within " + Limits.ReadTimeout.TotalSeconds + " s");
                     return await CloseWithAsync(Replies.Timeout).ConfigureAwait(false);
@@ -143,6 +146,28 @@ namespace SmtpdModule.Engine.Smtp
                 }
             }
 
+            // Then sequence, once for all commands: one out of place gets the table's reply and
+            // changes nothing; one that takes effect moves the session as the table says.
+            var step = _table.Lookup(_state, cmd.Verb);
+            if (!step.Accepted) return await ErrorAsync(step.Refusal).ConfigureAwait(false);
+            var outcome = await HandleAsync(cmd).ConfigureAwait(false);
+            if (outcome == Outcome.Done) Move(step.Next);
+            return outcome;
+        }
+
+        /// <summary>What a handler made of a command the table accepted.</summary>
+        enum Outcome
+        {
+            /// <summary>The command took effect: the session moves to the table's next state.</summary>
+            Done,
+            /// <summary>Refused on its merits (address, rules, storage): the state stays.</summary>
+            Refused,
+            /// <summary>The session is over.</summary>
+            Closed,
+        }
+
+        async Task<Outcome> HandleAsync(SmtpCommand cmd)
+        {
             switch (cmd.Verb)
             {
                 case SmtpVerb.Helo:
@@ -150,59 +175,67 @@ namespace SmtpdModule.Engine.Smtp
                 case SmtpVerb.Mail: return await MailAsync(cmd).ConfigureAwait(false);
                 case SmtpVerb.Rcpt: return await RcptAsync(cmd).ConfigureAwait(false);
                 case SmtpVerb.Data: return await DataAsync().ConfigureAwait(false);
-                case SmtpVerb.Rset: ResetTransaction(); return Reply(Replies.Ok);
-                case SmtpVerb.Noop: return Reply(Replies.Ok);
-                case SmtpVerb.Vrfy: return Reply(Replies.CannotVerify);
-                case SmtpVerb.Help: return Reply(Replies.Help);
+                case SmtpVerb.Rset:
+                case SmtpVerb.Noop: return Done(Replies.Ok);
+                case SmtpVerb.Vrfy: return Done(Replies.CannotVerify);
+                case SmtpVerb.Help: return Done(Replies.Help);
                 case SmtpVerb.StartTls: return await StartTlsAsync().ConfigureAwait(false);
-                case SmtpVerb.Quit:
-                    _io.Write(Replies.Bye);
-                    await _io.FlushAsync().ConfigureAwait(false);
-                    return false;
-                default: return await ErrorAsync(Replies.UnknownCommand).ConfigureAwait(false);
+                case SmtpVerb.Quit: return await CloseWithAsync(Replies.Bye).ConfigureAwait(false);
+                default: throw new InvalidOperationException("the state table accepted " + cmd.Verb);
             }
         }
 
-        bool Reply(SmtpReply reply)
+        /// <summary>The one place the state changes; what a state does not hold is forgotten here.</summary>
+        void Move(SessionState next)
         {
-            _io.Write(reply);
-            return true;
+            _state = next;
+            if (!SessionStateTable.InTransaction(next))
+            {
+                _from = null;
+                _mail = null;
+                _rcpts.Clear();
+            }
+            // After STARTTLS nothing said before the handshake counts (RFC 3207 §4.2).
+            if (!SessionStateTable.IsGreeted(next)) _helo = null;
         }
 
-        async Task<bool> CloseWithAsync(SmtpReply reply)
+        Outcome Done(SmtpReply reply)
+        {
+            _io.Write(reply);
+            return Outcome.Done;
+        }
+
+        Outcome Refuse(SmtpReply reply)
+        {
+            _io.Write(reply);
+            return Outcome.Refused;
+        }
+
+        async Task<Outcome> CloseWithAsync(SmtpReply reply)
         {
             _io.Write(reply);
             await _io.FlushAsync().ConfigureAwait(false);
-            return false;
+            return Outcome.Closed;
         }
 
         /// <summary>A client error: counted, and past the limit the session ends (a bounded nuisance).</summary>
-        async Task<bool> ErrorAsync(SmtpReply reply)
+        async Task<Outcome> ErrorAsync(SmtpReply reply)
         {
             if (++_errors > Limits.MaxErrors)
             {
                 Log("limit", "too many errors");
                 return await CloseWithAsync(Replies.TooManyErrors).ConfigureAwait(false);
             }
-            return Reply(reply);
+            return Refuse(reply);
         }
 
-        void ResetTransaction()
+        Outcome Hello(SmtpCommand cmd)
         {
-            _from = null;
-            _mail = null;
-            _rcpts.Clear();
-        }
-
-        bool Hello(SmtpCommand cmd)
-        {
-            ResetTransaction();
-            _greeted = true;
             _esmtp = cmd.Verb == SmtpVerb.Ehlo;
             _helo = PeerText.CleanName(cmd.Argument);
             Log("helo", _helo, F("esmtp", _esmtp));
             if (!_esmtp)
-                return Reply(new SmtpReply(250, null, _rt.Options.HostName + " Hello " + _helo + " [" + _peer.Text + "]"));
+                return Done(new SmtpReply(250, null, _rt.Options.HostName + " Hello " + _helo + " [" + _peer.Text + "]"));
             var lines = new List<string>
             {
                 _rt.Options.HostName + " Hello " + _helo + " [" + _peer.Text + "]",
@@ -212,15 +245,13 @@ namespace SmtpdModule.Engine.Smtp
                 "ENHANCEDSTATUSCODES",
                 "SMTPUTF8",
             };
-            if (_rt.Options.Tls != null && !_tls) lines.Add("STARTTLS");
+            if (_rt.Options.Tls != null && !SessionStateTable.IsSecure(_state)) lines.Add("STARTTLS");
             _io.Write(SmtpReply.MultiLine(250, lines.ToArray()));
-            return true;
+            return Outcome.Done;
         }
 
-        async Task<bool> MailAsync(SmtpCommand cmd)
+        async Task<Outcome> MailAsync(SmtpCommand cmd)
         {
-            if (!_greeted) return await ErrorAsync(Replies.BadSequenceNeedHelo).ConfigureAwait(false);
-            if (_from != null) return await ErrorAsync(Replies.BadSequenceNestedMail).ConfigureAwait(false);
             var problem = MailPath.TryParse(cmd.PathText, allowNull: true, strict: _rt.Options.StrictAddresses, smtpUtf8: cmd.SmtpUtf8, out var path);
             if (problem != MailPath.Problem.None)
             {
@@ -231,20 +262,20 @@ namespace SmtpdModule.Engine.Smtp
             if (_rt.Spool.FreeBytes < _rt.Options.MinFreeSpoolBytes)
             {
                 Log("limit", "spool nearly full", F("freeBytes", _rt.Spool.FreeBytes));
-                return Reply(Replies.InsufficientStorage);
+                return Refuse(Replies.InsufficientStorage);
             }
             _from = path;
             _mail = cmd;
             Log("mail", null, F("from", PeerText.CleanAddress(path.Text)), F("size", cmd.DeclaredSize), F("smtputf8", cmd.SmtpUtf8));
-            return Reply(Replies.SenderOk);
+            return Done(Replies.SenderOk);
         }
 
-        async Task<bool> RefuseAddressAsync(MailPath.Problem problem, SmtpReply syntax)
+        async Task<Outcome> RefuseAddressAsync(MailPath.Problem problem, SmtpReply syntax)
         {
             if (problem == MailPath.Problem.Syntax) return await ErrorAsync(syntax).ConfigureAwait(false);
             _rt.Counters.RecipientRefused();
             await TarpitAsync(TimeSpan.Zero).ConfigureAwait(false);
-            return Reply(RuleTester.ProblemReply(problem, syntax));
+            return Refuse(RuleTester.ProblemReply(problem, syntax));
         }
 
         Task TarpitAsync(TimeSpan extra)
@@ -260,10 +291,9 @@ namespace SmtpdModule.Engine.Smtp
             await Task.Delay(wait).ConfigureAwait(false);
         }
 
-        async Task<bool> RcptAsync(SmtpCommand cmd)
+        async Task<Outcome> RcptAsync(SmtpCommand cmd)
         {
-            if (_from == null) return await ErrorAsync(_greeted ? Replies.BadSequenceNeedMail : Replies.BadSequenceNeedHelo).ConfigureAwait(false);
-            if (_rcpts.Count >= Limits.MaxRecipients) return Reply(Replies.TooManyRecipients);
+            if (_rcpts.Count >= Limits.MaxRecipients) return Refuse(Replies.TooManyRecipients);
             var smtpUtf8 = _mail.SmtpUtf8;
             var problem = MailPath.TryParse(cmd.PathText, allowNull: false, strict: _rt.Options.StrictAddresses, smtpUtf8: smtpUtf8, out var path);
             if (problem == MailPath.Problem.Syntax && cmd.PathText == "<>") return await ErrorAsync(Replies.NullRecipient).ConfigureAwait(false);
@@ -283,7 +313,7 @@ namespace SmtpdModule.Engine.Smtp
             catch (Exception ex) when (!(ex is OperationCanceledException))
             {
                 Log("error", "rule check failed: " + ex.GetType().Name + ": " + ex.Message);
-                return Reply(Replies.RulesUnavailable);
+                return Refuse(Replies.RulesUnavailable);
             }
             LogDecision(decision);
 
@@ -291,16 +321,16 @@ namespace SmtpdModule.Engine.Smtp
             {
                 case RuleAction.Allow:
                     _rcpts.Add(path);
-                    return Reply(Replies.RecipientOk);
+                    return Done(Replies.RecipientOk);
                 case RuleAction.Defer:
                     _rt.Counters.RecipientRefused();
                     _io.Write(SmtpReply.RuleReplyToWire(decision.Reply));
-                    return true;
+                    return Outcome.Refused;
                 case RuleAction.Noto:
                     _rt.Counters.RecipientRefused();
                     await TarpitAsync(decision.Delay).ConfigureAwait(false);
                     _io.Write(SmtpReply.RuleReplyToWire(decision.Reply));
-                    return true;
+                    return Outcome.Refused;
                 default:
                     // reference §1.8: the rendered reply, then 421, and the session is over; recipients already
                     // accepted in this transaction are dropped (nothing was spooled yet).
@@ -317,112 +347,8 @@ namespace SmtpdModule.Engine.Smtp
                 F("basis", d.Basis.ToString()), F("from", d.From), F("to", d.To), F("name", d.ClientName), F("ident", d.Ident),
                 F("rules", d.RulesPath), F("failure", d.FailureReason));
 
-        async Task<bool> DataAsync()
+        async Task<Outcome> StartTlsAsync()
         {
-            if (_from == null) return await ErrorAsync(_greeted ? Replies.BadSequenceNeedMail : Replies.BadSequenceNeedHelo).ConfigureAwait(false);
-            if (_rcpts.Count == 0) return await ErrorAsync(Replies.NoValidRecipients).ConfigureAwait(false);
-
-            // The envelope is complete before the body: the spool writes it ahead of the body, in
-            // the same file.
-            var received = DateTimeOffset.Now;
-            var protocol = ReceivedHeader.Protocol(_esmtp, _tls, authenticated: false, smtpUtf8: _mail.SmtpUtf8);
-            var envelope = new Envelope
-            {
-                Received = received,
-                ClientAddress = _peer.Text,
-                ClientName = _clientName,
-                Helo = _helo,
-                From = _from.Text,
-                Protocol = protocol,
-                Body = _mail.Body == BodyType.EightBitMime ? EnvelopeBodyType.EightBitMime : EnvelopeBodyType.SevenBit,
-                SmtpUtf8 = _mail.SmtpUtf8,
-            };
-            foreach (var r in _rcpts) envelope.Recipients.Add(new EnvelopeRecipient(r.Text));
-
-            IncomingMessage message;
-            try { message = _rt.Spool.BeginMessage(envelope); }
-            catch (SpoolException ex)
-            {
-                Log("error", "spool: " + ex.Reason);
-                // 452 4.3.1 only when the disk is full; an unwritable spool is a local error (451 4.3.0).
-                return Reply(ex.Reason == SpoolErrorReason.Full ? Replies.InsufficientStorage : Replies.LocalError);
-            }
-
-            using (message)
-            {
-                var header = ReceivedHeader.Build(_helo, _clientName, _peer.Text, _rt.Options.HostName, protocol, message.Id,
-                                                  _rcpts.Count == 1 ? "<" + _rcpts[0].Mailbox + ">" : null, received);
-                SmtpConnection.DataResult data;
-                // Our Received: field goes in before the filter: only the client's fields are checked.
-                var firewall = _rt.RemoveHeaders.IsEmpty ? null : new HeaderFirewallStream(message.Body, _rt.RemoveHeaders);
-                bool reject = _rt.Options.BareLineEnding == BareLineEndingPolicy.Reject;
-                try
-                {
-                    var bytes = System.Text.Encoding.UTF8.GetBytes(header);
-                    await message.Body.WriteAsync(bytes, 0, bytes.Length).ConfigureAwait(false);
-                    _io.Write(Replies.StartData);
-                    await _io.FlushAsync().ConfigureAwait(false);
-                    data = await _io.ReadDataAsync((Stream)firewall ?? message.Body, Limits.MaxMessageSize, Limits.MaxTextLine, reject).ConfigureAwait(false);
-                    if (data.Status == SmtpConnection.ReadStatus.Ok) firewall?.Complete();
-                }
-                catch (Exception ex) when (ex is IOException && !(ex is EndOfStreamException) || ex is UnauthorizedAccessException)
-                {
-                    // The spool failed under us: read the rest, refuse, keep the session. A full disk
-                    // is 452 4.3.1 (try later, RFC 3463); any other storage fault 451 4.3.0.
-                    _rt.Spool.Abort(message);
-                    var reason = SpoolWriter.ReasonFor(ex);
-                    Log("error", "spool write failed (" + reason + "): " + ex.Message);
-                    var rest = await _io.ReadDataAsync(null, long.MaxValue, int.MaxValue).ConfigureAwait(false);
-                    ResetTransaction();
-                    return rest.Status == SmtpConnection.ReadStatus.Ok
-                        && Reply(reason == SpoolErrorReason.Full ? Replies.InsufficientStorage : Replies.LocalError);
-                }
-
-                if (data.Status != SmtpConnection.ReadStatus.Ok)
-                {
-                    _rt.Spool.Abort(message);
-                    Log("data", "aborted: " + data.Status, F("bytes", data.Size));
-                    return data.Status == SmtpConnection.ReadStatus.Timeout && await CloseWithAsync(Replies.Timeout).ConfigureAwait(false);
-                }
-                if (data.TooBig || data.LineTooLong)
-                {
-                    _rt.Spool.Abort(message);
-                    Log("rejected", data.TooBig ? "message too big" : "line too long", F("bytes", data.Size));
-                    ResetTransaction();
-                    return Reply(data.TooBig ? Replies.MessageTooBig : Replies.TextLineTooLong);
-                }
-                if (reject && data.BareLineEndings > 0)
-                {
-                    _rt.Spool.Abort(message);
-                    Log("rejected", "bare CR or LF in text", F("bytes", data.Size), F("bareLineEndings", data.BareLineEndings));
-                    ResetTransaction();
-                    return Reply(Replies.BareLineEnding);
-                }
-
-                try
-                {
-                    await _rt.Spool.CommitAsync(message).ConfigureAwait(false);
-                }
-                catch (SpoolException ex)
-                {
-                    Log("error", "spool commit failed: " + ex.Reason);
-                    ResetTransaction();
-                    return Reply(ex.Reason == SpoolErrorReason.Full ? Replies.InsufficientStorage : Replies.LocalError);
-                }
-                _rt.Counters.MessageAccepted(data.Size);
-                Log("accepted", message.Id, F("id", message.Id), F("bytes", data.Size), F("from", _from.Text),
-                    F("to", _rcpts.ConvertAll(r => r.Text)), F("bareLineEndings", data.BareLineEndings),
-                    F("headersRemoved", firewall?.Removed ?? 0));
-                ResetTransaction();
-                return Reply(new SmtpReply(250, "2.0.0", "OK queued as " + message.Id));
-            }
-        }
-
-        async Task<bool> StartTlsAsync()
-        {
-            if (_rt.Options.Tls == null) return await ErrorAsync(new SmtpReply(502, "5.5.1", "STARTTLS not offered")).ConfigureAwait(false);
-            if (_tls) return await ErrorAsync(Replies.TlsAlreadyActive).ConfigureAwait(false);
-            if (!_greeted) return await ErrorAsync(Replies.BadSequenceNeedHelo).ConfigureAwait(false);
             _io.Write(Replies.ReadyForTls);
             await _io.FlushAsync().ConfigureAwait(false);
             _io.DiscardBufferedInput();
@@ -434,15 +360,11 @@ namespace SmtpdModule.Engine.Smtp
             catch (TlsHandshakeException ex)
             {
                 Log("tls", "handshake failed: " + ex.Message);
-                return false;
+                return Outcome.Closed;
             }
-            _tls = true;
-            // RFC 3207 §4.2: forget everything learnt before the handshake.
-            _greeted = false;
-            _helo = null;
-            ResetTransaction();
+            // The move to the secured, ungreeted state forgets what came before (RFC 3207 §4.2).
             Log("tls", "established");
-            return true;
+            return Outcome.Done;
         }
     }
 }

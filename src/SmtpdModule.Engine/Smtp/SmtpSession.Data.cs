@@ -1,0 +1,106 @@
+using System;
+using System.IO;
+using System.Threading.Tasks;
+using SmtpdModule.Engine.Spool;
+
+namespace SmtpdModule.Engine.Smtp
+{
+    // DATA: the envelope and the body go to the spool, and the 250 comes only after the commit.
+    internal sealed partial class SmtpSession
+    {
+        /// <summary>Every end of the transaction, refused or queued, is Done: the table moves the
+        /// session back to greeted. Only a spool that cannot open keeps the transaction for a retry.</summary>
+        async Task<Outcome> DataAsync()
+        {
+            // The envelope is complete before the body: the spool writes it ahead of the body, in
+            // the same file.
+            var received = DateTimeOffset.Now;
+            var protocol = ReceivedHeader.Protocol(_esmtp, SessionStateTable.IsSecure(_state), authenticated: false, smtpUtf8: _mail.SmtpUtf8);
+            var envelope = new Envelope
+            {
+                Received = received,
+                ClientAddress = _peer.Text,
+                ClientName = _clientName,
+                Helo = _helo,
+                From = _from.Text,
+                Protocol = protocol,
+                Body = _mail.Body == BodyType.EightBitMime ? EnvelopeBodyType.EightBitMime : EnvelopeBodyType.SevenBit,
+                SmtpUtf8 = _mail.SmtpUtf8,
+            };
+            foreach (var r in _rcpts) envelope.Recipients.Add(new EnvelopeRecipient(r.Text));
+
+            IncomingMessage message;
+            try { message = _rt.Spool.BeginMessage(envelope); }
+            catch (SpoolException ex)
+            {
+                Log("error", "spool: " + ex.Reason);
+                // 452 4.3.1 only when the disk is full; an unwritable spool is a local error (451 4.3.0).
+                return Refuse(ex.Reason == SpoolErrorReason.Full ? Replies.InsufficientStorage : Replies.LocalError);
+            }
+
+            using (message)
+            {
+                var header = ReceivedHeader.Build(_helo, _clientName, _peer.Text, _rt.Options.HostName, protocol, message.Id,
+                                                  _rcpts.Count == 1 ? "<" + _rcpts[0].Mailbox + ">" : null, received);
+                SmtpConnection.DataResult data;
+                // Our Received: field goes in before the filter: only the client's fields are checked.
+                var firewall = _rt.RemoveHeaders.IsEmpty ? null : new HeaderFirewallStream(message.Body, _rt.RemoveHeaders);
+                bool reject = _rt.Options.BareLineEnding == BareLineEndingPolicy.Reject;
+                try
+                {
+                    var bytes = System.Text.Encoding.UTF8.GetBytes(header);
+                    await message.Body.WriteAsync(bytes, 0, bytes.Length).ConfigureAwait(false);
+                    _io.Write(Replies.StartData);
+                    await _io.FlushAsync().ConfigureAwait(false);
+                    data = await _io.ReadDataAsync((Stream)firewall ?? message.Body, Limits.MaxMessageSize, Limits.MaxTextLine, reject).ConfigureAwait(false);
+                    if (data.Status == SmtpConnection.ReadStatus.Ok) firewall?.Complete();
+                }
+                catch (Exception ex) when (ex is IOException && !(ex is EndOfStreamException) || ex is UnauthorizedAccessException)
+                {
+                    // The spool failed under us: read the rest, refuse, keep the session. A full disk
+                    // is 452 4.3.1 (try later, RFC 3463); any other storage fault 451 4.3.0.
+                    _rt.Spool.Abort(message);
+                    var reason = SpoolWriter.ReasonFor(ex);
+                    Log("error", "spool write failed (" + reason + "): " + ex.Message);
+                    var rest = await _io.ReadDataAsync(null, long.MaxValue, int.MaxValue).ConfigureAwait(false);
+                    return rest.Status != SmtpConnection.ReadStatus.Ok ? Outcome.Closed
+                        : Done(reason == SpoolErrorReason.Full ? Replies.InsufficientStorage : Replies.LocalError);
+                }
+
+                if (data.Status != SmtpConnection.ReadStatus.Ok)
+                {
+                    _rt.Spool.Abort(message);
+                    Log("data", "aborted: " + data.Status, F("bytes", data.Size));
+                    return data.Status == SmtpConnection.ReadStatus.Timeout ? await CloseWithAsync(Replies.Timeout).ConfigureAwait(false) : Outcome.Closed;
+                }
+                if (data.TooBig || data.LineTooLong)
+                {
+                    _rt.Spool.Abort(message);
+                    Log("rejected", data.TooBig ? "message too big" : "line too long", F("bytes", data.Size));
+                    return Done(data.TooBig ? Replies.MessageTooBig : Replies.TextLineTooLong);
+                }
+                if (reject && data.BareLineEndings > 0)
+                {
+                    _rt.Spool.Abort(message);
+                    Log("rejected", "bare CR or LF in text", F("bytes", data.Size), F("bareLineEndings", data.BareLineEndings));
+                    return Done(Replies.BareLineEnding);
+                }
+
+                try
+                {
+                    await _rt.Spool.CommitAsync(message).ConfigureAwait(false);
+                }
+                catch (SpoolException ex)
+                {
+                    Log("error", "spool commit failed: " + ex.Reason);
+                    return Done(ex.Reason == SpoolErrorReason.Full ? Replies.InsufficientStorage : Replies.LocalError);
+                }
+                _rt.Counters.MessageAccepted(data.Size);
+                Log("accepted", message.Id, F("id", message.Id), F("bytes", data.Size), F("from", _from.Text),
+                    F("to", _rcpts.ConvertAll(r => r.Text)), F("bareLineEndings", data.BareLineEndings),
+                    F("headersRemoved", firewall?.Removed ?? 0));
+                return Done(new SmtpReply(250, "2.0.0", "OK queued as " + message.Id));
+            }
+        }
+    }
+}
