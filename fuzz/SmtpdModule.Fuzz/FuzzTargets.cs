@@ -5,6 +5,8 @@ using System.Text;
 using System.Threading;
 using SmtpdModule.Engine.Rules;
 using SmtpdModule.Engine.Smtp;
+using SmtpdModule.Engine.Net;
+using SmtpdModule.Engine.Protocol;
 
 namespace SmtpdModule.Fuzz
 {

@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
 using SmtpdModule.Engine.Rules;
+using SmtpdModule.Engine.Net;
 
 namespace SmtpdModule.Engine.Lookup
 {

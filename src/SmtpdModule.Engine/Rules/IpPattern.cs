@@ -1,6 +1,7 @@
 using System;
 using System.Net;
 using System.Net.Sockets;
+using SmtpdModule.Engine.Net;
 
 namespace SmtpdModule.Engine.Rules
 {

@@ -1,3 +1,4 @@
+using SmtpdModule.Engine.Net;
 namespace SmtpdModule.Engine.Rules
 {
     /// <summary>

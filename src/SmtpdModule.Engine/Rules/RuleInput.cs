@@ -1,6 +1,7 @@
 using System;
 using System.Net;
 using SmtpdModule.Engine.Lookup;
+using SmtpdModule.Engine.Net;
 
 namespace SmtpdModule.Engine.Rules
 {

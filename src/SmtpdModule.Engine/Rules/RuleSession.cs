@@ -4,6 +4,7 @@ using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
 using SmtpdModule.Engine.Lookup;
+using SmtpdModule.Engine.Net;
 
 namespace SmtpdModule.Engine.Rules
 {

@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using SmtpdModule.Engine.Protocol;
 
 namespace SmtpdModule.Engine.Smtp
 {

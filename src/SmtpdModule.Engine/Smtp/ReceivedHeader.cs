@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using SmtpdModule.Engine.Rules;
+using SmtpdModule.Engine.Net;
 
 namespace SmtpdModule.Engine.Smtp
 {

@@ -6,6 +6,8 @@ using System.Threading;
 using System.Threading.Tasks;
 using SmtpdModule.Engine.Lookup;
 using SmtpdModule.Engine.Rules;
+using SmtpdModule.Engine.Net;
+using SmtpdModule.Engine.Protocol;
 
 namespace SmtpdModule.Engine.Smtp
 {

@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using static SmtpdModule.Engine.Smtp.SessionState;
+using SmtpdModule.Engine.Protocol;
 
 namespace SmtpdModule.Engine.Smtp
 {

@@ -1,3 +1,4 @@
+using SmtpdModule.Engine.Protocol;
 namespace SmtpdModule.Engine.Smtp
 {
     /// <summary>What the state table says of one command in one state: accepted, with the state

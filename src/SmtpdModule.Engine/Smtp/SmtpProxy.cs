@@ -12,6 +12,7 @@ using SmtpdModule.Engine.Diagnostics;
 using SmtpdModule.Engine.Lookup;
 using SmtpdModule.Engine.Rules;
 using SmtpdModule.Engine.Spool;
+using SmtpdModule.Engine.Protocol;
 
 namespace SmtpdModule.Engine.Smtp
 {

@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Threading.Tasks;
 using SmtpdModule.Engine.Spool;
+using SmtpdModule.Engine.Protocol;
 
 namespace SmtpdModule.Engine.Smtp
 {

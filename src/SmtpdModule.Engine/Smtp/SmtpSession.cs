@@ -10,6 +10,8 @@ using SmtpdModule.Engine.Lookup;
 using SmtpdModule.Engine.Rules;
 using SmtpdModule.Engine.Smtp.Tls;
 using SmtpdModule.Engine.Spool;
+using SmtpdModule.Engine.Net;
+using SmtpdModule.Engine.Protocol;
 
 namespace SmtpdModule.Engine.Smtp
 {

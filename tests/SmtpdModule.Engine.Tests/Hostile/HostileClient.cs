@@ -11,6 +11,7 @@ using SmtpdModule.Engine.Smtp;
 using Xunit;
 using Xunit.Abstractions;
 using Xunit.Sdk;
+using SmtpdModule.Engine.Protocol;
 
 namespace SmtpdModule.Engine.Tests.Hostile
 {

@@ -3,6 +3,7 @@ using SmtpdModule.Engine.Rules;
 using SmtpdModule.Engine.Tests.Fixtures;
 using Xunit;
 using static SmtpdModule.Engine.Tests.Rules.RuleCheck;
+using SmtpdModule.Engine.Net;
 
 namespace SmtpdModule.Engine.Tests.Rules
 {

@@ -1,5 +1,6 @@
 using SmtpdModule.Engine.Smtp;
 using Xunit;
+using SmtpdModule.Engine.Protocol;
 
 namespace SmtpdModule.Engine.Tests.Smtp
 {

@@ -7,6 +7,7 @@ using SmtpdModule.Engine.Smtp;
 using SmtpdModule.Engine.Smtp.Tls;
 using SmtpdModule.Engine.Tests.Tls;
 using Xunit;
+using SmtpdModule.Engine.Protocol;
 
 namespace SmtpdModule.Engine.Tests.Smtp
 {

@@ -1,7 +1,7 @@
 using System;
 using System.Text;
 
-namespace SmtpdModule.Engine.Smtp
+namespace SmtpdModule.Engine.Protocol
 {
     /// <summary>A reply line (RFC 5321 §4.2) with its enhanced status code (RFC 3463).</summary>
     public sealed class SmtpReply

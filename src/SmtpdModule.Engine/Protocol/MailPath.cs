@@ -1,6 +1,6 @@
 using System;
 
-namespace SmtpdModule.Engine.Smtp
+namespace SmtpdModule.Engine.Protocol
 {
     /// <summary>
     /// A reverse-path or forward-path (RFC 5321 §4.1.2) as a client sent it: the text the rules

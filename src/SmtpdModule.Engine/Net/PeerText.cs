@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace SmtpdModule.Engine.Rules
+namespace SmtpdModule.Engine.Net
 {
     /// <summary>
     /// The original's two cleaners (reference §7.3): every string a peer supplies is rewritten

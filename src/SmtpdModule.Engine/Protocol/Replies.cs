@@ -1,4 +1,4 @@
-namespace SmtpdModule.Engine.Smtp
+namespace SmtpdModule.Engine.Protocol
 {
     /// <summary>
     /// Every reply the receiver sends on its own account, in one table (codes per RFC 5321,

@@ -2,7 +2,7 @@ using System;
 using System.Net;
 using System.Net.Sockets;
 
-namespace SmtpdModule.Engine.Rules
+namespace SmtpdModule.Engine.Net
 {
     /// <summary>
     /// An address as the rules compare it: IPv4-mapped IPv6 addresses are unwrapped to IPv4, the
