@@ -105,6 +105,8 @@ BeforeAll {
 
     $decisions = @(Test-SmtpdRule $rules -ClientAddress 192.0.2.10 -ClientName mail.example.org -From '<a@example.org>' `
             -To '<x@spam.test>', '<b@example.test>', '<z@elsewhere.test>' -DnsServer $dns.EndPoint -Explain -WarningAction SilentlyContinue)
+    $stageVerdicts = @(Test-SmtpdRule $rules -ClientAddress 192.0.2.10 -ClientName mail.example.org -From '<a@example.org>' `
+            -To '<x@spam.test>', '<b@example.test>' -DnsServer $dns.EndPoint -EachStage -WarningAction SilentlyContinue)
     $ruleList = @(Get-SmtpdRule $rules -WarningAction SilentlyContinue)
 }
 
@@ -129,7 +131,7 @@ Describe 'SmtpdModule.Format.ps1xml' {
             'Start-SmtpdProxy'       = @('SmtpdModule.Engine.Smtp.SmtpProxy')
             'Get-SmtpdProxy'         = @('SmtpdModule.Engine.Smtp.SmtpProxy', 'SmtpdModule.Engine.Smtp.ProxyStatus')
             'Stop-SmtpdProxy'        = @('SmtpdModule.Engine.Smtp.SmtpProxy', 'SmtpdModule.Engine.Smtp.ProxyStatus')
-            'Test-SmtpdRule'         = @('SmtpdModule.Engine.Rules.RuleDecision')
+            'Test-SmtpdRule'         = @('SmtpdModule.Engine.Rules.RuleDecision', 'SmtpdModule.Engine.Policy.StageVerdict')
             'Get-SmtpdRule'          = @('SmtpdModule.Engine.Rules.Rule')
             'Get-SmtpdSpool'         = @('SmtpdModule.Engine.Spool.SpoolItem')
             'Suspend-SmtpdSpoolItem' = @('SmtpdModule.Engine.Spool.SpoolItem')
@@ -171,6 +173,7 @@ Describe 'Default views' {
         @{ Type = 'SpoolItem'; Variable = 'items'; Property = $null; Headers = 'Id', 'State', 'Received', 'Size', 'Sender', 'Recipients' }
         @{ Type = 'SpoolRecipient'; Variable = 'deferredItem'; Property = 'Recipients'; Headers = 'Index', 'Address', 'Status', 'Time', 'Diagnostic' }
         @{ Type = 'RuleDecision'; Variable = 'decisions'; Property = $null; Headers = 'Action', 'Line', 'To', 'Reply' }
+        @{ Type = 'StageVerdict'; Variable = 'stageVerdicts'; Property = $null; Headers = 'Stage', 'Kind', 'Line', 'Command', 'Reply' }
         @{ Type = 'RuleTrace'; Variable = 'decisions'; Property = 'Explanation'; Headers = 'Line', 'Result', 'FailedList', 'MatchedToken', 'Note' }
         @{ Type = 'Rule'; Variable = 'ruleList'; Property = $null; Headers = 'Line', 'Verb', 'Source', 'From', 'To', 'Message' }
         @{ Type = 'RuleDiagnostic'; Variable = 'ruleList'; Property = 'Diagnostics'; Headers = 'Severity', 'Line', 'Column', 'Code', 'Message' }
@@ -347,7 +350,9 @@ Describe 'List views' {
         @{ Type = 'SpoolRecipient'; Variable = 'deferredItem'; Property = 'Recipients'
             Labels = 'Index', 'Address', 'Status', 'StatusCode', 'Diagnostic', 'Time' }
         @{ Type = 'RuleDecision'; Variable = 'decisions'; Property = $null
-            Labels = 'Action', 'Basis', 'LineNumber', 'Rule', 'Reply', 'ClientAddress', 'ClientName', 'Ident', 'From', 'To', 'DebugLines', 'Explanation', 'RulesPath' }
+            Labels = 'Action', 'Basis', 'LineNumber', 'Rule', 'Reply', 'ClientAddress', 'ClientName', 'Ident', 'From', 'To', 'DebugLines', 'Explanation', 'Stages', 'RulesPath' }
+        @{ Type = 'StageVerdict'; Variable = 'stageVerdicts'; Property = $null
+            Labels = 'Stage', 'Command', 'Kind', 'Replies', 'Reason', 'LineNumber', 'Rule' }
         @{ Type = 'RuleTrace'; Variable = 'decisions'; Property = 'Explanation'
             Labels = 'LineNumber', 'Rule', 'Result', 'FailedList', 'MatchedToken', 'Note' }
         @{ Type = 'Rule'; Variable = 'ruleList'; Property = $null
@@ -375,6 +380,13 @@ Describe 'List views' {
         $text | Should -Match '(?m)^Explanation\s+: 1 NoMatch \(To\)'
         $text | Should -Match '(?m)^\s+2 Decided\r?$'
         $text | Should -Match '(?m)^\s+3 NotReached\r?$'
+    }
+
+    It 'lists, under -Explain, the stages a recipient''s transaction passed, one a row' {
+        $text = $decisions[1] | Format-List | Out-String -Width 250
+        $text | Should -Match '(?m)^Stages\s+: Connect: 220 '
+        $text | Should -Match "(?m)^\s+Helo 'EHLO \[192\.0\.2\.10\]': 250"
+        $text | Should -Match "(?m)^\s+Mail 'MAIL FROM:<a@example\.org>': 250"
     }
 
     It 'lists a rule''s warnings with line, column and code' {

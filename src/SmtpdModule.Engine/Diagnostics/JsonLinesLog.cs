@@ -69,6 +69,18 @@ namespace SmtpdModule.Engine.Diagnostics
                 case long l: sb.Append(l.ToString(CultureInfo.InvariantCulture)); break;
                 case double d: sb.Append(d.ToString("R", CultureInfo.InvariantCulture)); break;
                 case TimeSpan t: sb.Append(t.TotalSeconds.ToString("R", CultureInfo.InvariantCulture)); break;
+                case IEnumerable<KeyValuePair<string, object>> obj:
+                    sb.Append('{');
+                    bool firstField = true;
+                    foreach (var kv in obj) { if (!firstField) sb.Append(','); firstField = false; Str(sb, kv.Key); sb.Append(':'); Value(sb, kv.Value); }
+                    sb.Append('}');
+                    break;
+                case IEnumerable<object> items when !(v is IEnumerable<string>):
+                    sb.Append('[');
+                    bool firstItem = true;
+                    foreach (var item in items) { if (!firstItem) sb.Append(','); firstItem = false; Value(sb, item); }
+                    sb.Append(']');
+                    break;
                 case IEnumerable<string> list:
                     sb.Append('[');
                     bool first = true;

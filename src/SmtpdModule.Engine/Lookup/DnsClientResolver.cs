@@ -163,7 +163,7 @@ namespace SmtpdModule.Engine.Lookup
         {
             var rcode = response.Header.ResponseCode;
             if (rcode == DnsHeaderResponseCode.NotExistentDomain)
-                return DnsAnswer.NameError;
+                return DnsAnswer.NameError.WithTimeToLive(NegativeTtl(response));
             if (rcode != DnsHeaderResponseCode.NoError)
                 return DnsAnswer.Failed(RcodeText(rcode) + " from " + response.NameServer + " for " + Describe(question));
 
@@ -193,7 +193,19 @@ namespace SmtpdModule.Engine.Lookup
                     break;
             }
 
-            return values.Count == 0 ? DnsAnswer.NoData : DnsAnswer.Ok(values);
+            if (values.Count == 0) return DnsAnswer.NoData.WithTimeToLive(NegativeTtl(response));
+            int? ttl = null;
+            foreach (var r in response.Answers)
+                if (ttl == null || r.InitialTimeToLive < ttl) ttl = r.InitialTimeToLive;
+            return DnsAnswer.Ok(values).WithTimeToLive(ttl);
+        }
+
+        /// <summary>RFC 2308 §5: a negative answer lives as long as the smaller of the SOA's TTL and its MINIMUM.</summary>
+        static int? NegativeTtl(IDnsQueryResponse response)
+        {
+            foreach (var soa in response.Authorities.OfType<SoaRecord>())
+                return (int)Math.Min((uint)Math.Max(soa.InitialTimeToLive, 0), soa.Minimum);
+            return null;
         }
 
         // Failures of the exchange itself, as DnsClient 1.8 reports them. Anything else is a bug and propagates.

@@ -74,6 +74,13 @@ namespace SmtpdModule.Engine.Rules
         /// </summary>
         public string AddressCheck { get; private set; }
 
+        /// <summary>
+        /// False when an earlier recipient's deny (or too many errors) had closed the session, so the
+        /// proxy would never hear this RCPT; the decision then says what the rules would say had the
+        /// session been open. Always true in the proxy.
+        /// </summary>
+        public bool Reached { get; internal set; } = true;
+
         public override string ToString() => Action + " " + To + (LineNumber != null ? " (line " + LineNumber + ")" : " (" + Basis + ")") + (Reply != null ? ": " + Reply : "");
     }
 }

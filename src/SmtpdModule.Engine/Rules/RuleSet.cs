@@ -9,8 +9,9 @@ namespace SmtpdModule.Engine.Rules
     /// <summary>A compiled, validated rules file: immutable and safe to share between sessions.</summary>
     public sealed class RuleSet
     {
-        RuleSet(string path, IReadOnlyList<Rule> rules, IReadOnlyList<RuleDiagnostic> diagnostics, DateTime? fileTimeUtc, long fileLength)
+        RuleSet(string path, IReadOnlyList<Rule> rules, IReadOnlyList<RuleDiagnostic> diagnostics, DateTime? fileTimeUtc, long fileLength, string sha256)
         {
+            Sha256 = sha256;
             Path = path;
             Rules = rules;
             Diagnostics = diagnostics;
@@ -20,6 +21,9 @@ namespace SmtpdModule.Engine.Rules
         }
 
         public string Path { get; }
+        /// <summary>The SHA-256 of the file's bytes as read (of the text's UTF-8 when parsed from text), lower-case
+        /// hex: what Get-FileHash shows, so a decision record names the exact rules it was made under.</summary>
+        public string Sha256 { get; }
         public IReadOnlyList<Rule> Rules { get; }
         /// <summary>The warnings of the file (a loaded set has no errors).</summary>
         public IReadOnlyList<RuleDiagnostic> Diagnostics { get; }
@@ -32,14 +36,14 @@ namespace SmtpdModule.Engine.Rules
         /// <summary>Compiles rules text.</summary>
         /// <exception cref="RuleFileException">The text has errors; every diagnostic is attached.</exception>
         public static RuleSet Parse(string text, string path = null, RuleParseOptions options = null) =>
-            FromResult(RuleFileParser.Parse(text, path, options), null, 0);
+            FromResult(RuleFileParser.Parse(text, path, options), null, 0, HashOf(new UTF8Encoding(false).GetBytes(text ?? "")));
 
         /// <summary>Reads and compiles a rules file (UTF-8; a BOM is fine).</summary>
         /// <exception cref="RuleFileException">The file cannot be read, or has errors.</exception>
         public static RuleSet Load(string path, RuleParseOptions options = null)
         {
             if (path == null) throw new ArgumentNullException(nameof(path));
-            string text;
+            string text, sha256;
             DateTime time;
             long length;
             try
@@ -48,8 +52,12 @@ namespace SmtpdModule.Engine.Rules
                 time = info.LastWriteTimeUtc;
                 length = info.Length;
                 // FileShare.ReadWrite|Delete: an editor saving at the same moment must not fail either side.
+                var bytes = new MemoryStream();
                 using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
-                using (var reader = new StreamReader(stream, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true))
+                    stream.CopyTo(bytes);
+                sha256 = HashOf(bytes.ToArray());
+                bytes.Position = 0;
+                using (var reader = new StreamReader(bytes, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true))
                     text = reader.ReadToEnd();
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException || ex is System.Security.SecurityException)
@@ -57,13 +65,24 @@ namespace SmtpdModule.Engine.Rules
                 var d = new RuleDiagnostic(DiagnosticSeverity.Error, RuleDiagnosticCodes.UnreadableFile, path, 0, 0, "cannot read the rules file: " + ex.Message);
                 throw new RuleFileException(path, new[] { d }, ex);
             }
-            return FromResult(RuleFileParser.Parse(text, path, options), time, length);
+            return FromResult(RuleFileParser.Parse(text, path, options), time, length, sha256);
         }
 
-        static RuleSet FromResult(RuleParseResult result, DateTime? time, long length)
+        static RuleSet FromResult(RuleParseResult result, DateTime? time, long length, string sha256)
         {
             if (result.HasErrors) throw new RuleFileException(result.Path, result.Diagnostics);
-            return new RuleSet(result.Path, result.Rules, result.Diagnostics.ToArray(), time, length);
+            return new RuleSet(result.Path, result.Rules, result.Diagnostics.ToArray(), time, length, sha256);
+        }
+
+        static string HashOf(byte[] bytes)
+        {
+            using (var sha = System.Security.Cryptography.SHA256.Create())
+            {
+                var hash = sha.ComputeHash(bytes);
+                var sb = new StringBuilder(64);
+                foreach (var b in hash) sb.Append(b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
+                return sb.ToString();
+            }
         }
     }
 }

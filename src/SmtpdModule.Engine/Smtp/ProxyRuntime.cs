@@ -3,6 +3,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using SmtpdModule.Engine.Diagnostics;
 using SmtpdModule.Engine.Lookup;
+using SmtpdModule.Engine.Policy;
 using SmtpdModule.Engine.Rules;
 using SmtpdModule.Engine.Spool;
 
@@ -12,16 +13,16 @@ namespace SmtpdModule.Engine.Smtp
     internal sealed class ProxyRuntime
     {
         readonly CancellationTokenSource _stopping = new CancellationTokenSource();
-        RuleEvaluator _evaluator;
+        PolicyPipeline _pipeline;
 
-        public ProxyRuntime(SmtpProxyOptions options, RulesFile rules, RuleLookups lookups, SpoolWriter spool, IEventSink events)
+        public ProxyRuntime(SmtpProxyOptions options, RulesFile rules, IDnsResolver dns, SpoolWriter spool, IEventSink events)
         {
             Options = options;
             RulesFile = rules;
-            Lookups = lookups;
+            Dns = dns;
             Spool = spool;
             Events = events;
-            _evaluator = new RuleEvaluator(rules.Current, options.Rules);
+            _pipeline = NewPipeline(rules.Current);
             RemoveHeaders = new HeaderNameMatcher(options.RemoveHeaders);
         }
 
@@ -30,7 +31,8 @@ namespace SmtpdModule.Engine.Smtp
 
         public SmtpProxyOptions Options { get; }
         public RulesFile RulesFile { get; }
-        public RuleLookups Lookups { get; }
+        /// <summary>The resolver every session's checks ask (through its facts).</summary>
+        public IDnsResolver Dns { get; }
         public SpoolWriter Spool { get; }
         public IEventSink Events { get; }
         public ProxyCounters Counters { get; } = new ProxyCounters();
@@ -40,20 +42,33 @@ namespace SmtpdModule.Engine.Smtp
         public bool IsStopping => _stopping.IsCancellationRequested;
         public void SignalStop() => _stopping.Cancel();
 
-        /// <summary>The evaluator of the rules in force: the file is re-checked at most once a second.</summary>
-        public RuleEvaluator Rules
+        /// <summary>The policy under the rules in force: the file is re-checked at most once a second.</summary>
+        public PolicyPipeline Pipeline
         {
             get
             {
                 var current = RulesFile.Current;
-                var e = Volatile.Read(ref _evaluator);
-                if (!ReferenceEquals(e.Rules, current))
+                var p = Volatile.Read(ref _pipeline);
+                if (!ReferenceEquals(p.Evaluator.Rules, current))
                 {
-                    e = new RuleEvaluator(current, Options.Rules);
-                    Volatile.Write(ref _evaluator, e);
+                    p = NewPipeline(current);
+                    Volatile.Write(ref _pipeline, p);
                 }
-                return e;
+                return p;
             }
         }
+
+        PolicyPipeline NewPipeline(RuleSet ruleSet) => new PolicyPipeline(new RuleEvaluator(ruleSet, Options.Rules), PolicyOptionsFor(Options));
+
+        /// <summary>The proxy's settings the policy decides with.</summary>
+        internal static PolicyOptions PolicyOptionsFor(SmtpProxyOptions o) => new PolicyOptions
+        {
+            HostName = o.HostName,
+            ReverseLookup = o.ReverseLookup,
+            ConfirmReverseName = o.ConfirmReverseName,
+            StrictAddresses = o.StrictAddresses,
+            MaxRecipients = o.Limits.MaxRecipients,
+            Tarpit = o.Tarpit,
+        };
     }
 }

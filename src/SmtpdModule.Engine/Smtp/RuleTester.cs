@@ -1,90 +1,33 @@
 using System;
 using System.Collections.Generic;
-using System.Net;
-using System.Net.Sockets;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using SmtpdModule.Engine.Lookup;
-using SmtpdModule.Engine.Rules;
 using SmtpdModule.Engine.Net;
+using SmtpdModule.Engine.Policy;
 using SmtpdModule.Engine.Protocol;
+using SmtpdModule.Engine.Rules;
 
 namespace SmtpdModule.Engine.Smtp
 {
     /// <summary>
-    /// One transaction to try against the rules without a network peer (Test-SmtpdRule): the
-    /// client, the envelope, and what identd would say. Nothing is ever sent to the client address.
-    /// </summary>
-    public sealed class RuleTestRequest
-    {
-        /// <summary>The peer's address (IPv4 or IPv6).</summary>
-        public IPAddress ClientAddress { get; set; }
-
-        /// <summary>
-        /// The peer's reverse name. Null: look it up (PTR, then forward confirmation unless
-        /// <see cref="ConfirmReverseName"/> is false). Empty: the peer has no reverse name (UNKNOWN)
-        /// and nothing is asked. Anything else is taken as the verified name, without a lookup.
-        /// </summary>
-        public string ClientName { get; set; }
-
-        /// <summary>With a looked-up name: honour the PTR only when its own addresses include the
-        /// peer (reference §9). Default true; false trusts the PTR as the original did.</summary>
-        public bool ConfirmReverseName { get; set; } = true;
-
-        /// <summary>What the client's identd would answer, if the rules ask (reference §2.5). Null or
-        /// empty: no answer. Never a network query.</summary>
-        public string Ident { get; set; }
-
-        /// <summary>The HELO argument; carried for completeness, no rule looks at it (reference §1.7).</summary>
-        public string Helo { get; set; }
-
-        /// <summary>The MAIL FROM argument as the client sent it (<c>&lt;&gt;</c> for the null sender).</summary>
-        public string From { get; set; }
-
-        /// <summary>The RCPT TO arguments, each checked in order as its own RCPT.</summary>
-        public IReadOnlyList<string> To { get; set; }
-
-        /// <summary>Record for every line why it did or did not match (<see cref="RuleDecision.Explanation"/>).</summary>
-        public bool Explain { get; set; }
-
-        /// <summary>Check addresses as the proxy's strict default does (source routes, %-hacks, bang paths,
-        /// quoted '@' refused with 553 before the rules see them) and report it on each decision.</summary>
-        public bool StrictAddresses { get; set; } = true;
-
-        /// <summary>
-        /// Parses a client address strictly: an IPv4 address is four decimal numbers 0-255 (the
-        /// shorthand forms <c>127.1</c>, <c>0x7f.0.0.1</c> or octal-looking <c>010.0.0.1</c> are
-        /// refused, since each reads differently to different tools); an IPv6 address contains
-        /// <c>:</c> and may be written in brackets; a zone index (<c>%eth0</c>) is refused.
-        /// </summary>
-        /// <param name="text">The text to parse; surrounding white space is ignored.</param>
-        /// <param name="address">The address; null when parsing fails.</param>
-        /// <param name="error">What is wrong with <paramref name="text"/>; null on success.</param>
-        public static bool TryParseClientAddress(string text, out IPAddress address, out string error)
-        {
-            if (Net.IPText.TryParseAddress(text, out address, out var why)) { error = null; return true; }
-            error = "'" + text + "' is not a client address: " + why + ". Expected an IPv4 address such as 192.0.2.10 or an IPv6 address such as 2001:db8::10.";
-            return false;
-        }
-    }
-
-    /// <summary>
-    /// Evaluates whole transactions against one <see cref="RuleSet"/>, the way the proxy would at
-    /// each RCPT, and reports every decision: the contract of the conformance vectors
-    /// (reference §8, §9 "a rule tester").
+    /// Plays a whole transaction (connect, EHLO, MAIL, each RCPT) through the proxy's own decision
+    /// path without a network peer: the same command parser, the same session state table and the
+    /// same <see cref="PolicyPipeline"/> the proxy's session calls, so what it says is what the
+    /// proxy answers (Test-SmtpdRule; reference §8, §9 "a rule tester").
     /// </summary>
     /// <remarks>
-    /// Each request is a fresh SMTP session (fresh caches, no ident known, reference §8). DNS is
-    /// asked only when something needs it (a looked-up reverse name, <c>RBL.</c>, <c>NS=</c>); the
-    /// resolver is built on that first question, so rules that need no DNS never touch a server.
-    /// Ident answers come from the request, never from the network. Not thread-safe: one request
-    /// at a time.
+    /// Each request is a fresh session (fresh caches). DNS is asked only when something needs it; the
+    /// resolver is built on that first question, so rules that need no DNS never touch a server. Ident
+    /// answers come from the request, never from the network. Not thread-safe: one request at a time.
     /// </remarks>
     public sealed class RuleTester : IDisposable
     {
         readonly RuleEvaluator _evaluator;
         readonly LazyResolver _dns;
-        readonly RuleLookups _lookups;
+        readonly int _maxErrors = new SessionLimits().MaxErrors;
+        readonly int _maxRecipients = new SessionLimits().MaxRecipients;
 
         /// <param name="rules">The compiled rules.</param>
         /// <param name="options">Default action and delays; null for the defaults.</param>
@@ -95,7 +38,6 @@ namespace SmtpdModule.Engine.Smtp
             if (rules == null) throw new ArgumentNullException(nameof(rules));
             _evaluator = new RuleEvaluator(rules, options);
             _dns = new LazyResolver(dnsOptions ?? new DnsResolverOptions());
-            _lookups = new RuleLookups(_dns);
         }
 
         public RuleSet Rules => _evaluator.Rules;
@@ -103,25 +45,87 @@ namespace SmtpdModule.Engine.Smtp
 
         /// <summary>Evaluates every recipient of <paramref name="request"/> in order.</summary>
         /// <returns>One decision per recipient, in the order given.</returns>
-        /// <exception cref="ArgumentNullException"><paramref name="request"/>, its address, or a recipient is null.</exception>
-        /// <exception cref="ArgumentException"><paramref name="request"/> has no recipients.</exception>
-        /// <exception cref="ObjectDisposedException">The tester was disposed.</exception>
-        /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-        public Task<IReadOnlyList<RuleDecision>> TestAsync(RuleTestRequest request, CancellationToken cancellationToken = default) =>
-            TestAsync(request, null, cancellationToken);
+        public async Task<IReadOnlyList<RuleDecision>> TestAsync(RuleTestRequest request, CancellationToken cancellationToken = default) =>
+            (await RunAsync(request, cancellationToken).ConfigureAwait(false)).Decisions;
 
-        /// <summary>Evaluates every recipient of <paramref name="request"/> in order, and says how the
-        /// reverse name was found.</summary>
-        /// <param name="request">The transaction.</param>
-        /// <param name="notes">Receives one line about the reverse lookup when one was made (what the
-        /// PTR said, whether it was confirmed, why it failed); may be null.</param>
-        /// <param name="cancellationToken">Abandons the lookups.</param>
-        /// <returns>One decision per recipient, in the order given.</returns>
+        /// <summary>Plays the transaction of <paramref name="request"/>: every stage's verdict, and one decision per recipient.</summary>
         /// <exception cref="ArgumentNullException"><paramref name="request"/>, its address, or a recipient is null.</exception>
         /// <exception cref="ArgumentException"><paramref name="request"/> has no recipients.</exception>
         /// <exception cref="ObjectDisposedException">The tester was disposed.</exception>
         /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-        public async Task<IReadOnlyList<RuleDecision>> TestAsync(RuleTestRequest request, ICollection<string> notes, CancellationToken cancellationToken = default)
+        public async Task<TransactionTest> RunAsync(RuleTestRequest request, CancellationToken cancellationToken = default)
+        {
+            Validate(request);
+            var pipeline = new PolicyPipeline(_evaluator, new PolicyOptions
+            {
+                HostName = request.HostName,
+                ReverseLookup = request.ClientName == null,
+                ConfirmReverseName = request.ConfirmReverseName,
+                StrictAddresses = request.StrictAddresses,
+                MaxRecipients = _maxRecipients,
+            });
+            var ident = string.IsNullOrEmpty(request.Ident) ? null : request.Ident;
+            var play = new Play(this, pipeline, new PolicySession(request.ClientAddress, new LiveFacts(_dns, new FixedIdentSource(ident))));
+            if (request.ClientName != null) play.Known.SetClientName(PeerText.CleanName(request.ClientName), null, false);
+
+            var connect = await pipeline.ConnectAsync(play.Known, cancellationToken).ConfigureAwait(false);
+            play.Add(null, connect);
+            var helo = string.IsNullOrEmpty(request.Helo) ? AddressLiteral(play.Known.Client) : request.Helo;
+            await play.StepAsync(PolicyStage.Helo, "EHLO " + helo, cmd =>
+            {
+                var clean = PeerText.CleanName(cmd.Argument);
+                var v = pipeline.Helo(play.Known, clean);
+                play.Known.Greeted(clean, esmtp: true);
+                return Task.FromResult(v);
+            }).ConfigureAwait(false);
+
+            var from = string.IsNullOrEmpty(request.From) ? "<>" : request.From;
+            // A client with a non-ASCII address says SMTPUTF8 (RFC 6531 §3.4), as MailKit and smtplib do.
+            var utf8 = request.To.Concat(new[] { from }).Any(a => a.Any(c => c > 0x7E));
+            var mail = await play.StepAsync(PolicyStage.Mail, "MAIL FROM:" + from + (utf8 ? " SMTPUTF8" : ""), cmd =>
+            {
+                var v = pipeline.Mail(play.Known, cmd.PathText, cmd.SmtpUtf8);
+                if (v.TakesEffect) play.Known.BeginTransaction(v.Path, cmd.SmtpUtf8);
+                return Task.FromResult(v);
+            }).ConfigureAwait(false);
+
+            var decisions = new List<RuleDecision>(request.To.Count);
+            foreach (var to in request.To)
+            {
+                var line = "RCPT TO:" + to;
+                var input = play.Known.RuleInputFor(to, from);
+                if (mail == null || !mail.Verdict.TakesEffect)
+                {
+                    // The proxy never asks the rules about a transaction whose MAIL it refused.
+                    decisions.Add(RuleDecision.AddressRefused(input, mail?.Replies.FirstOrDefault(), "MAIL", Rules.Path));
+                    await play.StepAsync(PolicyStage.Rcpt, line, cmd => throw new InvalidOperationException("RCPT accepted without MAIL")).ConfigureAwait(false);
+                    continue;
+                }
+                if (play.Closed)
+                {
+                    // What the rules would say had the session been open: the proxy never hears this RCPT.
+                    var path = CommandParser.TryParse(line, out var parsed, out _) ? parsed.PathText : to;
+                    var v = await pipeline.RcptAsync(play.Known, path, request.Explain, cancellationToken).ConfigureAwait(false);
+                    var unreached = v.Decision ?? RuleDecision.AddressRefused(input, v.Replies.FirstOrDefault(), "RCPT", Rules.Path);
+                    unreached.Reached = false;
+                    decisions.Add(unreached);
+                    continue;
+                }
+                var step = await play.StepAsync(PolicyStage.Rcpt, line, async cmd =>
+                {
+                    var v = await pipeline.RcptAsync(play.Known, cmd.PathText, request.Explain, cancellationToken).ConfigureAwait(false);
+                    if (v.TakesEffect) play.Known.AddRecipient(v.Path);
+                    return v;
+                }).ConfigureAwait(false);
+                decisions.Add(step.Decision ?? RuleDecision.AddressRefused(input, step.Replies.FirstOrDefault(), "RCPT", Rules.Path));
+            }
+            return new TransactionTest(play.Stages, decisions, connect.Reason);
+        }
+
+        static string AddressLiteral(PeerAddress peer) =>
+            peer.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "[IPv6:" + peer.Text + "]" : "[" + peer.Text + "]";
+
+        void Validate(RuleTestRequest request)
         {
             if (request == null) throw new ArgumentNullException(nameof(request));
             if (request.ClientAddress == null) throw new ArgumentNullException(nameof(request), "The request has no client address.");
@@ -129,119 +133,63 @@ namespace SmtpdModule.Engine.Smtp
             foreach (var to in request.To)
                 if (to == null) throw new ArgumentNullException(nameof(request), "A recipient is null.");
             if (_dns.IsDisposed) throw new ObjectDisposedException(nameof(RuleTester));
-
-            var name = request.ClientName;
-            string note = null;
-            bool reverseFailed = false;
-            if (name == null)
-            {
-                var reverse = await _lookups.ReverseNameAsync(request.ClientAddress, request.ConfirmReverseName, cancellationToken).ConfigureAwait(false);
-                name = reverse.Name;
-                reverseFailed = reverse.Outcome == LookupOutcome.Failed;   // the name is unknown, not absent
-                note = Describe(request.ClientAddress, request.ConfirmReverseName, reverse);
-                notes?.Add(note);
-            }
-
-            var ident = string.IsNullOrEmpty(request.Ident) ? null : request.Ident;
-            var session = new RuleSession(_lookups, new FixedIdentSource(ident));
-            var from = string.IsNullOrEmpty(request.From) ? "<>" : request.From;
-            var input = new RuleInput(request.ClientAddress, name, from, request.To[0], request.Helo, note, reverseFailed);
-
-            var decisions = new List<RuleDecision>(request.To.Count);
-            for (int i = 0; i < request.To.Count; i++)
-            {
-                if (i > 0) input = input.WithRecipient(request.To[i]);
-                // The proxy checks the addresses before it asks the rules, and a refusal there is its
-                // answer: so is it here, with the rules not asked (one truth).
-                var check = AddressCheck(from, request.To[i], request.StrictAddresses);
-                var decision = check != null
-                    ? RuleDecision.AddressRefused(input, check.Value.Reply.ToString(), check.Value.Command, _evaluator.Rules.Path)
-                    : await _evaluator.EvaluateAsync(input, session, request.Explain, cancellationToken).ConfigureAwait(false);
-                decisions.Add(decision);
-            }
-            return decisions;
-        }
-
-        /// <summary>
-        /// The command and reply with which the proxy's address check refuses this sender or
-        /// recipient before the rules are asked, or null when both pass. SMTPUTF8 is assumed
-        /// offered, so a non-ASCII address is judged on its syntax alone.
-        /// </summary>
-        static (string Command, SmtpReply Reply)? AddressCheck(string from, string to, bool strict)
-        {
-            var f = MailPath.TryParse(from, allowNull: true, strict: strict, smtpUtf8: true, out _);
-            if (f != MailPath.Problem.None) return ("MAIL", ProblemReply(f, Replies.BadSenderSyntax));
-            var t = MailPath.TryParse(to, allowNull: false, strict: strict, smtpUtf8: true, out _);
-            if (t == MailPath.Problem.Syntax && to.Trim() == "<>") return ("RCPT", Replies.NullRecipient);
-            return t == MailPath.Problem.None ? ((string, SmtpReply)?)null : ("RCPT", ProblemReply(t, Replies.BadRecipientSyntax));
-        }
-
-        internal static SmtpReply ProblemReply(MailPath.Problem problem, SmtpReply syntax) =>
-            problem == MailPath.Problem.Routed ? Replies.RoutedAddress
-            : problem == MailPath.Problem.NeedsSmtpUtf8 ? Replies.NeedsSmtpUtf8
-            : syntax;
-
-        static string Describe(IPAddress address, bool confirm, ReverseName r)
-        {
-            var peer = new PeerAddress(address).Text;
-            switch (r.Outcome)
-            {
-                case LookupOutcome.Found:
-                    return "reverse name of " + peer + ": " + r.Name + (confirm ? " (forward-confirmed)" : " (PTR trusted without forward confirmation)");
-                case LookupOutcome.Failed:
-                    return "reverse lookup of " + peer + " failed, whether the client has a name is unknown: " + r.Note;
-                default:
-                    return r.Ptr == null
-                        ? "reverse name of " + peer + ": none (no PTR record), the client is UNKNOWN"
-                        : "reverse name of " + peer + ": UNKNOWN, " + r.Note;
-            }
         }
 
         /// <summary>Releases the DNS client, if one was built.</summary>
         public void Dispose() => _dns.Dispose();
 
-        /// <summary>Builds the real resolver on the first question. A resolver that cannot be built
-        /// (no servers given and none configured) answers every question as failed, so the rules that
-        /// need DNS take the default action instead of the whole test failing.</summary>
-        sealed class LazyResolver : IDnsResolver, IDisposable
+        /// <summary>The session as the proxy would hold it: its state, its error count, whether it is closed.</summary>
+        sealed class Play
         {
-            readonly DnsResolverOptions _options;
-            readonly object _gate = new object();
-            DnsClientResolver _resolver;
-            string _unusable;
-            bool _disposed;
+            readonly RuleTester _owner;
+            readonly SessionStateTable _table = SessionStateTable.For(tlsOffered: false);
+            SessionState _state = SessionState.Connected;
+            int _errors;
 
-            public LazyResolver(DnsResolverOptions options) { _options = options.Clone(); }
-
-            public bool IsDisposed { get { lock (_gate) return _disposed; } }
-
-            public Task<DnsAnswer> QueryAsync(string name, DnsRecordType type, CancellationToken cancellationToken = default)
+            public Play(RuleTester owner, PolicyPipeline pipeline, PolicySession known)
             {
-                DnsClientResolver resolver;
-                lock (_gate)
-                {
-                    if (_disposed) throw new ObjectDisposedException(nameof(RuleTester));
-                    if (_resolver == null && _unusable == null)
-                    {
-                        try { _resolver = new DnsClientResolver(_options); }
-                        catch (InvalidOperationException ex) { _unusable = ex.Message; }
-                    }
-                    resolver = _resolver;
-                }
-                return resolver != null ? resolver.QueryAsync(name, type, cancellationToken) : Task.FromResult(DnsAnswer.Failed(_unusable));
+                _owner = owner;
+                Known = known;
             }
 
-            public void Dispose()
+            public PolicySession Known { get; }
+            public List<StageVerdict> Stages { get; } = new List<StageVerdict>();
+            public bool Closed { get; private set; }
+
+            public void Add(string command, Verdict verdict)
             {
-                DnsClientResolver resolver;
-                lock (_gate)
+                Stages.Add(new StageVerdict(command, verdict));
+                if (verdict.Kind == VerdictKind.Close) Closed = true;
+            }
+
+            /// <summary>One command as the proxy's session takes it: parse, sequence, then the stage. Null once closed.</summary>
+            public async Task<StageVerdict> StepAsync(PolicyStage stage, string line, Func<SmtpCommand, Task<Verdict>> handle)
+            {
+                if (Closed) return null;
+                Verdict verdict;
+                if (!CommandParser.TryParse(line, out var cmd, out var error))
+                    verdict = Error(stage, error.ToString());
+                else
                 {
-                    if (_disposed) return;
-                    _disposed = true;
-                    resolver = _resolver;
-                    _resolver = null;
+                    var step = _table.Lookup(_state, cmd.Verb);
+                    if (!step.Accepted) verdict = Error(stage, step.Refusal.ToString());
+                    else
+                    {
+                        verdict = await handle(cmd).ConfigureAwait(false);
+                        if (verdict.IsClientError) verdict = Error(stage, verdict.Replies[0], verdict);
+                        else if (verdict.TakesEffect) _state = step.Next;
+                    }
                 }
-                resolver?.Dispose();
+                Add(line, verdict);
+                return Stages[Stages.Count - 1];
+            }
+
+            /// <summary>A client error: counted, and past the limit the session ends, as in the proxy.</summary>
+            Verdict Error(PolicyStage stage, string reply, Verdict original = null)
+            {
+                if (++_errors > _owner._maxErrors)
+                    return Verdict.Of(stage, VerdictKind.Close, Replies.TooManyErrors, "too many errors");
+                return original ?? new Verdict(stage, VerdictKind.Reject, new[] { reply }, "refused by the command parser or the session state", clientError: true);
             }
         }
     }

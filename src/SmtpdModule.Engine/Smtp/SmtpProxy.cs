@@ -60,7 +60,7 @@ namespace SmtpdModule.Engine.Smtp
             _dns = dns;
             _log = log;
             var events = new EventFanOut(log, extra);
-            _rt = new ProxyRuntime(options, rules, new RuleLookups(dns), spool, events);
+            _rt = new ProxyRuntime(options, rules, dns, spool, events);
             rules.Reloaded += (_, set) =>
             {
                 events.Write(new ProxyEvent("rules", null, null, "reloaded " + set.Path, new[] { new KeyValuePair<string, object>("rules", set.Rules.Count) }));

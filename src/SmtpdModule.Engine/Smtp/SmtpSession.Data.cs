@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Linq;
 using System.Threading.Tasks;
 using SmtpdModule.Engine.Spool;
 using SmtpdModule.Engine.Protocol;
@@ -16,19 +17,19 @@ namespace SmtpdModule.Engine.Smtp
             // The envelope is complete before the body: the spool writes it ahead of the body, in
             // the same file.
             var received = DateTimeOffset.Now;
-            var protocol = ReceivedHeader.Protocol(_esmtp, SessionStateTable.IsSecure(_state), authenticated: false, smtpUtf8: _mail.SmtpUtf8);
+            var protocol = ReceivedHeader.Protocol(_known.Esmtp, SessionStateTable.IsSecure(_state), authenticated: false, smtpUtf8: _mail.SmtpUtf8);
             var envelope = new Envelope
             {
                 Received = received,
                 ClientAddress = _peer.Text,
-                ClientName = _clientName,
-                Helo = _helo,
-                From = _from.Text,
+                ClientName = _known.ClientName,
+                Helo = _known.Helo,
+                From = _known.Sender.Text,
                 Protocol = protocol,
                 Body = _mail.Body == BodyType.EightBitMime ? EnvelopeBodyType.EightBitMime : EnvelopeBodyType.SevenBit,
                 SmtpUtf8 = _mail.SmtpUtf8,
             };
-            foreach (var r in _rcpts) envelope.Recipients.Add(new EnvelopeRecipient(r.Text));
+            foreach (var r in _known.Recipients) envelope.Recipients.Add(new EnvelopeRecipient(r.Text));
 
             IncomingMessage message;
             try { message = _rt.Spool.BeginMessage(envelope); }
@@ -41,8 +42,8 @@ namespace SmtpdModule.Engine.Smtp
 
             using (message)
             {
-                var header = ReceivedHeader.Build(_helo, _clientName, _peer.Text, _rt.Options.HostName, protocol, message.Id,
-                                                  _rcpts.Count == 1 ? "<" + _rcpts[0].Mailbox + ">" : null, received);
+                var header = ReceivedHeader.Build(_known.Helo, _known.ClientName, _peer.Text, _rt.Options.HostName, protocol, message.Id,
+                                                  _known.Recipients.Count == 1 ? "<" + _known.Recipients[0].Mailbox + ">" : null, received);
                 SmtpConnection.DataResult data;
                 // Our Received: field goes in before the filter: only the client's fields are checked.
                 var firewall = _rt.RemoveHeaders.IsEmpty ? null : new HeaderFirewallStream(message.Body, _rt.RemoveHeaders);
@@ -97,8 +98,8 @@ namespace SmtpdModule.Engine.Smtp
                     return Done(ex.Reason == SpoolErrorReason.Full ? Replies.InsufficientStorage : Replies.LocalError);
                 }
                 _rt.Counters.MessageAccepted(data.Size);
-                Log("accepted", message.Id, F("id", message.Id), F("bytes", data.Size), F("from", _from.Text),
-                    F("to", _rcpts.ConvertAll(r => r.Text)), F("bareLineEndings", data.BareLineEndings),
+                Log("accepted", message.Id, F("id", message.Id), F("bytes", data.Size), F("from", _known.Sender.Text),
+                    F("to", _known.Recipients.Select(r => r.Text).ToList()), F("bareLineEndings", data.BareLineEndings),
                     F("headersRemoved", firewall?.Removed ?? 0));
                 return Done(new SmtpReply(250, "2.0.0", "OK queued as " + message.Id));
             }

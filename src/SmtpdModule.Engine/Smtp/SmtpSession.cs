@@ -7,6 +7,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using SmtpdModule.Engine.Diagnostics;
 using SmtpdModule.Engine.Lookup;
+using SmtpdModule.Engine.Policy;
 using SmtpdModule.Engine.Rules;
 using SmtpdModule.Engine.Smtp.Tls;
 using SmtpdModule.Engine.Spool;
@@ -29,19 +30,13 @@ namespace SmtpdModule.Engine.Smtp
         readonly IPEndPoint _remote, _local;
         readonly PeerAddress _peer;
         readonly string _id;
-        RuleSession _rules;
-        string _clientName;
-        string _reverseNote;
-        bool _reverseFailed;
+        // What the policy knows of this session; the verdicts that take effect change it.
+        PolicySession _known;
 
         // Where the session stands; only Move changes it, as the table says.
         readonly SessionStateTable _table;
         SessionState _state = SessionState.Connected;
-        bool _esmtp;
-        string _helo;
-        MailPath _from;
         SmtpCommand _mail;
-        readonly List<MailPath> _rcpts = new List<MailPath>();
         int _errors;
 
         public SmtpSession(ProxyRuntime runtime, Socket socket, string id)
@@ -63,6 +58,9 @@ namespace SmtpdModule.Engine.Smtp
         SessionLimits Limits => _rt.Options.Limits;
 
         void Log(string kind, string message, params KeyValuePair<string, object>[] data) =>
+            _rt.Events.Write(new ProxyEvent(kind, _id, _peer.Text, message, data));
+
+        void Log(string kind, string message, IReadOnlyList<KeyValuePair<string, object>> data) =>
             _rt.Events.Write(new ProxyEvent(kind, _id, _peer.Text, message, data));
 
         static KeyValuePair<string, object> F(string key, object value) => new KeyValuePair<string, object>(key, value);
@@ -94,16 +92,11 @@ namespace SmtpdModule.Engine.Smtp
 
         async Task GreetAsync()
         {
-            if (_rt.Options.ReverseLookup)
-            {
-                var reverse = await _rt.Lookups.ReverseNameAsync(_peer.Address, _rt.Options.ConfirmReverseName).ConfigureAwait(false);
-                _clientName = reverse.Name;
-                _reverseNote = reverse.Note;
-                _reverseFailed = reverse.Outcome == LookupOutcome.Failed;
-            }
-            _rules = new RuleSession(_rt.Lookups, new IdentClient(_local, _remote, _rt.Options.IdentTimeout));
-            Log("connect", null, F("name", _clientName), F("local", _local.ToString()), F("reverse", _reverseNote));
-            _io.Write(new SmtpReply(220, null, _rt.Options.HostName + " ESMTP SmtpdModule ready").ToWire());
+            var pipeline = _rt.Pipeline;
+            _known = new PolicySession(_peer.Address, new LiveFacts(_rt.Dns, new IdentClient(_local, _remote, _rt.Options.IdentTimeout)));
+            var verdict = await pipeline.ConnectAsync(_known).ConfigureAwait(false);
+            Log("connect", null, F("name", _known.ClientName), F("local", _local.ToString()), F("reverse", _known.ReverseLookupNote));
+            _io.Write(verdict.ToWire());
             await _io.FlushAsync().ConfigureAwait(false);
         }
 
@@ -190,26 +183,30 @@ namespace SmtpdModule.Engine.Smtp
         /// <summary>The one place the state changes; what a state does not hold is forgotten here.</summary>
         void Move(SessionState next)
         {
+            var wasSecure = SessionStateTable.IsSecure(_state);
             _state = next;
             if (!SessionStateTable.InTransaction(next))
             {
-                _from = null;
                 _mail = null;
-                _rcpts.Clear();
+                _known.EndTransaction();
             }
             // After STARTTLS nothing said before the handshake counts (RFC 3207 §4.2).
-            if (!SessionStateTable.IsGreeted(next)) _helo = null;
+            if (SessionStateTable.IsSecure(next) && !wasSecure) _known.Secured();
         }
 
-        Outcome Done(SmtpReply reply)
+        Outcome Done(SmtpReply reply) => Done(reply.ToWire());
+
+        Outcome Done(string wire)
         {
-            _io.Write(reply);
+            _io.Write(wire);
             return Outcome.Done;
         }
 
-        Outcome Refuse(SmtpReply reply)
+        Outcome Refuse(SmtpReply reply) => Refuse(reply.ToWire());
+
+        Outcome Refuse(string wire)
         {
-            _io.Write(reply);
+            _io.Write(wire);
             return Outcome.Refused;
         }
 
@@ -221,26 +218,29 @@ namespace SmtpdModule.Engine.Smtp
         }
 
         /// <summary>A client error: counted, and past the limit the session ends (a bounded nuisance).</summary>
-        async Task<Outcome> ErrorAsync(SmtpReply reply)
+        Task<Outcome> ErrorAsync(SmtpReply reply) => ErrorAsync(reply.ToWire());
+
+        async Task<Outcome> ErrorAsync(string wire)
         {
             if (++_errors > Limits.MaxErrors)
             {
                 Log("limit", "too many errors");
                 return await CloseWithAsync(Replies.TooManyErrors).ConfigureAwait(false);
             }
-            return Refuse(reply);
+            return Refuse(wire);
         }
 
         Outcome Hello(SmtpCommand cmd)
         {
-            _esmtp = cmd.Verb == SmtpVerb.Ehlo;
-            _helo = PeerText.CleanName(cmd.Argument);
-            Log("helo", _helo, F("esmtp", _esmtp));
-            if (!_esmtp)
-                return Done(new SmtpReply(250, null, _rt.Options.HostName + " Hello " + _helo + " [" + _peer.Text + "]"));
+            var esmtp = cmd.Verb == SmtpVerb.Ehlo;
+            var helo = PeerText.CleanName(cmd.Argument);
+            var verdict = _rt.Pipeline.Helo(_known, helo);
+            Log("helo", helo, F("esmtp", esmtp));
+            _known.Greeted(helo, esmtp);
+            if (!esmtp) return Done(verdict.ToWire());
             var lines = new List<string>
             {
-                _rt.Options.HostName + " Hello " + _helo + " [" + _peer.Text + "]",
+                verdict.Replies[0].Substring(4),
                 "PIPELINING",
                 "SIZE " + Limits.MaxMessageSize,
                 "8BITMIME",
@@ -248,106 +248,68 @@ namespace SmtpdModule.Engine.Smtp
                 "SMTPUTF8",
             };
             if (_rt.Options.Tls != null && !SessionStateTable.IsSecure(_state)) lines.Add("STARTTLS");
-            _io.Write(SmtpReply.MultiLine(250, lines.ToArray()));
-            return Outcome.Done;
+            return Done(SmtpReply.MultiLine(250, lines.ToArray()));
         }
 
         async Task<Outcome> MailAsync(SmtpCommand cmd)
         {
-            var problem = MailPath.TryParse(cmd.PathText, allowNull: true, strict: _rt.Options.StrictAddresses, smtpUtf8: cmd.SmtpUtf8, out var path);
-            if (problem != MailPath.Problem.None)
+            var verdict = _rt.Pipeline.Mail(_known, cmd.PathText, cmd.SmtpUtf8);
+            if (!verdict.TakesEffect)
             {
-                Log("mail", "refused " + problem, F("from", PeerText.CleanAddress(cmd.PathText)));
-                return await RefuseAddressAsync(problem, Replies.BadSenderSyntax).ConfigureAwait(false);
+                Log("mail", verdict.Reason, F("from", PeerText.CleanAddress(cmd.PathText)));
+                return await RefuseAsync(verdict).ConfigureAwait(false);
             }
+            // Resource limits, not policy: the same for every client.
             if (cmd.DeclaredSize > Limits.MaxMessageSize) return await ErrorAsync(Replies.DeclaredSizeTooBig).ConfigureAwait(false);
             if (_rt.Spool.FreeBytes < _rt.Options.MinFreeSpoolBytes)
             {
                 Log("limit", "spool nearly full", F("freeBytes", _rt.Spool.FreeBytes));
                 return Refuse(Replies.InsufficientStorage);
             }
-            _from = path;
+            _known.BeginTransaction(verdict.Path, cmd.SmtpUtf8);
             _mail = cmd;
-            Log("mail", null, F("from", PeerText.CleanAddress(path.Text)), F("size", cmd.DeclaredSize), F("smtputf8", cmd.SmtpUtf8));
-            return Done(Replies.SenderOk);
-        }
-
-        async Task<Outcome> RefuseAddressAsync(MailPath.Problem problem, SmtpReply syntax)
-        {
-            if (problem == MailPath.Problem.Syntax) return await ErrorAsync(syntax).ConfigureAwait(false);
-            _rt.Counters.RecipientRefused();
-            await TarpitAsync(TimeSpan.Zero).ConfigureAwait(false);
-            return Refuse(RuleTester.ProblemReply(problem, syntax));
-        }
-
-        Task TarpitAsync(TimeSpan extra)
-        {
-            var wait = _rt.Options.Tarpit + extra;
-            return wait > TimeSpan.Zero ? FlushThenDelayAsync(wait) : Task.CompletedTask;
-        }
-
-        async Task FlushThenDelayAsync(TimeSpan wait)
-        {
-            // Answer what came before, then wait: a timer, not a thread.
-            await _io.FlushAsync().ConfigureAwait(false);
-            await Task.Delay(wait).ConfigureAwait(false);
+            Log("mail", null, F("from", PeerText.CleanAddress(verdict.Path.Text)), F("size", cmd.DeclaredSize), F("smtputf8", cmd.SmtpUtf8));
+            return Done(verdict.ToWire());
         }
 
         async Task<Outcome> RcptAsync(SmtpCommand cmd)
         {
-            if (_rcpts.Count >= Limits.MaxRecipients) return Refuse(Replies.TooManyRecipients);
-            var smtpUtf8 = _mail.SmtpUtf8;
-            var problem = MailPath.TryParse(cmd.PathText, allowNull: false, strict: _rt.Options.StrictAddresses, smtpUtf8: smtpUtf8, out var path);
-            if (problem == MailPath.Problem.Syntax && cmd.PathText == "<>") return await ErrorAsync(Replies.NullRecipient).ConfigureAwait(false);
-            if (problem != MailPath.Problem.None)
+            var pipeline = _rt.Pipeline;
+            var verdict = await pipeline.RcptAsync(_known, cmd.PathText).ConfigureAwait(false);
+            if (verdict.Fault != null)
+                Log("error", verdict.Fault);
+            else if (verdict.Decision?.Basis == DecisionBasis.AddressCheck)
+                Log("rcpt", verdict.Reason, F("to", PeerText.CleanAddress(cmd.PathText)));
+            else if (verdict.Decision != null)
+                Log("decision", Describe(verdict), DecisionRecord.Of(_known, verdict, pipeline, _id).ToData());
+            if (verdict.TakesEffect)
             {
-                Log("rcpt", "refused " + problem, F("to", PeerText.CleanAddress(cmd.PathText)));
-                return await RefuseAddressAsync(problem, Replies.BadRecipientSyntax).ConfigureAwait(false);
+                _known.AddRecipient(verdict.Path);
+                return Done(verdict.ToWire());
             }
-
-            var rules = _rt.Rules;
-            RuleDecision decision;
-            try
-            {
-                var input = new RuleInput(_peer.Address, _clientName, _from.Text, path.Text, _helo, _reverseNote, _reverseFailed);
-                decision = await rules.EvaluateAsync(input, _rules).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (!(ex is OperationCanceledException))
-            {
-                Log("error", "rule check failed: " + ex.GetType().Name + ": " + ex.Message);
-                return Refuse(Replies.RulesUnavailable);
-            }
-            LogDecision(decision);
-
-            switch (decision.Action)
-            {
-                case RuleAction.Allow:
-                    _rcpts.Add(path);
-                    return Done(Replies.RecipientOk);
-                case RuleAction.Defer:
-                    _rt.Counters.RecipientRefused();
-                    _io.Write(SmtpReply.RuleReplyToWire(decision.Reply));
-                    return Outcome.Refused;
-                case RuleAction.Noto:
-                    _rt.Counters.RecipientRefused();
-                    await TarpitAsync(decision.Delay).ConfigureAwait(false);
-                    _io.Write(SmtpReply.RuleReplyToWire(decision.Reply));
-                    return Outcome.Refused;
-                default:
-                    // reference §1.8: the rendered reply, then 421, and the session is over; recipients already
-                    // accepted in this transaction are dropped (nothing was spooled yet).
-                    _rt.Counters.SessionDenied();
-                    await TarpitAsync(decision.Delay).ConfigureAwait(false);
-                    _io.Write(SmtpReply.RuleReplyToWire(decision.Reply));
-                    return await CloseWithAsync(Replies.DenyClosing).ConfigureAwait(false);
-            }
+            return await RefuseAsync(verdict).ConfigureAwait(false);
         }
 
-        void LogDecision(RuleDecision d) =>
-            Log("decision", d.Action + (d.LineNumber != null ? " by line " + d.LineNumber : " by default (" + d.Basis + ")"),
-                F("action", d.Action.ToString()), F("line", d.LineNumber), F("rule", d.Rule), F("reply", d.Reply),
-                F("basis", d.Basis.ToString()), F("from", d.From), F("to", d.To), F("name", d.ClientName), F("ident", d.Ident),
-                F("rules", d.RulesPath), F("failure", d.FailureReason));
+        static string Describe(Verdict v) =>
+            v.Decision.Action + (v.Decision.LineNumber != null ? " by line " + v.Decision.LineNumber : " by default (" + v.Decision.Basis + ")");
+
+        /// <summary>A verdict that did not take effect, as the wire and the counters see it.</summary>
+        async Task<Outcome> RefuseAsync(Verdict verdict)
+        {
+            if (verdict.IsClientError) return await ErrorAsync(verdict.ToWire()).ConfigureAwait(false);
+            if (verdict.CountsAsRefusal) _rt.Counters.RecipientRefused();
+            if (verdict.Kind == VerdictKind.Close) _rt.Counters.SessionDenied();
+            // Answer what came before, then wait: a timer, not a thread.
+            if (verdict.Delay > TimeSpan.Zero)
+            {
+                await _io.FlushAsync().ConfigureAwait(false);
+                await Task.Delay(verdict.Delay).ConfigureAwait(false);
+            }
+            _io.Write(verdict.ToWire());
+            if (verdict.Kind != VerdictKind.Close) return Outcome.Refused;
+            await _io.FlushAsync().ConfigureAwait(false);
+            return Outcome.Closed;
+        }
 
         async Task<Outcome> StartTlsAsync()
         {

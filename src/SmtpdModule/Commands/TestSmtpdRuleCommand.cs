@@ -1,7 +1,9 @@
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
+using System.Linq;
 using SmtpdModule.Engine.Lookup;
+using SmtpdModule.Engine.Policy;
 using SmtpdModule.Engine.Rules;
 using SmtpdModule.Engine.Smtp;
 using SmtpdModule.Hosting;
@@ -9,13 +11,15 @@ using SmtpdModule.Hosting;
 namespace SmtpdModule.Commands
 {
     /// <summary>
-    /// Test-SmtpdRule: checks a transaction against a rules file as the proxy would at each RCPT,
-    /// and writes one <see cref="RuleDecision"/> per recipient. Nothing is sent to the client
-    /// address; ident answers come from -Ident; DNS is asked only when the rules (or a missing
-    /// -ClientName) need it.
+    /// Test-SmtpdRule: plays a transaction through the proxy's own decision path (connect, EHLO,
+    /// MAIL, each RCPT) and writes one <see cref="RuleDecision"/> per recipient, each carrying the
+    /// verdicts of the stages before it (Stages); -EachStage writes the stage verdicts instead.
+    /// Nothing is sent to the client address; ident answers come from -Ident; DNS is asked only
+    /// when the rules (or a missing -ClientName) need it.
     /// </summary>
     [Cmdlet(VerbsDiagnostic.Test, "SmtpdRule")]
     [OutputType(typeof(RuleDecision))]
+    [OutputType(typeof(StageVerdict))]
     public sealed class TestSmtpdRuleCommand : SmtpdCmdlet
     {
         [Parameter(Mandatory = true, Position = 0)]
@@ -71,6 +75,15 @@ namespace SmtpdModule.Commands
         [Parameter]
         public SwitchParameter Explain { get; set; }
 
+        /// <summary>One object per command the proxy would answer (connect, EHLO, MAIL, each RCPT) instead of one per recipient.</summary>
+        [Parameter]
+        public SwitchParameter EachStage { get; set; }
+
+        /// <summary>The proxy's host name, as its greeting and HELO reply show it.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string HostName { get; set; }
+
         /// <summary>Judge addresses as a proxy started with -AcceptRoutedAddresses would: no 553 check before the rules.</summary>
         [Parameter]
         public SwitchParameter AcceptRoutedAddresses { get; set; }
@@ -107,11 +120,22 @@ namespace SmtpdModule.Commands
                 Explain = Explain.IsPresent,
                 StrictAddresses = !AcceptRoutedAddresses.IsPresent,
             };
-            var notes = new List<string>();
-            var decisions = Run(token => tester.TestAsync(request, notes, token));
-            foreach (var note in notes) WriteVerbose(note);
-            if (decisions == null) return;   // stopped
-            foreach (var decision in decisions) WriteObject(decision);
+            if (HostName != null) request.HostName = HostName;
+            var result = Run(token => tester.RunAsync(request, token));
+            if (result == null) return;   // stopped
+            if (result.ReverseLookup != null) WriteVerbose(result.ReverseLookup);
+            if (EachStage.IsPresent)
+            {
+                foreach (var stage in result.Stages) WriteObject(stage);
+                return;
+            }
+            for (int i = 0; i < result.Decisions.Count; i++)
+            {
+                // The path to this recipient rides on the decision, so its type (and views) stay as they were.
+                var decision = PSObject.AsPSObject(result.Decisions[i]);
+                decision.Properties.Add(new PSNoteProperty("Stages", result.StagesOf(i).ToArray()));
+                WriteObject(decision);
+            }
         }
 
         /// <summary>The rules are loaded once and kept for every pipeline record of the same path.</summary>

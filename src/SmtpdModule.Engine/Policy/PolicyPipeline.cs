@@ -1,0 +1,145 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using SmtpdModule.Engine.Lookup;
+using SmtpdModule.Engine.Protocol;
+using SmtpdModule.Engine.Rules;
+
+namespace SmtpdModule.Engine.Policy
+{
+    /// <summary>
+    /// The one decision path: per stage, a function from what is known about the session to a
+    /// verdict. The proxy's session, Test-SmtpdRule and a replay call these and nothing else, so
+    /// they cannot disagree. A stage does not change the session: its caller applies a verdict
+    /// that took effect (<see cref="PolicySession.BeginTransaction"/> and the like), after its own
+    /// resource checks (spool space, declared size), which are not policy.
+    /// </summary>
+    public sealed class PolicyPipeline
+    {
+        readonly PolicyOptions _options;
+
+        public PolicyPipeline(RuleEvaluator evaluator, PolicyOptions options = null)
+        {
+            Evaluator = evaluator ?? throw new ArgumentNullException(nameof(evaluator));
+            _options = options?.Clone() ?? new PolicyOptions();
+        }
+
+        /// <summary>The rules in force.</summary>
+        public RuleEvaluator Evaluator { get; }
+        public PolicyOptions Options => _options.Clone();
+
+        /// <summary>The client connected: its reverse name is looked up (reference §4.1), and the greeting follows.</summary>
+        public async Task<Verdict> ConnectAsync(PolicySession session, CancellationToken cancellationToken = default)
+        {
+            string reason = null;
+            if (_options.ReverseLookup)
+            {
+                var lookups = new RuleLookups(session.Facts);
+                var reverse = await lookups.ReverseNameAsync(session.Client.Address, _options.ConfirmReverseName, cancellationToken).ConfigureAwait(false);
+                session.SetClientName(reverse.Name, reverse.Note, reverse.Outcome == LookupOutcome.Failed);
+                session.Results["reverse"] = reverse.Outcome.ToString();
+                reason = DescribeReverse(session.Client.Text, _options.ConfirmReverseName, reverse);
+            }
+            return Verdict.Of(PolicyStage.Connect, VerdictKind.Continue, Greeting, reason);
+        }
+
+        /// <summary>The greeting line (220).</summary>
+        public SmtpReply Greeting => new SmtpReply(220, null, _options.HostName + " ESMTP SmtpdModule ready");
+
+        /// <summary>HELO or EHLO; the argument arrives cleaned. Nothing is refused here yet.</summary>
+        public Verdict Helo(PolicySession session, string helo) =>
+            Verdict.Of(PolicyStage.Helo, VerdictKind.Continue,
+                       new SmtpReply(250, null, _options.HostName + " Hello " + helo + " [" + session.Client.Text + "]"), null);
+
+        /// <summary>MAIL FROM: the sender's address check (reference §7).</summary>
+        public Verdict Mail(PolicySession session, string pathText, bool smtpUtf8)
+        {
+            var problem = MailPath.TryParse(pathText, allowNull: true, strict: _options.StrictAddresses, smtpUtf8: smtpUtf8, out var path);
+            if (problem != MailPath.Problem.None)
+                return AddressRefusal(PolicyStage.Mail, problem, Replies.BadSenderSyntax);
+            return Verdict.Of(PolicyStage.Mail, VerdictKind.Continue, Replies.SenderOk, null, path: path);
+        }
+
+        /// <summary>
+        /// RCPT TO: the recipient limit, the address check (reference §7), then the rules
+        /// (reference §1.7, §1.8). A deny closes the session; a lookup failure defers.
+        /// </summary>
+        public async Task<Verdict> RcptAsync(PolicySession session, string pathText, bool explain = false, CancellationToken cancellationToken = default)
+        {
+            if (session.Sender == null) throw new InvalidOperationException("RCPT outside a transaction");
+            if (session.Recipients.Count >= _options.MaxRecipients)
+                return Verdict.Of(PolicyStage.Rcpt, VerdictKind.TempFail, Replies.TooManyRecipients, "too many recipients");
+
+            var problem = MailPath.TryParse(pathText, allowNull: false, strict: _options.StrictAddresses, smtpUtf8: session.SmtpUtf8, out var path);
+            if (problem == MailPath.Problem.Syntax && pathText == "<>")
+                return Verdict.Of(PolicyStage.Rcpt, VerdictKind.Reject, Replies.NullRecipient, "null recipient", clientError: true);
+            if (problem != MailPath.Problem.None)
+            {
+                var refusal = AddressRefusal(PolicyStage.Rcpt, problem, Replies.BadRecipientSyntax);
+                var decision = RuleDecision.AddressRefused(session.RuleInputFor(pathText), refusal.Replies[0], "RCPT", Evaluator.Rules.Path);
+                return new Verdict(PolicyStage.Rcpt, refusal.Kind, refusal.Replies, refusal.Reason, refusal.Delay, decision, null, refusal.IsClientError)
+                       { CountsAsRefusal = refusal.CountsAsRefusal };
+            }
+
+            RuleDecision d;
+            try
+            {
+                d = await Evaluator.EvaluateAsync(session.RuleInputFor(path.Text), session.RuleCache, explain, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!(ex is OperationCanceledException))
+            {
+                var fault = "rule check failed: " + ex.GetType().Name + ": " + ex.Message;
+                var v = Verdict.Of(PolicyStage.Rcpt, VerdictKind.TempFail, Replies.RulesUnavailable, fault);
+                v.Fault = fault;
+                return v;
+            }
+            return FromDecision(d, path);
+        }
+
+        /// <summary>The end of the message text, before the spool commit: no check refuses here yet.</summary>
+        public Verdict EndOfData(PolicySession session) => new Verdict(PolicyStage.Data, VerdictKind.Continue, null, null);
+
+        Verdict FromDecision(RuleDecision d, MailPath path)
+        {
+            var reason = d.LineNumber != null ? "line " + d.LineNumber : "default (" + d.Basis + ")";
+            var rendered = d.Reply == null ? null : SmtpReply.RuleReplyToWire(d.Reply).TrimEnd('\r', '\n');
+            switch (d.Action)
+            {
+                case RuleAction.Allow:
+                    return new Verdict(PolicyStage.Rcpt, VerdictKind.Continue, new[] { Replies.RecipientOk.ToString() }, reason, decision: d, path: path);
+                case RuleAction.Defer:
+                    return new Verdict(PolicyStage.Rcpt, VerdictKind.TempFail, new[] { rendered }, reason, decision: d) { CountsAsRefusal = true };
+                case RuleAction.Noto:
+                    return new Verdict(PolicyStage.Rcpt, VerdictKind.Reject, new[] { rendered }, reason, _options.Tarpit + d.Delay, d) { CountsAsRefusal = true };
+                default:
+                    // reference §1.8: the rendered reply, then 421, and the session is over.
+                    return new Verdict(PolicyStage.Rcpt, VerdictKind.Close, new[] { rendered, Replies.DenyClosing.ToString() }, reason, _options.Tarpit + d.Delay, d);
+            }
+        }
+
+        Verdict AddressRefusal(PolicyStage stage, MailPath.Problem problem, SmtpReply syntax)
+        {
+            if (problem == MailPath.Problem.Syntax)
+                return Verdict.Of(stage, VerdictKind.Reject, syntax, "refused " + problem, clientError: true);
+            var reply = problem == MailPath.Problem.Routed ? Replies.RoutedAddress : Replies.NeedsSmtpUtf8;
+            var v = Verdict.Of(stage, VerdictKind.Reject, reply, "refused " + problem, _options.Tarpit);
+            v.CountsAsRefusal = true;
+            return v;
+        }
+
+        static string DescribeReverse(string peer, bool confirm, ReverseName r)
+        {
+            switch (r.Outcome)
+            {
+                case LookupOutcome.Found:
+                    return "reverse name of " + peer + ": " + r.Name + (confirm ? " (forward-confirmed)" : " (PTR trusted without forward confirmation)");
+                case LookupOutcome.Failed:
+                    return "reverse lookup of " + peer + " failed, whether the client has a name is unknown: " + r.Note;
+                default:
+                    return r.Ptr == null
+                        ? "reverse name of " + peer + ": none (no PTR record), the client is UNKNOWN"
+                        : "reverse name of " + peer + ": UNKNOWN, " + r.Note;
+            }
+        }
+    }
+}

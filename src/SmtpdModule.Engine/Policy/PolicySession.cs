@@ -1,0 +1,100 @@
+using System;
+using System.Collections.Generic;
+using System.Net;
+using SmtpdModule.Engine.Lookup;
+using SmtpdModule.Engine.Net;
+using SmtpdModule.Engine.Protocol;
+using SmtpdModule.Engine.Rules;
+
+namespace SmtpdModule.Engine.Policy
+{
+    /// <summary>
+    /// What is known about one session when a stage decides: the client and its name, the HELO, the
+    /// sender and the recipients taken so far, TLS, the results of earlier checks, and the facts
+    /// (through a <see cref="FactRecorder"/>, so every answer used is on record). The session that
+    /// owns it changes it only through the methods below, after a verdict took effect. Not
+    /// thread-safe: one command at a time.
+    /// </summary>
+    public sealed class PolicySession
+    {
+        readonly List<MailPath> _recipients = new List<MailPath>();
+
+        /// <param name="client">The client's address.</param>
+        /// <param name="facts">Where the checks learn DNS, ident and state answers.</param>
+        public PolicySession(IPAddress client, IFacts facts)
+        {
+            Client = new PeerAddress(client ?? throw new ArgumentNullException(nameof(client)));
+            Facts = new FactRecorder(facts ?? throw new ArgumentNullException(nameof(facts)));
+            RuleCache = new RuleSession(new RuleLookups(Facts), Facts);
+        }
+
+        public PeerAddress Client { get; }
+        /// <summary>The confirmed reverse name; null for UNKNOWN (or not looked up).</summary>
+        public string ClientName { get; private set; }
+        /// <summary>Why the client has no name, or how it was found; null when there is nothing to say.</summary>
+        public string ReverseLookupNote { get; private set; }
+        /// <summary>The reverse lookup failed: whether the client has a name is unknown.</summary>
+        public bool ReverseLookupFailed { get; private set; }
+        /// <summary>The cleaned HELO/EHLO argument; null before HELO (and after STARTTLS).</summary>
+        public string Helo { get; private set; }
+        public bool Esmtp { get; private set; }
+        public bool Tls { get; private set; }
+        /// <summary>The sender of the open transaction; null outside one.</summary>
+        public MailPath Sender { get; private set; }
+        /// <summary>MAIL FROM carried SMTPUTF8 (RFC 6531).</summary>
+        public bool SmtpUtf8 { get; private set; }
+        /// <summary>The recipients accepted in the open transaction, in order.</summary>
+        public IReadOnlyList<MailPath> Recipients => _recipients;
+        /// <summary>Every answer the checks have used so far.</summary>
+        public FactRecorder Facts { get; }
+        /// <summary>The results of checks made so far, by name ("reverse" today; SPF and others later).</summary>
+        public IDictionary<string, string> Results { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
+        /// <summary>The rules' per-session cache of DNS and ident facts.</summary>
+        internal RuleSession RuleCache { get; }
+
+        /// <summary>The client's name as the connect stage found it (or as a tester was told).</summary>
+        public void SetClientName(string name, string note, bool lookupFailed)
+        {
+            ClientName = string.IsNullOrEmpty(name) ? null : name;
+            ReverseLookupNote = note;
+            ReverseLookupFailed = lookupFailed && ClientName == null;
+        }
+
+        public void Greeted(string helo, bool esmtp)
+        {
+            Helo = helo;
+            Esmtp = esmtp;
+        }
+
+        /// <summary>TLS is up: what was said before the handshake no longer counts (RFC 3207 §4.2).</summary>
+        public void Secured()
+        {
+            Tls = true;
+            Helo = null;
+            EndTransaction();
+        }
+
+        public void BeginTransaction(MailPath sender, bool smtpUtf8)
+        {
+            Sender = sender ?? throw new ArgumentNullException(nameof(sender));
+            SmtpUtf8 = smtpUtf8;
+            _recipients.Clear();
+        }
+
+        public void AddRecipient(MailPath recipient) => _recipients.Add(recipient ?? throw new ArgumentNullException(nameof(recipient)));
+
+        public void EndTransaction()
+        {
+            Sender = null;
+            SmtpUtf8 = false;
+            _recipients.Clear();
+        }
+
+        /// <summary>The rules' view of this session for one recipient.</summary>
+        /// <param name="recipient">The recipient as the rules see it.</param>
+        /// <param name="senderText">The sender when no transaction is open (a refused MAIL, for the record).</param>
+        internal RuleInput RuleInputFor(string recipient, string senderText = null) =>
+            new RuleInput(Client.Address, ClientName, Sender?.Text ?? senderText ?? "<>", recipient, Helo, ReverseLookupNote, ReverseLookupFailed);
+    }
+}

@@ -1,0 +1,74 @@
+using System;
+using System.Collections.Generic;
+using System.Text;
+using SmtpdModule.Engine.Protocol;
+using SmtpdModule.Engine.Rules;
+
+namespace SmtpdModule.Engine.Policy
+{
+    /// <summary>
+    /// One stage's answer to one command: what happens, the reply lines the proxy writes, how long
+    /// it waits before them, and why. The proxy's session, Test-SmtpdRule and a replay all read the
+    /// same verdicts.
+    /// </summary>
+    public sealed class Verdict
+    {
+        static readonly string[] NoReplies = new string[0];
+
+        internal Verdict(PolicyStage stage, VerdictKind kind, IReadOnlyList<string> replies, string reason,
+                         TimeSpan delay = default, RuleDecision decision = null, MailPath path = null, bool clientError = false)
+        {
+            Stage = stage;
+            Kind = kind;
+            Replies = replies ?? NoReplies;
+            Reason = reason;
+            Delay = delay;
+            Decision = decision;
+            Path = path;
+            IsClientError = clientError;
+        }
+
+        internal static Verdict Of(PolicyStage stage, VerdictKind kind, SmtpReply reply, string reason, TimeSpan delay = default,
+                                   MailPath path = null, bool clientError = false) =>
+            new Verdict(stage, kind, new[] { reply.ToString() }, reason, delay, null, path, clientError);
+
+        public PolicyStage Stage { get; }
+        public VerdictKind Kind { get; }
+        /// <summary>Every reply line the proxy writes for this command, in order, without CRLF (a deny writes the
+        /// rule's reply, then 421). For EHLO only the first line: the capability lines are the session's.</summary>
+        public IReadOnlyList<string> Replies { get; }
+        /// <summary>Why, in a few words (the rule line, an address problem, a lookup failure).</summary>
+        public string Reason { get; }
+        /// <summary>How long the proxy waits before the replies (tarpit, noto_delay, deny_delay).</summary>
+        public TimeSpan Delay { get; }
+        /// <summary>The rules' decision at RCPT, with its line and evidence; null at the other stages and when an
+        /// address check or a limit refused the recipient before the rules were asked.</summary>
+        public RuleDecision Decision { get; }
+        /// <summary>The deciding rule line; null when no line decided.</summary>
+        public int? LineNumber => Decision?.LineNumber;
+        /// <summary>The deciding rule line's text; null when no line decided.</summary>
+        public string Rule => Decision?.Rule;
+
+        /// <summary>The parsed sender or recipient a Continue at MAIL or RCPT takes into the transaction.</summary>
+        internal MailPath Path { get; }
+        /// <summary>A client error (bad syntax): the session counts it towards its error limit.</summary>
+        internal bool IsClientError { get; }
+        /// <summary>A refusal the proxy's counters count (address and rule refusals, not limits).</summary>
+        internal bool CountsAsRefusal { get; set; }
+        /// <summary>A check could not run (an internal fault, not the client's doing): for the proxy's error log.</summary>
+        internal string Fault { get; set; }
+
+        /// <summary>The command took effect: the session moves on as its state table says.</summary>
+        public bool TakesEffect => Kind == VerdictKind.Continue || Kind == VerdictKind.Delay;
+
+        /// <summary>The replies as the wire carries them.</summary>
+        internal string ToWire()
+        {
+            var sb = new StringBuilder();
+            foreach (var line in Replies) sb.Append(line).Append("\r\n");
+            return sb.ToString();
+        }
+
+        public override string ToString() => Stage + " " + Kind + (Replies.Count > 0 ? ": " + string.Join(" / ", Replies) : "");
+    }
+}
