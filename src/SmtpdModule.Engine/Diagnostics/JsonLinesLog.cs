@@ -84,7 +84,7 @@ namespace SmtpdModule.Engine.Diagnostics
                 case IEnumerable<string> list:
                     sb.Append('[');
                     bool first = true;
-                    foreach (var s in list) { if (!first) sb.Append(','); first = false; Str(sb, s); }
+                    foreach (var s in list) { if (!first) sb.Append(','); first = false; if (s == null) sb.Append("null"); else Str(sb, s); }
                     sb.Append(']');
                     break;
                 default: Str(sb, Convert.ToString(v, CultureInfo.InvariantCulture)); break;

@@ -179,7 +179,7 @@ namespace SmtpdModule.Engine.Tests.Hostile
             return Disconnects(proxy).Max(e => Convert.ToInt32(e.Data.First(d => d.Key == "peakBuffered").Value));
         }
 
-        static System.Collections.Generic.IEnumerable<Diagnostics.ProxyEvent> Disconnects(Smtp.TestProxy proxy) =>
+        static System.Collections.Generic.IEnumerable<SmtpdModule.Engine.Diagnostics.ProxyEvent> Disconnects(Smtp.TestProxy proxy) =>
             proxy.Events.Where(e => e.Kind == "disconnect" && e.Data != null && e.Data.Any(d => d.Key == "peakBuffered"));
 
         /// <summary>Files anywhere under the spool (incoming leftovers included).</summary>

@@ -1,0 +1,156 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Text;
+using SmtpdModule.Engine.Diagnostics;
+using SmtpdModule.Engine.Lookup;
+
+namespace SmtpdModule.Engine.Policy
+{
+    /// <summary>
+    /// Reads decision records back from the proxy's JSON Lines log: the inverse of
+    /// <see cref="DecisionRecord.ToData"/>, so a replay decides again on exactly the facts the
+    /// proxy used. Other events are passed over; a line that is not JSON, or a record written by a
+    /// newer schema, is refused with a <see cref="FormatException"/> that names the line.
+    /// </summary>
+    public static class DecisionRecordReader
+    {
+        /// <summary>The log's name for an event that carries a decision record.</summary>
+        public const string EventName = "decision";
+
+        /// <summary>Every decision record in the log at <paramref name="path"/>, in the order written.</summary>
+        public static IEnumerable<DecisionRecord> ReadFile(string path)
+        {
+            // The proxy may be appending while we read.
+            using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+            using (var reader = new StreamReader(stream, new UTF8Encoding(false)))
+            {
+                string line;
+                int number = 0;
+                while ((line = reader.ReadLine()) != null)
+                {
+                    number++;
+                    if (line.Length == 0) continue;
+                    DecisionRecord record;
+                    try { record = FromLine(line); }
+                    catch (FormatException ex) { throw new FormatException(path + ":" + number + ": " + ex.Message, ex); }
+                    if (record != null) yield return record;
+                }
+            }
+        }
+
+        /// <summary>The record one log line holds; null when the line is another kind of event.</summary>
+        public static DecisionRecord FromLine(string line)
+        {
+            if (!(JsonReader.Parse(line) is Dictionary<string, object> data)) throw new FormatException("A log line is a JSON object.");
+            return Text(data, "event") == EventName ? FromData(data) : null;
+        }
+
+        /// <summary>The record in one parsed log event.</summary>
+        public static DecisionRecord FromData(IDictionary<string, object> data)
+        {
+            if (data == null) throw new ArgumentNullException(nameof(data));
+            var version = (int)(Number(data, "v") ?? 0);
+            if (version < 1 || version > DecisionRecord.SchemaVersion)
+                throw new FormatException("Decision record version " + version + " is not one this module reads (1 to " + DecisionRecord.SchemaVersion + ").");
+            var time = Text(data, "time");
+            return new DecisionRecord
+            {
+                Version = version,
+                Time = time == null ? default : DateTimeOffset.Parse(time, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
+                Session = Text(data, "session"),
+                Stage = Enum<PolicyStage>(data, "stage"),
+                Kind = Enum<VerdictKind>(data, "verdict"),
+                Replies = Texts(data, "replies"),
+                Reason = Text(data, "reason"),
+                DelaySeconds = Number(data, "delay") ?? 0,
+                ClientAddress = Text(data, "clientAddress"),
+                ClientName = Text(data, "name"),
+                ReverseLookupNote = Text(data, "reverse"),
+                ReverseLookupFailed = Flag(data, "reverseFailed"),
+                Helo = Text(data, "helo"),
+                Esmtp = Flag(data, "esmtp"),
+                Tls = Flag(data, "tls"),
+                From = Text(data, "from"),
+                SmtpUtf8 = Flag(data, "smtputf8"),
+                To = Text(data, "to"),
+                Action = Text(data, "action"),
+                Basis = Text(data, "basis"),
+                Line = (int?)Number(data, "line"),
+                Rule = Text(data, "rule"),
+                Ident = Text(data, "ident"),
+                Failure = Text(data, "failure"),
+                RulesPath = Text(data, "rules"),
+                RulesSha256 = Text(data, "rulesSha256"),
+                Facts = Facts(data),
+                Results = Results(data),
+            };
+        }
+
+        static IReadOnlyList<Fact> Facts(IDictionary<string, object> data)
+        {
+            var list = new List<Fact>();
+            if (!data.TryGetValue("facts", out var raw) || raw == null) return list;
+            if (!(raw is List<object> items)) throw new FormatException("'facts' is a list.");
+            foreach (var item in items)
+            {
+                if (!(item is Dictionary<string, object> f)) throw new FormatException("Each fact is an object.");
+                var type = Text(f, "type");
+                list.Add(new Fact(
+                    Enum<FactKind>(f, "kind"),
+                    Text(f, "name"),
+                    type == null ? (DnsRecordType?)null : Parse<DnsRecordType>(type, "type"),
+                    Text(f, "status") ?? throw new FormatException("A fact has no status."),
+                    Texts(f, "values"),
+                    Text(f, "error"),
+                    (int?)Number(f, "ttl")));
+            }
+            return list;
+        }
+
+        static IReadOnlyDictionary<string, string> Results(IDictionary<string, object> data)
+        {
+            var results = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            if (!data.TryGetValue("results", out var raw) || raw == null) return results;
+            if (!(raw is Dictionary<string, object> map)) throw new FormatException("'results' is an object.");
+            foreach (var kv in map) results[kv.Key] = kv.Value as string;
+            return results;
+        }
+
+        static string Text(IDictionary<string, object> data, string key)
+        {
+            if (!data.TryGetValue(key, out var v) || v == null) return null;
+            return v as string ?? throw new FormatException("'" + key + "' is a string.");
+        }
+
+        static IReadOnlyList<string> Texts(IDictionary<string, object> data, string key)
+        {
+            if (!data.TryGetValue(key, out var v) || v == null) return new string[0];
+            if (!(v is List<object> items)) throw new FormatException("'" + key + "' is a list of strings.");
+            var result = new string[items.Count];
+            for (int i = 0; i < items.Count; i++)
+                result[i] = items[i] as string ?? throw new FormatException("'" + key + "' is a list of strings.");
+            return result;
+        }
+
+        static double? Number(IDictionary<string, object> data, string key)
+        {
+            if (!data.TryGetValue(key, out var v) || v == null) return null;
+            if (v is long l) return l;
+            if (v is double d) return d;
+            throw new FormatException("'" + key + "' is a number.");
+        }
+
+        static bool Flag(IDictionary<string, object> data, string key) =>
+            data.TryGetValue(key, out var v) && v is bool b ? b : false;
+
+        static T Enum<T>(IDictionary<string, object> data, string key) where T : struct =>
+            Parse<T>(Text(data, key) ?? throw new FormatException("'" + key + "' is missing."), key);
+
+        static T Parse<T>(string text, string key) where T : struct =>
+            System.Enum.TryParse<T>(text, false, out var value) && System.Enum.IsDefined(typeof(T), value)
+                ? value
+                : throw new FormatException("'" + key + "' is '" + text + "', not one of " + string.Join(", ", System.Enum.GetNames(typeof(T))) + ".");
+    }
+}

@@ -1,0 +1,45 @@
+using System;
+using System.Net;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace SmtpdModule.Engine.Policy
+{
+    /// <summary>
+    /// Decides a recorded RCPT again: the session the record describes is rebuilt stage by stage
+    /// through the same <see cref="PolicyPipeline"/> the proxy runs, every fact is answered from the
+    /// record, and the new verdict is set beside the old. Under the rules and options the proxy had,
+    /// the verdict is the same; under new ones, it is what the proxy would now answer.
+    /// </summary>
+    public static class DecisionReplay
+    {
+        /// <param name="fallback">Asked for what the record does not hold (a new rule's RBL, say);
+        /// null answers those as failed lookups. Either way they are listed in the outcome.</param>
+        public static async Task<ReplayOutcome> RunAsync(DecisionRecord record, PolicyPipeline pipeline, IFacts fallback = null, CancellationToken cancellationToken = default)
+        {
+            if (record == null) throw new ArgumentNullException(nameof(record));
+            if (pipeline == null) throw new ArgumentNullException(nameof(pipeline));
+            if (record.Stage != PolicyStage.Rcpt) throw new NotSupportedException("Only RCPT decisions are replayed; this record is of " + record.Stage + ".");
+            if (!IPAddress.TryParse(record.ClientAddress ?? "", out var client))
+                throw new FormatException("The record's client address '" + record.ClientAddress + "' is not an IP address.");
+
+            var facts = new RecordedFacts(record.Facts, fallback);
+            var session = new PolicySession(client, facts);
+            // Each stage as the session ran it; one that no longer lets the transaction through is the answer.
+            var verdict = await pipeline.ConnectAsync(session, cancellationToken).ConfigureAwait(false);
+            if (!verdict.TakesEffect) return new ReplayOutcome(record, verdict, facts.Unrecorded);
+            if (record.Tls) session.Secured();
+            if (record.Helo != null)
+            {
+                verdict = pipeline.Helo(session, record.Helo);
+                if (!verdict.TakesEffect) return new ReplayOutcome(record, verdict, facts.Unrecorded);
+                session.Greeted(record.Helo, record.Esmtp);
+            }
+            verdict = pipeline.Mail(session, record.From ?? "<>", record.SmtpUtf8);
+            if (!verdict.TakesEffect) return new ReplayOutcome(record, verdict, facts.Unrecorded);
+            session.BeginTransaction(verdict.Path, record.SmtpUtf8);
+            verdict = await pipeline.RcptAsync(session, record.To, false, cancellationToken).ConfigureAwait(false);
+            return new ReplayOutcome(record, verdict, facts.Unrecorded);
+        }
+    }
+}
