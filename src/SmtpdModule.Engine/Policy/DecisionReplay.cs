@@ -31,7 +31,7 @@ namespace SmtpdModule.Engine.Policy
             if (record.Tls) session.Secured();
             if (record.Helo != null)
             {
-                verdict = pipeline.Helo(session, record.Helo);
+                verdict = pipeline.Helo(session, record.Helo, record.Esmtp);
                 if (!verdict.TakesEffect) return new ReplayOutcome(record, verdict, facts.Unrecorded);
                 session.Greeted(record.Helo, record.Esmtp);
             }

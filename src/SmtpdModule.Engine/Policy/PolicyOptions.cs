@@ -15,6 +15,12 @@ namespace SmtpdModule.Engine.Policy
         public bool StrictAddresses { get; set; } = true;
         /// <summary>Recipients one transaction may have; more get 452 4.5.3.</summary>
         public int MaxRecipients { get; set; } = 100;
+        /// <summary>25 MiB: the proxy's default message size limit.</summary>
+        public const long DefaultMaxMessageSize = 25L * 1024 * 1024;
+        /// <summary>The SIZE the EHLO reply announces (RFC 1870).</summary>
+        public long MaxMessageSize { get; set; } = DefaultMaxMessageSize;
+        /// <summary>EHLO offers STARTTLS (the proxy has a certificate) until the session is secured.</summary>
+        public bool OfferStartTls { get; set; }
         /// <summary>Added before every refusal of an address (the proxy's -Tarpit).</summary>
         public TimeSpan Tarpit { get; set; } = TimeSpan.Zero;
 

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 using SmtpdModule.Engine.Lookup;
@@ -46,10 +47,30 @@ namespace SmtpdModule.Engine.Policy
         /// <summary>The greeting line (220).</summary>
         public SmtpReply Greeting => new SmtpReply(220, null, _options.HostName + " ESMTP SmtpdModule ready");
 
-        /// <summary>HELO or EHLO; the argument arrives cleaned. Nothing is refused here yet.</summary>
-        public Verdict Helo(PolicySession session, string helo) =>
-            Verdict.Of(PolicyStage.Helo, VerdictKind.Continue,
-                       new SmtpReply(250, null, _options.HostName + " Hello " + helo + " [" + session.Client.Text + "]"), null);
+        /// <summary>
+        /// HELO or EHLO; the argument arrives cleaned. Nothing is refused here yet. The EHLO reply
+        /// lists the extensions (RFC 5321 §4.1.1.1), so its every line is the verdict's, and
+        /// Test-SmtpdRule shows what a client reads.
+        /// </summary>
+        public Verdict Helo(PolicySession session, string helo, bool esmtp)
+        {
+            var first = _options.HostName + " Hello " + helo + " [" + session.Client.Text + "]";
+            if (!esmtp) return Verdict.Of(PolicyStage.Helo, VerdictKind.Continue, new SmtpReply(250, null, first), null);
+            var lines = new List<string>(7)
+            {
+                "250-" + first,
+                "250-PIPELINING",
+                "250-SIZE " + _options.MaxMessageSize,
+                "250-8BITMIME",
+                "250-ENHANCEDSTATUSCODES",
+                "250-SMTPUTF8",
+            };
+            // STARTTLS once: RFC 3207 §4.2 forbids offering it on a secured session.
+            if (_options.OfferStartTls && !session.Tls) lines.Add("250-STARTTLS");
+            var last = lines.Count - 1;
+            lines[last] = "250 " + lines[last].Substring(4);
+            return new Verdict(PolicyStage.Helo, VerdictKind.Continue, lines, null);
+        }
 
         /// <summary>MAIL FROM: the sender's address check (reference §7).</summary>
         public Verdict Mail(PolicySession session, string pathText, bool smtpUtf8)

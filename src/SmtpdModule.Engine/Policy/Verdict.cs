@@ -35,7 +35,7 @@ namespace SmtpdModule.Engine.Policy
         public PolicyStage Stage { get; }
         public VerdictKind Kind { get; }
         /// <summary>Every reply line the proxy writes for this command, in order, without CRLF (a deny writes the
-        /// rule's reply, then 421). For EHLO only the first line: the capability lines are the session's.</summary>
+        /// rule's reply, then 421); for EHLO every line, the extensions too.</summary>
         public IReadOnlyList<string> Replies { get; }
         /// <summary>Why, in a few words (the rule line, an address problem, a lookup failure).</summary>
         public string Reason { get; }

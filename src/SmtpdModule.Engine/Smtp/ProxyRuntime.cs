@@ -68,6 +68,8 @@ namespace SmtpdModule.Engine.Smtp
             ConfirmReverseName = o.ConfirmReverseName,
             StrictAddresses = o.StrictAddresses,
             MaxRecipients = o.Limits.MaxRecipients,
+            MaxMessageSize = o.Limits.MaxMessageSize,
+            OfferStartTls = o.Tls != null,
             Tarpit = o.Tarpit,
         };
     }

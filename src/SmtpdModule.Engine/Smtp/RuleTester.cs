@@ -74,7 +74,7 @@ namespace SmtpdModule.Engine.Smtp
             await play.StepAsync(PolicyStage.Helo, "EHLO " + helo, cmd =>
             {
                 var clean = PeerText.CleanName(cmd.Argument);
-                var v = pipeline.Helo(play.Known, clean);
+                var v = pipeline.Helo(play.Known, clean, esmtp: true);
                 play.Known.Greeted(clean, esmtp: true);
                 return Task.FromResult(v);
             }).ConfigureAwait(false);

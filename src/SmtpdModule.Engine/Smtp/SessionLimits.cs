@@ -1,4 +1,5 @@
 using System;
+using SmtpdModule.Engine.Policy;
 
 namespace SmtpdModule.Engine.Smtp
 {
@@ -9,7 +10,7 @@ namespace SmtpdModule.Engine.Smtp
     public sealed class SessionLimits
     {
         /// <summary>Largest message body accepted, in bytes (advertised as SIZE). Default 25 MiB.</summary>
-        public long MaxMessageSize { get; set; } = 25L * 1024 * 1024;
+        public long MaxMessageSize { get; set; } = PolicyOptions.DefaultMaxMessageSize;
         /// <summary>Recipients per message; RFC 5321 §4.5.3.1.8 asks for at least 100.</summary>
         public int MaxRecipients { get; set; } = 100;
         /// <summary>Longest command line, CRLF included (RFC 5321 says 512; extensions need more).</summary>

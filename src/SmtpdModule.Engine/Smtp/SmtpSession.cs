@@ -234,21 +234,10 @@ namespace SmtpdModule.Engine.Smtp
         {
             var esmtp = cmd.Verb == SmtpVerb.Ehlo;
             var helo = PeerText.CleanName(cmd.Argument);
-            var verdict = _rt.Pipeline.Helo(_known, helo);
+            var verdict = _rt.Pipeline.Helo(_known, helo, esmtp);
             Log("helo", helo, F("esmtp", esmtp));
             _known.Greeted(helo, esmtp);
-            if (!esmtp) return Done(verdict.ToWire());
-            var lines = new List<string>
-            {
-                verdict.Replies[0].Substring(4),
-                "PIPELINING",
-                "SIZE " + Limits.MaxMessageSize,
-                "8BITMIME",
-                "ENHANCEDSTATUSCODES",
-                "SMTPUTF8",
-            };
-            if (_rt.Options.Tls != null && !SessionStateTable.IsSecure(_state)) lines.Add("STARTTLS");
-            return Done(SmtpReply.MultiLine(250, lines.ToArray()));
+            return Done(verdict.ToWire());
         }
 
         async Task<Outcome> MailAsync(SmtpCommand cmd)
