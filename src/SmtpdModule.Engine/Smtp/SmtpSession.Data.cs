@@ -14,10 +14,51 @@ namespace SmtpdModule.Engine.Smtp
         /// session back to greeted. Only a spool that cannot open keeps the transaction for a retry.</summary>
         async Task<Outcome> DataAsync()
         {
-            // The envelope is complete before the body: the spool writes it ahead of the body, in
-            // the same file.
             var received = DateTimeOffset.Now;
             var protocol = ReceivedHeader.Protocol(_known.Esmtp, SessionStateTable.IsSecure(_state), authenticated: false, smtpUtf8: _mail.SmtpUtf8);
+            IncomingMessage message;
+            try { message = _rt.Spool.BeginMessage(NewEnvelope(received, protocol)); }
+            catch (SpoolException ex)
+            {
+                Log("error", "spool: " + ex.Reason);
+                // 452 4.3.1 only when the disk is full; an unwritable spool is a local error (451 4.3.0).
+                return Refuse(ex.Reason == SpoolErrorReason.Full ? Replies.InsufficientStorage : Replies.LocalError);
+            }
+
+            using (message)
+            {
+                // Our Received: field goes in before the filter: only the client's fields are checked.
+                var firewall = _rt.RemoveHeaders.IsEmpty ? null : new HeaderFirewallStream(message.Body, _rt.RemoveHeaders);
+                SmtpConnection.DataResult data;
+                try
+                {
+                    data = await ReceiveBodyAsync(message, firewall, received, protocol).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException && !(ex is EndOfStreamException) || ex is UnauthorizedAccessException)
+                {
+                    return await SpoolFailedAsync(message, ex).ConfigureAwait(false);
+                }
+
+                if (data.Status != SmtpConnection.ReadStatus.Ok)
+                {
+                    _rt.Spool.Abort(message);
+                    Log("data", "aborted: " + data.Status, F("bytes", data.Size));
+                    return data.Status == SmtpConnection.ReadStatus.Timeout ? await CloseWithAsync(Replies.Timeout).ConfigureAwait(false) : Outcome.Closed;
+                }
+                var refusal = Unacceptable(data, out var why);
+                if (refusal != null)
+                {
+                    _rt.Spool.Abort(message);
+                    Log("rejected", why, F("bytes", data.Size), F("bareLineEndings", data.BareLineEndings));
+                    return Done(refusal);
+                }
+                return await CommitAsync(message, data, firewall).ConfigureAwait(false);
+            }
+        }
+
+        /// <summary>The envelope is complete before the body: the spool writes it ahead of the body, in the same file.</summary>
+        Envelope NewEnvelope(DateTimeOffset received, string protocol)
+        {
             var envelope = new Envelope
             {
                 Received = received,
@@ -30,79 +71,63 @@ namespace SmtpdModule.Engine.Smtp
                 SmtpUtf8 = _mail.SmtpUtf8,
             };
             foreach (var r in _known.Recipients) envelope.Recipients.Add(new EnvelopeRecipient(r.Text));
+            return envelope;
+        }
 
-            IncomingMessage message;
-            try { message = _rt.Spool.BeginMessage(envelope); }
+        /// <summary>Our Received: field, the 354, then the client's text into the spool (through the header filter).</summary>
+        async Task<SmtpConnection.DataResult> ReceiveBodyAsync(IncomingMessage message, HeaderFirewallStream firewall, DateTimeOffset received, string protocol)
+        {
+            var header = ReceivedHeader.Build(_known.Helo, _known.ClientName, _peer.Text, _rt.Options.HostName, protocol, message.Id,
+                                              _known.Recipients.Count == 1 ? "<" + _known.Recipients[0].Mailbox + ">" : null, received);
+            var bytes = System.Text.Encoding.UTF8.GetBytes(header);
+            await message.Body.WriteAsync(bytes, 0, bytes.Length).ConfigureAwait(false);
+            _io.Write(Replies.StartData);
+            await _io.FlushAsync().ConfigureAwait(false);
+            var data = await _io.ReadDataAsync((Stream)firewall ?? message.Body, Limits.MaxMessageSize, Limits.MaxTextLine,
+                                               _rt.Options.BareLineEnding == BareLineEndingPolicy.Reject).ConfigureAwait(false);
+            if (data.Status == SmtpConnection.ReadStatus.Ok) firewall?.Complete();
+            return data;
+        }
+
+        /// <summary>The spool failed under us: read the rest, refuse, keep the session. A full disk is
+        /// 452 4.3.1 (try later, RFC 3463); any other storage fault 451 4.3.0.</summary>
+        async Task<Outcome> SpoolFailedAsync(IncomingMessage message, Exception ex)
+        {
+            _rt.Spool.Abort(message);
+            var reason = SpoolWriter.ReasonFor(ex);
+            Log("error", "spool write failed (" + reason + "): " + ex.Message);
+            var rest = await _io.ReadDataAsync(null, long.MaxValue, int.MaxValue).ConfigureAwait(false);
+            return rest.Status != SmtpConnection.ReadStatus.Ok ? Outcome.Closed
+                : Done(reason == SpoolErrorReason.Full ? Replies.InsufficientStorage : Replies.LocalError);
+        }
+
+        /// <summary>A complete message the limits refuse: too big, a line too long, bare line endings (when refused).</summary>
+        SmtpReply Unacceptable(SmtpConnection.DataResult data, out string why)
+        {
+            why = data.TooBig ? "message too big" : data.LineTooLong ? "line too long" : "bare CR or LF in text";
+            if (data.TooBig) return Replies.MessageTooBig;
+            if (data.LineTooLong) return Replies.TextLineTooLong;
+            if (data.BareLineEndings > 0 && _rt.Options.BareLineEnding == BareLineEndingPolicy.Reject) return Replies.BareLineEnding;
+            return null;
+        }
+
+        /// <summary>The 250 only after the spool's commit (fsync) returned.</summary>
+        async Task<Outcome> CommitAsync(IncomingMessage message, SmtpConnection.DataResult data, HeaderFirewallStream firewall)
+        {
+            try
+            {
+                await _rt.Spool.CommitAsync(message).ConfigureAwait(false);
+            }
             catch (SpoolException ex)
             {
-                Log("error", "spool: " + ex.Reason);
-                // 452 4.3.1 only when the disk is full; an unwritable spool is a local error (451 4.3.0).
-                return Refuse(ex.Reason == SpoolErrorReason.Full ? Replies.InsufficientStorage : Replies.LocalError);
+                Log("error", "spool commit failed: " + ex.Reason);
+                return Done(ex.Reason == SpoolErrorReason.Full ? Replies.InsufficientStorage : Replies.LocalError);
             }
-
-            using (message)
-            {
-                var header = ReceivedHeader.Build(_known.Helo, _known.ClientName, _peer.Text, _rt.Options.HostName, protocol, message.Id,
-                                                  _known.Recipients.Count == 1 ? "<" + _known.Recipients[0].Mailbox + ">" : null, received);
-                SmtpConnection.DataResult data;
-                // Our Received: field goes in before the filter: only the client's fields are checked.
-                var firewall = _rt.RemoveHeaders.IsEmpty ? null : new HeaderFirewallStream(message.Body, _rt.RemoveHeaders);
-                bool reject = _rt.Options.BareLineEnding == BareLineEndingPolicy.Reject;
-                try
-                {
-                    var bytes = System.Text.Encoding.UTF8.GetBytes(header);
-                    await message.Body.WriteAsync(bytes, 0, bytes.Length).ConfigureAwait(false);
-                    _io.Write(Replies.StartData);
-                    await _io.FlushAsync().ConfigureAwait(false);
-                    data = await _io.ReadDataAsync((Stream)firewall ?? message.Body, Limits.MaxMessageSize, Limits.MaxTextLine, reject).ConfigureAwait(false);
-                    if (data.Status == SmtpConnection.ReadStatus.Ok) firewall?.Complete();
-                }
-                catch (Exception ex) when (ex is IOException && !(ex is EndOfStreamException) || ex is UnauthorizedAccessException)
-                {
-                    // The spool failed under us: read the rest, refuse, keep the session. A full disk
-                    // is 452 4.3.1 (try later, RFC 3463); any other storage fault 451 4.3.0.
-                    _rt.Spool.Abort(message);
-                    var reason = SpoolWriter.ReasonFor(ex);
-                    Log("error", "spool write failed (" + reason + "): " + ex.Message);
-                    var rest = await _io.ReadDataAsync(null, long.MaxValue, int.MaxValue).ConfigureAwait(false);
-                    return rest.Status != SmtpConnection.ReadStatus.Ok ? Outcome.Closed
-                        : Done(reason == SpoolErrorReason.Full ? Replies.InsufficientStorage : Replies.LocalError);
-                }
-
-                if (data.Status != SmtpConnection.ReadStatus.Ok)
-                {
-                    _rt.Spool.Abort(message);
-                    Log("data", "aborted: " + data.Status, F("bytes", data.Size));
-                    return data.Status == SmtpConnection.ReadStatus.Timeout ? await CloseWithAsync(Replies.Timeout).ConfigureAwait(false) : Outcome.Closed;
-                }
-                if (data.TooBig || data.LineTooLong)
-                {
-                    _rt.Spool.Abort(message);
-                    Log("rejected", data.TooBig ? "message too big" : "line too long", F("bytes", data.Size));
-                    return Done(data.TooBig ? Replies.MessageTooBig : Replies.TextLineTooLong);
-                }
-                if (reject && data.BareLineEndings > 0)
-                {
-                    _rt.Spool.Abort(message);
-                    Log("rejected", "bare CR or LF in text", F("bytes", data.Size), F("bareLineEndings", data.BareLineEndings));
-                    return Done(Replies.BareLineEnding);
-                }
-
-                try
-                {
-                    await _rt.Spool.CommitAsync(message).ConfigureAwait(false);
-                }
-                catch (SpoolException ex)
-                {
-                    Log("error", "spool commit failed: " + ex.Reason);
-                    return Done(ex.Reason == SpoolErrorReason.Full ? Replies.InsufficientStorage : Replies.LocalError);
-                }
-                _rt.Counters.MessageAccepted(data.Size);
-                Log("accepted", message.Id, F("id", message.Id), F("bytes", data.Size), F("from", _known.Sender.Text),
-                    F("to", _known.Recipients.Select(r => r.Text).ToList()), F("bareLineEndings", data.BareLineEndings),
-                    F("headersRemoved", firewall?.Removed ?? 0));
-                return Done(new SmtpReply(250, "2.0.0", "OK queued as " + message.Id));
-            }
+            _rt.Counters.MessageAccepted(data.Size);
+            Log("accepted", message.Id, F("id", message.Id), F("bytes", data.Size), F("from", _known.Sender.Text),
+                F("to", _known.Recipients.Select(r => r.Text).ToList()), F("bareLineEndings", data.BareLineEndings),
+                F("headersRemoved", firewall?.Removed ?? 0));
+            return Done(new SmtpReply(250, "2.0.0", "OK queued as " + message.Id));
         }
     }
 }
