@@ -2,6 +2,7 @@ using System;
 using System.Threading;
 using System.Threading.Tasks;
 using SmtpdModule.Engine.Lookup;
+using SmtpdModule.Engine.State;
 
 namespace SmtpdModule.Engine.Policy
 {
@@ -20,6 +21,14 @@ namespace SmtpdModule.Engine.Policy
             _dns = dns;
             _ident = ident ?? FixedIdentSource.None;
             _readState = readState;
+        }
+
+        /// <param name="dns">The resolver; null answers every question as failed ("no DNS resolver").</param>
+        /// <param name="ident">The ident source; null means the client has no ident answer.</param>
+        /// <param name="state">The state store reads go to; null means an empty store.</param>
+        public LiveFacts(IDnsResolver dns, IIdentSource ident, IStateStore state)
+            : this(dns, ident, state == null ? null : new Func<string, CancellationToken, Task<string>>(state.GetAsync))
+        {
         }
 
         public Task<DnsAnswer> QueryAsync(string name, DnsRecordType type, CancellationToken cancellationToken = default) =>
