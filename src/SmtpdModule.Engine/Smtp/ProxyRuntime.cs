@@ -6,6 +6,7 @@ using SmtpdModule.Engine.Lookup;
 using SmtpdModule.Engine.Policy;
 using SmtpdModule.Engine.Rules;
 using SmtpdModule.Engine.Spool;
+using SmtpdModule.Engine.State;
 
 namespace SmtpdModule.Engine.Smtp
 {
@@ -22,6 +23,7 @@ namespace SmtpdModule.Engine.Smtp
             Dns = dns;
             Spool = spool;
             Events = events;
+            State = options.StateStore ?? new MemoryStateStore();
             _pipeline = NewPipeline(rules.Current);
             RemoveHeaders = new HeaderNameMatcher(options.RemoveHeaders);
         }
@@ -34,6 +36,8 @@ namespace SmtpdModule.Engine.Smtp
         /// <summary>The resolver every session's checks ask (through its facts).</summary>
         public IDnsResolver Dns { get; }
         public SpoolWriter Spool { get; }
+        /// <summary>The state every session's checks share (read through its facts, so reads are recorded).</summary>
+        public IStateStore State { get; }
         public IEventSink Events { get; }
         public ProxyCounters Counters { get; } = new ProxyCounters();
 

@@ -8,6 +8,7 @@ using SmtpdModule.Engine.Net;
 using SmtpdModule.Engine.Policy;
 using SmtpdModule.Engine.Protocol;
 using SmtpdModule.Engine.Rules;
+using SmtpdModule.Engine.State;
 
 namespace SmtpdModule.Engine.Smtp
 {
@@ -26,18 +27,21 @@ namespace SmtpdModule.Engine.Smtp
     {
         readonly RuleEvaluator _evaluator;
         readonly LazyResolver _dns;
+        readonly IStateStore _state;
         readonly int _maxErrors = new SessionLimits().MaxErrors;
         readonly int _maxRecipients = new SessionLimits().MaxRecipients;
 
         /// <param name="rules">The compiled rules.</param>
         /// <param name="options">Default action and delays; null for the defaults.</param>
         /// <param name="dnsOptions">The DNS servers to ask; null or no servers means the system's.</param>
+        /// <param name="state">The state checks read (a running proxy's shared store); null for an empty one of the tester's own.</param>
         /// <exception cref="ArgumentNullException"><paramref name="rules"/> is null.</exception>
-        public RuleTester(RuleSet rules, RuleEvaluationOptions options = null, DnsResolverOptions dnsOptions = null)
+        public RuleTester(RuleSet rules, RuleEvaluationOptions options = null, DnsResolverOptions dnsOptions = null, IStateStore state = null)
         {
             if (rules == null) throw new ArgumentNullException(nameof(rules));
             _evaluator = new RuleEvaluator(rules, options);
             _dns = new LazyResolver(dnsOptions ?? new DnsResolverOptions());
+            _state = state ?? new MemoryStateStore();
         }
 
         public RuleSet Rules => _evaluator.Rules;
@@ -65,7 +69,7 @@ namespace SmtpdModule.Engine.Smtp
                 MaxRecipients = _maxRecipients,
             });
             var ident = string.IsNullOrEmpty(request.Ident) ? null : request.Ident;
-            var play = new Play(this, pipeline, new PolicySession(request.ClientAddress, new LiveFacts(_dns, new FixedIdentSource(ident))));
+            var play = new Play(this, pipeline, new PolicySession(request.ClientAddress, new LiveFacts(_dns, new FixedIdentSource(ident), _state)));
             if (request.ClientName != null) play.Known.SetClientName(PeerText.CleanName(request.ClientName), null, false);
 
             var connect = await pipeline.ConnectAsync(play.Known, cancellationToken).ConfigureAwait(false);

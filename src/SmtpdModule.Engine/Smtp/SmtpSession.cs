@@ -93,7 +93,7 @@ namespace SmtpdModule.Engine.Smtp
         async Task GreetAsync()
         {
             var pipeline = _rt.Pipeline;
-            _known = new PolicySession(_peer.Address, new LiveFacts(_rt.Dns, new IdentClient(_local, _remote, _rt.Options.IdentTimeout)));
+            _known = new PolicySession(_peer.Address, new LiveFacts(_rt.Dns, new IdentClient(_local, _remote, _rt.Options.IdentTimeout), _rt.State));
             var verdict = await pipeline.ConnectAsync(_known).ConfigureAwait(false);
             Log("connect", null, F("name", _known.ClientName), F("local", _local.ToString()), F("reverse", _known.ReverseLookupNote));
             _io.Write(verdict.ToWire());
