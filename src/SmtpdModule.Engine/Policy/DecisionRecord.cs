@@ -52,7 +52,7 @@ namespace SmtpdModule.Engine.Policy
         public static DecisionRecord Of(PolicySession session, Verdict verdict, PolicyPipeline pipeline, string sessionId = null, string recipient = null)
         {
             var d = verdict.Decision;
-            var rules = pipeline.Evaluator.Rules;
+            var ruleSet = pipeline.Evaluator.Rules;
             return new DecisionRecord
             {
                 Time = DateTimeOffset.UtcNow,
@@ -78,8 +78,8 @@ namespace SmtpdModule.Engine.Policy
                 Rule = d?.Rule,
                 Ident = d?.Ident,
                 Failure = d?.FailureReason,
-                RulesPath = rules.Path,
-                RulesSha256 = rules.Sha256,
+                RulesPath = ruleSet.Path,
+                RulesSha256 = ruleSet.Sha256,
                 Facts = session.Facts.Facts,
                 Results = new Dictionary<string, string>(session.Results),
             };

@@ -16,15 +16,15 @@ namespace SmtpdModule.Engine.Smtp
         readonly CancellationTokenSource _stopping = new CancellationTokenSource();
         PolicyPipeline _pipeline;
 
-        public ProxyRuntime(SmtpProxyOptions options, RulesFile rules, IDnsResolver dns, SpoolWriter spool, IEventSink events)
+        public ProxyRuntime(SmtpProxyOptions options, RulesFile rulesFile, IDnsResolver dns, SpoolWriter spool, IEventSink events)
         {
             Options = options;
-            RulesFile = rules;
+            RulesFile = rulesFile;
             Dns = dns;
             Spool = spool;
             Events = events;
             State = options.StateStore ?? new MemoryStateStore();
-            _pipeline = NewPipeline(rules.Current);
+            _pipeline = NewPipeline(rulesFile.Current);
             RemoveHeaders = new HeaderNameMatcher(options.RemoveHeaders);
         }
 
@@ -62,7 +62,7 @@ namespace SmtpdModule.Engine.Smtp
             }
         }
 
-        PolicyPipeline NewPipeline(RuleSet ruleSet) => new PolicyPipeline(new RuleEvaluator(ruleSet, Options.Rules), PolicyOptionsFor(Options));
+        PolicyPipeline NewPipeline(RuleSet ruleSet) => new PolicyPipeline(new RuleEvaluator(ruleSet, Options.RuleEvaluation), PolicyOptionsFor(Options));
 
         /// <summary>The proxy's settings the policy decides with.</summary>
         internal static PolicyOptions PolicyOptionsFor(SmtpProxyOptions o) => new PolicyOptions

@@ -31,15 +31,15 @@ namespace SmtpdModule.Engine.Smtp
         readonly int _maxErrors = new SessionLimits().MaxErrors;
         readonly int _maxRecipients = new SessionLimits().MaxRecipients;
 
-        /// <param name="rules">The compiled rules.</param>
+        /// <param name="ruleSet">The compiled rules.</param>
         /// <param name="options">Default action and delays; null for the defaults.</param>
         /// <param name="dnsOptions">The DNS servers to ask; null or no servers means the system's.</param>
         /// <param name="state">The state checks read (a running proxy's shared store); null for an empty one of the tester's own.</param>
         /// <exception cref="ArgumentNullException"><paramref name="rules"/> is null.</exception>
-        public RuleTester(RuleSet rules, RuleEvaluationOptions options = null, DnsResolverOptions dnsOptions = null, IStateStore state = null)
+        public RuleTester(RuleSet ruleSet, RuleEvaluationOptions options = null, DnsResolverOptions dnsOptions = null, IStateStore state = null)
         {
-            if (rules == null) throw new ArgumentNullException(nameof(rules));
-            _evaluator = new RuleEvaluator(rules, options);
+            if (ruleSet == null) throw new ArgumentNullException(nameof(ruleSet));
+            _evaluator = new RuleEvaluator(ruleSet, options);
             _dns = new LazyResolver(dnsOptions ?? new DnsResolverOptions());
             _state = state ?? new MemoryStateStore();
         }

@@ -53,20 +53,20 @@ namespace SmtpdModule.Engine.Smtp
             }
         }
 
-        SmtpProxy(SmtpProxyOptions options, RulesFile rules, DnsClientResolver dns, SpoolWriter spool, JsonLinesLog log, IEventSink extra)
+        SmtpProxy(SmtpProxyOptions options, RulesFile rulesFile, DnsClientResolver dns, SpoolWriter spool, JsonLinesLog log, IEventSink extra)
         {
             Id = Interlocked.Increment(ref s_nextId);
             Options = options;
             _dns = dns;
             _log = log;
             var events = new EventFanOut(log, extra);
-            _rt = new ProxyRuntime(options, rules, dns, spool, events);
-            rules.Reloaded += (_, set) =>
+            _rt = new ProxyRuntime(options, rulesFile, dns, spool, events);
+            rulesFile.Reloaded += (_, set) =>
             {
                 events.Write(new ProxyEvent("rules", null, null, "reloaded " + set.Path, new[] { new KeyValuePair<string, object>("rules", set.Rules.Count) }));
                 WriteWarnings(events, set);
             };
-            rules.ReloadFailed += (_, ex) => events.Write(new ProxyEvent("error", null, null, "rules not reloaded, the last good rules stay in force: " + ex.Message));
+            rulesFile.ReloadFailed += (_, ex) => events.Write(new ProxyEvent("error", null, null, "rules not reloaded, the last good rules stay in force: " + ex.Message));
             StartTime = DateTimeOffset.Now;
         }
 
@@ -124,7 +124,7 @@ namespace SmtpdModule.Engine.Smtp
             if (options == null) throw new ArgumentNullException(nameof(options));
             options.Validate();
             if (!options.AllowInsecurePermissions) DemandPrivate(options);
-            var rules = RulesFile.Open(options.RulesPath);
+            var rulesFile = RulesFile.Open(options.RulesPath);
             var spool = SpoolWriter.Open(options.SpoolPath);
             JsonLinesLog log = null;
             try
@@ -136,7 +136,7 @@ namespace SmtpdModule.Engine.Smtp
                 throw new ProxyStartException(ProxyStartFailure.Log, options.LogPath, ex);
             }
             var dns = new DnsClientResolver(options.Dns);
-            var proxy = new SmtpProxy(options, rules, dns, spool, log, events);
+            var proxy = new SmtpProxy(options, rulesFile, dns, spool, log, events);
             try
             {
                 proxy.Bind();
@@ -147,8 +147,8 @@ namespace SmtpdModule.Engine.Smtp
                 throw;
             }
             proxy._rt.Events.Write(new ProxyEvent("start", null, null, "listening on " + string.Join(", ", proxy.LocalEndPoints),
-                new[] { new KeyValuePair<string, object>("rules", rules.Path), new KeyValuePair<string, object>("spool", spool.Root) }));
-            WriteWarnings(proxy._rt.Events, rules.Current);
+                new[] { new KeyValuePair<string, object>("rules", rulesFile.Path), new KeyValuePair<string, object>("spool", spool.Root) }));
+            WriteWarnings(proxy._rt.Events, rulesFile.Current);
             foreach (var l in proxy._listeners) proxy._acceptLoops.Add(Task.Run(() => proxy.AcceptLoopAsync(l)));
             proxy.OpenControl();
             // Debris of a crash is too young to remove at open (a commit might be in flight): sweep hourly.
@@ -162,8 +162,8 @@ namespace SmtpdModule.Engine.Smtp
         /// creates its directories private.</summary>
         static void DemandPrivate(SmtpProxyOptions options)
         {
-            var rules = System.IO.Path.GetFullPath(options.RulesPath);
-            foreach (var path in new[] { rules, System.IO.Path.GetDirectoryName(rules) })
+            var rulesPath = System.IO.Path.GetFullPath(options.RulesPath);
+            foreach (var path in new[] { rulesPath, System.IO.Path.GetDirectoryName(rulesPath) })
             {
                 var why = path == null ? null : FilePermissions.WhyInsecure(path);
                 if (why != null)

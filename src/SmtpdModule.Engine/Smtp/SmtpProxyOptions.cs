@@ -18,7 +18,8 @@ namespace SmtpdModule.Engine.Smtp
         /// <summary>The name in the greeting, EHLO reply and Received: header. Default: the machine's name.</summary>
         public string HostName { get; set; } = Environment.MachineName;
         public SessionLimits Limits { get; set; } = new SessionLimits();
-        public RuleEvaluationOptions Rules { get; set; } = new RuleEvaluationOptions();
+        /// <summary>How the rules decide: the default action, what a failed lookup means, the noto and deny delays.</summary>
+        public RuleEvaluationOptions RuleEvaluation { get; set; } = new RuleEvaluationOptions();
         public DnsResolverOptions Dns { get; set; } = new DnsResolverOptions();
         /// <summary>Where checks keep state across sessions (greylisting, rate limits); null: an embedded store for the proxy's lifetime.</summary>
         public IStateStore StateStore { get; set; }

@@ -100,7 +100,7 @@ namespace SmtpdModule.Commands
                 MaxSessions = MaxSessions,
                 MaxSessionsPerClient = MaxSessionsPerClient,
                 StopTimeout = TimeSpan.FromSeconds(StopTimeoutSeconds),
-                Rules = new RuleEvaluationOptions
+                RuleEvaluation = new RuleEvaluationOptions
                 {
                     DefaultAction = DefaultAction,
                     OnLookupFailure = OnLookupFailure,

@@ -92,7 +92,7 @@ namespace SmtpdModule.Engine.Tests.Policy
         {
             using var proxy = StartProxy();
             var records = await DecideLiveAsync(proxy);
-            var pipeline = new PolicyPipeline(new RuleEvaluator(RuleSet.Load(proxy.RulesPath), proxy.Proxy.Options.Rules),
+            var pipeline = new PolicyPipeline(new RuleEvaluator(RuleSet.Load(proxy.RulesPath), proxy.Proxy.Options.RuleEvaluation),
                                               ProxyRuntime.PolicyOptionsFor(proxy.Proxy.Options));
             foreach (var record in records)
             {
@@ -109,7 +109,7 @@ namespace SmtpdModule.Engine.Tests.Policy
             using var proxy = StartProxy();
             var records = await DecideLiveAsync(proxy);
             var newRules = RuleSet.Parse("noto:RBL.other.test:ALL:ALL:550 listed elsewhere\n" + Rules.Replace("noto:ALL:ALL:ALL", "allow:ALL:ALL:ALL"), "new-rules");
-            var pipeline = new PolicyPipeline(new RuleEvaluator(newRules, proxy.Proxy.Options.Rules), ProxyRuntime.PolicyOptionsFor(proxy.Proxy.Options));
+            var pipeline = new PolicyPipeline(new RuleEvaluator(newRules, proxy.Proxy.Options.RuleEvaluation), ProxyRuntime.PolicyOptionsFor(proxy.Proxy.Options));
 
             var outcome = await DecisionReplay.RunAsync(records[2], pipeline);
 

@@ -57,7 +57,7 @@ namespace SmtpdModule.Engine.Tests.Smtp
                 o.Dns.Timeout = TimeSpan.FromMilliseconds(300);
                 o.Dns.Retries = 0;
                 o.ReverseLookup = true;
-                o.Rules.DefaultAction = defaultAction;
+                o.RuleEvaluation.DefaultAction = defaultAction;
             });
             using var smtp = await LineClient.ConnectAsync(proxy.EndPoint);
             await smtp.SendAsync("EHLO client.example.org", "250");
@@ -87,7 +87,7 @@ namespace SmtpdModule.Engine.Tests.Smtp
                 o.Dns.Timeout = TimeSpan.FromMilliseconds(300);
                 o.Dns.Retries = 0;
                 o.ReverseLookup = true;
-                o.Rules.DefaultAction = DefaultAction.Deny;
+                o.RuleEvaluation.DefaultAction = DefaultAction.Deny;
             });
             using var smtp = await LineClient.ConnectAsync(proxy.EndPoint);
             await smtp.SendAsync("HELO relay.example.test", "250");
@@ -127,7 +127,7 @@ namespace SmtpdModule.Engine.Tests.Smtp
                     using var proxy = TestProxy.Start(rules, o =>
                     {
                         o.IdentTimeout = TimeSpan.FromMilliseconds(500);
-                        o.Rules.DefaultAction = defaultAction;
+                        o.RuleEvaluation.DefaultAction = defaultAction;
                     });
                     using var smtp = await LineClient.ConnectAsync(proxy.EndPoint);
                     await smtp.SendAsync("HELO client.example.org", "250");

@@ -14,7 +14,7 @@ namespace SmtpdModule.Engine.Tests.Smtp
             const int sessions = 300;
             using var proxy = TestProxy.Start("noto_delay:ALL:ALL:*@spam.test:550 5.7.1 slowly\nallow:ALL:ALL:ALL\n", o =>
             {
-                o.Rules.NotoDelay = TimeSpan.FromSeconds(3);
+                o.RuleEvaluation.NotoDelay = TimeSpan.FromSeconds(3);
                 o.MaxSessions = sessions + 10;
                 o.MaxSessionsPerClient = sessions + 10;
             });

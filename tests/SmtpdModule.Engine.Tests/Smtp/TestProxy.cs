@@ -41,8 +41,8 @@ namespace SmtpdModule.Engine.Tests.Smtp
             };
             options.Dns.Servers = new[] { new IPEndPoint(IPAddress.Loopback, 9) };   // discard port: nothing answers
             options.Dns.Timeout = TimeSpan.FromMilliseconds(200);
-            options.Rules.NotoDelay = TimeSpan.Zero;
-            options.Rules.DenyDelay = TimeSpan.Zero;
+            options.RuleEvaluation.NotoDelay = TimeSpan.Zero;
+            options.RuleEvaluation.DenyDelay = TimeSpan.Zero;
             configure?.Invoke(options);
             Proxy = SmtpProxy.Start(options, new Sink(_events));
         }
