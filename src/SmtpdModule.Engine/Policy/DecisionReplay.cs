@@ -13,8 +13,12 @@ namespace SmtpdModule.Engine.Policy
     /// </summary>
     public static class DecisionReplay
     {
+        /// <summary>Decides <paramref name="record"/>'s command again under <paramref name="pipeline"/>.</summary>
+        /// <param name="record">A logged decision (<see cref="DecisionRecordReader"/>).</param>
+        /// <param name="pipeline">The policy to decide with: the proxy's, or a candidate.</param>
         /// <param name="fallback">Asked for what the record does not hold (a new rule's RBL, say);
         /// null answers those as failed lookups. Either way they are listed in the outcome.</param>
+        /// <param name="cancellationToken">Stops a fallback lookup.</param>
         public static async Task<ReplayOutcome> RunAsync(DecisionRecord record, PolicyPipeline pipeline, IFacts fallback = null, CancellationToken cancellationToken = default)
         {
             if (record == null) throw new ArgumentNullException(nameof(record));

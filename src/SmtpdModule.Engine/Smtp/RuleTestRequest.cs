@@ -37,7 +37,7 @@ namespace SmtpdModule.Engine.Smtp
         /// <summary>The RCPT TO arguments, each checked in order as its own RCPT.</summary>
         public IReadOnlyList<string> To { get; set; }
 
-        /// <summary>Record for every line why it did or did not match (<see cref="RuleDecision.Explanation"/>).</summary>
+        /// <summary>Record for every line why it did or did not match (<see cref="Rules.RuleDecision.Explanation"/>).</summary>
         public bool Explain { get; set; }
 
         /// <summary>The proxy's host name, as its greeting and HELO reply show it.</summary>

@@ -35,7 +35,7 @@ namespace SmtpdModule.Engine.Smtp
         /// <param name="options">Default action and delays; null for the defaults.</param>
         /// <param name="dnsOptions">The DNS servers to ask; null or no servers means the system's.</param>
         /// <param name="state">The state checks read (a running proxy's shared store); null for an empty one of the tester's own.</param>
-        /// <exception cref="ArgumentNullException"><paramref name="rules"/> is null.</exception>
+        /// <exception cref="ArgumentNullException"><paramref name="ruleSet"/> is null.</exception>
         public RuleTester(RuleSet ruleSet, RuleEvaluationOptions options = null, DnsResolverOptions dnsOptions = null, IStateStore state = null)
         {
             if (ruleSet == null) throw new ArgumentNullException(nameof(ruleSet));
