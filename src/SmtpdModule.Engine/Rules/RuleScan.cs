@@ -13,9 +13,9 @@ namespace SmtpdModule.Engine.Rules
     /// </summary>
     internal struct RuleScan
     {
-        readonly RuleEvaluator _owner;
+        readonly RuleEvaluator _evaluator;
         readonly RuleInput _in;
-        readonly RuleSession _session;
+        readonly RuleSession _ruleSession;
         readonly List<RuleTrace> _trace;
         bool _identAsked;
         string _ident;
@@ -28,11 +28,11 @@ namespace SmtpdModule.Engine.Rules
         public RuleSession.FactKind PendingKind;
         public string PendingName;
 
-        public RuleScan(RuleEvaluator owner, RuleInput input, RuleSession session, List<RuleTrace> trace)
+        public RuleScan(RuleEvaluator evaluator, RuleInput input, RuleSession ruleSession, List<RuleTrace> trace)
         {
-            _owner = owner;
+            _evaluator = evaluator;
             _in = input;
-            _session = session;
+            _ruleSession = ruleSession;
             _trace = trace;
             _identAsked = false;
             _ident = null;
@@ -49,18 +49,18 @@ namespace SmtpdModule.Engine.Rules
         /// <summary>The decision, or null when a fact is pending.</summary>
         public RuleDecision Run()
         {
-            var rules = _owner.Rules.Rules;
+            var lines = _evaluator.Rules.Rules;
             // The index files lines under the client's name; when the name is unknown every such
             // line is uncertain rather than skipped, so try every line.
             if (_trace != null || _in.ReverseLookupFailed)
             {
-                for (int i = 0; i < rules.Count; i++)
+                for (int i = 0; i < lines.Count; i++)
                 {
-                    var d = Try(rules[i], out bool stop);
+                    var d = Try(lines[i], out bool stop);
                     if (stop)
                     {
-                        if (d != null && _trace != null) for (int j = i + 1; j < rules.Count; j++)
-                            _trace.Add(new RuleTrace(rules[j].LineNumber, rules[j].Text, RuleTraceResult.NotReached, null, null, null));
+                        if (d != null && _trace != null) for (int j = i + 1; j < lines.Count; j++)
+                            _trace.Add(new RuleTrace(lines[j].LineNumber, lines[j].Text, RuleTraceResult.NotReached, null, null, null));
                         return d;
                     }
                 }
@@ -70,10 +70,10 @@ namespace SmtpdModule.Engine.Rules
             var cursor = CandidateCursor.Create();
             try
             {
-                _owner.Rules.Index.Collect(_in, ref cursor);
+                _evaluator.Rules.Index.Collect(_in, ref cursor);
                 for (int i = cursor.Next(); i >= 0; i = cursor.Next())
                 {
-                    var d = Try(rules[i], out bool stop);
+                    var d = Try(lines[i], out bool stop);
                     if (stop) return d;
                 }
             }
@@ -152,7 +152,7 @@ namespace SmtpdModule.Engine.Rules
             stop = true;
             var action = rule.Action;
             bool refuses = action != RuleAction.Allow;
-            if (refuses && (uncertain || _uncertainAllow != null) || _owner.Options.OnLookupFailure == LookupFailurePolicy.Defer && _failures != null)
+            if (refuses && (uncertain || _uncertainAllow != null) || _evaluator.Options.OnLookupFailure == LookupFailurePolicy.Defer && _failures != null)
             {
                 // A refusal that a failed lookup decided, or that shadows an acceptance a failed lookup hid,
                 // may be wrong: ask the client to come back rather than refuse good mail for ever. With
@@ -165,10 +165,10 @@ namespace SmtpdModule.Engine.Rules
             }
             _trace?.Add(new RuleTrace(rule.LineNumber, rule.Text, RuleTraceResult.Decided, null, tokens,
                 uncertain ? "matched because a failed lookup counts as no match in an EXCEPT" : null));
-            var delay = rule.Verb == RuleVerb.NotoDelay ? _owner.Options.NotoDelay
-                      : rule.Verb == RuleVerb.DenyDelay ? _owner.Options.DenyDelay : TimeSpan.Zero;
+            var delay = rule.Verb == RuleVerb.NotoDelay ? _evaluator.Options.NotoDelay
+                      : rule.Verb == RuleVerb.DenyDelay ? _evaluator.Options.DenyDelay : TimeSpan.Zero;
             var reply = action == RuleAction.Allow ? null : Render(rule.Message ?? ReplyTemplate.Default);
-            return new RuleDecision(_in, action, rule, reply, delay, DecisionBasis.Rule, Failures(null), IdentUsed, _debug, _trace, _owner.Rules.Path);
+            return new RuleDecision(_in, action, rule, reply, delay, DecisionBasis.Rule, Failures(null), IdentUsed, _debug, _trace, _evaluator.Rules.Path);
         }
 
         /// <summary>Every failure met on the way, one per line, or null.</summary>
@@ -197,15 +197,15 @@ namespace SmtpdModule.Engine.Rules
         {
             // A fail-closed default renders the default template, never the last parsed line's message
             // (the original's quirk, reference §1.6, is fixed).
-            var deny = _owner.Options.DefaultAction == DefaultAction.Deny;
+            var deny = _evaluator.Options.DefaultAction == DefaultAction.Deny;
             return new RuleDecision(_in, deny ? RuleAction.Deny : RuleAction.Allow, null,
-                deny ? Render(ReplyTemplate.Default) : null, TimeSpan.Zero, basis, null, IdentUsed, _debug, _trace, _owner.Rules.Path);
+                deny ? Render(ReplyTemplate.Default) : null, TimeSpan.Zero, basis, null, IdentUsed, _debug, _trace, _evaluator.Rules.Path);
         }
 
         /// <summary>No certain decision: a temporary refusal of this recipient, never an acceptance, never a 5xx.</summary>
         public RuleDecision Undecidable(Rule rule, string extra) =>
             new RuleDecision(_in, RuleAction.Defer, rule, RuleDecision.DeferReply, TimeSpan.Zero, DecisionBasis.LookupFailure,
-                Failures(extra), IdentUsed, _debug, _trace, _owner.Rules.Path);
+                Failures(extra), IdentUsed, _debug, _trace, _evaluator.Rules.Path);
 
         /// <summary>Any positive token, then not the EXCEPT list (reference §2.1), in three values.</summary>
         Tri MatchList(RuleList list)
@@ -266,7 +266,7 @@ namespace SmtpdModule.Engine.Rules
                 // Evaluating a user@host token asks ident (reference §2.5), even for ALL@host.
                 if (!_identAsked)
                 {
-                    if (!_session.TryGet(RuleSession.FactKind.Ident, null, out var f)) return Pending(RuleSession.FactKind.Ident, null);
+                    if (!_ruleSession.TryGet(RuleSession.FactKind.Ident, null, out var f)) return Pending(RuleSession.FactKind.Ident, null);
                     _identAsked = true;
                     _ident = ((RuleSession.IdentFact)f).User;
                     _identFailure = ((RuleSession.IdentFact)f).Failure;
@@ -314,7 +314,7 @@ namespace SmtpdModule.Engine.Rules
         {
             if (p.Kind != IpPattern.PatternKind.Dnsbl) return p.MatchesAddress(address) ? Tri.Yes : Tri.No;
             var query = ReverseNames.DnsblName(address.Address, p.DnsblZone);
-            if (!_session.TryGet(RuleSession.FactKind.Dnsbl, query, out var f)) return Pending(RuleSession.FactKind.Dnsbl, query);
+            if (!_ruleSession.TryGet(RuleSession.FactKind.Dnsbl, query, out var f)) return Pending(RuleSession.FactKind.Dnsbl, query);
             switch ((LookupOutcome)f)
             {
                 case LookupOutcome.Found: return Tri.Yes;
@@ -325,14 +325,14 @@ namespace SmtpdModule.Engine.Rules
 
         Tri MatchNameServers(NsPattern p, string domain)
         {
-            if (!_session.TryGet(RuleSession.FactKind.NameServers, domain, out var f)) return Pending(RuleSession.FactKind.NameServers, domain);
+            if (!_ruleSession.TryGet(RuleSession.FactKind.NameServers, domain, out var f)) return Pending(RuleSession.FactKind.NameServers, domain);
             var facts = (RuleSession.NameServerFacts)f;
             var set = facts.Set;
             if (set.Outcome == LookupOutcome.Failed) return Failed(set.Error ?? "name-server lookup for '" + domain + "' failed");
 
             if (p.Kind != NsPattern.PatternKind.General)
             {
-                if (!_session.TryGet(RuleSession.FactKind.Host, domain, out var h)) return Pending(RuleSession.FactKind.Host, domain);
+                if (!_ruleSession.TryGet(RuleSession.FactKind.Host, domain, out var h)) return Pending(RuleSession.FactKind.Host, domain);
                 var host = (HostAddresses)h;
                 if (host.Outcome == LookupOutcome.Failed) return Failed("address lookup for '" + domain + "' failed");
                 bool resolves = host.Outcome == LookupOutcome.Found;
