@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Threading;
@@ -31,16 +30,14 @@ namespace SmtpdModule.Engine.Forwarding
         readonly SpoolLease _lease;
         readonly MessageAttempt _attempt;
         readonly SemaphoreSlim _slots;
-        readonly SemaphoreSlim _wake = new SemaphoreSlim(0, int.MaxValue);
+        readonly SpoolWakeup _wakeup = new SpoolWakeup();
         readonly CancellationTokenSource _stopClaiming = new CancellationTokenSource();
         readonly CancellationTokenSource _abort = new CancellationTokenSource();
         readonly TaskCompletionSource<bool> _stopped = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        readonly Dictionary<string, DateTimeOffset> _deferredDue = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
-        readonly object _inFlightLock = new object();
-        readonly List<Task> _inFlight = new List<Task>();
+        readonly DueMessages _due;
+        readonly InFlightTasks _inFlight = new InFlightTasks();
         readonly TaskCompletionSource<bool> _drained = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         ControlEndpoint _control;
-        FileSystemWatcher _watcher;
         JsonLinesLog _log;
         DateTimeOffset _lastRecovery = DateTimeOffset.MinValue;
         long _found, _done;
@@ -52,6 +49,7 @@ namespace SmtpdModule.Engine.Forwarding
             _lease = lease;
             _slots = new SemaphoreSlim(options.MaxConcurrency, options.MaxConcurrency);
             _attempt = new MessageAttempt(options, new BounceSpooler(writer, options.HostName));
+            _due = new DueMessages(lease.Root, ListFailed);
             Id = Interlocked.Increment(ref s_nextId);
             StartTime = DateTimeOffset.Now;
         }
@@ -142,7 +140,7 @@ namespace SmtpdModule.Engine.Forwarding
                     while (true)
                     {
                         var dispatched = await forwarder.DispatchDueAsync(progress).ConfigureAwait(false);
-                        await forwarder.WaitInFlightAsync().ConfigureAwait(false);
+                        await forwarder._inFlight.WaitAllAsync().ConfigureAwait(false);
                         cancellationToken.ThrowIfCancellationRequested();
                         if (dispatched == 0) break;   // a pass that found nothing: done (bounces of the last pass were found by this one)
                     }
@@ -153,12 +151,9 @@ namespace SmtpdModule.Engine.Forwarding
                 }
             }
             var c = forwarder.Counters;
-            // The last pass read the due time of every message left in deferred/ (FindDue).
-            DateTimeOffset? next = null;
-            foreach (var due in forwarder._deferredDue.Values)
-                if (next == null || due < next) next = due;
+            // The last pass read the due time of every message left in deferred/ (DueMessages.Find).
             return new ForwardSummary(forwarder.SpoolPath, forwarder.Target, c.Forwarded, c.Deferred, c.Failed, c.Bounced, c.Errors, clock.Elapsed,
-                                      forwarder._deferredDue.Count, next);
+                                      forwarder._due.DeferredCount, forwarder._due.Earliest);
         }
 
         static Forwarder Open(ForwarderOptions options, IEventSink events)
@@ -189,7 +184,7 @@ namespace SmtpdModule.Engine.Forwarding
         public async Task StopAsync(TimeSpan? timeout = null)
         {
             _stopClaiming.Cancel();
-            _wake.Release();
+            _wakeup.Signal();
             var drained = Completion;
             if (await Task.WhenAny(drained, Task.Delay(timeout ?? TimeSpan.FromSeconds(30))).ConfigureAwait(false) != drained)
                 _abort.Cancel();
@@ -209,7 +204,7 @@ namespace SmtpdModule.Engine.Forwarding
                     if (dispatched > 0) continue;   // rescan at once: more may have arrived meanwhile
                     await WaitForWorkAsync().ConfigureAwait(false);
                 }
-                await WaitInFlightAsync().ConfigureAwait(false);
+                await _inFlight.WaitAllAsync().ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -223,8 +218,8 @@ namespace SmtpdModule.Engine.Forwarding
 
         async Task ShutdownAsync()
         {
-            try { await WaitInFlightAsync().ConfigureAwait(false); } catch (Exception) { }
-            _watcher?.Dispose();
+            try { await _inFlight.WaitAllAsync().ConfigureAwait(false); } catch (Exception) { }
+            _wakeup.Dispose();
             _lease.Dispose();
             _options.Transport.Dispose();
             Emit("stop", null, "forwarded " + Counters.Forwarded + ", deferred " + Counters.Deferred + ", failed " + Counters.Failed);
@@ -239,27 +234,18 @@ namespace SmtpdModule.Engine.Forwarding
         async Task WaitForWorkAsync()
         {
             var wait = _options.PollInterval;
+            var earliest = _due.Earliest;
             var now = DateTimeOffset.UtcNow;
-            foreach (var due in _deferredDue.Values)
-                if (due - now < wait) wait = due - now;
+            if (earliest != null && earliest.Value - now < wait) wait = earliest.Value - now;
             if (wait < TimeSpan.FromMilliseconds(10)) wait = TimeSpan.FromMilliseconds(10);
-            try { await _wake.WaitAsync(wait, _stopClaiming.Token).ConfigureAwait(false); }
-            catch (OperationCanceledException) { }
-            while (_wake.CurrentCount > 0) _wake.Wait(0);   // one scan answers every signal so far
+            await _wakeup.WaitAsync(wait, _stopClaiming.Token).ConfigureAwait(false);
         }
 
         void Watch()
         {
             try
             {
-                _watcher = new FileSystemWatcher(Path.Combine(SpoolPath, SpoolLayout.Ready), "*" + SpoolLayout.MessageExtension)
-                {
-                    NotifyFilter = NotifyFilters.FileName,
-                };
-                FileSystemEventHandler wake = (s, e) => _wake.Release();
-                _watcher.Created += wake;
-                _watcher.Renamed += (s, e) => _wake.Release();
-                _watcher.EnableRaisingEvents = true;
+                _wakeup.Watch(SpoolPath);
             }
             catch (Exception ex) when (ex is IOException || ex is ArgumentException || ex is PlatformNotSupportedException)
             {
@@ -290,7 +276,7 @@ namespace SmtpdModule.Engine.Forwarding
         async Task<int> DispatchDueAsync(IProgress<ForwardProgress> progress)
         {
             var started = 0;
-            foreach (var (state, id) in FindDue())
+            foreach (var (state, id) in _due.Find())
             {
                 try { await _slots.WaitAsync(_stopClaiming.Token).ConfigureAwait(false); }
                 catch (OperationCanceledException) { break; }
@@ -305,50 +291,18 @@ namespace SmtpdModule.Engine.Forwarding
                     continue;
                 }
                 if (claim == null) { _slots.Release(); continue; }   // a peer took it
-                _deferredDue.Remove(id);
+                _due.Claimed(id);
                 started++;
                 Interlocked.Increment(ref _found);
-                Track(DeliverAsync(claim, progress));
+                _inFlight.Track(DeliverAsync(claim, progress));
             }
             return started;
         }
 
-        IEnumerable<(SpoolState, string)> FindDue()
+        void ListFailed(string why)
         {
-            var now = DateTimeOffset.UtcNow;
-            var due = new List<(SpoolState, string)>();
-            foreach (var l in ListQuietly(SpoolLayout.Ready)) due.Add((SpoolState.Ready, l.Id));
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var l in ListQuietly(SpoolLayout.Deferred))
-            {
-                seen.Add(l.Id);
-                if (!_deferredDue.TryGetValue(l.Id, out var at))
-                {
-                    try { at = DeliveryStatusFile.Read(SpoolPath, l.Id)?.NextAttempt ?? now; }
-                    catch (SpoolException) { at = now; }   // an unreadable record: try the message, which rewrites it
-                    _deferredDue[l.Id] = at;
-                }
-                if (at <= now) due.Add((SpoolState.Deferred, l.Id));
-            }
-            // Forget messages that left deferred/ by other hands (released, removed, taken by a peer).
-            if (_deferredDue.Count > seen.Count)
-            {
-                var gone = new List<string>();
-                foreach (var id in _deferredDue.Keys) if (!seen.Contains(id)) gone.Add(id);
-                foreach (var id in gone) _deferredDue.Remove(id);
-            }
-            return due;
-        }
-
-        List<SpoolLocation> ListQuietly(string state)
-        {
-            try { return SpoolDirectory.List(SpoolPath, state); }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
-            {
-                Counters.AddError();
-                Emit("error", null, "cannot list " + state + "/: " + ex.Message);
-                return new List<SpoolLocation>();
-            }
+            Counters.AddError();
+            Emit("error", null, why);
         }
 
         async Task DeliverAsync(ClaimedMessage claim, IProgress<ForwardProgress> progress)
@@ -358,7 +312,8 @@ namespace SmtpdModule.Engine.Forwarding
             try
             {
                 var outcome = await _attempt.RunAsync(claim, _abort.Token).ConfigureAwait(false);
-                Report(claim, outcome);
+                Counters.AddOutcome(outcome);
+                _events?.Write(outcome.ToEvent(claim.Id));
             }
             catch (OperationCanceledException)
             {
@@ -392,53 +347,9 @@ namespace SmtpdModule.Engine.Forwarding
             catch (SpoolException) { }   // still in active/: given back when the lease ends or recovered after a crash
         }
 
-        void Report(ClaimedMessage claim, AttemptOutcome outcome)
+        void Emit(string kind, string id, string message)
         {
-            Counters.AddDelivered(outcome.Delivered);
-            if (outcome.Deferred.Count > 0) Counters.AddDeferred();
-            else if (outcome.Failed.Count > 0) Counters.AddFailed();
-            else Counters.AddForwarded();
-            if (outcome.BounceId != null) Counters.AddBounce();
-
-            var data = new List<KeyValuePair<string, object>>
-            {
-                new KeyValuePair<string, object>("delivered", outcome.Delivered),
-                new KeyValuePair<string, object>("deferred", outcome.Deferred.Count),
-                new KeyValuePair<string, object>("failed", outcome.Failed.Count),
-                new KeyValuePair<string, object>("relay", outcome.RemoteMta),
-                new KeyValuePair<string, object>("next", outcome.Next?.ToString() ?? "done"),
-            };
-            if (outcome.BounceId != null) data.Add(new KeyValuePair<string, object>("bounce", outcome.BounceId));
-            var kind = outcome.Deferred.Count > 0 ? "deferred" : outcome.Failed.Count > 0 ? "failed" : "forwarded";
-            var reason = outcome.Deferred.Count > 0 ? outcome.Deferred[0].Diagnostic
-                       : outcome.Failed.Count > 0 ? outcome.Failed[0].Diagnostic : null;
-            if (outcome.BounceError != null) reason += "; bounce not possible: " + outcome.BounceError;
-            Emit(kind, claim.Id, reason, data);
-        }
-
-        void Track(Task task)
-        {
-            lock (_inFlightLock)
-            {
-                _inFlight.Add(task);
-                if (_inFlight.Count > 64) _inFlight.RemoveAll(t => t.IsCompleted);
-            }
-        }
-
-        async Task WaitInFlightAsync()
-        {
-            Task[] tasks;
-            lock (_inFlightLock)
-            {
-                tasks = _inFlight.ToArray();
-                _inFlight.Clear();
-            }
-            await Task.WhenAll(tasks).ConfigureAwait(false);
-        }
-
-        void Emit(string kind, string id, string message, IReadOnlyList<KeyValuePair<string, object>> data = null)
-        {
-            _events?.Write(new ProxyEvent(kind, id, null, message, data));
+            _events?.Write(new ProxyEvent(kind, id, null, message));
         }
 
         static bool IsNewSpool(string root)

@@ -39,5 +39,15 @@ namespace SmtpdModule.Engine.Forwarding
         internal void AddBounce() => Interlocked.Increment(ref _bounced);
         internal void AddDelivered(int n) => Interlocked.Add(ref _delivered, n);
         internal void AddError() => Interlocked.Increment(ref _errors);
+
+        /// <summary>Counts a finished attempt: as deferred if any recipient was, else failed if any was, else forwarded.</summary>
+        internal void AddOutcome(AttemptOutcome outcome)
+        {
+            AddDelivered(outcome.Delivered);
+            if (outcome.Deferred.Count > 0) AddDeferred();
+            else if (outcome.Failed.Count > 0) AddFailed();
+            else AddForwarded();
+            if (outcome.BounceId != null) AddBounce();
+        }
     }
 }

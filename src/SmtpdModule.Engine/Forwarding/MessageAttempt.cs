@@ -37,29 +37,56 @@ namespace SmtpdModule.Engine.Forwarding
         /// <exception cref="SpoolException">Recording or moving failed; the claim is still held.</exception>
         public async Task<AttemptOutcome> RunAsync(ClaimedMessage claim, CancellationToken cancellationToken)
         {
+            var pending = PendingRecipients(claim);
+            var result = await SendAsync(claim, pending, cancellationToken).ConfigureAwait(false);
+
+            var now = DateTimeOffset.UtcNow;
             var status = claim.Status;
+            StampAttempt(status, now);
+            var outcome = new AttemptOutcome { RemoteMta = result?.RemoteMta };
+            var failed = new List<RecipientResult>();
+            var deferred = new List<RecipientResult>();
+            RecordAnswers(status, result, now, outcome, failed, deferred);
+            DeferUnanswered(status, pending, result, now, deferred);
+            ExpireOverdue(claim, now, failed, deferred);
+
+            var keepFailed = BounceFailed(claim, failed, result?.RemoteMta, now, outcome);
+            outcome.Next = NextState(claim, keepFailed, now, deferred, outcome);
+            claim.Lease.Finish(claim, outcome.Next);
+            return outcome;
+        }
+
+        /// <summary>The recipients no earlier attempt settled.</summary>
+        static List<OutgoingRecipient> PendingRecipients(ClaimedMessage claim)
+        {
             var envelope = claim.Envelope;
             var pending = new List<OutgoingRecipient>();
             for (var i = 0; i < envelope.Recipients.Count; i++)
-                if (status.StatusOf(i) == RecipientStatus.Pending)
+                if (claim.Status.StatusOf(i) == RecipientStatus.Pending)
                     pending.Add(new OutgoingRecipient(i, EnvelopeAddress.Bare(envelope.Recipients[i].Address)));
+            return pending;
+        }
 
-            DeliveryResult result = null;
-            if (pending.Count > 0)
-            {
-                var message = new OutgoingMessage(envelope, pending, claim.OpenBody);
-                result = await _options.Transport.DeliverAsync(message, cancellationToken).ConfigureAwait(false);
-            }
+        /// <summary>Hands the message to the transport; null when there is no one left to send to.</summary>
+        async Task<DeliveryResult> SendAsync(ClaimedMessage claim, List<OutgoingRecipient> pending, CancellationToken cancellationToken)
+        {
+            if (pending.Count == 0) return null;
+            var message = new OutgoingMessage(claim.Envelope, pending, claim.OpenBody);
+            return await _options.Transport.DeliverAsync(message, cancellationToken).ConfigureAwait(false);
+        }
 
-            var now = DateTimeOffset.UtcNow;
+        static void StampAttempt(DeliveryStatus status, DateTimeOffset now)
+        {
             status.Attempts++;
             if (status.FirstAttempt == null) status.FirstAttempt = now;
             status.LastAttempt = now;
             status.NextAttempt = null;
+        }
 
-            var outcome = new AttemptOutcome();
-            var newlyFailed = new List<RecipientResult>();
-            var deferred = new List<RecipientResult>();
+        /// <summary>Records each recipient the transport answered for, sorting the failed and the deferred out.</summary>
+        static void RecordAnswers(DeliveryStatus status, DeliveryResult result, DateTimeOffset now, AttemptOutcome outcome,
+                                  List<RecipientResult> failed, List<RecipientResult> deferred)
+        {
             foreach (var r in result?.Recipients ?? Array.Empty<RecipientResult>())
             {
                 var progress = status.For(r.Recipient.Index);
@@ -74,7 +101,7 @@ namespace SmtpdModule.Engine.Forwarding
                         break;
                     case DeliveryOutcome.Failed:
                         progress.Status = RecipientStatus.Failed;
-                        newlyFailed.Add(r);
+                        failed.Add(r);
                         status.LastError = r.Diagnostic;
                         break;
                     default:
@@ -83,9 +110,15 @@ namespace SmtpdModule.Engine.Forwarding
                         break;
                 }
             }
+        }
 
-            // A recipient the transport said nothing about was not delivered: keep it for a retry
-            // rather than let the message be deleted as done.
+        /// <summary>
+        /// A recipient the transport said nothing about was not delivered: keep it for a retry
+        /// rather than let the message be deleted as done.
+        /// </summary>
+        static void DeferUnanswered(DeliveryStatus status, List<OutgoingRecipient> pending, DeliveryResult result, DateTimeOffset now,
+                                    List<RecipientResult> deferred)
+        {
             var answered = new HashSet<int>();
             foreach (var r in result?.Recipients ?? Array.Empty<RecipientResult>()) answered.Add(r.Recipient.Index);
             foreach (var p in pending)
@@ -99,64 +132,58 @@ namespace SmtpdModule.Engine.Forwarding
                 deferred.Add(missing);
                 status.LastError = missing.Diagnostic;
             }
+        }
 
-            // Waited too long: what would be deferred fails instead (RFC 3463 4.4.7).
-            var since = status.Released.HasValue && status.Released > envelope.Received ? status.Released.Value : envelope.Received;
-            if (deferred.Count > 0 && _options.Retry.IsExpired(since, now))
+        /// <summary>Waited too long: what would be deferred fails instead (RFC 3463 4.4.7).</summary>
+        void ExpireOverdue(ClaimedMessage claim, DateTimeOffset now, List<RecipientResult> failed, List<RecipientResult> deferred)
+        {
+            var status = claim.Status;
+            var received = claim.Envelope.Received;
+            var since = status.Released.HasValue && status.Released > received ? status.Released.Value : received;
+            if (deferred.Count == 0 || !_options.Retry.IsExpired(since, now)) return;
+            foreach (var r in deferred)
             {
-                foreach (var r in deferred)
-                {
-                    var expired = new RecipientResult(r.Recipient, DeliveryOutcome.Failed, "4.4.7",
-                        "delivery time expired after " + Math.Round((now - since).TotalHours, 1) + " hours; last error: " + r.Diagnostic,
-                        r.DiagnosticType);
-                    var progress = status.For(r.Recipient.Index);
-                    progress.Status = RecipientStatus.Failed;
-                    progress.StatusCode = expired.Status;
-                    progress.Diagnostic = expired.Diagnostic;
-                    newlyFailed.Add(expired);
-                }
-                deferred.Clear();
+                var expired = new RecipientResult(r.Recipient, DeliveryOutcome.Failed, "4.4.7",
+                    "delivery time expired after " + Math.Round((now - since).TotalHours, 1) + " hours; last error: " + r.Diagnostic,
+                    r.DiagnosticType);
+                var progress = status.For(r.Recipient.Index);
+                progress.Status = RecipientStatus.Failed;
+                progress.StatusCode = expired.Status;
+                progress.Diagnostic = expired.Diagnostic;
+                failed.Add(expired);
             }
+            deferred.Clear();
+        }
 
-            var keepFailed = false;
-            if (newlyFailed.Count > 0)
-            {
-                outcome.Failed = newlyFailed;
-                if (_options.NoBounce || !BouncePolicy.ShouldBounce(envelope)) keepFailed = true;
-                else
-                {
-                    outcome.BounceId = _bounces.TrySpool(claim, newlyFailed, result?.RemoteMta, now, out var bounceError);
-                    if (outcome.BounceId == null)
-                    {
-                        keepFailed = true;   // the failure is kept in failed/ for an administrator rather than lost
-                        outcome.BounceError = bounceError;
-                    }
-                }
-            }
-            else if (HasFailed(status, envelope.Recipients.Count) && _options.NoBounce)
-            {
-                keepFailed = true;
-            }
+        /// <summary>Spools the bounce for the recipients that failed in this attempt.</summary>
+        /// <returns>True when the message is to be kept in <c>failed/</c>: no bounce is wanted, or it could not be made.</returns>
+        bool BounceFailed(ClaimedMessage claim, List<RecipientResult> failed, string remoteMta, DateTimeOffset now, AttemptOutcome outcome)
+        {
+            var envelope = claim.Envelope;
+            if (failed.Count == 0)
+                return HasFailed(claim.Status, envelope.Recipients.Count) && _options.NoBounce;
+            outcome.Failed = failed;
+            if (_options.NoBounce || !BouncePolicy.ShouldBounce(envelope)) return true;
+            outcome.BounceId = _bounces.TrySpool(claim, failed, remoteMta, now, out var bounceError);
+            if (outcome.BounceId != null) return false;
+            outcome.BounceError = bounceError;
+            return true;   // the failure is kept in failed/ for an administrator rather than lost
+        }
 
-            SpoolState? next;
+        /// <summary>Where the message goes: deferred/ with its next attempt, failed/, or nowhere (null) when done.</summary>
+        SpoolState? NextState(ClaimedMessage claim, bool keepFailed, DateTimeOffset now, List<RecipientResult> deferred, AttemptOutcome outcome)
+        {
+            var status = claim.Status;
+            var envelope = claim.Envelope;
             if (deferred.Count > 0)
             {
                 status.NextAttempt = now + _options.Retry.DelayAfter(status.Attempts);
-                next = SpoolState.Deferred;
                 outcome.Deferred = deferred;
+                return SpoolState.Deferred;
             }
-            else if (keepFailed || (HasFailed(status, envelope.Recipients.Count) && !BouncePolicy.ShouldBounce(envelope)))
-            {
-                next = SpoolState.Failed;
-            }
-            else
-            {
-                next = null;   // every recipient delivered or bounced: done
-            }
-            claim.Lease.Finish(claim, next);
-            outcome.Next = next;
-            outcome.RemoteMta = result?.RemoteMta;
-            return outcome;
+            if (keepFailed || (HasFailed(status, envelope.Recipients.Count) && !BouncePolicy.ShouldBounce(envelope)))
+                return SpoolState.Failed;
+            return null;   // every recipient delivered or bounced: done
         }
 
         static bool HasFailed(DeliveryStatus status, int count)

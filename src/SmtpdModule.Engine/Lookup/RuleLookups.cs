@@ -5,7 +5,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
-using SmtpdModule.Engine.Rules;
 using SmtpdModule.Engine.Net;
 
 namespace SmtpdModule.Engine.Lookup
@@ -202,24 +201,5 @@ namespace SmtpdModule.Engine.Lookup
                 ? new ReverseName(null, firstName, LookupOutcome.Failed, "reverse name '" + firstName + "' could not be confirmed: " + failure)
                 : new ReverseName(null, firstName, LookupOutcome.NotFound, "reverse name '" + firstName + "' does not resolve back to " + peer.Text);
         }
-    }
-
-    /// <summary>The outcome of a reverse lookup: the name the rules see (null = UNKNOWN) and the PTR as found.</summary>
-    public sealed class ReverseName
-    {
-        public ReverseName(string name, string ptr, LookupOutcome outcome, string note)
-        {
-            Name = name;
-            Ptr = ptr;
-            Outcome = outcome;
-            Note = note;
-        }
-
-        /// <summary>The cleaned, confirmed name; null when the peer is UNKNOWN.</summary>
-        public string Name { get; }
-        /// <summary>The first PTR target as found, confirmed or not.</summary>
-        public string Ptr { get; }
-        public LookupOutcome Outcome { get; }
-        public string Note { get; }
     }
 }

@@ -18,7 +18,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding
         public async Task An_awkward_message_arrives_byte_for_byte_apart_from_our_received_header()
         {
             using var proxy = TestProxy.Start();
-            using var downstream = await PythonSmtpServer.StartAsync();
+            using var downstream = await DownstreamSmtpServer.StartAsync();
             // Dot lines, 8-bit text, a 5,000-character line, trailing white space, and no newline
             // at the end (smtplib adds the CRLF the terminating dot needs, and that is all).
             var message = "From: <a@example.org>\r\nTo: <b@example.test>\r\nSubject: end to end\r\n" +

@@ -50,7 +50,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding
         }
 
         static string[] Rcpts(JsonElement m) => m.GetProperty("rcpt_tos").EnumerateArray().Select(e => e.GetString()).ToArray();
-        static string Subject(PythonSmtpServer server, JsonElement m)
+        static string Subject(DownstreamSmtpServer server, JsonElement m)
         {
             var text = Encoding.ASCII.GetString(server.Bytes(m));
             var line = text.Split("\r\n").First(l => l.StartsWith("Subject: ", StringComparison.Ordinal));
@@ -61,7 +61,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding
         public async Task Each_recipient_gets_its_own_fate_and_a_delivered_one_is_never_sent_again()
         {
             using var spool = new TempSpool();
-            using var server = await PythonSmtpServer.StartAsync();
+            using var server = await DownstreamSmtpServer.StartAsync();
             var writer = SpoolWriter.Open(spool.Root);
             var id = await Spool(writer, "a@example.org", "mixed", "ok@example.com", "temp@example.com", "perm@example.com");
 
@@ -106,7 +106,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding
         public async Task A_message_that_waited_too_long_fails_with_4_4_7_and_is_bounced()
         {
             using var spool = new TempSpool();
-            using var server = await PythonSmtpServer.StartAsync();
+            using var server = await DownstreamSmtpServer.StartAsync();
             var writer = SpoolWriter.Open(spool.Root);
             await Spool(writer, "a@example.org", "late", "temp@example.com");
 
@@ -125,7 +125,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding
         public async Task A_bounce_that_fails_is_kept_in_failed_and_so_is_everything_with_NoBounce()
         {
             using var spool = new TempSpool();
-            using var server = await PythonSmtpServer.StartAsync();
+            using var server = await DownstreamSmtpServer.StartAsync();
             var writer = SpoolWriter.Open(spool.Root);
             var nullSender = await Spool(writer, "", "bounce", "perm@example.com");
             var normal = await Spool(writer, "a@example.org", "kept", "perm@example.com");
@@ -166,7 +166,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding
         public async Task Two_forwarders_on_one_spool_deliver_each_of_1000_messages_once()
         {
             using var spool = new TempSpool();
-            using var server = await PythonSmtpServer.StartAsync();
+            using var server = await DownstreamSmtpServer.StartAsync();
             var writer = SpoolWriter.Open(spool.Root);
             const int count = 1000;
             for (var i = 0; i < count; i++) await Spool(writer, "a@example.org", "m" + i, "b@example.com");
@@ -196,7 +196,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding
         public async Task A_daemon_notices_new_mail_without_waiting_for_the_poll()
         {
             using var spool = new TempSpool();
-            using var server = await PythonSmtpServer.StartAsync();
+            using var server = await DownstreamSmtpServer.StartAsync();
             var writer = SpoolWriter.Open(spool.Root);
             var forwarder = Forwarder.Start(Options(spool.Root, server.Port, o => o.PollInterval = TimeSpan.FromMinutes(10)));
             try

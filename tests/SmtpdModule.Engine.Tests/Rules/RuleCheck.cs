@@ -15,10 +15,10 @@ namespace SmtpdModule.Engine.Tests.Rules
             LookupFailurePolicy onFailure = LookupFailurePolicy.NoMatch, bool reverseFailed = false)
         {
             var set = RuleSet.Parse(rules, "rules");
-            var session = new RuleSession(new RuleLookups(dns ?? new FactDnsResolver()), new FixedIdentSource(ident));
+            var ruleSession = new RuleSession(new RuleLookups(dns ?? new FactDnsResolver()), new FixedIdentSource(ident));
             var input = new RuleInput(IPAddress.Parse(ip), name, from, to, "helo.example.org", null, reverseFailed);
             var options = new RuleEvaluationOptions { DefaultAction = defaultAction, OnLookupFailure = onFailure };
-            return new RuleEvaluator(set, options).EvaluateAsync(input, session, explain);
+            return new RuleEvaluator(set, options).EvaluateAsync(input, ruleSession, explain);
         }
 
         /// <summary>The deciding line, or 0 for a default.</summary>

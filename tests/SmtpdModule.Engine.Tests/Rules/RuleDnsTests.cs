@@ -20,9 +20,9 @@ namespace SmtpdModule.Engine.Tests.Rules
 
         async Task<RuleDecision> Decide(string rules, string ip, string name, string from = "<alice@example.org>", IDnsResolver resolver = null)
         {
-            var session = new RuleSession(new RuleLookups(resolver ?? _dns.CreateResolver()));
+            var ruleSession = new RuleSession(new RuleLookups(resolver ?? _dns.CreateResolver()));
             var input = new RuleInput(IPAddress.Parse(ip), name, from, "<bob@example.test>");
-            return await new RuleEvaluator(RuleSet.Parse(rules, "rules")).EvaluateAsync(input, session);
+            return await new RuleEvaluator(RuleSet.Parse(rules, "rules")).EvaluateAsync(input, ruleSession);
         }
 
         [Theory]

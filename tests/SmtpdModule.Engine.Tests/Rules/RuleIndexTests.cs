@@ -53,8 +53,8 @@ namespace SmtpdModule.Engine.Tests.Rules
                 for (int i = 0; i < lines; i++)
                     text.Append(Pick(rng, Verbs)).Append(':').Append(Pick(rng, Sources)).Append(':')
                         .Append(Pick(rng, Addresses)).Append(':').Append(Pick(rng, Addresses)).Append(":550 line ").Append(i + 1).Append('\n');
-                var rules = RuleSet.Parse(text.ToString());
-                var evaluator = new RuleEvaluator(rules);
+                var ruleSet = RuleSet.Parse(text.ToString());
+                var evaluator = new RuleEvaluator(ruleSet);
                 for (int t = 0; t < 30; t++)
                 {
                     var name = Pick(rng, Names);
@@ -79,16 +79,16 @@ namespace SmtpdModule.Engine.Tests.Rules
             for (int i = 0; i < 1000; i++) text.Append("noto:198.51.").Append(i / 256).Append('.').Append(i % 256).Append(":ALL:ALL\n");
             for (int i = 0; i < 1000; i++) text.Append("noto:ALL:*@spam").Append(i).Append(".test:ALL\n");
             for (int i = 0; i < 1000; i++) text.Append("allow:ALL:ALL:user").Append(i).Append("@example.test\n");
-            var rules = RuleSet.Parse(text.ToString());
-            Assert.Equal(3000, rules.IndexedRuleCount);
+            var ruleSet = RuleSet.Parse(text.ToString());
+            Assert.Equal(3000, ruleSet.IndexedRuleCount);
 
-            var evaluator = new RuleEvaluator(rules);
-            var session = RuleSession.Offline();
-            Assert.True(evaluator.TryEvaluate(new RuleInput(IPAddress.Parse("198.51.3.231"), null, "<a@b.test>", "<c@d.test>"), session, out var d));
+            var evaluator = new RuleEvaluator(ruleSet);
+            var ruleSession = RuleSession.Offline();
+            Assert.True(evaluator.TryEvaluate(new RuleInput(IPAddress.Parse("198.51.3.231"), null, "<a@b.test>", "<c@d.test>"), ruleSession, out var d));
             Assert.Equal(1 + 1000, d.LineNumber);
-            Assert.True(evaluator.TryEvaluate(new RuleInput(IPAddress.Parse("192.0.2.1"), null, "<a@SPAM999.test>", "<c@d.test>"), session, out d));
+            Assert.True(evaluator.TryEvaluate(new RuleInput(IPAddress.Parse("192.0.2.1"), null, "<a@SPAM999.test>", "<c@d.test>"), ruleSession, out d));
             Assert.Equal(1 + 1000 + 1000, d.LineNumber);
-            Assert.True(evaluator.TryEvaluate(new RuleInput(IPAddress.Parse("192.0.2.1"), null, "<a@b.test>", "<user5@example.test>"), session, out d));
+            Assert.True(evaluator.TryEvaluate(new RuleInput(IPAddress.Parse("192.0.2.1"), null, "<a@b.test>", "<user5@example.test>"), ruleSession, out d));
             Assert.Equal(RuleAction.Allow, d.Action);
             Assert.Equal(2001 + 6, d.LineNumber);
         }

@@ -40,11 +40,11 @@ namespace SmtpdModule.Engine.Tests.Rules
 
         internal static async Task<RuleDecision> Decide(RuleVector v)
         {
-            var rules = RuleSet.Parse(v.Rules, "smtpd_check_rules");
+            var ruleSet = RuleSet.Parse(v.Rules, "smtpd_check_rules");
             var options = new RuleEvaluationOptions { DefaultAction = v.DenyOnFailure ? DefaultAction.Deny : DefaultAction.Allow };
-            var session = new RuleSession(new RuleLookups(v.Resolver()), new FixedIdentSource(v.Ident));
+            var ruleSession = new RuleSession(new RuleLookups(v.Resolver()), new FixedIdentSource(v.Ident));
             var input = new RuleInput(IPAddress.Parse(v.Ip), v.Name, v.From, v.To, v.Helo);
-            return await new RuleEvaluator(rules, options).EvaluateAsync(input, session);
+            return await new RuleEvaluator(ruleSet, options).EvaluateAsync(input, ruleSession);
         }
 
         [Fact]

@@ -81,10 +81,10 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Faults
         /// <summary>The recipient's diagnostic after the faulty attempt (xunit makes one instance per test).</summary>
         string _diagnostic;
 
-        async Task<FaultSmtpServer> DeferredThenDeliveredOnceAsync(string fault, bool completeAtFault, int lines = 200)
+        async Task<DownstreamSmtpServer> DeferredThenDeliveredOnceAsync(string fault, bool completeAtFault, int lines = 200)
         {
             using var spool = new TempSpool();
-            var server = await FaultSmtpServer.StartAsync(fault);
+            var server = await DownstreamSmtpServer.StartFaultyAsync(fault);
             try
             {
                 var body = Body(fault, lines);
@@ -188,7 +188,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Faults
         public async Task A_daemon_retries_through_three_faults_and_delivers_once()
         {
             using var spool = new TempSpool();
-            using var server = await FaultSmtpServer.StartAsync("garbage-dot", faulty: 3);
+            using var server = await DownstreamSmtpServer.StartFaultyAsync("garbage-dot", faulty: 3);
             var body = Body("daemon");
             await Spool(spool.Root, body);
 
@@ -210,7 +210,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Faults
         }
 
         /// <summary>The client hung up on the flood after reading a bounded amount of it.</summary>
-        static async Task AssertFloodStoppedAsync(FaultSmtpServer server)
+        static async Task AssertFloodStoppedAsync(DownstreamSmtpServer server)
         {
             await TestWait.UntilAsync(() => server.Of("closed").Count > 0, server.Describe());
             var sent = server.Of("closed")[0].GetProperty("sent").GetInt64();

@@ -65,7 +65,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Faults
 
         /// <summary>Checks the client's side of every recorded session: CRLF only, dot-stuffed
         /// text, and returns the number of transactions (MAIL commands outside the text).</summary>
-        static int CheckWire(FaultSmtpServer server)
+        static int CheckWire(DownstreamSmtpServer server)
         {
             int transactions = 0;
             foreach (var file in Directory.GetFiles(server.CaptureDirectory, "session-*.raw"))
@@ -93,7 +93,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Faults
         public async Task Lone_CRs_and_LFs_spooled_by_an_older_version_go_out_as_CRLF_with_no_hidden_transaction()
         {
             using var spool = new TempSpool();
-            using var server = await FaultSmtpServer.StartAsync("none");
+            using var server = await DownstreamSmtpServer.StartFaultyAsync("none");
             var writer = SpoolWriter.Open(spool.Root);
             var expected = new Dictionary<string, byte[]>();
             int n = 0;
@@ -135,7 +135,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Faults
         public async Task Smuggling_attempts_accepted_by_the_proxy_reach_downstream_as_one_transaction_each()
         {
             using var proxy = TestProxy.Start();
-            using var server = await FaultSmtpServer.StartAsync("none");
+            using var server = await DownstreamSmtpServer.StartFaultyAsync("none");
             int n = 0;
             foreach (var before in SmugglingTests.Pieces())
             {

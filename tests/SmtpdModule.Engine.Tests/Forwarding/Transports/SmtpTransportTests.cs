@@ -42,7 +42,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
         [DownstreamFact]
         public async Task Delivers_exactly_the_spooled_bytes_with_8BITMIME()
         {
-            using var server = await PythonSmtpServer.StartAsync();
+            using var server = await DownstreamSmtpServer.StartAsync();
             using var transport = Transport(server.Port);
             var body = TestMessages.Awkward();
             var message = TestMessages.Create(body, "a@example.org", EnvelopeBodyType.EightBitMime, false, "b@example.com");
@@ -66,7 +66,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
         [DownstreamFact]
         public async Task A_7bit_message_goes_without_a_BODY_parameter()
         {
-            using var server = await PythonSmtpServer.StartAsync();
+            using var server = await DownstreamSmtpServer.StartAsync();
             using var transport = Transport(server.Port);
             var body = TestMessages.Simple();
 
@@ -81,7 +81,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
         [DownstreamFact]
         public async Task Without_8BITMIME_on_the_server_the_8bit_bytes_still_go_unchanged()
         {
-            using var server = await PythonSmtpServer.StartAsync("--no-8bitmime");
+            using var server = await DownstreamSmtpServer.StartAsync("--no-8bitmime");
             using var transport = Transport(server.Port);
             var body = TestMessages.Awkward();
 
@@ -96,7 +96,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
         [DownstreamFact]
         public async Task A_message_without_a_final_CRLF_gets_one_and_nothing_else()
         {
-            using var server = await PythonSmtpServer.StartAsync();
+            using var server = await DownstreamSmtpServer.StartAsync();
             using var transport = Transport(server.Port);
             var body = TestMessages.Simple();
             var cut = body.Take(body.Length - 2).ToArray();
@@ -110,7 +110,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
         [DownstreamFact]
         public async Task Each_recipient_gets_its_own_reply_and_the_accepted_ones_the_data()
         {
-            using var server = await PythonSmtpServer.StartAsync();
+            using var server = await DownstreamSmtpServer.StartAsync();
             using var transport = Transport(server.Port);
             var message = TestMessages.Create(TestMessages.Simple(), "a@example.org",
                 "ok1@example.com", "temp@example.com", "perm@example.com", "plain5@example.com", "ok2@example.com");
@@ -132,7 +132,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
         [DownstreamFact]
         public async Task When_every_recipient_is_refused_no_data_is_sent_and_the_connection_stays_usable()
         {
-            using var server = await PythonSmtpServer.StartAsync();
+            using var server = await DownstreamSmtpServer.StartAsync();
             using var transport = Transport(server.Port);
 
             var refused = await transport.DeliverAsync(TestMessages.Create(TestMessages.Simple(), "a@example.org", "temp@example.com", "perm@example.com"));
@@ -148,7 +148,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
         [DownstreamFact]
         public async Task A_refusal_of_the_data_applies_to_the_accepted_recipients_only()
         {
-            using var server = await PythonSmtpServer.StartAsync();
+            using var server = await DownstreamSmtpServer.StartAsync();
             using var transport = Transport(server.Port);
 
             var temp = await transport.DeliverAsync(TestMessages.Create(TestMessages.Simple(), "a@example.org", "data-temp@example.com", "perm@example.com", "x@example.com"));
@@ -166,7 +166,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
         [DownstreamFact]
         public async Task A_refused_sender_decides_for_every_recipient()
         {
-            using var server = await PythonSmtpServer.StartAsync();
+            using var server = await DownstreamSmtpServer.StartAsync();
             using var transport = Transport(server.Port);
 
             var temp = await transport.DeliverAsync(TestMessages.Create(TestMessages.Simple(), "temp@example.org", "b@example.com", "perm@example.com"));
@@ -180,7 +180,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
         [DownstreamFact]
         public async Task Duplicate_recipients_share_one_RCPT_and_each_gets_a_result()
         {
-            using var server = await PythonSmtpServer.StartAsync();
+            using var server = await DownstreamSmtpServer.StartAsync();
             using var transport = Transport(server.Port);
             var message = TestMessages.Create(TestMessages.Simple(), "a@example.org", "b@example.com", "B@Example.com", "temp@example.com", "temp@example.com");
 
@@ -194,7 +194,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
         [DownstreamFact]
         public async Task Messages_in_a_row_share_one_connection()
         {
-            using var server = await PythonSmtpServer.StartAsync();
+            using var server = await DownstreamSmtpServer.StartAsync();
             using var transport = Transport(server.Port);
 
             for (var i = 0; i < 5; i++)
@@ -212,7 +212,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
         [DownstreamFact]
         public async Task Concurrent_deliveries_use_at_most_MaxConnections_sessions()
         {
-            using var server = await PythonSmtpServer.StartAsync();
+            using var server = await DownstreamSmtpServer.StartAsync();
             using var transport = Transport(server.Port, o => o.MaxConnections = 2);
 
             var results = await Task.WhenAll(Enumerable.Range(0, 12).Select(i =>
@@ -227,7 +227,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
         [DownstreamFact]
         public async Task A_pooled_connection_the_server_closed_is_replaced_without_deferring()
         {
-            using var server = await PythonSmtpServer.StartAsync("--close-after-message");
+            using var server = await DownstreamSmtpServer.StartAsync("--close-after-message");
             using var transport = Transport(server.Port);
 
             var first = await transport.DeliverAsync(TestMessages.Create(TestMessages.Simple("1"), "a@example.org", "b@example.com"));
@@ -243,7 +243,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
         [DownstreamFact]
         public async Task An_idle_connection_is_checked_with_NOOP_before_reuse()
         {
-            using var server = await PythonSmtpServer.StartAsync("--close-after-message");
+            using var server = await DownstreamSmtpServer.StartAsync("--close-after-message");
             using var transport = Transport(server.Port, o => o.IdleCheckInterval = TimeSpan.Zero);
 
             await transport.DeliverAsync(TestMessages.Create(TestMessages.Simple("1"), "a@example.org", "b@example.com"));
@@ -257,7 +257,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
         [DownstreamFact]
         public async Task A_connection_lost_mid_transaction_defers_the_open_recipients_and_is_not_reused()
         {
-            using var server = await PythonSmtpServer.StartAsync();
+            using var server = await DownstreamSmtpServer.StartAsync();
             using var transport = Transport(server.Port);
 
             var result = await transport.DeliverAsync(TestMessages.Create(TestMessages.Simple(), "a@example.org", "perm@example.com", "b@example.com", "drop@example.com", "c@example.com"));
@@ -310,7 +310,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
         public async Task Required_STARTTLS_is_used()
         {
             using var certs = TestCertificates.Create();
-            using var server = await PythonSmtpServer.StartAsync("--starttls", "--require-starttls", "--cert", certs.CertPemPath, "--key", certs.KeyPemPath);
+            using var server = await DownstreamSmtpServer.StartAsync("--starttls", "--require-starttls", "--cert", certs.CertPemPath, "--key", certs.KeyPemPath);
             using var transport = Transport(server.Port, o => { o.TlsMode = SmtpTlsMode.StartTls; Trust(o, certs); });
             var body = TestMessages.Awkward();
 
@@ -325,7 +325,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
         [DownstreamFact]
         public async Task Required_STARTTLS_that_the_server_does_not_offer_defers_with_4_7_0()
         {
-            using var server = await PythonSmtpServer.StartAsync();
+            using var server = await DownstreamSmtpServer.StartAsync();
             using var transport = Transport(server.Port, o => o.TlsMode = SmtpTlsMode.StartTls);
 
             var result = await transport.DeliverAsync(TestMessages.Create(TestMessages.Simple(), "a@example.org", "b@example.com"));
@@ -339,8 +339,8 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
         public async Task STARTTLS_when_available_is_used_when_offered_and_skipped_when_not()
         {
             using var certs = TestCertificates.Create();
-            using var tls = await PythonSmtpServer.StartAsync("--starttls", "--cert", certs.CertPemPath, "--key", certs.KeyPemPath);
-            using var plain = await PythonSmtpServer.StartAsync();
+            using var tls = await DownstreamSmtpServer.StartAsync("--starttls", "--cert", certs.CertPemPath, "--key", certs.KeyPemPath);
+            using var plain = await DownstreamSmtpServer.StartAsync();
             using var toTls = Transport(tls.Port, o => { o.TlsMode = SmtpTlsMode.StartTlsWhenAvailable; Trust(o, certs); });
             using var toPlain = Transport(plain.Port, o => { o.TlsMode = SmtpTlsMode.StartTlsWhenAvailable; Trust(o, certs); });
 
@@ -357,7 +357,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
         public async Task A_certificate_that_does_not_validate_defers_with_4_7_0()
         {
             using var certs = TestCertificates.Create();
-            using var server = await PythonSmtpServer.StartAsync("--starttls", "--cert", certs.CertPemPath, "--key", certs.KeyPemPath);
+            using var server = await DownstreamSmtpServer.StartAsync("--starttls", "--cert", certs.CertPemPath, "--key", certs.KeyPemPath);
             // No callback: the system validates, and a self-signed certificate is not trusted.
             using var transport = Transport(server.Port, o => o.TlsMode = SmtpTlsMode.StartTlsWhenAvailable);
 
@@ -372,7 +372,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
         public async Task Implicit_TLS_is_used_from_the_first_byte()
         {
             using var certs = TestCertificates.Create();
-            using var server = await PythonSmtpServer.StartAsync("--implicit-tls", "--cert", certs.CertPemPath, "--key", certs.KeyPemPath);
+            using var server = await DownstreamSmtpServer.StartAsync("--implicit-tls", "--cert", certs.CertPemPath, "--key", certs.KeyPemPath);
             using var transport = Transport(server.Port, o => { o.TlsMode = SmtpTlsMode.Implicit; Trust(o, certs); });
             var body = TestMessages.Awkward();
 
@@ -391,7 +391,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
         public async Task AUTH_is_sent_over_TLS()
         {
             using var certs = TestCertificates.Create();
-            using var server = await PythonSmtpServer.StartAsync("--starttls", "--cert", certs.CertPemPath, "--key", certs.KeyPemPath, "--auth", "relay:s3cret", "--auth-required");
+            using var server = await DownstreamSmtpServer.StartAsync("--starttls", "--cert", certs.CertPemPath, "--key", certs.KeyPemPath, "--auth", "relay:s3cret", "--auth-required");
             using var transport = Transport(server.Port, o => { o.TlsMode = SmtpTlsMode.StartTls; Trust(o, certs); o.Credential = new NetworkCredential("relay", "s3cret"); });
 
             var result = await transport.DeliverAsync(TestMessages.Create(TestMessages.Simple(), "a@example.org", "b@example.com"));
@@ -404,7 +404,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
         public async Task A_wrong_password_defers_with_4_7_0()
         {
             using var certs = TestCertificates.Create();
-            using var server = await PythonSmtpServer.StartAsync("--starttls", "--cert", certs.CertPemPath, "--key", certs.KeyPemPath, "--auth", "relay:s3cret", "--auth-required");
+            using var server = await DownstreamSmtpServer.StartAsync("--starttls", "--cert", certs.CertPemPath, "--key", certs.KeyPemPath, "--auth", "relay:s3cret", "--auth-required");
             using var transport = Transport(server.Port, o => { o.TlsMode = SmtpTlsMode.StartTls; Trust(o, certs); o.Credential = new NetworkCredential("relay", "wrong"); });
 
             var result = await transport.DeliverAsync(TestMessages.Create(TestMessages.Simple(), "a@example.org", "b@example.com"));
@@ -418,7 +418,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
         [DownstreamFact]
         public async Task Credentials_are_not_sent_in_plain_text_unless_allowed()
         {
-            using var server = await PythonSmtpServer.StartAsync("--auth", "relay:s3cret", "--auth-plaintext");
+            using var server = await DownstreamSmtpServer.StartAsync("--auth", "relay:s3cret", "--auth-plaintext");
             using var refusing = Transport(server.Port, o => o.Credential = new NetworkCredential("relay", "s3cret"));
             using var allowing = Transport(server.Port, o => { o.Credential = new NetworkCredential("relay", "s3cret"); o.AllowPlainTextAuthentication = true; });
 
@@ -436,7 +436,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
         [DownstreamFact]
         public async Task SMTPUTF8_is_used_when_the_envelope_asks_and_the_server_offers()
         {
-            using var server = await PythonSmtpServer.StartAsync("--smtputf8");
+            using var server = await DownstreamSmtpServer.StartAsync("--smtputf8");
             using var transport = Transport(server.Port);
             var body = Encoding.UTF8.GetBytes("Received: from x\r\nFrom: José <josé@exämple.org>\r\nSubject: ¡olé!\r\n\r\nçà\r\n");
 
@@ -453,7 +453,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
         [DownstreamFact]
         public async Task SMTPUTF8_needed_but_not_offered_fails_with_5_6_7()
         {
-            using var server = await PythonSmtpServer.StartAsync();
+            using var server = await DownstreamSmtpServer.StartAsync();
             using var transport = Transport(server.Port);
             var body = Encoding.UTF8.GetBytes("Received: from x\r\nSubject: ¡olé!\r\n\r\nçà\r\n");
 
@@ -466,7 +466,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
         [DownstreamFact]
         public async Task A_cancelled_delivery_throws_and_leaves_the_transport_usable()
         {
-            using var server = await PythonSmtpServer.StartAsync();
+            using var server = await DownstreamSmtpServer.StartAsync();
             using var transport = Transport(server.Port);
             using var cancelled = new CancellationTokenSource();
             cancelled.Cancel();
