@@ -52,7 +52,7 @@ namespace SmtpdModule.Engine.Policy
         public static DecisionRecord Of(PolicySession session, Verdict verdict, PolicyPipeline pipeline, string sessionId = null, string recipient = null)
         {
             var d = verdict.Decision;
-            var ruleSet = pipeline.Evaluator.Rules;
+            var ruleSet = pipeline.Evaluator.RuleSet;
             return new DecisionRecord
             {
                 Time = DateTimeOffset.UtcNow,

@@ -97,7 +97,7 @@ namespace SmtpdModule.Engine.Policy
             if (problem != MailPath.Problem.None)
             {
                 var refusal = AddressRefusal(PolicyStage.Rcpt, problem, Replies.BadRecipientSyntax);
-                var decision = RuleDecision.AddressRefused(session.RuleInputFor(pathText), refusal.Replies[0], "RCPT", Evaluator.Rules.Path);
+                var decision = RuleDecision.AddressRefused(session.RuleInputFor(pathText), refusal.Replies[0], "RCPT", Evaluator.RuleSet.Path);
                 return new Verdict(PolicyStage.Rcpt, refusal.Kind, refusal.Replies, refusal.Reason, refusal.Delay, decision, null, refusal.IsClientError)
                        { CountsAsRefusal = refusal.CountsAsRefusal };
             }

@@ -29,13 +29,13 @@ namespace SmtpdModule.Engine.Rules
     /// </remarks>
     public sealed class RuleEvaluator
     {
-        public RuleEvaluator(RuleSet rules, RuleEvaluationOptions options = null)
+        public RuleEvaluator(RuleSet ruleSet, RuleEvaluationOptions options = null)
         {
-            Rules = rules ?? throw new ArgumentNullException(nameof(rules));
+            RuleSet = ruleSet ?? throw new ArgumentNullException(nameof(ruleSet));
             Options = options ?? RuleEvaluationOptions.Default;
         }
 
-        public RuleSet Rules { get; }
+        public RuleSet RuleSet { get; }
         public RuleEvaluationOptions Options { get; }
 
         /// <summary>Decides without waiting: false when the decision needs a fact the session does not have yet.</summary>

@@ -49,7 +49,7 @@ namespace SmtpdModule.Engine.Rules
         /// <summary>The decision, or null when a fact is pending.</summary>
         public RuleDecision Run()
         {
-            var lines = _evaluator.Rules.Rules;
+            var lines = _evaluator.RuleSet.Rules;
             // The index files lines under the client's name; when the name is unknown every such
             // line is uncertain rather than skipped, so try every line.
             if (_trace != null || _in.ReverseLookupFailed)
@@ -70,7 +70,7 @@ namespace SmtpdModule.Engine.Rules
             var cursor = CandidateCursor.Create();
             try
             {
-                _evaluator.Rules.Index.Collect(_in, ref cursor);
+                _evaluator.RuleSet.Index.Collect(_in, ref cursor);
                 for (int i = cursor.Next(); i >= 0; i = cursor.Next())
                 {
                     var d = Try(lines[i], out bool stop);
@@ -168,7 +168,7 @@ namespace SmtpdModule.Engine.Rules
             var delay = rule.Verb == RuleVerb.NotoDelay ? _evaluator.Options.NotoDelay
                       : rule.Verb == RuleVerb.DenyDelay ? _evaluator.Options.DenyDelay : TimeSpan.Zero;
             var reply = action == RuleAction.Allow ? null : Render(rule.Message ?? ReplyTemplate.Default);
-            return new RuleDecision(_in, action, rule, reply, delay, DecisionBasis.Rule, Failures(null), IdentUsed, _debug, _trace, _evaluator.Rules.Path);
+            return new RuleDecision(_in, action, rule, reply, delay, DecisionBasis.Rule, Failures(null), IdentUsed, _debug, _trace, _evaluator.RuleSet.Path);
         }
 
         /// <summary>Every failure met on the way, one per line, or null.</summary>
@@ -199,13 +199,13 @@ namespace SmtpdModule.Engine.Rules
             // (the original's quirk, reference §1.6, is fixed).
             var deny = _evaluator.Options.DefaultAction == DefaultAction.Deny;
             return new RuleDecision(_in, deny ? RuleAction.Deny : RuleAction.Allow, null,
-                deny ? Render(ReplyTemplate.Default) : null, TimeSpan.Zero, basis, null, IdentUsed, _debug, _trace, _evaluator.Rules.Path);
+                deny ? Render(ReplyTemplate.Default) : null, TimeSpan.Zero, basis, null, IdentUsed, _debug, _trace, _evaluator.RuleSet.Path);
         }
 
         /// <summary>No certain decision: a temporary refusal of this recipient, never an acceptance, never a 5xx.</summary>
         public RuleDecision Undecidable(Rule rule, string extra) =>
             new RuleDecision(_in, RuleAction.Defer, rule, RuleDecision.DeferReply, TimeSpan.Zero, DecisionBasis.LookupFailure,
-                Failures(extra), IdentUsed, _debug, _trace, _evaluator.Rules.Path);
+                Failures(extra), IdentUsed, _debug, _trace, _evaluator.RuleSet.Path);
 
         /// <summary>Any positive token, then not the EXCEPT list (reference §2.1), in three values.</summary>
         Tri MatchList(RuleList list)

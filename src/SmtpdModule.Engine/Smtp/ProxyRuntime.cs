@@ -53,7 +53,7 @@ namespace SmtpdModule.Engine.Smtp
             {
                 var current = RulesFile.Current;
                 var p = Volatile.Read(ref _pipeline);
-                if (!ReferenceEquals(p.Evaluator.Rules, current))
+                if (!ReferenceEquals(p.Evaluator.RuleSet, current))
                 {
                     p = NewPipeline(current);
                     Volatile.Write(ref _pipeline, p);

@@ -44,7 +44,7 @@ namespace SmtpdModule.Engine.Smtp
             _state = state ?? new MemoryStateStore();
         }
 
-        public RuleSet Rules => _evaluator.Rules;
+        public RuleSet RuleSet => _evaluator.RuleSet;
         public RuleEvaluationOptions Options => _evaluator.Options;
 
         /// <summary>Evaluates every recipient of <paramref name="request"/> in order.</summary>
@@ -101,7 +101,7 @@ namespace SmtpdModule.Engine.Smtp
                 if (mail == null || !mail.Verdict.TakesEffect)
                 {
                     // The proxy never asks the rules about a transaction whose MAIL it refused.
-                    decisions.Add(RuleDecision.AddressRefused(input, mail?.Replies.FirstOrDefault(), "MAIL", Rules.Path));
+                    decisions.Add(RuleDecision.AddressRefused(input, mail?.Replies.FirstOrDefault(), "MAIL", RuleSet.Path));
                     await play.StepAsync(PolicyStage.Rcpt, line, cmd => throw new InvalidOperationException("RCPT accepted without MAIL")).ConfigureAwait(false);
                     continue;
                 }
@@ -110,7 +110,7 @@ namespace SmtpdModule.Engine.Smtp
                     // What the rules would say had the session been open: the proxy never hears this RCPT.
                     var path = CommandParser.TryParse(line, out var parsed, out _) ? parsed.PathText : to;
                     var v = await pipeline.RcptAsync(play.Known, path, request.Explain, cancellationToken).ConfigureAwait(false);
-                    var unreached = v.Decision ?? RuleDecision.AddressRefused(input, v.Replies.FirstOrDefault(), "RCPT", Rules.Path);
+                    var unreached = v.Decision ?? RuleDecision.AddressRefused(input, v.Replies.FirstOrDefault(), "RCPT", RuleSet.Path);
                     unreached.Reached = false;
                     decisions.Add(unreached);
                     continue;
@@ -121,7 +121,7 @@ namespace SmtpdModule.Engine.Smtp
                     if (v.TakesEffect) play.Known.AddRecipient(v.Path);
                     return v;
                 }).ConfigureAwait(false);
-                decisions.Add(step.Decision ?? RuleDecision.AddressRefused(input, step.Replies.FirstOrDefault(), "RCPT", Rules.Path));
+                decisions.Add(step.Decision ?? RuleDecision.AddressRefused(input, step.Replies.FirstOrDefault(), "RCPT", RuleSet.Path));
             }
             return new TransactionTest(play.Stages, decisions, connect.Reason);
         }
