@@ -366,6 +366,12 @@ Describe 'List views' {
         Get-ListLabel ($objects | Format-List | Out-String -Width 250) | Should -Be $Labels
     }
 
+    It 'lists a proxy''s default action, which lives in its rule evaluation options' {
+        $text = $proxy | Format-List | Out-String -Width 250
+        $text | Should -Match ('(?m)^DefaultAction\s+: ' + $proxy.Options.RuleEvaluation.DefaultAction + '\r?$')
+        "$($proxy.Options.RuleEvaluation.DefaultAction)" | Should -Not -BeNullOrEmpty
+    }
+
     It 'lists a spooled message''s recipients one a line with their status, and its times in local time' {
         $text = $deferredItem | Format-List | Out-String -Width 250
         $text | Should -Match '(?m)^Recipients\s+: carol@example\.test Delivered: 250 2\.0\.0 Ok\r?$'
