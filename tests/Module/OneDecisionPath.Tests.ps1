@@ -46,7 +46,7 @@ Describe 'Test-SmtpdRule and a live proxy answer alike' {
 
     # Skipped: the proxy's EHLO reply lists its extensions (PIPELINING, SIZE, 8BITMIME, ...) after the
     # first line, and the Helo StageVerdict of Test-SmtpdRule does not list them yet; main is
-    # fixing that. Without the extension lines the EHLO replies agree.
+    # fixing that. Without the extension lines the EHLO replies agree, which the next test checks.
     It 'answers EHLO alike' -Skip {
         Format-Difference $run 'Helo' | Should -BeNullOrEmpty
     }
@@ -71,8 +71,9 @@ Describe 'Test-SmtpdRule and a live proxy answer alike' {
     # SIZE= above the message size limit gets 552 5.3.4 from the proxy (SmtpSession.MailAsync), and
     # Test-SmtpdRule says 250 (the RCPTs after it then differ too: 503 against 250); a command line
     # longer than 2048 characters gets 500 5.5.2 Line too long from the proxy (SmtpConnection), and
-    # Test-SmtpdRule parses and judges it (501 5.1.3 for a RCPT, 250 for a MAIL or EHLO). Reported
-    # for a fix in src; these sessions are kept out of the comparisons above.
+    # Test-SmtpdRule parses and judges it (501 for such a MAIL or RCPT path; 250 for such an EHLO,
+    # where the proxy then answers every later command 503 Send HELO or EHLO first). Reported for a
+    # fix in src; these sessions are kept out of the comparisons above.
     It 'applies the proxy''s resource limits alike (declared SIZE, command line length)' -Skip {
         Format-Difference $run 'Limits' | Should -BeNullOrEmpty
     }
