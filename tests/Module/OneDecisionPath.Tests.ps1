@@ -13,7 +13,6 @@
 
 BeforeAll {
     Import-Module "$PSScriptRoot/../../out/SmtpdModule/SmtpdModule.psd1" -Force
-    . "$PSScriptRoot/TestHelpers.ps1"
     . "$PSScriptRoot/../fixtures/decision-path/Compare-DecisionPath.ps1"
     $python = Get-Command -Name python3, python -CommandType Application -ErrorAction SilentlyContinue |
         Select-Object -First 1 -ExpandProperty Source
