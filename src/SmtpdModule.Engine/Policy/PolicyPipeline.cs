@@ -72,12 +72,15 @@ namespace SmtpdModule.Engine.Policy
             return new Verdict(PolicyStage.Helo, VerdictKind.Continue, lines, null);
         }
 
-        /// <summary>MAIL FROM: the sender's address check (reference §7).</summary>
-        public Verdict Mail(PolicySession session, string pathText, bool smtpUtf8)
+        /// <summary>MAIL FROM: the sender's address check (reference §7), then the size the client
+        /// declared (RFC 1870) against the size EHLO announced; null when none was declared.</summary>
+        public Verdict Mail(PolicySession session, string pathText, bool smtpUtf8, long? declaredSize = null)
         {
             var problem = MailPath.TryParse(pathText, allowNull: true, strict: _options.StrictAddresses, smtpUtf8: smtpUtf8, out var path);
             if (problem != MailPath.Problem.None)
                 return AddressRefusal(PolicyStage.Mail, problem, Replies.BadSenderSyntax);
+            if (declaredSize > _options.MaxMessageSize)
+                return Verdict.Of(PolicyStage.Mail, VerdictKind.Reject, Replies.DeclaredSizeTooBig, "declared size over the limit", clientError: true);
             return Verdict.Of(PolicyStage.Mail, VerdictKind.Continue, Replies.SenderOk, null, path: path);
         }
 

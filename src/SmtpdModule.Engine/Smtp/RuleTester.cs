@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using SmtpdModule.Engine.Lookup;
@@ -30,6 +31,7 @@ namespace SmtpdModule.Engine.Smtp
         readonly IStateStore _state;
         readonly int _maxErrors = new SessionLimits().MaxErrors;
         readonly int _maxRecipients = new SessionLimits().MaxRecipients;
+        readonly int _maxCommandLine = new SessionLimits().MaxCommandLine;
 
         /// <param name="ruleSet">The compiled rules.</param>
         /// <param name="options">Default action and delays; null for the defaults.</param>
@@ -88,7 +90,7 @@ namespace SmtpdModule.Engine.Smtp
             var utf8 = request.To.Concat(new[] { from }).Any(a => a.Any(c => c > 0x7E));
             var mail = await play.StepAsync(PolicyStage.Mail, "MAIL FROM:" + from + (utf8 ? " SMTPUTF8" : ""), cmd =>
             {
-                var v = pipeline.Mail(play.Known, cmd.PathText, cmd.SmtpUtf8);
+                var v = pipeline.Mail(play.Known, cmd.PathText, cmd.SmtpUtf8, cmd.DeclaredSize);
                 if (v.TakesEffect) play.Known.BeginTransaction(v.Path, cmd.SmtpUtf8);
                 return Task.FromResult(v);
             }).ConfigureAwait(false);
@@ -171,7 +173,10 @@ namespace SmtpdModule.Engine.Smtp
             {
                 if (Closed) return null;
                 Verdict verdict;
-                if (!CommandParser.TryParse(line, out var cmd, out var error))
+                // The proxy's connection skips a line longer than its limit (CRLF included) unread.
+                if (Encoding.UTF8.GetByteCount(line) + 2 > _owner._maxCommandLine)
+                    verdict = Error(stage, Replies.LineTooLong.ToString());
+                else if (!CommandParser.TryParse(line, out var cmd, out var error))
                     verdict = Error(stage, error.ToString());
                 else
                 {

@@ -242,14 +242,13 @@ namespace SmtpdModule.Engine.Smtp
 
         async Task<Outcome> MailAsync(SmtpCommand cmd)
         {
-            var verdict = _rt.Pipeline.Mail(_known, cmd.PathText, cmd.SmtpUtf8);
+            var verdict = _rt.Pipeline.Mail(_known, cmd.PathText, cmd.SmtpUtf8, cmd.DeclaredSize);
             if (!verdict.TakesEffect)
             {
                 Log("mail", verdict.Reason, F("from", PeerText.CleanAddress(cmd.PathText)));
                 return await RefuseAsync(verdict).ConfigureAwait(false);
             }
-            // Resource limits, not policy: the same for every client.
-            if (cmd.DeclaredSize > Limits.MaxMessageSize) return await ErrorAsync(Replies.DeclaredSizeTooBig).ConfigureAwait(false);
+            // A resource limit that is not policy, and that Test-SmtpdRule cannot know: the spool's free space.
             if (_rt.Spool.FreeBytes < _rt.Options.MinFreeSpoolBytes)
             {
                 Log("limit", "spool nearly full", F("freeBytes", _rt.Spool.FreeBytes));
