@@ -133,16 +133,9 @@ namespace SmtpdModule.Commands
             using (var cancel = CancellationTokenSource.CreateLinkedTokenSource(StopToken))
             {
                 var task = Task.Run(() => Forwarder.RunOnceAsync(options, progress, queue, cancel.Token));
-                var handles = new[] { ((IAsyncResult)task).AsyncWaitHandle, queue.Posted, progress.Posted, signals.Requested };
                 var record = new ProgressRecord(1, "Forwarding " + options.SpoolPath, "Looking for mail that is due");
-                int which;
-                while ((which = WaitHandle.WaitAny(handles)) != 0)
+                WaitDraining(task, new WaitHandle[] { queue.Posted, progress.Posted }, () =>
                 {
-                    if (which == 3)
-                    {
-                        cancel.Cancel();
-                        handles = new[] { handles[0], queue.Posted, progress.Posted };
-                    }
                     Drain(queue);
                     if (progress.TryTake(out var p))
                     {
@@ -151,8 +144,7 @@ namespace SmtpdModule.Commands
                         record.PercentComplete = p.Total == 0 ? 0 : (int)Math.Min(100, p.Done * 100 / p.Total);
                         WriteProgress(record);
                     }
-                }
-                Drain(queue);
+                }, signals, _ => cancel.Cancel());
                 record.RecordType = ProgressRecordType.Completed;
                 WriteProgress(record);
                 ForwardSummary summary = null;
