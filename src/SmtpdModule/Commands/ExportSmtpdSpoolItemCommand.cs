@@ -37,8 +37,7 @@ namespace SmtpdModule.Commands
 
         protected override void BeginProcessing()
         {
-            if (!TryGetFileSystemPath(Destination, out _destination))
-                ThrowTerminatingError(ErrorMapping.ExportDestinationNotInFileSystem(Destination));
+            _destination = ResolvePath(Destination, ErrorMapping.ExportDestinationNotInFileSystem);
             // Checked once, before any message: otherwise each one fails with "Could not find a
             // part of the path". A missing folder is not made: a typo would scatter mail.
             var folder = EndsInSeparator(_destination) ? _destination : Path.GetDirectoryName(_destination);

@@ -155,7 +155,7 @@ namespace SmtpdModule.Commands
                 catch (OperationCanceledException) when (cancel.IsCancellationRequested) { return; }
                 catch (SpoolException ex) { ThrowTerminatingError(ErrorMapping.FromSpoolListing(ex, options.SpoolPath)); }
                 catch (ArgumentException ex) { ThrowTerminatingError(ErrorMapping.BadForwarderOption(ex, null)); }
-                catch (IOException ex) { ThrowTerminatingError(new ErrorRecord(ex, ErrorMapping.LogPathUnusable, ErrorCategory.OpenError, options.LogPath)); }
+                catch (IOException ex) { ThrowTerminatingError(ErrorMapping.LogUnusable(ex, options.LogPath)); }
                 catch (UnauthorizedAccessException ex) { ThrowTerminatingError(ErrorMapping.AccessDenied(ex, options.SpoolPath)); }
                 WriteObject(summary);
             }
@@ -171,7 +171,7 @@ namespace SmtpdModule.Commands
             catch (SpoolException ex) { options.Transport.Dispose(); ThrowTerminatingError(ErrorMapping.FromSpoolListing(ex, options.SpoolPath)); }
             catch (ArgumentException ex) { options.Transport.Dispose(); ThrowTerminatingError(ErrorMapping.BadForwarderOption(ex, null)); }
             catch (UnauthorizedAccessException ex) { options.Transport.Dispose(); ThrowTerminatingError(ErrorMapping.AccessDenied(ex, options.SpoolPath)); }
-            catch (IOException ex) { options.Transport.Dispose(); ThrowTerminatingError(new ErrorRecord(ex, ErrorMapping.LogPathUnusable, ErrorCategory.OpenError, options.LogPath)); }
+            catch (IOException ex) { options.Transport.Dispose(); ThrowTerminatingError(ErrorMapping.LogUnusable(ex, options.LogPath)); }
             ForwarderRegistry.Add(forwarder);
             WriteObject(forwarder);
             if (!Wait) return;
@@ -232,13 +232,6 @@ namespace SmtpdModule.Commands
             if (value >= TimeSpan.FromSeconds(1)) return;
             ThrowTerminatingError(ErrorMapping.BadForwarderOption(new ArgumentException(
                 "-" + parameter + " must be at least one second. A bare number is read as ticks: write " + example + ".", parameter), value));
-        }
-
-        string ResolvePath(string path)
-        {
-            if (!TryGetFileSystemPath(path, out var resolved))
-                ThrowTerminatingError(new ErrorRecord(new ArgumentException("'" + path + "' is not a file-system path."), "PathNotInFileSystem", ErrorCategory.InvalidArgument, path));
-            return resolved;
         }
 
         /// <summary>Keeps only the latest progress report: the console needs no more.</summary>

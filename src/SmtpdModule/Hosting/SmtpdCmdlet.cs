@@ -187,14 +187,25 @@ namespace SmtpdModule.Hosting
         }
 
         /// <summary>
+        /// A user's path resolved as <see cref="TryGetFileSystemPath"/> does; a path outside the
+        /// file system ends the command with <paramref name="notInFileSystem"/>'s record, by
+        /// default PathNotInFileSystem.
+        /// </summary>
+        protected string ResolvePath(string path, Func<string, ErrorRecord> notInFileSystem = null)
+        {
+            if (!TryGetFileSystemPath(path, out var resolved))
+                ThrowTerminatingError((notInFileSystem ?? ErrorMapping.NotInFileSystem)(path));
+            return resolved;
+        }
+
+        /// <summary>
         /// Resolves the path of a rules file that must exist. A path outside the file system, or a
         /// file that is not there, is a terminating <c>RuleFileNotFound</c> error: without rules
         /// nothing can be checked.
         /// </summary>
         protected string ResolveExistingFile(string path)
         {
-            if (!TryGetFileSystemPath(path, out var resolved))
-                ThrowTerminatingError(ErrorMapping.RulesPathNotInFileSystem(path));
+            var resolved = ResolvePath(path, ErrorMapping.RulesPathNotInFileSystem);
             if (!System.IO.File.Exists(resolved) && !System.IO.Directory.Exists(resolved))
                 ThrowTerminatingError(ErrorMapping.RulesFileNotFound(resolved));
             if (System.IO.Directory.Exists(resolved))
