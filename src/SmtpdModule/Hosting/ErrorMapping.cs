@@ -188,6 +188,19 @@ namespace SmtpdModule.Hosting
             Described(new ErrorRecord(ex, SpoolExportFailed, ErrorCategory.WriteError, file),
                 "Cannot write '" + file + "': " + ex.Message);
 
+        /// <summary>An export that wrote no file; target the file (for a missing folder, -Destination as given).</summary>
+        public static ErrorRecord From(SpoolExportException ex, string destination)
+        {
+            if (ex == null) throw new ArgumentNullException(nameof(ex));
+            switch (ex.Failure)
+            {
+                case SpoolExportFailure.FolderNotFound: return ExportDestinationNotFound(destination, ex.Path);
+                case SpoolExportFailure.Exists: return ExportFileExists(ex.Path, false);
+                case SpoolExportFailure.AlreadyWritten: return ExportFileExists(ex.Path, true);
+                default: return ExportFailed(ex.InnerException ?? ex, ex.Path);
+            }
+        }
+
         /// <summary>An -Destination outside the file system: nothing can be exported.</summary>
         public static ErrorRecord ExportDestinationNotInFileSystem(string destination) =>
             new ErrorRecord(new ArgumentException("'" + destination + "' is not a file-system path; -Destination must be a directory or a file."),
