@@ -52,6 +52,13 @@ namespace SmtpdModule.Hosting
             }
         }
 
+        /// <summary>Runs engine work that returns nothing, as <see cref="Run{T}"/> does.</summary>
+        protected void Run(Func<CancellationToken, Task> work)
+        {
+            if (work == null) throw new ArgumentNullException(nameof(work));
+            Run(async token => { await work(token).ConfigureAwait(false); return true; });
+        }
+
         /// <summary>
         /// The one bridge between engine work and the pipeline thread: blocks here until
         /// <paramref name="task"/> has ended, calling <paramref name="drain"/> (on this thread, so
