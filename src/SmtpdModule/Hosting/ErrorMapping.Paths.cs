@@ -38,7 +38,7 @@ namespace SmtpdModule.Hosting
             new ErrorRecord(new IOException("'" + path + "' is a file; the pickup directory names a folder (it is created if it does not exist)."),
                 PickupDirectoryIsFile, ErrorCategory.InvalidArgument, path);
 
-        public static ErrorRecord ExportDestinationNotFound(string destination, string folder) =>
+        static ErrorRecord ExportDestinationNotFound(string destination, string folder) =>
             new ErrorRecord(new DirectoryNotFoundException("The folder '" + folder + "' "
                     + (File.Exists(folder) ? "is a file" : "does not exist") + "; give an existing folder, "
                     + "or a file name in one, as -Destination."),

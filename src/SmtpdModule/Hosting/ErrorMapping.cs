@@ -175,7 +175,7 @@ namespace SmtpdModule.Hosting
         }
 
         /// <summary>Export-SmtpdSpoolItem without -Force found <paramref name="file"/> (or wrote it already).</summary>
-        public static ErrorRecord ExportFileExists(string file, bool writtenByThisCommand)
+        static ErrorRecord ExportFileExists(string file, bool writtenByThisCommand)
         {
             var ex = new IOException(writtenByThisCommand
                 ? "'" + file + "' was already written by this command for another message; export several messages to a directory."
@@ -184,7 +184,7 @@ namespace SmtpdModule.Hosting
         }
 
         /// <summary>Export-SmtpdSpoolItem could not write <paramref name="file"/>.</summary>
-        public static ErrorRecord ExportFailed(Exception ex, string file) =>
+        static ErrorRecord ExportFailed(Exception ex, string file) =>
             Described(new ErrorRecord(ex, SpoolExportFailed, ErrorCategory.WriteError, file),
                 "Cannot write '" + file + "': " + ex.Message);
 
