@@ -48,6 +48,20 @@ namespace SmtpdModule.Engine.Spool
             return new string(chars);
         }
 
+        /// <summary>
+        /// <paramref name="id"/> as the spool spells it, for ids a user typed in any case: lower
+        /// case but for the <c>T</c> between date and time. No two valid ids differ only in case,
+        /// so this never turns one valid id into another; it does not make an id valid.
+        /// </summary>
+        /// <returns>Null for null.</returns>
+        public static string Canonical(string id)
+        {
+            if (id == null) return null;
+            var chars = id.ToLowerInvariant().ToCharArray();
+            if (chars.Length > 8 && chars[8] == 't') chars[8] = 'T';
+            return new string(chars);
+        }
+
         /// <summary>True when <paramref name="id"/> has exactly the form <see cref="New()"/>
         /// produces. Ids from clients, scripts and file names go through this before they are used
         /// in a path.</summary>

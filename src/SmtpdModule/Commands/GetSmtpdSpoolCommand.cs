@@ -61,7 +61,7 @@ namespace SmtpdModule.Commands
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var id in Id)
             {
-                var canonical = Canonical(id);
+                var canonical = SpoolId.Canonical(id);
                 if (!seen.Add(canonical)) continue;
                 SpoolItem item;
                 try { item = spool.Get(canonical); }
@@ -76,7 +76,7 @@ namespace SmtpdModule.Commands
             var reported = new HashSet<string>(StringComparer.Ordinal);
             // Plain ids among wildcards are still reported when the spool does not have them.
             var plain = (Id ?? new string[0]).Where(i => !WildcardPattern.ContainsWildcardCharacters(i))
-                .GroupBy(Canonical, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+                .GroupBy(SpoolId.Canonical, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
             // In the order of SpoolState whatever the order given, as without -State.
             var states = State?.Distinct().OrderBy(s => s).ToArray();
             try
@@ -114,15 +114,6 @@ namespace SmtpdModule.Commands
                 WriteError(ErrorMapping.FromSpoolItem(ex, ex.Id, spool.Root));
             }
             errors.Clear();
-        }
-
-        /// <summary>The id in the one spelling the spool uses: ids are lower case but for the
-        /// <c>T</c> between date and time, and no two differ only in case (see SpoolId).</summary>
-        static string Canonical(string id)
-        {
-            var chars = id.ToLowerInvariant().ToCharArray();
-            if (chars.Length > 8 && chars[8] == 't') chars[8] = 'T';
-            return new string(chars);
         }
 
         sealed class Filter

@@ -133,16 +133,9 @@ namespace SmtpdModule.Commands
             using (var cancel = CancellationTokenSource.CreateLinkedTokenSource(StopToken))
             {
                 var task = Task.Run(() => Forwarder.RunOnceAsync(options, progress, queue, cancel.Token));
-                var handles = new[] { ((IAsyncResult)task).AsyncWaitHandle, queue.Posted, progress.Posted, signals.Requested };
                 var record = new ProgressRecord(1, "Forwarding " + options.SpoolPath, "Looking for mail that is due");
-                int which;
-                while ((which = WaitHandle.WaitAny(handles)) != 0)
+                WaitDraining(task, new WaitHandle[] { queue.Posted, progress.Posted }, () =>
                 {
-                    if (which == 3)
-                    {
-                        cancel.Cancel();
-                        handles = new[] { handles[0], queue.Posted, progress.Posted };
-                    }
                     Drain(queue);
                     if (progress.TryTake(out var p))
                     {
@@ -151,8 +144,7 @@ namespace SmtpdModule.Commands
                         record.PercentComplete = p.Total == 0 ? 0 : (int)Math.Min(100, p.Done * 100 / p.Total);
                         WriteProgress(record);
                     }
-                }
-                Drain(queue);
+                }, signals, _ => cancel.Cancel());
                 record.RecordType = ProgressRecordType.Completed;
                 WriteProgress(record);
                 ForwardSummary summary = null;
@@ -163,7 +155,7 @@ namespace SmtpdModule.Commands
                 catch (OperationCanceledException) when (cancel.IsCancellationRequested) { return; }
                 catch (SpoolException ex) { ThrowTerminatingError(ErrorMapping.FromSpoolListing(ex, options.SpoolPath)); }
                 catch (ArgumentException ex) { ThrowTerminatingError(ErrorMapping.BadForwarderOption(ex, null)); }
-                catch (IOException ex) { ThrowTerminatingError(new ErrorRecord(ex, ErrorMapping.LogPathUnusable, ErrorCategory.OpenError, options.LogPath)); }
+                catch (IOException ex) { ThrowTerminatingError(ErrorMapping.LogUnusable(ex, options.LogPath)); }
                 catch (UnauthorizedAccessException ex) { ThrowTerminatingError(ErrorMapping.AccessDenied(ex, options.SpoolPath)); }
                 WriteObject(summary);
             }
@@ -179,7 +171,7 @@ namespace SmtpdModule.Commands
             catch (SpoolException ex) { options.Transport.Dispose(); ThrowTerminatingError(ErrorMapping.FromSpoolListing(ex, options.SpoolPath)); }
             catch (ArgumentException ex) { options.Transport.Dispose(); ThrowTerminatingError(ErrorMapping.BadForwarderOption(ex, null)); }
             catch (UnauthorizedAccessException ex) { options.Transport.Dispose(); ThrowTerminatingError(ErrorMapping.AccessDenied(ex, options.SpoolPath)); }
-            catch (IOException ex) { options.Transport.Dispose(); ThrowTerminatingError(new ErrorRecord(ex, ErrorMapping.LogPathUnusable, ErrorCategory.OpenError, options.LogPath)); }
+            catch (IOException ex) { options.Transport.Dispose(); ThrowTerminatingError(ErrorMapping.LogUnusable(ex, options.LogPath)); }
             ForwarderRegistry.Add(forwarder);
             WriteObject(forwarder);
             if (!Wait) return;
@@ -240,13 +232,6 @@ namespace SmtpdModule.Commands
             if (value >= TimeSpan.FromSeconds(1)) return;
             ThrowTerminatingError(ErrorMapping.BadForwarderOption(new ArgumentException(
                 "-" + parameter + " must be at least one second. A bare number is read as ticks: write " + example + ".", parameter), value));
-        }
-
-        string ResolvePath(string path)
-        {
-            if (!TryGetFileSystemPath(path, out var resolved))
-                ThrowTerminatingError(new ErrorRecord(new ArgumentException("'" + path + "' is not a file-system path."), "PathNotInFileSystem", ErrorCategory.InvalidArgument, path));
-            return resolved;
         }
 
         /// <summary>Keeps only the latest progress report: the console needs no more.</summary>

@@ -153,13 +153,6 @@ namespace SmtpdModule.Commands
             ServeUntilStopped(proxy.Completion, events, () => proxy.StopAsync(bound), bound, HostKinds, "proxy");
         }
 
-        string ResolvePath(string path)
-        {
-            if (!TryGetFileSystemPath(path, out var resolved))
-                ThrowTerminatingError(new ErrorRecord(new ArgumentException("'" + path + "' is not a file-system path."), "PathNotInFileSystem", ErrorCategory.InvalidArgument, path));
-            return resolved;
-        }
-
         // The port is required: a port-less address used to bind 25 silently, which a user testing
         // on a spare port did not mean (issue 12); the message shows the address with ':25'.
         List<IPEndPoint> ParseListen()

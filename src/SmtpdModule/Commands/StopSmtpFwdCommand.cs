@@ -1,4 +1,5 @@
-using System;
+using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using SmtpdModule.Engine.Control;
 using SmtpdModule.Engine.Forwarding;
@@ -14,12 +15,11 @@ namespace SmtpdModule.Commands
     /// </summary>
     [Cmdlet(VerbsLifecycle.Stop, "SmtpFwd", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = ById)]
     [OutputType(typeof(Forwarder), typeof(ForwarderStatus))]
-    public sealed class StopSmtpFwdCommand : ControlChannelCmdlet
+    public sealed class StopSmtpFwdCommand : StopRunningCmdlet
     {
         internal override string Kind => ControlLocation.ForwarderKind;
         internal override object StatusFrom(ControlFields answer, string controlFile) => ForwarderStatus.FromFields(answer, controlFile);
-
-        const string ById = "Id", ByObject = "InputObject", BySpool = "SpoolPath";
+        internal override string StopAction => "Stop forwarder";
 
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ById)]
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = BySpool)]
@@ -29,46 +29,11 @@ namespace SmtpdModule.Commands
         [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByObject)]
         public Forwarder[] InputObject { get; set; }
 
-        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = BySpool)]
-        [ValidateNotNullOrEmpty]
-        public string SpoolPath { get; set; }
+        internal override int[] Ids => Id;
+        internal override IEnumerable<Target> Piped() => InputObject.Select(Of);
+        internal override Target Find(int id) => Of(ForwarderRegistry.Find(id));
 
-        /// <summary>Only the forwarder of this process (with -SpoolPath); 0 or none: any.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = BySpool)]
-        public int ProcessId { get; set; }
-
-        [Parameter]
-        [ValidateRange(0, 3600)]
-        public double TimeoutSeconds { get; set; } = 30;
-
-        [Parameter]
-        public SwitchParameter PassThru { get; set; }
-
-        protected override void ProcessRecord()
-        {
-            if (ParameterSetName == ByObject)
-            {
-                foreach (var f in InputObject) Stop(f);
-                return;
-            }
-            if (ParameterSetName == BySpool)
-            {
-                StopInSpool(SpoolPath, Id, ProcessId, TimeSpan.FromSeconds(TimeoutSeconds), PassThru, "Stop forwarder");
-                return;
-            }
-            foreach (var id in Id)
-            {
-                var f = ForwarderRegistry.Find(id);
-                if (f == null) WriteError(ErrorMapping.ForwarderNotFound(id));
-                else Stop(f);
-            }
-        }
-
-        void Stop(Forwarder forwarder)
-        {
-            if (!ShouldProcess("forwarder " + forwarder.Id + " (" + forwarder.SpoolPath + " to " + forwarder.Target + ")", "Stop forwarder")) return;
-            Run(_ => forwarder.StopAsync(TimeSpan.FromSeconds(TimeoutSeconds)).ContinueWith(t => { t.GetAwaiter().GetResult(); return true; }));
-            if (PassThru) WriteObject(forwarder);
-        }
+        static Target Of(Forwarder forwarder) => forwarder == null ? null
+            : new Target(forwarder, "forwarder " + forwarder.Id + " (" + forwarder.SpoolPath + " to " + forwarder.Target + ")", t => forwarder.StopAsync(t));
     }
 }

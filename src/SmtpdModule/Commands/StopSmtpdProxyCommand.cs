@@ -1,4 +1,5 @@
-using System;
+using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using SmtpdModule.Engine.Control;
 using SmtpdModule.Engine.Smtp;
@@ -14,12 +15,11 @@ namespace SmtpdModule.Commands
     /// </summary>
     [Cmdlet(VerbsLifecycle.Stop, "SmtpdProxy", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = ById)]
     [OutputType(typeof(SmtpProxy), typeof(ProxyStatus))]
-    public sealed class StopSmtpdProxyCommand : ControlChannelCmdlet
+    public sealed class StopSmtpdProxyCommand : StopRunningCmdlet
     {
         internal override string Kind => ControlLocation.ProxyKind;
         internal override object StatusFrom(ControlFields answer, string controlFile) => ProxyStatus.FromFields(answer, controlFile);
-
-        const string ById = "Id", ByObject = "InputObject", BySpool = "SpoolPath";
+        internal override string StopAction => "Stop SMTP proxy";
 
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ById)]
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = BySpool)]
@@ -29,46 +29,11 @@ namespace SmtpdModule.Commands
         [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByObject)]
         public SmtpProxy[] InputObject { get; set; }
 
-        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = BySpool)]
-        [ValidateNotNullOrEmpty]
-        public string SpoolPath { get; set; }
+        internal override int[] Ids => Id;
+        internal override IEnumerable<Target> Piped() => InputObject.Select(Of);
+        internal override Target Find(int id) => Of(ProxyRegistry.Find(id));
 
-        /// <summary>Only the proxy of this process (with -SpoolPath); 0 or none: any.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = BySpool)]
-        public int ProcessId { get; set; }
-
-        [Parameter]
-        [ValidateRange(0, 3600)]
-        public double TimeoutSeconds { get; set; } = 30;
-
-        [Parameter]
-        public SwitchParameter PassThru { get; set; }
-
-        protected override void ProcessRecord()
-        {
-            if (ParameterSetName == ByObject)
-            {
-                foreach (var p in InputObject) Stop(p);
-                return;
-            }
-            if (ParameterSetName == BySpool)
-            {
-                StopInSpool(SpoolPath, Id, ProcessId, TimeSpan.FromSeconds(TimeoutSeconds), PassThru, "Stop SMTP proxy");
-                return;
-            }
-            foreach (var id in Id)
-            {
-                var p = ProxyRegistry.Find(id);
-                if (p == null) WriteError(ErrorMapping.ProxyNotFound(id));
-                else Stop(p);
-            }
-        }
-
-        void Stop(SmtpProxy proxy)
-        {
-            if (!ShouldProcess("proxy " + proxy.Id + " (" + string.Join(", ", proxy.LocalEndPoints) + ")", "Stop SMTP proxy")) return;
-            Run(_ => proxy.StopAsync(TimeSpan.FromSeconds(TimeoutSeconds)).ContinueWith(t => { t.GetAwaiter().GetResult(); return true; }));
-            if (PassThru) WriteObject(proxy);
-        }
+        static Target Of(SmtpProxy proxy) => proxy == null ? null
+            : new Target(proxy, "proxy " + proxy.Id + " (" + string.Join(", ", proxy.LocalEndPoints) + ")", t => proxy.StopAsync(t));
     }
 }

@@ -49,7 +49,7 @@ namespace SmtpdModule.Hosting
         {
             if (!TryGetFileSystemPath(spoolPath, out var spool))
             {
-                WriteError(new ErrorRecord(new ArgumentException("'" + spoolPath + "' is not a file-system path."), "PathNotInFileSystem", ErrorCategory.InvalidArgument, spoolPath));
+                WriteError(ErrorMapping.NotInFileSystem(spoolPath));
                 return;
             }
             List<ControlLocation> found;

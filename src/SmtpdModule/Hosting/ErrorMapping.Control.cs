@@ -25,6 +25,11 @@ namespace SmtpdModule.Hosting
             Described(new ErrorRecord(ex, ControlChannelAccessDenied, ErrorCategory.PermissionDenied, path),
                 "The control folder '" + path + "' may be used only by the account the proxy or forwarder runs as and by administrators: " + ex.Message);
 
+        /// <summary>Nothing of that kind (<see cref="ControlLocation.ProxyKind"/>, <see cref="ControlLocation.ForwarderKind"/>)
+        /// runs with that id in this process.</summary>
+        public static ErrorRecord NotRunningHere(string kind, int id) =>
+            kind == ControlLocation.ProxyKind ? ProxyNotFound(id) : ForwarderNotFound(id);
+
         /// <summary>-SpoolPath given and nothing of that id runs there.</summary>
         public static ErrorRecord NotFoundInSpool(string what, int id, string spool)
         {

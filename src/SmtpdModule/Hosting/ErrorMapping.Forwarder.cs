@@ -24,6 +24,10 @@ namespace SmtpdModule.Hosting
             new ErrorRecord(new ArgumentException("'" + value + "' is not a smart host (host[:port]): " + reason + "."),
                 InvalidSmartHost, ErrorCategory.InvalidArgument, value);
 
+        /// <summary>The forwarder's -LogPath cannot be opened (the proxy's comes as a ProxyStartException).</summary>
+        public static ErrorRecord LogUnusable(Exception ex, string path) =>
+            new ErrorRecord(ex, LogPathUnusable, ErrorCategory.OpenError, path);
+
         public static ErrorRecord MissingSendmail(string path) =>
             new ErrorRecord(new System.IO.FileNotFoundException("The mail program '" + path + "' does not exist.", path),
                 SendmailNotFound, ErrorCategory.ObjectNotFound, path);

@@ -18,6 +18,13 @@ namespace SmtpdModule.Hosting
         /// <summary>Export-SmtpdSpoolItem -Destination is in (or is) a directory that does not exist.</summary>
         public const string SpoolExportDestinationNotFound = "SpoolExportDestinationNotFound";
 
+        /// <summary>A path a cmdlet needs in the file system names another provider (or no drive).</summary>
+        public const string PathNotInFileSystem = "PathNotInFileSystem";
+
+        public static ErrorRecord NotInFileSystem(string path) =>
+            new ErrorRecord(new System.ArgumentException("'" + path + "' is not a file-system path."),
+                PathNotInFileSystem, ErrorCategory.InvalidArgument, path);
+
         public static ErrorRecord RulesPathIsDirectory(string path) =>
             new ErrorRecord(new IOException("'" + path + "' is a folder; the rules path names a file, such as '"
                     + Path.Combine(path, "smtpd_check_rules") + "'."),
@@ -31,7 +38,7 @@ namespace SmtpdModule.Hosting
             new ErrorRecord(new IOException("'" + path + "' is a file; the pickup directory names a folder (it is created if it does not exist)."),
                 PickupDirectoryIsFile, ErrorCategory.InvalidArgument, path);
 
-        public static ErrorRecord ExportDestinationNotFound(string destination, string folder) =>
+        static ErrorRecord ExportDestinationNotFound(string destination, string folder) =>
             new ErrorRecord(new DirectoryNotFoundException("The folder '" + folder + "' "
                     + (File.Exists(folder) ? "is a file" : "does not exist") + "; give an existing folder, "
                     + "or a file name in one, as -Destination."),

@@ -175,7 +175,7 @@ namespace SmtpdModule.Hosting
         }
 
         /// <summary>Export-SmtpdSpoolItem without -Force found <paramref name="file"/> (or wrote it already).</summary>
-        public static ErrorRecord ExportFileExists(string file, bool writtenByThisCommand)
+        static ErrorRecord ExportFileExists(string file, bool writtenByThisCommand)
         {
             var ex = new IOException(writtenByThisCommand
                 ? "'" + file + "' was already written by this command for another message; export several messages to a directory."
@@ -184,9 +184,22 @@ namespace SmtpdModule.Hosting
         }
 
         /// <summary>Export-SmtpdSpoolItem could not write <paramref name="file"/>.</summary>
-        public static ErrorRecord ExportFailed(Exception ex, string file) =>
+        static ErrorRecord ExportFailed(Exception ex, string file) =>
             Described(new ErrorRecord(ex, SpoolExportFailed, ErrorCategory.WriteError, file),
                 "Cannot write '" + file + "': " + ex.Message);
+
+        /// <summary>An export that wrote no file; target the file (for a missing folder, -Destination as given).</summary>
+        public static ErrorRecord From(SpoolExportException ex, string destination)
+        {
+            if (ex == null) throw new ArgumentNullException(nameof(ex));
+            switch (ex.Failure)
+            {
+                case SpoolExportFailure.FolderNotFound: return ExportDestinationNotFound(destination, ex.Path);
+                case SpoolExportFailure.Exists: return ExportFileExists(ex.Path, false);
+                case SpoolExportFailure.AlreadyWritten: return ExportFileExists(ex.Path, true);
+                default: return ExportFailed(ex.InnerException ?? ex, ex.Path);
+            }
+        }
 
         /// <summary>An -Destination outside the file system: nothing can be exported.</summary>
         public static ErrorRecord ExportDestinationNotInFileSystem(string destination) =>

@@ -6,20 +6,18 @@ namespace SmtpdModule.Hosting
 {
     /// <summary>
     /// Engine threads post events here; the pipeline thread drains them (Write* may only be
-    /// called there). Bounded: a burst beyond the bound is counted, not buffered without end.
+    /// called there). Bounded: a burst beyond the bound is dropped, not buffered without end.
     /// </summary>
     internal sealed class EventQueue : IEventSink
     {
         const int Bound = 10000;
         readonly ConcurrentQueue<ProxyEvent> _queue = new ConcurrentQueue<ProxyEvent>();
-        long _dropped;
 
         public AutoResetEvent Posted { get; } = new AutoResetEvent(false);
-        public long Dropped => Interlocked.Read(ref _dropped);
 
         public void Write(ProxyEvent e)
         {
-            if (_queue.Count >= Bound) { Interlocked.Increment(ref _dropped); return; }
+            if (_queue.Count >= Bound) return;
             _queue.Enqueue(e);
             Posted.Set();
         }

@@ -41,6 +41,7 @@ namespace SmtpdModule.Hosting
             var token = _stop.Token;
             // Task.Run: the engine starts on the pool, never on whatever context the host has.
             var task = Task.Run(() => work(token), token);
+            WaitDraining(task, new WaitHandle[0], null, null, null);
             try
             {
                 return task.GetAwaiter().GetResult();
@@ -48,6 +49,48 @@ namespace SmtpdModule.Hosting
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
                 return default(T);
+            }
+        }
+
+        /// <summary>Runs engine work that returns nothing, as <see cref="Run{T}"/> does.</summary>
+        protected void Run(Func<CancellationToken, Task> work)
+        {
+            if (work == null) throw new ArgumentNullException(nameof(work));
+            Run(async token => { await work(token).ConfigureAwait(false); return true; });
+        }
+
+        /// <summary>
+        /// The one bridge between engine work and the pipeline thread: blocks here until
+        /// <paramref name="task"/> has ended, calling <paramref name="drain"/> (on this thread, so
+        /// every Write* stays here) each time one of <paramref name="posted"/> is set and once at
+        /// the end. The first Ctrl+C (StopProcessing) or shutdown signal calls
+        /// <paramref name="stop"/> once with what asked ("Ctrl+C", "SIGTERM", …); the wait then
+        /// goes on, still draining, until the task has ended: a stop is the engine's to finish.
+        /// </summary>
+        /// <param name="signals">SIGTERM, SIGINT, SIGQUIT; null when only Ctrl+C stops.</param>
+        /// <param name="stop">Null when the engine's token (cancelled by StopProcessing) is the only stop.</param>
+        internal void WaitDraining(Task task, WaitHandle[] posted, Action drain, ShutdownSignals signals, Action<string> stop)
+        {
+            var waits = new List<WaitHandle> { ((IAsyncResult)task).AsyncWaitHandle };
+            waits.AddRange(posted);
+            var stopAt = waits.Count;
+            if (stop != null)
+            {
+                waits.Add(StopToken.WaitHandle);
+                if (signals != null) waits.Add(signals.Requested);
+            }
+            var handles = waits.ToArray();
+            while (true)
+            {
+                int which = WaitHandle.WaitAny(handles);
+                drain?.Invoke();
+                if (which == 0) return;
+                if (which >= stopAt)
+                {
+                    // Both stay signalled: from now on wait only for the end and what is posted.
+                    handles = waits.GetRange(0, stopAt).ToArray();
+                    stop(which == stopAt ? "Ctrl+C" : signals.SignalName);
+                }
             }
         }
 
@@ -59,7 +102,7 @@ namespace SmtpdModule.Hosting
         /// stop, errors) go to the host as Write-Host would put them, the rest to Verbose; with
         /// -Verbose every event goes to Verbose, so the console shows each one once.
         /// </summary>
-        internal void ServeUntilStopped(System.Threading.Tasks.Task completion, EventQueue events, Func<System.Threading.Tasks.Task> stop,
+        internal void ServeUntilStopped(Task completion, EventQueue events, Func<Task> stop,
                                         TimeSpan stopBound, ICollection<string> hostKinds, string what)
         {
             if (VerboseShown()) hostKinds = new string[0];
@@ -67,24 +110,13 @@ namespace SmtpdModule.Hosting
             // 5 s to answer, and a margin.
             using (var signals = new ShutdownSignals(stopBound + TimeSpan.FromSeconds(10)))
             {
-                var done = ((IAsyncResult)completion).AsyncWaitHandle;
-                var handles = new[] { done, events.Posted, StopToken.WaitHandle, signals.Requested };
-                System.Threading.Tasks.Task stopping = null;
-                while (true)
+                Task stopping = null;
+                WaitDraining(completion, new WaitHandle[] { events.Posted }, () => Show(events, hostKinds), signals, why =>
                 {
-                    int which = WaitHandle.WaitAny(handles);
-                    Show(events, hostKinds);
-                    if (which == 0) break;
-                    if ((which == 2 || which == 3) && stopping == null)
-                    {
-                        var why = which == 3 ? signals.SignalName : "Ctrl+C";
-                        WriteHostLine(DateTimeOffset.Now.ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture)
-                            + " - " + why + ": stopping the " + what + " (in flight may finish within " + stopBound.TotalSeconds + " s)");
-                        stopping = stop();
-                        // Both stay signalled: from now on wait only for the end and the events.
-                        handles = new[] { done, events.Posted };
-                    }
-                }
+                    WriteHostLine(DateTimeOffset.Now.ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture)
+                        + " - " + why + ": stopping the " + what + " (in flight may finish within " + stopBound.TotalSeconds + " s)");
+                    stopping = stop();
+                });
                 try { stopping?.GetAwaiter().GetResult(); }
                 catch (OperationCanceledException) { }
                 Show(events, hostKinds);
@@ -162,14 +194,25 @@ namespace SmtpdModule.Hosting
         }
 
         /// <summary>
+        /// A user's path resolved as <see cref="TryGetFileSystemPath"/> does; a path outside the
+        /// file system ends the command with <paramref name="notInFileSystem"/>'s record, by
+        /// default PathNotInFileSystem.
+        /// </summary>
+        protected string ResolvePath(string path, Func<string, ErrorRecord> notInFileSystem = null)
+        {
+            if (!TryGetFileSystemPath(path, out var resolved))
+                ThrowTerminatingError((notInFileSystem ?? ErrorMapping.NotInFileSystem)(path));
+            return resolved;
+        }
+
+        /// <summary>
         /// Resolves the path of a rules file that must exist. A path outside the file system, or a
         /// file that is not there, is a terminating <c>RuleFileNotFound</c> error: without rules
         /// nothing can be checked.
         /// </summary>
         protected string ResolveExistingFile(string path)
         {
-            if (!TryGetFileSystemPath(path, out var resolved))
-                ThrowTerminatingError(ErrorMapping.RulesPathNotInFileSystem(path));
+            var resolved = ResolvePath(path, ErrorMapping.RulesPathNotInFileSystem);
             if (!System.IO.File.Exists(resolved) && !System.IO.Directory.Exists(resolved))
                 ThrowTerminatingError(ErrorMapping.RulesFileNotFound(resolved));
             if (System.IO.Directory.Exists(resolved))

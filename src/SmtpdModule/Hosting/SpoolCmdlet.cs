@@ -23,9 +23,7 @@ namespace SmtpdModule.Hosting
         /// for a file, SpoolNotFound when there is none, or SpoolUnavailable when it cannot be completed.</summary>
         protected SpoolQueue OpenSpool(string spoolPath)
         {
-            if (!TryGetFileSystemPath(spoolPath, out var root))
-                ThrowTerminatingError(ErrorMapping.NoSpool(spoolPath, null));
-            RequireSpoolFolder(root);
+            var root = RequireSpoolFolder(ResolvePath(spoolPath, path => ErrorMapping.NoSpool(path, null)));
             // Piped items usually share one spool: open it once per path.
             if (_spool != null && string.Equals(_root, root, StringComparison.Ordinal))
                 return _spool;

@@ -89,6 +89,26 @@ namespace SmtpdModule.Engine.Tests.Spool
             Assert.Equal(SpoolErrorReason.NotFound, inState.Reason);
         }
 
+        [Fact]
+        public void Canonical_gives_the_spool_spelling_of_an_id_typed_in_any_case()
+        {
+            var id = SpoolId.New();
+            Assert.Equal(id, SpoolId.Canonical(id));
+            Assert.Equal(id, SpoolId.Canonical(id.ToUpperInvariant()));
+            Assert.Equal(id, SpoolId.Canonical(id.Substring(0, 8) + "t" + id.Substring(9)));
+            Assert.Null(SpoolId.Canonical(null));
+        }
+
+        [Theory]
+        [MemberData(nameof(Invalid))]
+        public void Canonical_changes_only_case_so_only_a_miscased_id_becomes_valid(string id)
+        {
+            var canonical = SpoolId.Canonical(id);
+            Assert.True(string.Equals(id, canonical, StringComparison.OrdinalIgnoreCase));
+            if (SpoolId.IsValid(canonical))
+                Assert.Contains(id, new[] { "20250102T030405-ABCDEFGHIJKLMNOPQRSTUVWX", "20250102t030405-abcdefghijklmnopqrstuvwx" });
+        }
+
         [Theory]
         [InlineData("../ready")]
         [InlineData("incoming")]
