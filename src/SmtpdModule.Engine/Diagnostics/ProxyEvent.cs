@@ -13,10 +13,22 @@ namespace SmtpdModule.Engine.Diagnostics
             Session = session;
             Client = client;
             Message = message;
-            Data = data ?? Empty;
+            _data = data ?? Empty;
+        }
+
+        /// <summary>An event whose data is built only when a sink reads it: a decision record's fields
+        /// cost more than the rest of the session's events, and with no log nothing reads them.
+        /// <paramref name="data"/> must capture a snapshot, never live session state.</summary>
+        public ProxyEvent(string kind, string session, string client, string message, Func<IReadOnlyList<KeyValuePair<string, object>>> data)
+            : this(kind, session, client, message, (IReadOnlyList<KeyValuePair<string, object>>)null)
+        {
+            _makeData = data;
+            _data = null;
         }
 
         static readonly KeyValuePair<string, object>[] Empty = new KeyValuePair<string, object>[0];
+        Func<IReadOnlyList<KeyValuePair<string, object>>> _makeData;
+        IReadOnlyList<KeyValuePair<string, object>> _data;
 
         public DateTimeOffset Time { get; }
         /// <summary>A stable word. Proxy: connect, helo, mail, rcpt, decision, data, accepted, rejected, tls, timeout, limit, disconnect, rules, error, start, stop. Forwarder: forwarded, deferred, failed, recovered, error, start, stop (its Session is the spool id).</summary>
@@ -24,7 +36,19 @@ namespace SmtpdModule.Engine.Diagnostics
         public string Session { get; }
         public string Client { get; }
         public string Message { get; }
-        public IReadOnlyList<KeyValuePair<string, object>> Data { get; }
+        /// <summary>The fields; built on first read for an event made with a factory (two sinks reading at
+        /// once may both build it: the lists are equal, and the reference write is atomic).</summary>
+        public IReadOnlyList<KeyValuePair<string, object>> Data
+        {
+            get
+            {
+                var data = _data;
+                if (data != null) return data;
+                data = _makeData() ?? Empty;
+                _data = data;
+                return data;
+            }
+        }
 
         /// <summary>One line for a console: time, session, kind, client, message, then the data as key=value.</summary>
         public override string ToString()

@@ -23,6 +23,7 @@ namespace SmtpdModule.Engine.Policy
         {
             Evaluator = evaluator ?? throw new ArgumentNullException(nameof(evaluator));
             _options = options?.Clone() ?? new PolicyOptions();
+            Greeting = new SmtpReply(220, null, _options.HostName + " ESMTP SmtpdModule ready");
         }
 
         /// <summary>The rules in force.</summary>
@@ -45,7 +46,7 @@ namespace SmtpdModule.Engine.Policy
         }
 
         /// <summary>The greeting line (220).</summary>
-        public SmtpReply Greeting => new SmtpReply(220, null, _options.HostName + " ESMTP SmtpdModule ready");
+        public SmtpReply Greeting { get; }
 
         /// <summary>
         /// HELO or EHLO; the argument arrives cleaned. Nothing is refused here yet. The EHLO reply

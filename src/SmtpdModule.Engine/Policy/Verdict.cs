@@ -64,6 +64,7 @@ namespace SmtpdModule.Engine.Policy
         /// <summary>The replies as the wire carries them.</summary>
         internal string ToWire()
         {
+            if (Replies.Count == 1) return Replies[0] + "\r\n";
             var sb = new StringBuilder();
             foreach (var line in Replies) sb.Append(line).Append("\r\n");
             return sb.ToString();

@@ -20,12 +20,15 @@ namespace SmtpdModule.Engine.Protocol
         public bool IsPositive => Code < 400;
         public bool IsPermanent => Code >= 500;
 
+        // Most replies are static and written for every message: their text is made once.
+        string _wire, _line;
+
         /// <summary>The reply on the wire, CRLF included.</summary>
-        public string ToWire() => Code + " " + (Enhanced == null ? "" : Enhanced + " ") + Text + "\r\n";
+        public string ToWire() => _wire ?? (_wire = Code + " " + (Enhanced == null ? "" : Enhanced + " ") + Text + "\r\n");
 
         public SmtpReply WithText(string text) => new SmtpReply(Code, Enhanced, text);
 
-        public override string ToString() => ToWire().TrimEnd();
+        public override string ToString() => _line ?? (_line = ToWire().TrimEnd());
 
         /// <summary>A multi-line reply: every line but the last has a dash after the code (RFC 5321 §4.2.1).</summary>
         public static string MultiLine(int code, params string[] lines)

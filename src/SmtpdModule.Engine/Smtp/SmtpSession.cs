@@ -269,7 +269,10 @@ namespace SmtpdModule.Engine.Smtp
             else if (verdict.Decision?.Basis == DecisionBasis.AddressCheck)
                 Log("rcpt", verdict.Reason, F("to", PeerText.CleanAddress(cmd.PathText)));
             else if (verdict.Decision != null)
-                Log("decision", Describe(verdict), DecisionRecord.Of(_known, verdict, pipeline, _id).ToData());
+            {
+                var record = DecisionRecord.Of(_known, verdict, pipeline, _id);
+                _rt.Events.Write(new ProxyEvent("decision", _id, _peer.Text, Describe(verdict), record.ToData));
+            }
             if (verdict.TakesEffect)
             {
                 _known.AddRecipient(verdict.Path);

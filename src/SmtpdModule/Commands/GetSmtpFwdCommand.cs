@@ -1,4 +1,4 @@
-using System;
+using System.Collections.Generic;
 using System.Management.Automation;
 using SmtpdModule.Engine.Control;
 using SmtpdModule.Engine.Forwarding;
@@ -13,7 +13,7 @@ namespace SmtpdModule.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "SmtpFwd")]
     [OutputType(typeof(Forwarder), typeof(ForwarderStatus))]
-    public sealed class GetSmtpFwdCommand : ControlChannelCmdlet
+    public sealed class GetSmtpFwdCommand : GetRunningCmdlet
     {
         internal override string Kind => ControlLocation.ForwarderKind;
         internal override object StatusFrom(ControlFields answer, string controlFile) => ForwarderStatus.FromFields(answer, controlFile);
@@ -22,28 +22,8 @@ namespace SmtpdModule.Commands
         [ArgumentCompleter(typeof(ForwarderIdCompleter))]
         public int[] Id { get; set; }
 
-        [Parameter(ValueFromPipelineByPropertyName = true)]
-        [ValidateNotNullOrEmpty]
-        public string[] SpoolPath { get; set; }
-
-        protected override void ProcessRecord()
-        {
-            if (SpoolPath != null)
-            {
-                foreach (var spool in SpoolPath) WriteStatusFromSpool(spool, Id);
-                return;
-            }
-            if (Id == null)
-            {
-                foreach (var f in ForwarderRegistry.All) WriteObject(f);
-                return;
-            }
-            foreach (var id in Id)
-            {
-                var f = ForwarderRegistry.Find(id);
-                if (f != null) WriteObject(f);
-                else WriteError(ErrorMapping.ForwarderNotFound(id));
-            }
-        }
+        internal override int[] Ids => Id;
+        internal override IEnumerable<object> Running() => ForwarderRegistry.All;
+        internal override object Find(int id) => ForwarderRegistry.Find(id);
     }
 }

@@ -1,4 +1,4 @@
-using System;
+using System.Collections.Generic;
 using System.Management.Automation;
 using SmtpdModule.Engine.Control;
 using SmtpdModule.Engine.Smtp;
@@ -13,7 +13,7 @@ namespace SmtpdModule.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "SmtpdProxy")]
     [OutputType(typeof(SmtpProxy), typeof(ProxyStatus))]
-    public sealed class GetSmtpdProxyCommand : ControlChannelCmdlet
+    public sealed class GetSmtpdProxyCommand : GetRunningCmdlet
     {
         internal override string Kind => ControlLocation.ProxyKind;
         internal override object StatusFrom(ControlFields answer, string controlFile) => ProxyStatus.FromFields(answer, controlFile);
@@ -22,28 +22,8 @@ namespace SmtpdModule.Commands
         [ArgumentCompleter(typeof(ProxyIdCompleter))]
         public int[] Id { get; set; }
 
-        [Parameter(ValueFromPipelineByPropertyName = true)]
-        [ValidateNotNullOrEmpty]
-        public string[] SpoolPath { get; set; }
-
-        protected override void ProcessRecord()
-        {
-            if (SpoolPath != null)
-            {
-                foreach (var spool in SpoolPath) WriteStatusFromSpool(spool, Id);
-                return;
-            }
-            if (Id == null)
-            {
-                foreach (var p in ProxyRegistry.All) WriteObject(p);
-                return;
-            }
-            foreach (var id in Id)
-            {
-                var p = ProxyRegistry.Find(id);
-                if (p != null) WriteObject(p);
-                else WriteError(ErrorMapping.ProxyNotFound(id));
-            }
-        }
+        internal override int[] Ids => Id;
+        internal override IEnumerable<object> Running() => ProxyRegistry.All;
+        internal override object Find(int id) => ProxyRegistry.Find(id);
     }
 }

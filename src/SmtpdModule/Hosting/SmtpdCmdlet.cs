@@ -105,13 +105,14 @@ namespace SmtpdModule.Hosting
         internal void ServeUntilStopped(Task completion, EventQueue events, Func<Task> stop,
                                         TimeSpan stopBound, ICollection<string> hostKinds, string what)
         {
-            if (VerboseShown()) hostKinds = new string[0];
+            var verbose = VerboseShown();
+            if (verbose) hostKinds = new string[0];
             // Held exit (no PosixSignalRegistration): the stop's own bound, the control channel's
             // 5 s to answer, and a margin.
             using (var signals = new ShutdownSignals(stopBound + TimeSpan.FromSeconds(10)))
             {
                 Task stopping = null;
-                WaitDraining(completion, new WaitHandle[] { events.Posted }, () => Show(events, hostKinds), signals, why =>
+                WaitDraining(completion, new WaitHandle[] { events.Posted }, () => Show(events, hostKinds, verbose), signals, why =>
                 {
                     WriteHostLine(DateTimeOffset.Now.ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture)
                         + " - " + why + ": stopping the " + what + " (in flight may finish within " + stopBound.TotalSeconds + " s)");
@@ -119,7 +120,7 @@ namespace SmtpdModule.Hosting
                 });
                 try { stopping?.GetAwaiter().GetResult(); }
                 catch (OperationCanceledException) { }
-                Show(events, hostKinds);
+                Show(events, hostKinds, verbose);
             }
         }
 
@@ -131,7 +132,9 @@ namespace SmtpdModule.Hosting
             return preference is ActionPreference p && (p == ActionPreference.Continue || p == ActionPreference.Inquire);
         }
 
-        void Show(EventQueue events, ICollection<string> hostKinds)
+        /// <param name="verbose">Verbose is shown: otherwise the other events are not even formatted, which
+        /// under load is most of what this thread would do.</param>
+        void Show(EventQueue events, ICollection<string> hostKinds, bool verbose)
         {
             while (events.TryTake(out var e))
             {
@@ -142,7 +145,7 @@ namespace SmtpdModule.Hosting
                     catch (PipelineStoppedException) { }
                 }
                 else if (hostKinds.Contains(e.Kind)) WriteHostLine(e.ToString());
-                else if (!StopToken.IsCancellationRequested)
+                else if (verbose && !StopToken.IsCancellationRequested)
                 {
                     try { WriteVerbose(e.ToString()); }
                     catch (PipelineStoppedException) { }
