@@ -5,6 +5,7 @@ using System.Threading.Tasks;
 using SmtpdModule.Engine.Lookup;
 using SmtpdModule.Engine.Protocol;
 using SmtpdModule.Engine.Rules;
+using SmtpdModule.Engine.Verification;
 
 namespace SmtpdModule.Engine.Policy
 {
@@ -19,8 +20,14 @@ namespace SmtpdModule.Engine.Policy
     {
         readonly PolicyOptions _options;
 
-        public PolicyPipeline(RuleEvaluator evaluator, PolicyOptions options = null)
+        readonly RecipientVerifier _verifier;
+
+        /// <param name="evaluator">The rules in force.</param>
+        /// <param name="options">The proxy's settings that change a verdict; null for the defaults.</param>
+        /// <param name="verifier">Asked for each recipient the rules allow; null: no recipient verification.</param>
+        public PolicyPipeline(RuleEvaluator evaluator, PolicyOptions options = null, RecipientVerifier verifier = null)
         {
+            _verifier = verifier;
             Evaluator = evaluator ?? throw new ArgumentNullException(nameof(evaluator));
             _options = options?.Clone() ?? new PolicyOptions();
             Greeting = new SmtpReply(220, null, _options.HostName + " ESMTP SmtpdModule ready");
@@ -118,7 +125,36 @@ namespace SmtpdModule.Engine.Policy
                 v.Fault = fault;
                 return v;
             }
-            return FromDecision(d, path);
+            var verdict = FromDecision(d, path);
+            return verdict.Kind == VerdictKind.Continue && _verifier != null
+                ? await VerifyAsync(session, verdict, path, cancellationToken).ConfigureAwait(false)
+                : verdict;
+        }
+
+        /// <summary>The mailbox behind an allowed recipient must exist downstream, or the proxy would
+        /// accept mail that bounces to a forged sender (backscatter).</summary>
+        async Task<Verdict> VerifyAsync(PolicySession session, Verdict allowed, MailPath path, CancellationToken cancellationToken)
+        {
+            var answer = await _verifier.VerifyAsync(path.Mailbox, session.Facts.ReadStateAsync, cancellationToken).ConfigureAwait(false);
+            var said = answer.ToString();
+            session.Results["verify"] = said;
+            switch (answer.Status)
+            {
+                case RecipientStatus.Known:
+                    return new Verdict(PolicyStage.Rcpt, VerdictKind.Continue, allowed.Replies, allowed.Reason + ", verified by " + said,
+                                       decision: allowed.Decision.Verified(said), path: path);
+                case RecipientStatus.Unknown:
+                    var unknown = Replies.UnknownUser.ToString();
+                    return new Verdict(PolicyStage.Rcpt, VerdictKind.Reject, new[] { unknown }, "unknown user: " + said, _options.Tarpit,
+                                       allowed.Decision.Verified(said, RuleAction.Noto, unknown)) { CountsAsRefusal = true };
+                default:
+                    if (_verifier.FailMode == VerificationFailMode.Accept)
+                        return new Verdict(PolicyStage.Rcpt, VerdictKind.Continue, allowed.Replies, allowed.Reason + ", unverified (fail mode Accept): " + said,
+                                           decision: allowed.Decision.Verified(said), path: path);
+                    var unavailable = Replies.VerificationUnavailable.ToString();
+                    return new Verdict(PolicyStage.Rcpt, VerdictKind.TempFail, new[] { unavailable }, "verification unavailable: " + said,
+                                       decision: allowed.Decision.Verified(said, RuleAction.Defer, unavailable)) { CountsAsRefusal = true };
+            }
         }
 
         /// <summary>The end of the message text, before the spool commit: no check refuses here yet.</summary>

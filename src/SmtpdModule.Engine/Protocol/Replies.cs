@@ -9,6 +9,10 @@ namespace SmtpdModule.Engine.Protocol
         public static readonly SmtpReply Ok = new SmtpReply(250, "2.0.0", "OK");
         public static readonly SmtpReply SenderOk = new SmtpReply(250, "2.1.0", "Sender OK");
         public static readonly SmtpReply RecipientOk = new SmtpReply(250, "2.1.5", "Recipient OK");
+        /// <summary>Recipient verification found no such mailbox downstream (RFC 3463 5.1.1).</summary>
+        public static readonly SmtpReply UnknownUser = new SmtpReply(550, "5.1.1", "Recipient address rejected: user unknown");
+        /// <summary>No recipient source could answer, and the fail mode is to defer (RFC 3463 4.4.3).</summary>
+        public static readonly SmtpReply VerificationUnavailable = new SmtpReply(450, "4.4.3", "Recipient verification unavailable, try again later");
         public static readonly SmtpReply Bye = new SmtpReply(221, "2.0.0", "Bye");
         public static readonly SmtpReply CannotVerify = new SmtpReply(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery");
         public static readonly SmtpReply Help = new SmtpReply(214, "2.0.0", "Commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP STARTTLS");

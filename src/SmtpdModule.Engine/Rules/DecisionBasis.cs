@@ -14,5 +14,8 @@ namespace SmtpdModule.Engine.Rules
         LookupFailure,
         /// <summary>The proxy's address check refused the sender or recipient before the rules were asked.</summary>
         AddressCheck,
+        /// <summary>A line allowed the recipient, and recipient verification then refused or deferred it
+        /// (no such user downstream, or no source could answer).</summary>
+        RecipientVerification,
     }
 }

@@ -30,6 +30,34 @@ namespace SmtpdModule.Engine.Rules
 
         static readonly int[] NoLines = new int[0];
 
+        RuleDecision(RuleDecision allowed, RuleAction action, string reply, DecisionBasis basis, string verification)
+        {
+            Action = action;
+            LineNumber = allowed.LineNumber;
+            Rule = allowed.Rule;
+            Verb = allowed.Verb;
+            Reply = reply;
+            Delay = TimeSpan.Zero;
+            Basis = basis;
+            FailureReason = allowed.FailureReason;
+            From = allowed.From;
+            To = allowed.To;
+            ClientAddress = allowed.ClientAddress;
+            ClientName = allowed.ClientName;
+            ReverseLookupNote = allowed.ReverseLookupNote;
+            Ident = allowed.Ident;
+            DebugLines = allowed.DebugLines;
+            Explanation = allowed.Explanation;
+            RulesPath = allowed.RulesPath;
+            Verification = verification;
+        }
+
+        /// <summary>This allowed recipient after recipient verification: still allowed when the mailbox is
+        /// known (or the fail mode accepts), otherwise refused (<see cref="RuleAction.Noto"/>) or deferred
+        /// (<see cref="RuleAction.Defer"/>) with the verification's reply. The allowing line stays.</summary>
+        internal RuleDecision Verified(string verification, RuleAction action = RuleAction.Allow, string reply = null) =>
+            new RuleDecision(this, action, reply, action == RuleAction.Allow ? Basis : DecisionBasis.RecipientVerification, verification);
+
         /// <summary>The proxy's address check refused the sender or recipient before the rules were asked.</summary>
         internal static RuleDecision AddressRefused(RuleInput input, string reply, string command, string rulesPath) =>
             new RuleDecision(input, RuleAction.Noto, null, reply, TimeSpan.Zero, DecisionBasis.AddressCheck, null, null, null, null, rulesPath)
@@ -73,6 +101,11 @@ namespace SmtpdModule.Engine.Rules
         /// the addresses passed.
         /// </summary>
         public string AddressCheck { get; private set; }
+
+        /// <summary>What recipient verification answered for an allowed recipient ("list: Known (line 3:
+        /// sales-*@example.org)", "callahead: Unknown (550 5.1.1 ...) [cached]"); null when none is configured
+        /// or the rules did not allow the recipient.</summary>
+        public string Verification { get; }
 
         /// <summary>
         /// False when an earlier recipient's deny (or too many errors) had closed the session, so the

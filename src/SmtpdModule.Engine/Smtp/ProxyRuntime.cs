@@ -7,6 +7,7 @@ using SmtpdModule.Engine.Policy;
 using SmtpdModule.Engine.Rules;
 using SmtpdModule.Engine.Spool;
 using SmtpdModule.Engine.State;
+using SmtpdModule.Engine.Verification;
 
 namespace SmtpdModule.Engine.Smtp
 {
@@ -15,6 +16,7 @@ namespace SmtpdModule.Engine.Smtp
     {
         readonly CancellationTokenSource _stopping = new CancellationTokenSource();
         PolicyPipeline _pipeline;
+        readonly RecipientVerifier _verifier;
 
         public ProxyRuntime(SmtpProxyOptions options, RulesFile rulesFile, IDnsResolver dns, SpoolWriter spool, IEventSink events)
         {
@@ -24,6 +26,7 @@ namespace SmtpdModule.Engine.Smtp
             Spool = spool;
             Events = events;
             State = options.StateStore ?? new MemoryStateStore();
+            _verifier = options.RecipientVerification?.CreateVerifier(State);
             _pipeline = NewPipeline(rulesFile.Current);
             RemoveHeaders = new HeaderNameMatcher(options.RemoveHeaders);
         }
@@ -62,7 +65,7 @@ namespace SmtpdModule.Engine.Smtp
             }
         }
 
-        PolicyPipeline NewPipeline(RuleSet ruleSet) => new PolicyPipeline(new RuleEvaluator(ruleSet, Options.RuleEvaluation), PolicyOptionsFor(Options));
+        PolicyPipeline NewPipeline(RuleSet ruleSet) => new PolicyPipeline(new RuleEvaluator(ruleSet, Options.RuleEvaluation), PolicyOptionsFor(Options), _verifier);
 
         /// <summary>The proxy's settings the policy decides with.</summary>
         internal static PolicyOptions PolicyOptionsFor(SmtpProxyOptions o) => new PolicyOptions

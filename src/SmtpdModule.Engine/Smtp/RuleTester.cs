@@ -10,6 +10,7 @@ using SmtpdModule.Engine.Policy;
 using SmtpdModule.Engine.Protocol;
 using SmtpdModule.Engine.Rules;
 using SmtpdModule.Engine.State;
+using SmtpdModule.Engine.Verification;
 
 namespace SmtpdModule.Engine.Smtp
 {
@@ -29,6 +30,7 @@ namespace SmtpdModule.Engine.Smtp
         readonly RuleEvaluator _evaluator;
         readonly LazyResolver _dns;
         readonly IStateStore _state;
+        readonly RecipientVerifier _verifier;
         readonly int _maxErrors = new SessionLimits().MaxErrors;
         readonly int _maxRecipients = new SessionLimits().MaxRecipients;
         readonly int _maxCommandLine = new SessionLimits().MaxCommandLine;
@@ -37,13 +39,16 @@ namespace SmtpdModule.Engine.Smtp
         /// <param name="options">Default action and delays; null for the defaults.</param>
         /// <param name="dnsOptions">The DNS servers to ask; null or no servers means the system's.</param>
         /// <param name="state">The state checks read (a running proxy's shared store); null for an empty one of the tester's own.</param>
+        /// <param name="verification">Recipient verification as the proxy has it; null for none.</param>
         /// <exception cref="ArgumentNullException"><paramref name="ruleSet"/> is null.</exception>
-        public RuleTester(RuleSet ruleSet, RuleEvaluationOptions options = null, DnsResolverOptions dnsOptions = null, IStateStore state = null)
+        public RuleTester(RuleSet ruleSet, RuleEvaluationOptions options = null, DnsResolverOptions dnsOptions = null, IStateStore state = null,
+                          RecipientVerificationOptions verification = null)
         {
             if (ruleSet == null) throw new ArgumentNullException(nameof(ruleSet));
             _evaluator = new RuleEvaluator(ruleSet, options);
             _dns = new LazyResolver(dnsOptions ?? new DnsResolverOptions());
             _state = state ?? new MemoryStateStore();
+            _verifier = verification?.CreateVerifier(_state);
         }
 
         public RuleSet RuleSet => _evaluator.RuleSet;
@@ -69,7 +74,7 @@ namespace SmtpdModule.Engine.Smtp
                 ConfirmReverseName = request.ConfirmReverseName,
                 StrictAddresses = request.StrictAddresses,
                 MaxRecipients = _maxRecipients,
-            });
+            }, _verifier);
             var ident = string.IsNullOrEmpty(request.Ident) ? null : request.Ident;
             var play = new Play(this, pipeline, new PolicySession(request.ClientAddress, new LiveFacts(_dns, new FixedIdentSource(ident), _state)));
             if (request.ClientName != null) play.Known.SetClientName(PeerText.CleanName(request.ClientName), null, false);

@@ -4,6 +4,7 @@ using System.Net;
 using SmtpdModule.Engine.Lookup;
 using SmtpdModule.Engine.Rules;
 using SmtpdModule.Engine.State;
+using SmtpdModule.Engine.Verification;
 using SmtpdModule.Engine.Smtp.Tls;
 
 namespace SmtpdModule.Engine.Smtp
@@ -23,6 +24,8 @@ namespace SmtpdModule.Engine.Smtp
         public DnsResolverOptions Dns { get; set; } = new DnsResolverOptions();
         /// <summary>Where checks keep state across sessions (greylisting, rate limits); null: an embedded store for the proxy's lifetime.</summary>
         public IStateStore StateStore { get; set; }
+        /// <summary>Recipient verification for the recipients the rules allow (none by default).</summary>
+        public RecipientVerificationOptions RecipientVerification { get; set; } = new RecipientVerificationOptions();
         /// <summary>Count a reverse name only when it resolves back to the peer (default), or trust the PTR as the original did.</summary>
         public bool ConfirmReverseName { get; set; } = true;
         /// <summary>Look up the peer's reverse name at all (the original's -H turned this off).</summary>
