@@ -34,6 +34,7 @@ Describe 'Test-SmtpdRule and a live proxy answer alike' {
         $run.TesterErrors | Should -BeNullOrEmpty -Because "Test-SmtpdRule took every transaction (seed $($run.Seed))"
         $run.Transactions | Should -BeGreaterOrEqual ([Math]::Min(3000, $size))
         $run.Commands | Should -BeGreaterThan ([Math]::Min(10000, 3 * $size))
+        Write-Host "    decision path: $($run.Transactions) transactions, $($run.Commands) commands compared (seed $($run.Seed))"
         # A generator that stopped reaching an outcome would let this test pass on nothing.
         $missing = @($run.Coverage.GetEnumerator() | Where-Object { -not $_.Value } | ForEach-Object Key)
         $missing | Should -BeNullOrEmpty -Because "each outcome should occur at least once (seed $($run.Seed))"
