@@ -80,7 +80,7 @@ namespace SmtpdModule.Engine.Verification
         /// <exception cref="ArgumentNullException"><paramref name="mailbox"/> is null.</exception>
         public RecipientAnswer Check(string mailbox) => Lookup(mailbox ?? throw new ArgumentNullException(nameof(mailbox))).Result;
 
-        /// <summary>The answer as a completed task: the entries' answers are made at load, so a hit
+        /// <summary>The answer as a completed task: each entry keeps its answer once made, so a hit
         /// allocates only the two halves of the address.</summary>
         internal Task<RecipientAnswer> Lookup(string mailbox)
         {

@@ -1,9 +1,10 @@
+using System.Threading;
 using System.Threading.Tasks;
 
 namespace SmtpdModule.Engine.Verification
 {
-    /// <summary>One line of a recipient list, compiled. Immutable; its answer is made once at load so
-    /// a lookup that matches allocates nothing.</summary>
+    /// <summary>One line of a recipient list, compiled. Immutable but for its answer, made once on
+    /// the first match, so later matches allocate nothing.</summary>
     internal sealed class RecipientListEntry
     {
         internal RecipientListEntry(int line, string text, bool negative, string local, bool wildcard)
@@ -14,9 +15,6 @@ namespace SmtpdModule.Engine.Verification
             Local = local;
             MatchesAll = wildcard && IsOnlyStars(local);
             Pattern = wildcard && !MatchesAll ? RecipientListPattern.Compile(local) : null;
-            Answer = Task.FromResult(new RecipientAnswer(
-                negative ? RecipientStatus.Unknown : RecipientStatus.Known, RecipientListSource.SourceName,
-                "line " + line + ": " + text));
         }
 
         internal int Line { get; }
@@ -29,7 +27,19 @@ namespace SmtpdModule.Engine.Verification
         internal bool MatchesAll { get; }
         /// <summary>Compiled wildcard; null for exact entries and catch-alls.</summary>
         internal string Pattern { get; }
-        internal Task<RecipientAnswer> Answer { get; }
+        /// <summary>Made at the entry's first match and kept (a race makes two equal ones, and one
+        /// wins), so a large list costs no answers for addresses nobody writes to.</summary>
+        internal Task<RecipientAnswer> Answer => Volatile.Read(ref _answer) ?? MakeAnswer();
+
+        Task<RecipientAnswer> _answer;
+
+        Task<RecipientAnswer> MakeAnswer()
+        {
+            var answer = Task.FromResult(new RecipientAnswer(
+                Negative ? RecipientStatus.Unknown : RecipientStatus.Known, RecipientListSource.SourceName,
+                "line " + Line + ": " + Text));
+            return Interlocked.CompareExchange(ref _answer, answer, null) ?? answer;
+        }
 
         internal bool IsMatch(string local) =>
             MatchesAll || (Pattern != null ? RecipientListPattern.IsMatch(Pattern, local) : RecipientListAddress.Comparer.Equals(Local, local));

@@ -17,13 +17,18 @@ namespace SmtpdModule.Engine.Verification
 
         static readonly Encoding StrictUtf8 = new UTF8Encoding(false, throwOnInvalidBytes: true);
 
-        /// <summary>Parses a file's bytes (UTF-8, a BOM is fine), decoding line by line so an invalid
-        /// byte is reported where it stands.</summary>
+        /// <summary>Parses a file's bytes (UTF-8, a BOM is fine). A file that is not valid UTF-8 is
+        /// decoded again line by line, so each invalid byte is reported where it stands.</summary>
         /// <exception cref="RecipientListException">The list has errors.</exception>
         internal static RecipientList Parse(byte[] bytes, string path, DateTime? fileTimeUtc, long fileLength)
         {
-            var builder = new Builder(path);
             int pos = bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0;
+            string text = null;
+            try { text = StrictUtf8.GetString(bytes, pos, bytes.Length - pos); }
+            catch (DecoderFallbackException) { }
+            if (text != null) return Parse(text, path, fileTimeUtc, fileLength);
+
+            var builder = new Builder(path);
             int lineNumber = 0;
             while (pos < bytes.Length && !builder.Full)
             {
@@ -45,7 +50,7 @@ namespace SmtpdModule.Engine.Verification
 
         /// <summary>Parses text already decoded.</summary>
         /// <exception cref="RecipientListException">The list has errors.</exception>
-        internal static RecipientList Parse(string text, string path)
+        internal static RecipientList Parse(string text, string path, DateTime? fileTimeUtc = null, long fileLength = 0)
         {
             var builder = new Builder(path);
             int pos = text.Length > 0 && text[0] == '\uFEFF' ? 1 : 0, lineNumber = 0;
@@ -56,22 +61,29 @@ namespace SmtpdModule.Engine.Verification
                 builder.Line(++lineNumber, text.Substring(pos, end - pos));
                 pos = nl < 0 ? text.Length : nl + 1;
             }
-            return builder.Build(null, 0);
+            return builder.Build(fileTimeUtc, fileLength);
         }
 
-        /// <summary>The column of the first byte the strict decoder refuses: the characters before it, plus one.</summary>
+        /// <summary>The column where the first invalid sequence begins: the characters before it, plus one.</summary>
         static int BadByteColumn(byte[] bytes, int start, int end)
         {
+            // Byte by byte through GetChars, which (unlike GetCharCount) keeps a partial sequence's
+            // state; a lead byte whose sequence is then broken is where the error begins.
             var decoder = StrictUtf8.GetDecoder();
+            var chars = new char[4];
+            int sequence = start;
             for (int i = start; i < end; i++)
             {
-                try { decoder.GetCharCount(bytes, i, 1, flush: false); }
+                try
+                {
+                    if (decoder.GetChars(bytes, i, 1, chars, 0, flush: false) > 0) sequence = i + 1;
+                }
                 catch (DecoderFallbackException)
                 {
-                    return Encoding.UTF8.GetCharCount(bytes, start, i - start) + 1;
+                    break;
                 }
             }
-            return Encoding.UTF8.GetCharCount(bytes, start, end - start) + 1;   // truncated at the line's end
+            return Encoding.UTF8.GetCharCount(bytes, start, sequence - start) + 1;
         }
 
         sealed class Builder
@@ -79,6 +91,7 @@ namespace SmtpdModule.Engine.Verification
             readonly string _path;
             readonly Dictionary<string, RecipientListDomain> _domains = new Dictionary<string, RecipientListDomain>(RecipientListAddress.Comparer);
             readonly List<RecipientListError> _errors = new List<RecipientListError>();
+            readonly Dictionary<string, (string Ascii, string Error)> _seen = new Dictionary<string, (string, string)>(StringComparer.Ordinal);
             int _entries;
 
             internal Builder(string path) => _path = path;
@@ -142,7 +155,7 @@ namespace SmtpdModule.Engine.Verification
                     return;
                 }
                 var domainText = line.Substring(at + 1, end - at - 1);
-                var domain = RecipientListAddress.Domain(domainText, validate: true, out var why);
+                var domain = Domain(domainText, out var why);
                 if (domain == null)
                 {
                     Error(number, at + 2, "'" + domainText + "' is not a valid domain name (" + why + ")");
@@ -155,6 +168,19 @@ namespace SmtpdModule.Engine.Verification
                 if (!_domains.TryGetValue(domain, out var table)) _domains.Add(domain, table = new RecipientListDomain());
                 table.Add(entry);
                 _entries++;
+            }
+
+            // A list names few domains many times; IDNA validation is the dearest step of a line.
+            string Domain(string text, out string why)
+            {
+                if (_seen.TryGetValue(text, out var known))
+                {
+                    why = known.Error;
+                    return known.Ascii;
+                }
+                var ascii = RecipientListAddress.Domain(text, validate: true, out why);
+                _seen.Add(text, (ascii, why));
+                return ascii;
             }
 
             internal RecipientList Build(DateTime? fileTimeUtc, long fileLength)

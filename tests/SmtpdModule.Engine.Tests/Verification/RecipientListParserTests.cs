@@ -77,6 +77,26 @@ namespace SmtpdModule.Engine.Tests.Verification
         }
 
         [Fact]
+        public void A_file_with_invalid_utf8_still_has_its_other_lines_checked()
+        {
+            var dir = Directory.CreateTempSubdirectory("smtpd-vlist-").FullName;
+            try
+            {
+                var path = Path.Combine(dir, "users");
+                var bytes = new MemoryStream();
+                bytes.Write(Encoding.UTF8.GetBytes("user@\n"));
+                bytes.Write(new byte[] { 0xC3, 0x28 });   // a lead byte without its continuation
+                bytes.Write(Encoding.UTF8.GetBytes("@example.org\n"));
+                File.WriteAllBytes(path, bytes.ToArray());
+                var ex = Assert.Throws<RecipientListException>(() => RecipientList.Load(path));
+                Assert.Equal(2, ex.Errors.Count);
+                Assert.Equal((1, 6, "the domain is missing after '@'"), (ex.Errors[0].Line, ex.Errors[0].Column, ex.Errors[0].Reason));
+                Assert.Equal((2, 1, "the line is not valid UTF-8"), (ex.Errors[1].Line, ex.Errors[1].Column, ex.Errors[1].Reason));
+            }
+            finally { Directory.Delete(dir, true); }
+        }
+
+        [Fact]
         public void A_utf8_file_loads_with_its_unicode_entries()
         {
             var dir = Directory.CreateTempSubdirectory("smtpd-vlist-").FullName;
