@@ -43,9 +43,9 @@ namespace SmtpdModule.Engine.Verification
     /// <para><b>Reloading.</b> Each lookup checks the file's time stamp and length at most once per
     /// <see cref="CheckInterval"/>; a changed file is compiled again and replaces the list at once
     /// for every session. A broken edit, or a deleted or unreadable file, keeps the last good list
-    /// in force and is reported once through <see cref="ReloadFailed"/>. A lookup never waits for
-    /// another thread's reload: the thread that notices the change reads the file, the others keep
-    /// answering from the list in force.</para>
+    /// in force and is reported once through <see cref="ReloadFailed"/>. One lookup per interval
+    /// claims the check and, if the file changed, reads it; lookups on other threads meanwhile answer
+    /// from the list in force without waiting.</para>
     /// <para>Polling rather than a file-system watcher, as <c>RulesFile</c> does: it behaves the same on
     /// every platform and file system (network shares included) and costs one stat per interval.</para>
     /// </remarks>
