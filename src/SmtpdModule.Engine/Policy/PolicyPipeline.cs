@@ -126,7 +126,8 @@ namespace SmtpdModule.Engine.Policy
                 return v;
             }
             var verdict = FromDecision(d, path);
-            return verdict.Kind == VerdictKind.Continue && _verifier != null
+            // RCPT TO:<Postmaster> (no domain) must always be accepted (RFC 5321 §4.5.1): no source is asked.
+            return verdict.Kind == VerdictKind.Continue && _verifier != null && path.Mailbox.IndexOf('@') >= 0
                 ? await VerifyAsync(session, verdict, path, cancellationToken).ConfigureAwait(false)
                 : verdict;
         }

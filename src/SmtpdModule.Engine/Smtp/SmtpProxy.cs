@@ -12,6 +12,7 @@ using SmtpdModule.Engine.Diagnostics;
 using SmtpdModule.Engine.Lookup;
 using SmtpdModule.Engine.Rules;
 using SmtpdModule.Engine.Spool;
+using SmtpdModule.Engine.Verification;
 using SmtpdModule.Engine.Protocol;
 
 namespace SmtpdModule.Engine.Smtp
@@ -67,6 +68,12 @@ namespace SmtpdModule.Engine.Smtp
                 WriteWarnings(events, set);
             };
             rulesFile.ReloadFailed += (_, ex) => events.Write(new ProxyEvent("error", null, null, "rules not reloaded, the last good rules stay in force: " + ex.Message));
+            foreach (var list in (options.RecipientVerification?.Sources ?? new VerificationSource[0]).Select(s => s.Source).OfType<RecipientListSource>())
+            {
+                list.Reloaded += (_, l) => events.Write(new ProxyEvent("recipients", null, null, "reloaded " + l.Path,
+                    new[] { new KeyValuePair<string, object>("entries", l.EntryCount) }));
+                list.ReloadFailed += (_, ex) => events.Write(new ProxyEvent("error", null, null, "recipient list not reloaded, the last good list stays in force: " + ex.Message));
+            }
             StartTime = DateTimeOffset.Now;
         }
 

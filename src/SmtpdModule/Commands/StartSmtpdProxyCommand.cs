@@ -8,6 +8,7 @@ using System.Threading;
 using SmtpdModule.Engine.Lookup;
 using SmtpdModule.Engine.Net;
 using SmtpdModule.Engine.Rules;
+using SmtpdModule.Engine.Verification;
 using SmtpdModule.Engine.Smtp;
 using SmtpdModule.Engine.Smtp.Tls;
 using SmtpdModule.Engine.Spool;
@@ -69,6 +70,11 @@ namespace SmtpdModule.Commands
         int _bareLineEnding = (int)BareLineEndingPolicy.Normalize;   // a number, as _defaultAction
         /// <summary>Header fields removed from incoming mail (wildcards allowed); replaces the default list, empty removes none.</summary>
         [Parameter] [AllowEmptyCollection] public string[] RemoveHeader { get; set; }
+        /// <summary>A file of the addresses and domains that have a mailbox downstream: other recipients get 550 5.1.1.</summary>
+        [Parameter] [ValidateNotNullOrEmpty] public string RecipientListPath { get; set; }
+        /// <summary>What a recipient gets when no verification source can answer.</summary>
+        [Parameter] public VerificationFailMode RecipientVerificationFailMode { get => (VerificationFailMode)_failMode; set => _failMode = (int)value; }
+        int _failMode = (int)VerificationFailMode.TempFail;   // a number, as _defaultAction
 
         [Parameter(Mandatory = true, ParameterSetName = Pfx)] public string CertificatePath { get; set; }
         [Parameter(ParameterSetName = Pfx)] public SecureString CertificatePassword { get; set; }
@@ -122,6 +128,7 @@ namespace SmtpdModule.Commands
             options.Listen = ParseListen();
             options.Dns = DnsOptionsFrom(DnsServer);
             options.Tls = LoadCertificate();
+            options.RecipientVerification = RecipientVerificationFrom(RecipientListPath, RecipientVerificationFailMode);
 
             var events = Wait ? new EventQueue() : null;
             SmtpProxy proxy = null;

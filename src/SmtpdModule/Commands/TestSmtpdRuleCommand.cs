@@ -5,6 +5,7 @@ using System.Linq;
 using SmtpdModule.Engine.Lookup;
 using SmtpdModule.Engine.Policy;
 using SmtpdModule.Engine.Rules;
+using SmtpdModule.Engine.Verification;
 using SmtpdModule.Engine.Smtp;
 using SmtpdModule.Hosting;
 
@@ -88,6 +89,15 @@ namespace SmtpdModule.Commands
         [Parameter]
         public SwitchParameter AcceptRoutedAddresses { get; set; }
 
+        /// <summary>Verify allowed recipients against this list, as a proxy started with it would.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string RecipientListPath { get; set; }
+
+        [Parameter]
+        public VerificationFailMode RecipientVerificationFailMode { get => (VerificationFailMode)_failMode; set => _failMode = (int)value; }
+        int _failMode = (int)VerificationFailMode.TempFail;   // a number, as _defaultAction
+
         DnsResolverOptions _dnsOptions;
         string _loadedPath;
         RuleTester _tester;
@@ -158,7 +168,8 @@ namespace SmtpdModule.Commands
                 WriteWarning(warning.ToString());
 
             _tester?.Dispose();
-            _tester = new RuleTester(rules, new RuleEvaluationOptions { DefaultAction = DefaultAction, OnLookupFailure = OnLookupFailure }, _dnsOptions);
+            _tester = new RuleTester(rules, new RuleEvaluationOptions { DefaultAction = DefaultAction, OnLookupFailure = OnLookupFailure }, _dnsOptions,
+                                     verification: RecipientVerificationFrom(RecipientListPath, RecipientVerificationFailMode));
             _loadedPath = resolved;
             return _tester;
         }

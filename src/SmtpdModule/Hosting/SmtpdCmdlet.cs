@@ -6,6 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using SmtpdModule.Engine.Lookup;
 using SmtpdModule.Engine.Rules;
+using SmtpdModule.Engine.Verification;
 
 namespace SmtpdModule.Hosting
 {
@@ -237,6 +238,21 @@ namespace SmtpdModule.Hosting
         /// Resolver options from a -DnsServer value (<c>ip[:port]</c> each); none given means the
         /// system's resolvers. A bad value ends the command with InvalidDnsServer.
         /// </summary>
+        /// <summary>
+        /// The recipient verification of -RecipientListPath (and the other sources' parameters): the
+        /// proxy and Test-SmtpdRule build it the same way. A list that cannot be used stops the command.
+        /// </summary>
+        internal RecipientVerificationOptions RecipientVerificationFrom(string listPath, VerificationFailMode failMode)
+        {
+            var options = new RecipientVerificationOptions { FailMode = failMode };
+            if (listPath != null)
+            {
+                try { options.Sources.Add(new VerificationSource(RecipientListSource.Open(ResolvePath(listPath)))); }
+                catch (RecipientListException ex) { ThrowTerminatingError(ErrorMapping.From(ex)); }
+            }
+            return options;
+        }
+
         protected DnsResolverOptions DnsOptionsFrom(string[] servers)
         {
             var options = new DnsResolverOptions();
