@@ -528,3 +528,47 @@ Describe 'Stopping Test-SmtpdRule' {
         }
     }
 }
+
+Describe 'Test-SmtpdRule -RecipientListPath' {
+    BeforeAll {
+        $list = New-RulesFile 'recipients' @('# mailboxes downstream', 'alice@example.test', 'sales-*@example.test')
+    }
+
+    It 'verifies what the rules allow: a known user is allowed and says which entry knew it' {
+        $d = Test-SmtpdRule $rules -ClientAddress 192.0.2.10 -ClientName mail.example.org -From '<a@example.org>' `
+            -To '<sales-eu@example.test>' -RecipientListPath $list -DnsServer $server
+        $d.Action | Should -Be 'Allow'
+        $d.Verification | Should -BeExactly 'list: Known (line 3: sales-*@example.test)'
+    }
+
+    It 'refuses an unknown user with 550 5.1.1, keeping the line that allowed it' {
+        $d = Test-SmtpdRule $rules -ClientAddress 192.0.2.10 -ClientName mail.example.org -From '<a@example.org>' `
+            -To '<carol@example.test>' -RecipientListPath $list -DnsServer $server -EachStage
+        $rcpt = $d | Where-Object Stage -eq 'Rcpt'
+        $rcpt.Replies | Should -Be @('550 5.1.1 Recipient address rejected: user unknown')
+        $rcpt.Decision.Basis | Should -Be 'RecipientVerification'
+        $rcpt.Decision.LineNumber | Should -Be 4
+        ($rcpt.Decision | Format-List | Out-String -Width 200) | Should -Match '(?m)^Verification\s+: list: Unknown \(no entry for this address\)'
+    }
+
+    It 'does not verify what the rules refuse' {
+        $d = Test-SmtpdRule $rules -ClientAddress 192.0.2.10 -ClientName mail.example.org -From '<a@example.org>' `
+            -To '<x@spam.test>' -RecipientListPath $list -DnsServer $server
+        $d.Action | Should -Be 'Noto'
+        $d.Verification | Should -BeNullOrEmpty
+    }
+
+    It 'stops at a broken list with RecipientListSyntax and its line and column' {
+        $bad = New-RulesFile 'recipients-bad' @('alice@example.test', 'bob@*.example.test')
+        $caught = $null
+        try {
+            Test-SmtpdRule $rules -ClientAddress 192.0.2.10 -ClientName '' -From '<a@b.test>' -To '<c@example.test>' `
+                -RecipientListPath $bad -DnsServer $server
+        }
+        catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -BeLike 'RecipientListSyntax,*'
+        $caught.CategoryInfo.Category | Should -Be 'ParserError'
+        $caught.TargetObject | Should -BeExactly $bad
+        $caught.Exception.Message | Should -Match ':2:\d+:'
+    }
+}
