@@ -16,10 +16,10 @@ namespace SmtpdModule.Engine.Tests.Verification
         static int MostOpen(DownstreamSmtpServer server) =>
             server.Of("opened").Select(e => e.GetProperty("open").GetInt32()).DefaultIfEmpty(0).Max();
 
-        [Fact]
+        [DownstreamFact]
         public async Task No_more_than_the_concurrency_limit_of_connections_are_open_at_once()
         {
-            using var server = await DownstreamSmtpServer.StartAsync(Slow("0.5"));
+            using var server = await DownstreamSmtpServer.StartAsync(Slow("1"));
             var options = Options(server);
             options.MaxConcurrentProbes = 2;
             options.MaxWait = TimeSpan.FromSeconds(30);
@@ -33,7 +33,7 @@ namespace SmtpdModule.Engine.Tests.Verification
             Assert.Equal(2, MostOpen(server));
         }
 
-        [Fact]
+        [DownstreamFact]
         public async Task A_probe_that_cannot_get_a_slot_in_time_is_unavailable()
         {
             using var server = await DownstreamSmtpServer.StartAsync(Slow("3"));
@@ -52,7 +52,7 @@ namespace SmtpdModule.Engine.Tests.Verification
             Assert.Equal(1, server.Sessions);
         }
 
-        [Fact]
+        [DownstreamFact]
         public async Task New_connections_beyond_the_rate_are_unavailable()
         {
             using var server = await DownstreamSmtpServer.StartAsync(TwoUsers);

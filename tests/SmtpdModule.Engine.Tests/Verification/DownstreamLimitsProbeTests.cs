@@ -12,7 +12,7 @@ namespace SmtpdModule.Engine.Tests.Verification
         static CallaheadOptions Options(DownstreamSmtpServer server) =>
             new CallaheadOptions { Host = "127.0.0.1", Port = server.Port, HeloName = "proxy.test" };
 
-        [Fact]
+        [DownstreamFact]
         public async Task The_downstreams_SIZE_and_missing_SMTPUTF8_are_learned()
         {
             using var server = await DownstreamSmtpServer.StartAsync("--size", "1000000", "--log-commands");
@@ -31,7 +31,7 @@ namespace SmtpdModule.Engine.Tests.Verification
             Assert.Equal(new[] { "EHLO", "QUIT" }, server.Of("command").Select(e => e.GetProperty("verb").GetString()));
         }
 
-        [Fact]
+        [DownstreamFact]
         public async Task SMTPUTF8_offered_and_no_SIZE_mean_no_size_limit()
         {
             using var server = await DownstreamSmtpServer.StartAsync("--size", "0", "--smtputf8", "--no-8bitmime");
@@ -45,7 +45,7 @@ namespace SmtpdModule.Engine.Tests.Verification
             Assert.Equal(10485760, limits.CapSize(10485760));
         }
 
-        [Fact]
+        [DownstreamFact]
         public async Task A_stopped_downstream_gives_no_limits_with_the_reason()
         {
             var server = await DownstreamSmtpServer.StartAsync();
@@ -59,12 +59,13 @@ namespace SmtpdModule.Engine.Tests.Verification
             Assert.Equal(10485760, limits.CapSize(10485760));
         }
 
-        [Fact]
+        [DownstreamFact]
         public async Task The_refresher_learns_from_a_real_downstream_and_keeps_it_when_the_downstream_stops()
         {
             var server = await DownstreamSmtpServer.StartAsync("--size", "1000000");
+            // An interval no read reaches: only RefreshAsync probes again, so nothing races the stop.
             using var refresher = new DownstreamLimitsRefresher(new DownstreamLimitsProbe(Options(server)),
-                                                                TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10));
+                                                                TimeSpan.FromHours(1), TimeSpan.FromSeconds(10));
 
             var first = await refresher.GetAsync();
             Assert.Equal(1000000, first.MaxSize);
