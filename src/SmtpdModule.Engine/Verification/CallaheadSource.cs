@@ -29,9 +29,9 @@ namespace SmtpdModule.Engine.Verification
     /// <para>Exchange answers 250 to every RCPT unless its recipient filtering is on (and then
     /// delays each 5xx: tarpitting), so a callahead to Exchange needs recipient filtering on and
     /// a <see cref="CallaheadOptions.Timeout"/> above its tarpit delay.</para>
-    /// <para>An address with a non-ASCII local part is sent with SMTPUTF8 (RFC 6531) when the
-    /// downstream offers it; otherwise it is Unavailable (the downstream could not take the mail,
-    /// but that is not "no such user").</para>
+    /// <para>An address with non-ASCII characters (local part or an unconverted domain) is sent
+    /// with SMTPUTF8 (RFC 6531) when the downstream offers it; otherwise it is Unavailable (the
+    /// downstream could not take the mail, but that is not "no such user").</para>
     /// </remarks>
     public sealed class CallaheadSource : IRecipientSource
     {
