@@ -24,12 +24,16 @@ namespace SmtpdModule.Engine.Tests.Verification
         DownstreamLimitsRefresher Make(TimeSpan? firstRead = null) =>
             new DownstreamLimitsRefresher(_ =>
             {
+                var answer = _answer.Task;           // taken before it is counted: see Answer
                 Interlocked.Increment(ref _probes);
-                return _answer.Task;
+                return answer;
             }, TimeSpan.FromMinutes(60), firstRead ?? TimeSpan.FromSeconds(30), () => _now);
 
-        async Task Answer(DownstreamLimitsRefresher refresher, DownstreamLimits limits, Func<DownstreamLimits, bool> until)
+        /// <summary>Answers probe number <paramref name="probe"/> once it has asked (it asks after a
+        /// yield: swapping the answer before that would hand it the next one).</summary>
+        async Task Answer(DownstreamLimitsRefresher refresher, int probe, DownstreamLimits limits, Func<DownstreamLimits, bool> until)
         {
+            await TestWait.UntilAsync(() => Volatile.Read(ref _probes) == probe);
             var answer = _answer;
             _answer = NewAnswer();
             answer.SetResult(limits);
@@ -63,7 +67,7 @@ namespace SmtpdModule.Engine.Tests.Verification
         {
             using var refresher = Make();
             var first = refresher.GetAsync();
-            await Answer(refresher, Size(1000000), l => l.IsKnown);
+            await Answer(refresher, 1, Size(1000000), l => l.IsKnown);
             Assert.Equal(1000000, (await first).MaxSize);
 
             await refresher.GetAsync();             // not due: no new probe
@@ -86,7 +90,7 @@ namespace SmtpdModule.Engine.Tests.Verification
             // After a failure the next probe is due within a minute, not an hour.
             Advance(TimeSpan.FromMinutes(2));
             await TestWait.UntilAsync(() => { _ = refresher.Current; return Volatile.Read(ref _probes) == 3; });
-            await Answer(refresher, Size(2000000), l => l.MaxSize == 2000000);
+            await Answer(refresher, 3, Size(2000000), l => l.MaxSize == 2000000);
         }
 
         [Fact]
@@ -94,7 +98,7 @@ namespace SmtpdModule.Engine.Tests.Verification
         {
             using var refresher = Make();
             _ = refresher.Current;
-            await Answer(refresher, DownstreamLimits.Unavailable("connection refused"), l => l.Detail == "connection refused");
+            await Answer(refresher, 1, DownstreamLimits.Unavailable("connection refused"), l => l.Detail == "connection refused");
             Assert.False(refresher.Current.IsKnown);
             Assert.Equal(0, refresher.Current.CapSize(0));
         }
