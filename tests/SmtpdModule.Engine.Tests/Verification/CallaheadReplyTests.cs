@@ -1,0 +1,43 @@
+using SmtpdModule.Engine.Verification;
+using Xunit;
+
+namespace SmtpdModule.Engine.Tests.Verification
+{
+    public class CallaheadReplyTests
+    {
+        [Theory]
+        [InlineData(250, "2.1.5 Ok", false, RecipientStatus.Known)]
+        [InlineData(251, "User not local; will forward", false, RecipientStatus.Known)]
+        [InlineData(550, "5.1.1 No such user", false, RecipientStatus.Unknown)]
+        [InlineData(550, "5.1.1 No such user", true, RecipientStatus.Unknown)]
+        [InlineData(553, "5.1.3 Bad address syntax", true, RecipientStatus.Unknown)]
+        [InlineData(550, "5.1.10 Null MX", true, RecipientStatus.Unknown)]
+        // About the probe's sender, not the user: refusing <> at RCPT must not make everyone unknown.
+        [InlineData(550, "5.1.8 Sender address rejected", true, RecipientStatus.Unavailable)]
+        [InlineData(553, "5.1.7 Bad sender syntax", true, RecipientStatus.Unavailable)]
+        [InlineData(550, "5.7.1 Relaying denied", false, RecipientStatus.Unavailable)]
+        [InlineData(552, "5.2.2 Mailbox full", true, RecipientStatus.Unavailable)]
+        [InlineData(550, "No such user here", false, RecipientStatus.Unknown)]
+        [InlineData(550, "No such user here", true, RecipientStatus.Unavailable)]
+        [InlineData(551, "User not local", false, RecipientStatus.Unavailable)]
+        [InlineData(553, "Mailbox name not allowed", false, RecipientStatus.Unavailable)]
+        [InlineData(554, "Transaction failed", false, RecipientStatus.Unavailable)]
+        [InlineData(450, "4.2.1 Mailbox busy", false, RecipientStatus.Unavailable)]
+        [InlineData(451, "4.1.1 Try later", false, RecipientStatus.Unavailable)]
+        [InlineData(421, "4.4.2 Closing", false, RecipientStatus.Unavailable)]
+        // A code whose class differs from the reply's is no enhanced code: then the bare-550 rule.
+        [InlineData(550, "4.1.1 odd", false, RecipientStatus.Unavailable)]
+        [InlineData(252, "Cannot VRFY", false, RecipientStatus.Unavailable)]
+        [InlineData(550, "5.1.1", false, RecipientStatus.Unknown)]
+        [InlineData(550, "5.1.1x not a code", false, RecipientStatus.Unknown)]
+        public void Only_a_mailbox_answer_is_unknown(int code, string text, bool enhancedOffered, RecipientStatus expected) =>
+            Assert.Equal(expected, CallaheadReply.Classify(code, text, enhancedOffered));
+
+        [Fact]
+        public void A_reply_is_described_on_one_bounded_line()
+        {
+            Assert.Equal("550 5.1.1 a b", CallaheadReply.Describe(550, "5.1.1 a\r\nb"));
+            Assert.True(CallaheadReply.Describe(550, new string('x', 5000)).Length < 220);
+        }
+    }
+}
