@@ -558,6 +558,18 @@ Describe 'Test-SmtpdRule -RecipientListPath' {
         $d.Verification | Should -BeNullOrEmpty
     }
 
+    It 'refuses a callahead host that is no host[:port] with InvalidCallaheadHost' {
+        $caught = $null
+        try {
+            Test-SmtpdRule $rules -ClientAddress 192.0.2.10 -ClientName '' -From '<a@b.test>' -To '<c@example.test>' `
+                -CallaheadHost 'mx.example.test:99999' -DnsServer $server
+        }
+        catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -BeLike 'InvalidCallaheadHost,*'
+        $caught.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $caught.TargetObject | Should -BeExactly 'mx.example.test:99999'
+    }
+
     It 'stops at a broken list with RecipientListSyntax and its line and column' {
         $bad = New-RulesFile 'recipients-bad' @('alice@example.test', 'bob@*.example.test')
         $caught = $null

@@ -141,10 +141,10 @@ namespace SmtpdModule.Engine.Policy
             session.Results["verify"] = said;
             switch (answer.Status)
             {
-                case RecipientStatus.Known:
+                case MailboxStatus.Known:
                     return new Verdict(PolicyStage.Rcpt, VerdictKind.Continue, allowed.Replies, allowed.Reason + ", verified by " + said,
                                        decision: allowed.Decision.Verified(said), path: path);
-                case RecipientStatus.Unknown:
+                case MailboxStatus.Unknown:
                     var unknown = Replies.UnknownUser.ToString();
                     return new Verdict(PolicyStage.Rcpt, VerdictKind.Reject, new[] { unknown }, "unknown user: " + said, _options.Tarpit,
                                        allowed.Decision.Verified(said, RuleAction.Noto, unknown)) { CountsAsRefusal = true };

@@ -23,20 +23,20 @@ namespace SmtpdModule.Engine.Verification
     {
         static readonly Regex Enhanced = new Regex(@"^([245])\.(\d{1,3})\.(\d{1,3})(?:\s|$)", RegexOptions.CultureInvariant);
 
-        public static RecipientStatus Classify(int code, string text, bool enhancedCodesOffered)
+        public static MailboxStatus Classify(int code, string text, bool enhancedCodesOffered)
         {
-            if (code == 250 || code == 251) return RecipientStatus.Known;
-            if (code < 500 || code > 599) return RecipientStatus.Unavailable;
+            if (code == 250 || code == 251) return MailboxStatus.Known;
+            if (code < 500 || code > 599) return MailboxStatus.Unavailable;
             var m = Enhanced.Match(text ?? "");
             if (m.Success && m.Groups[1].Value == "5")
             {
                 var detail = m.Groups[3].Value;
                 return m.Groups[2].Value == "1" && detail != "7" && detail != "8"
-                    ? RecipientStatus.Unknown
-                    : RecipientStatus.Unavailable;
+                    ? MailboxStatus.Unknown
+                    : MailboxStatus.Unavailable;
             }
-            if (m.Success || enhancedCodesOffered) return RecipientStatus.Unavailable;
-            return code == 550 ? RecipientStatus.Unknown : RecipientStatus.Unavailable;
+            if (m.Success || enhancedCodesOffered) return MailboxStatus.Unavailable;
+            return code == 550 ? MailboxStatus.Unknown : MailboxStatus.Unavailable;
         }
 
         /// <summary>A reply as one bounded line for a detail: "550 5.1.1 No such user".</summary>

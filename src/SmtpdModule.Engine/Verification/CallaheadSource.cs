@@ -149,7 +149,7 @@ namespace SmtpdModule.Engine.Verification
             }
         }
 
-        RecipientAnswer Unavailable(string detail) => new RecipientAnswer(RecipientStatus.Unavailable, Name, detail);
+        RecipientAnswer Unavailable(string detail) => new RecipientAnswer(MailboxStatus.Unavailable, Name, detail);
 
         static TimeSpan Elapsed(long started) =>
             TimeSpan.FromSeconds((Stopwatch.GetTimestamp() - started) / (double)Stopwatch.Frequency);

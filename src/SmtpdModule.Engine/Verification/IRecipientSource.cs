@@ -5,7 +5,7 @@ namespace SmtpdModule.Engine.Verification
 {
     /// <summary>
     /// Says whether an address has a mailbox downstream (a list, a directory, a callahead). Thread-safe;
-    /// never throws for a source that cannot answer: that is <see cref="RecipientStatus.Unavailable"/>.
+    /// never throws for a source that cannot answer: that is <see cref="MailboxStatus.Unavailable"/>.
     /// </summary>
     public interface IRecipientSource
     {

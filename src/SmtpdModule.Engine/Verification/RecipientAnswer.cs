@@ -5,7 +5,7 @@ namespace SmtpdModule.Engine.Verification
     /// <summary>One source's answer for one address, with what it rests on.</summary>
     public sealed class RecipientAnswer
     {
-        public RecipientAnswer(RecipientStatus status, string source, string detail, bool fromCache = false)
+        public RecipientAnswer(MailboxStatus status, string source, string detail, bool fromCache = false)
         {
             Status = status;
             Source = source ?? throw new ArgumentNullException(nameof(source));
@@ -13,7 +13,7 @@ namespace SmtpdModule.Engine.Verification
             FromCache = fromCache;
         }
 
-        public RecipientStatus Status { get; }
+        public MailboxStatus Status { get; }
         /// <summary>The source that answered: "list", "callahead", "ldap".</summary>
         public string Source { get; }
         /// <summary>Why, for the log and -Explain: the list line that matched, the downstream's reply, the error.</summary>

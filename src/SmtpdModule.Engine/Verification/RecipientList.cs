@@ -95,6 +95,6 @@ namespace SmtpdModule.Engine.Verification
         }
 
         static Task<RecipientAnswer> Answer(string detail) =>
-            Task.FromResult(new RecipientAnswer(RecipientStatus.Unknown, RecipientListSource.SourceName, detail));
+            Task.FromResult(new RecipientAnswer(MailboxStatus.Unknown, RecipientListSource.SourceName, detail));
     }
 }

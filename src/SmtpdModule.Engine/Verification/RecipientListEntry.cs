@@ -36,7 +36,7 @@ namespace SmtpdModule.Engine.Verification
         Task<RecipientAnswer> MakeAnswer()
         {
             var answer = Task.FromResult(new RecipientAnswer(
-                Negative ? RecipientStatus.Unknown : RecipientStatus.Known, RecipientListSource.SourceName,
+                Negative ? MailboxStatus.Unknown : MailboxStatus.Known, RecipientListSource.SourceName,
                 "line " + Line + ": " + Text));
             return Interlocked.CompareExchange(ref _answer, answer, null) ?? answer;
         }

@@ -34,12 +34,12 @@ namespace SmtpdModule.Engine.Verification
     /// <c>John@example.org</c> is the same recipient as <c>john@example.org</c>. The local part is
     /// compared as written (a quoted form is not unquoted), and <c>*</c> and <c>?</c> in it are always
     /// wildcards.</para>
-    /// <para><b>Answers.</b> An address is <see cref="RecipientStatus.Unknown"/> with detail "domain
+    /// <para><b>Answers.</b> An address is <see cref="MailboxStatus.Unknown"/> with detail "domain
     /// not listed" when its domain appears in no entry: the list is the whole truth about the
     /// domains the proxy relays for, and names them all. An address of a listed domain that no
     /// entry admits is Unknown with "no entry for this address"; one that an entry decides carries
     /// that entry's line ("line 3: sales-*@example.org"). The list never answers
-    /// <see cref="RecipientStatus.Unavailable"/>: once loaded, it always answers from memory.</para>
+    /// <see cref="MailboxStatus.Unavailable"/>: once loaded, it always answers from memory.</para>
     /// <para><b>Reloading.</b> Each lookup checks the file's time stamp and length at most once per
     /// <see cref="CheckInterval"/>; a changed file is compiled again and replaces the list at once
     /// for every session. A broken edit, or a deleted or unreadable file, keeps the last good list

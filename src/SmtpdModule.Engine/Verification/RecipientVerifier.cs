@@ -35,7 +35,7 @@ namespace SmtpdModule.Engine.Verification
         /// <param name="mailbox"><c>local@domain</c>.</param>
         /// <param name="readState">How cached answers are read: the session's facts, so the read is recorded.</param>
         /// <param name="cancellationToken">The session ends.</param>
-        /// <returns>The deciding answer; <see cref="RecipientStatus.Unavailable"/> (the last source's) when none could answer.</returns>
+        /// <returns>The deciding answer; <see cref="MailboxStatus.Unavailable"/> (the last source's) when none could answer.</returns>
         public async Task<RecipientAnswer> VerifyAsync(string mailbox, Func<string, CancellationToken, Task<string>> readState, CancellationToken cancellationToken = default)
         {
             if (mailbox == null) throw new ArgumentNullException(nameof(mailbox));
@@ -45,7 +45,7 @@ namespace SmtpdModule.Engine.Verification
             {
                 var answer = await FromCacheAsync(s, mailbox, readState, cancellationToken).ConfigureAwait(false)
                              ?? await AskAsync(s, mailbox, cancellationToken).ConfigureAwait(false);
-                if (answer.Status != RecipientStatus.Unavailable) return answer;
+                if (answer.Status != MailboxStatus.Unavailable) return answer;
                 last = answer;
             }
             return last;
@@ -64,14 +64,14 @@ namespace SmtpdModule.Engine.Verification
             try
             {
                 answer = await s.Source.CheckAsync(mailbox, ct).ConfigureAwait(false)
-                         ?? new RecipientAnswer(RecipientStatus.Unavailable, s.Source.Name, "no answer");
+                         ?? new RecipientAnswer(MailboxStatus.Unavailable, s.Source.Name, "no answer");
             }
             catch (Exception ex) when (!(ex is OperationCanceledException && ct.IsCancellationRequested))
             {
                 // A source must not throw; if one does, it could not answer.
-                answer = new RecipientAnswer(RecipientStatus.Unavailable, s.Source.Name, ex.GetType().Name + ": " + ex.Message);
+                answer = new RecipientAnswer(MailboxStatus.Unavailable, s.Source.Name, ex.GetType().Name + ": " + ex.Message);
             }
-            var ttl = answer.Status == RecipientStatus.Known ? s.KnownTtl : answer.Status == RecipientStatus.Unknown ? s.UnknownTtl : null;
+            var ttl = answer.Status == MailboxStatus.Known ? s.KnownTtl : answer.Status == MailboxStatus.Unknown ? s.UnknownTtl : null;
             if (ttl != null)
             {
                 try { await _store.SetAsync(CacheKey(s.Source.Name, mailbox), Encode(answer), ttl.Value, ct).ConfigureAwait(false); }
@@ -92,8 +92,8 @@ namespace SmtpdModule.Engine.Verification
             var bar = value.IndexOf('|');
             var status = bar < 0 ? value : value.Substring(0, bar);
             var detail = bar < 0 ? null : value.Substring(bar + 1);
-            if (status == nameof(RecipientStatus.Known)) return new RecipientAnswer(RecipientStatus.Known, source, detail, fromCache: true);
-            if (status == nameof(RecipientStatus.Unknown)) return new RecipientAnswer(RecipientStatus.Unknown, source, detail, fromCache: true);
+            if (status == nameof(MailboxStatus.Known)) return new RecipientAnswer(MailboxStatus.Known, source, detail, fromCache: true);
+            if (status == nameof(MailboxStatus.Unknown)) return new RecipientAnswer(MailboxStatus.Unknown, source, detail, fromCache: true);
             return null;   // not ours, or from a later version: ask again
         }
     }

@@ -72,6 +72,10 @@ namespace SmtpdModule.Commands
         [Parameter] [AllowEmptyCollection] public string[] RemoveHeader { get; set; }
         /// <summary>A file of the addresses and domains that have a mailbox downstream: other recipients get 550 5.1.1.</summary>
         [Parameter] [ValidateNotNullOrEmpty] public string RecipientListPath { get; set; }
+        /// <summary>Ask the real mail server (host[:port]) RCPT TO for each allowed recipient; never DATA.</summary>
+        [Parameter] [ValidateNotNullOrEmpty] public string CallaheadHost { get; set; }
+        [Parameter] public CallaheadTlsMode CallaheadTlsMode { get => (CallaheadTlsMode)_callaheadTls; set => _callaheadTls = (int)value; }
+        int _callaheadTls = (int)CallaheadTlsMode.None;   // a number, as _defaultAction
         /// <summary>What a recipient gets when no verification source can answer.</summary>
         [Parameter] public VerificationFailMode RecipientVerificationFailMode { get => (VerificationFailMode)_failMode; set => _failMode = (int)value; }
         int _failMode = (int)VerificationFailMode.TempFail;   // a number, as _defaultAction
@@ -128,7 +132,7 @@ namespace SmtpdModule.Commands
             options.Listen = ParseListen();
             options.Dns = DnsOptionsFrom(DnsServer);
             options.Tls = LoadCertificate();
-            options.RecipientVerification = RecipientVerificationFrom(RecipientListPath, RecipientVerificationFailMode);
+            options.RecipientVerification = RecipientVerificationFrom(RecipientListPath, CallaheadHost, CallaheadTlsMode, HostName, RecipientVerificationFailMode);
 
             var events = Wait ? new EventQueue() : null;
             SmtpProxy proxy = null;

@@ -94,6 +94,15 @@ namespace SmtpdModule.Commands
         [ValidateNotNullOrEmpty]
         public string RecipientListPath { get; set; }
 
+        /// <summary>Ask this real mail server (host[:port]) about each allowed recipient, as the proxy's callahead does.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string CallaheadHost { get; set; }
+
+        [Parameter]
+        public CallaheadTlsMode CallaheadTlsMode { get => (CallaheadTlsMode)_callaheadTls; set => _callaheadTls = (int)value; }
+        int _callaheadTls = (int)CallaheadTlsMode.None;   // a number, as _defaultAction
+
         [Parameter]
         public VerificationFailMode RecipientVerificationFailMode { get => (VerificationFailMode)_failMode; set => _failMode = (int)value; }
         int _failMode = (int)VerificationFailMode.TempFail;   // a number, as _defaultAction
@@ -169,7 +178,7 @@ namespace SmtpdModule.Commands
 
             _tester?.Dispose();
             _tester = new RuleTester(rules, new RuleEvaluationOptions { DefaultAction = DefaultAction, OnLookupFailure = OnLookupFailure }, _dnsOptions,
-                                     verification: RecipientVerificationFrom(RecipientListPath, RecipientVerificationFailMode));
+                                     verification: RecipientVerificationFrom(RecipientListPath, CallaheadHost, CallaheadTlsMode, HostName, RecipientVerificationFailMode));
             _loadedPath = resolved;
             return _tester;
         }

@@ -20,6 +20,7 @@ namespace SmtpdModule.Hosting
         }
 
         public static ErrorRecord BadCallaheadHost(string value, string reason) =>
-            new ErrorRecord(new ArgumentException(reason), InvalidCallaheadHost, ErrorCategory.InvalidArgument, value);
+            new ErrorRecord(new ArgumentException("'" + value + "' is not a callahead host (host[:port]): " + reason + "."),
+                InvalidCallaheadHost, ErrorCategory.InvalidArgument, value);
     }
 }

@@ -242,13 +242,23 @@ namespace SmtpdModule.Hosting
         /// The recipient verification of -RecipientListPath (and the other sources' parameters): the
         /// proxy and Test-SmtpdRule build it the same way. A list that cannot be used stops the command.
         /// </summary>
-        internal RecipientVerificationOptions RecipientVerificationFrom(string listPath, VerificationFailMode failMode)
+        /// <remarks>The list is asked first (it costs nothing), then the callahead, whose answers are kept
+        /// in the state store: known for days, unknown for hours.</remarks>
+        internal RecipientVerificationOptions RecipientVerificationFrom(string listPath, string callaheadHost, CallaheadTlsMode callaheadTls,
+                                                                        string heloName, VerificationFailMode failMode)
         {
             var options = new RecipientVerificationOptions { FailMode = failMode };
             if (listPath != null)
             {
                 try { options.Sources.Add(new VerificationSource(RecipientListSource.Open(ResolvePath(listPath)))); }
                 catch (RecipientListException ex) { ThrowTerminatingError(ErrorMapping.From(ex)); }
+            }
+            if (callaheadHost != null)
+            {
+                if (!Engine.Forwarding.SmartHost.TryParse(callaheadHost, out var host, out var port, out var why))
+                    ThrowTerminatingError(ErrorMapping.BadCallaheadHost(callaheadHost, why));
+                var callahead = new CallaheadSource(new CallaheadOptions { Host = host, Port = port, TlsMode = callaheadTls, HeloName = heloName });
+                options.Sources.Add(new VerificationSource(callahead, callahead.Options.PositiveTtl, callahead.Options.NegativeTtl));
             }
             return options;
         }

@@ -21,7 +21,7 @@ namespace SmtpdModule.Engine.Tests.Verification
 
             var answer = await new CallaheadSource(Options(server)).CheckAsync("alice@example.test");
 
-            Assert.Equal(RecipientStatus.Unavailable, answer.Status);
+            Assert.Equal(MailboxStatus.Unavailable, answer.Status);
             Assert.Contains("more than " + CallaheadClient.MaxReplyBytes + " bytes", answer.Detail);
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), watch.Elapsed.ToString());
         }
@@ -34,7 +34,7 @@ namespace SmtpdModule.Engine.Tests.Verification
             var answer = await new CallaheadSource(Options(server)).CheckAsync("alice@example.test");
             var limits = await new DownstreamLimitsProbe(Options(server)).ProbeAsync();
 
-            Assert.Equal(RecipientStatus.Unavailable, answer.Status);
+            Assert.Equal(MailboxStatus.Unavailable, answer.Status);
             Assert.StartsWith("connect to 127.0.0.1:" + server.Port + " failed", answer.Detail);
             Assert.False(limits.IsKnown);
             Assert.Contains("127.0.0.1:" + server.Port, limits.Detail);

@@ -27,7 +27,7 @@ namespace SmtpdModule.Engine.Tests.Verification
 
             var answers = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => source.CheckAsync("alice@example.test")));
 
-            Assert.All(answers, a => Assert.Equal(RecipientStatus.Known, a.Status));
+            Assert.All(answers, a => Assert.Equal(MailboxStatus.Known, a.Status));
             await TestWait.UntilAsync(() => server.Of("closed").Count == 5, server.Describe());
             // Exactly the limit: the probes did run side by side, and never more of them.
             Assert.Equal(2, MostOpen(server));
@@ -46,9 +46,9 @@ namespace SmtpdModule.Engine.Tests.Verification
             await TestWait.UntilAsync(() => server.Sessions == 1, server.Describe());
             var second = await source.CheckAsync("bob@example.test");
 
-            Assert.Equal(RecipientStatus.Unavailable, second.Status);
+            Assert.Equal(MailboxStatus.Unavailable, second.Status);
             Assert.StartsWith("probe limit", second.Detail);
-            Assert.Equal(RecipientStatus.Known, (await first).Status);
+            Assert.Equal(MailboxStatus.Known, (await first).Status);
             Assert.Equal(1, server.Sessions);
         }
 
@@ -64,8 +64,8 @@ namespace SmtpdModule.Engine.Tests.Verification
             var first = await source.CheckAsync("alice@example.test");
             var second = await source.CheckAsync("bob@example.test");
 
-            Assert.Equal(RecipientStatus.Known, first.Status);
-            Assert.Equal(RecipientStatus.Unavailable, second.Status);
+            Assert.Equal(MailboxStatus.Known, first.Status);
+            Assert.Equal(MailboxStatus.Unavailable, second.Status);
             Assert.Contains("new probes a second", second.Detail);
             Assert.Equal(1, server.Sessions);
         }

@@ -39,16 +39,16 @@ namespace SmtpdModule.Engine.Tests.Verification
         {
             using var server = await DownstreamSmtpServer.StartAsync(TwoUsers);
             var source = new CallaheadSource(Options(server));
-            var cases = new (string Address, RecipientStatus Expected, string Reply)[]
+            var cases = new (string Address, MailboxStatus Expected, string Reply)[]
             {
-                ("alice@example.test", RecipientStatus.Known, "250"),
-                ("BOB@example.test", RecipientStatus.Known, "250"),
-                ("carol@example.test", RecipientStatus.Unknown, "550 5.1.1"),
-                ("policy@example.test", RecipientStatus.Unavailable, "550 5.7.1"),
-                ("sender@example.test", RecipientStatus.Unavailable, "550 5.1.8"),
-                ("temp@example.test", RecipientStatus.Unavailable, "450 4.2.1"),
+                ("alice@example.test", MailboxStatus.Known, "250"),
+                ("BOB@example.test", MailboxStatus.Known, "250"),
+                ("carol@example.test", MailboxStatus.Unknown, "550 5.1.1"),
+                ("policy@example.test", MailboxStatus.Unavailable, "550 5.7.1"),
+                ("sender@example.test", MailboxStatus.Unavailable, "550 5.1.8"),
+                ("temp@example.test", MailboxStatus.Unavailable, "450 4.2.1"),
                 // A bare 550 from a server without ENHANCEDSTATUSCODES is the one "no such user" it can say.
-                ("plain5@example.test", RecipientStatus.Unknown, "550 No such user"),
+                ("plain5@example.test", MailboxStatus.Unknown, "550 No such user"),
             };
 
             foreach (var (address, expected, reply) in cases)
@@ -73,7 +73,7 @@ namespace SmtpdModule.Engine.Tests.Verification
                 options.TlsMode = CallaheadTlsMode.StartTls;
                 options.ServerCertificateValidationCallback = (sender, certificate, chain, errors) =>
                     certificate != null && string.Equals(certificate.GetCertHashString(), certs.Thumbprint, StringComparison.OrdinalIgnoreCase);
-                Assert.Equal(RecipientStatus.Known, (await new CallaheadSource(options).CheckAsync("alice@example.test")).Status);
+                Assert.Equal(MailboxStatus.Known, (await new CallaheadSource(options).CheckAsync("alice@example.test")).Status);
                 Assert.Contains(tls.Of("command"), e => Verb(e) == "STARTTLS");
             }
             using (var plain = await DownstreamSmtpServer.StartAsync(TwoUsers))
@@ -81,7 +81,7 @@ namespace SmtpdModule.Engine.Tests.Verification
                 var options = Options(plain);
                 options.TlsMode = CallaheadTlsMode.StartTls;
                 var answer = await new CallaheadSource(options).CheckAsync("alice@example.test");
-                Assert.Equal(RecipientStatus.Unavailable, answer.Status);
+                Assert.Equal(MailboxStatus.Unavailable, answer.Status);
                 Assert.Contains("STARTTLS", answer.Detail);
                 Assert.DoesNotContain(plain.Of("command"), e => Verb(e) == "MAIL");
             }
@@ -94,8 +94,8 @@ namespace SmtpdModule.Engine.Tests.Verification
             using var server = await DownstreamSmtpServer.StartAsync(options);
             var source = new CallaheadSource(Options(server));
 
-            Assert.Equal(RecipientStatus.Unavailable, (await source.CheckAsync("plain5@example.test")).Status);
-            Assert.Equal(RecipientStatus.Unknown, (await source.CheckAsync("carol@example.test")).Status);
+            Assert.Equal(MailboxStatus.Unavailable, (await source.CheckAsync("plain5@example.test")).Status);
+            Assert.Equal(MailboxStatus.Unknown, (await source.CheckAsync("carol@example.test")).Status);
         }
 
         [DownstreamFact]
@@ -131,7 +131,7 @@ namespace SmtpdModule.Engine.Tests.Verification
 
             var answer = await source.CheckAsync("carol@example.test");
 
-            Assert.Equal(RecipientStatus.Unavailable, answer.Status);
+            Assert.Equal(MailboxStatus.Unavailable, answer.Status);
             Assert.Contains("MAIL FROM:<perm@proxy.test>", answer.Detail);
             Assert.Contains("553", answer.Detail);
             await TestWait.UntilAsync(() => server.Of("closed").Count == 1, server.Describe());
@@ -148,7 +148,7 @@ namespace SmtpdModule.Engine.Tests.Verification
 
             var answer = await source.CheckAsync("alice@example.test");
 
-            Assert.Equal(RecipientStatus.Unavailable, answer.Status);
+            Assert.Equal(MailboxStatus.Unavailable, answer.Status);
             Assert.Contains("connect to 127.0.0.1:" + options.Port + " failed", answer.Detail);
         }
 
@@ -163,7 +163,7 @@ namespace SmtpdModule.Engine.Tests.Verification
 
             var answer = await source.CheckAsync("alice@example.test");
 
-            Assert.Equal(RecipientStatus.Unavailable, answer.Status);
+            Assert.Equal(MailboxStatus.Unavailable, answer.Status);
             Assert.Contains("no answer to", answer.Detail);
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), watch.Elapsed.ToString());
             Assert.Equal(0, source.ProbesInFlight);
@@ -190,13 +190,13 @@ namespace SmtpdModule.Engine.Tests.Verification
             using (var plain = await DownstreamSmtpServer.StartAsync(TwoUsers))
             {
                 var answer = await new CallaheadSource(Options(plain)).CheckAsync("jörg@example.test");
-                Assert.Equal(RecipientStatus.Unavailable, answer.Status);
+                Assert.Equal(MailboxStatus.Unavailable, answer.Status);
                 Assert.Contains("SMTPUTF8", answer.Detail);
             }
             using (var utf8 = await DownstreamSmtpServer.StartAsync(TwoUsers.Concat(new[] { "--smtputf8" }).ToArray()))
             {
                 var answer = await new CallaheadSource(Options(utf8)).CheckAsync("jörg@example.test");
-                Assert.Equal(RecipientStatus.Unknown, answer.Status);
+                Assert.Equal(MailboxStatus.Unknown, answer.Status);
                 var mail = utf8.Of("command").First(e => Verb(e) == "MAIL");
                 Assert.Equal("FROM:<> SMTPUTF8", mail.GetProperty("arg").GetString());
             }

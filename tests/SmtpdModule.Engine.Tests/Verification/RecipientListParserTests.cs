@@ -105,7 +105,7 @@ namespace SmtpdModule.Engine.Tests.Verification
                 var path = Path.Combine(dir, "users");
                 File.WriteAllText(path, "\uFEFFj\u00F6rg@b\u00FCcher.example\r\n", new UTF8Encoding(false));
                 var list = RecipientList.Load(path);
-                Assert.Equal(RecipientStatus.Known, list.Check("J\u00D6RG@xn--bcher-kva.example").Status);
+                Assert.Equal(MailboxStatus.Known, list.Check("J\u00D6RG@xn--bcher-kva.example").Status);
                 Assert.Equal(path, list.Path);
             }
             finally { Directory.Delete(dir, true); }

@@ -28,7 +28,7 @@ namespace SmtpdModule.Engine.Tests.Verification
             File.SetLastWriteTimeUtc(path, Epoch.AddSeconds(second));
         }
 
-        static RecipientStatus StatusOf(RecipientListSource source, string mailbox)
+        static MailboxStatus StatusOf(RecipientListSource source, string mailbox)
         {
             var task = source.CheckAsync(mailbox);
             Assert.True(task.IsCompletedSuccessfully);   // no I/O to wait for: answered before returning
@@ -43,7 +43,7 @@ namespace SmtpdModule.Engine.Tests.Verification
             Assert.Equal("list", source.Name);
             Assert.Equal(Path.GetFullPath(_path), source.Path);
             var answer = source.CheckAsync("sales-east@example.org").Result;
-            Assert.Equal(RecipientStatus.Known, answer.Status);
+            Assert.Equal(MailboxStatus.Known, answer.Status);
             Assert.Equal("list", answer.Source);
             Assert.Equal("line 2: sales-*@example.org", answer.Detail);
             Assert.False(answer.FromCache);
@@ -79,12 +79,12 @@ namespace SmtpdModule.Engine.Tests.Verification
 
             Write(_path, "new@example.org\n", 10);
             clock.Advance(TimeSpan.FromMilliseconds(999));
-            Assert.Equal(RecipientStatus.Known, StatusOf(source, "old@example.org"));   // not looked at yet
+            Assert.Equal(MailboxStatus.Known, StatusOf(source, "old@example.org"));   // not looked at yet
             Assert.Empty(reloads);
 
             clock.Advance(TimeSpan.FromMilliseconds(1));
-            Assert.Equal(RecipientStatus.Known, StatusOf(source, "new@example.org"));
-            Assert.Equal(RecipientStatus.Unknown, StatusOf(source, "old@example.org"));
+            Assert.Equal(MailboxStatus.Known, StatusOf(source, "new@example.org"));
+            Assert.Equal(MailboxStatus.Unknown, StatusOf(source, "old@example.org"));
             var reloaded = Assert.Single(reloads);
             Assert.Same(source.Current, reloaded);
 
@@ -100,7 +100,7 @@ namespace SmtpdModule.Engine.Tests.Verification
             var source = RecipientListSource.Open(_path, clock: new FakeClock());
             Write(_path, "new@example.org\n", 10);
             Assert.True(source.CheckNow());
-            Assert.Equal(RecipientStatus.Known, StatusOf(source, "new@example.org"));
+            Assert.Equal(MailboxStatus.Known, StatusOf(source, "new@example.org"));
             Assert.False(source.CheckNow());
         }
 
@@ -115,8 +115,8 @@ namespace SmtpdModule.Engine.Tests.Verification
 
             Write(_path, "user@example.org\nnew@example.org\n  !@\n", 10);
             clock.Advance(TimeSpan.FromSeconds(1));
-            Assert.Equal(RecipientStatus.Known, StatusOf(source, "user@example.org"));
-            Assert.Equal(RecipientStatus.Unknown, StatusOf(source, "new@example.org"));   // nothing of the broken file
+            Assert.Equal(MailboxStatus.Known, StatusOf(source, "user@example.org"));
+            Assert.Equal(MailboxStatus.Unknown, StatusOf(source, "new@example.org"));   // nothing of the broken file
             var e = Assert.Single(failures);
             Assert.Equal((3, 5), (e.Line, e.Column));
             Assert.Same(e, source.LastError);
@@ -127,7 +127,7 @@ namespace SmtpdModule.Engine.Tests.Verification
 
             Write(_path, "new@example.org\n", 20);
             Assert.True(source.CheckNow());
-            Assert.Equal(RecipientStatus.Known, StatusOf(source, "new@example.org"));
+            Assert.Equal(MailboxStatus.Known, StatusOf(source, "new@example.org"));
             Assert.Null(source.LastError);
         }
 
@@ -139,8 +139,8 @@ namespace SmtpdModule.Engine.Tests.Verification
             var failures = new List<RecipientListException>();
             source.ReloadFailed += (_, e) => failures.Add(e);
             File.Delete(_path);
-            Assert.Equal(RecipientStatus.Known, StatusOf(source, "user@example.org"));
-            Assert.Equal(RecipientStatus.Known, StatusOf(source, "user@example.org"));
+            Assert.Equal(MailboxStatus.Known, StatusOf(source, "user@example.org"));
+            Assert.Equal(MailboxStatus.Known, StatusOf(source, "user@example.org"));
             Assert.True(Assert.Single(failures).IsUnreadable);
         }
 
@@ -165,14 +165,14 @@ namespace SmtpdModule.Engine.Tests.Verification
                 while (!done.IsCancellationRequested)
                 {
                     var list = source.Current;
-                    int seen = Enumerable.Range(0, Versions).Count(k => list.Check($"a{k}@example.org").Status == RecipientStatus.Known);
+                    int seen = Enumerable.Range(0, Versions).Count(k => list.Check($"a{k}@example.org").Status == MailboxStatus.Known);
                     if (seen != 1) problems.Enqueue($"{seen} versions in one list");
                     for (int k = 0; k < Versions; k++)
                         if (list.Check($"a{k}@example.org").Status != list.Check($"B{k}@EXAMPLE.org").Status)
                             problems.Enqueue($"version {k} half present");
                     // Through the interface too: it may be the thread that reloads.
                     var answer = source.CheckAsync("a0@example.org").Result;
-                    if (answer.Status == RecipientStatus.Unavailable) problems.Enqueue("unavailable");
+                    if (answer.Status == MailboxStatus.Unavailable) problems.Enqueue("unavailable");
                     Interlocked.Increment(ref lookups);
                 }
             })).ToArray();
@@ -195,8 +195,8 @@ namespace SmtpdModule.Engine.Tests.Verification
             Assert.Empty(problems);
             Assert.Equal(0, failed);
             Assert.True(reloaded >= Versions - 1, reloaded + " reloads");   // each version took effect
-            Assert.Equal(RecipientStatus.Known, StatusOf(source, $"a{Versions - 1}@example.org"));
-            Assert.Equal(RecipientStatus.Unknown, StatusOf(source, "a0@example.org"));
+            Assert.Equal(MailboxStatus.Known, StatusOf(source, $"a{Versions - 1}@example.org"));
+            Assert.Equal(MailboxStatus.Unknown, StatusOf(source, "a0@example.org"));
         }
     }
 }

@@ -9,7 +9,7 @@ namespace SmtpdModule.Engine.Tests.Verification
         static void Known(RecipientList list, string mailbox, string detail)
         {
             var a = list.Check(mailbox);
-            Assert.Equal(RecipientStatus.Known, a.Status);
+            Assert.Equal(MailboxStatus.Known, a.Status);
             Assert.Equal("list", a.Source);
             Assert.Equal(detail, a.Detail);
         }
@@ -17,7 +17,7 @@ namespace SmtpdModule.Engine.Tests.Verification
         static void Unknown(RecipientList list, string mailbox, string detail)
         {
             var a = list.Check(mailbox);
-            Assert.Equal(RecipientStatus.Unknown, a.Status);
+            Assert.Equal(MailboxStatus.Unknown, a.Status);
             Assert.Equal(detail, a.Detail);
         }
 

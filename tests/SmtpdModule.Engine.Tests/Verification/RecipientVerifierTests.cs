@@ -21,8 +21,8 @@ namespace SmtpdModule.Engine.Tests.Verification
         /// <summary>A source that answers from a table and counts the questions.</summary>
         sealed class TableSource : IRecipientSource
         {
-            readonly Dictionary<string, RecipientStatus> _answers;
-            public TableSource(string name, Dictionary<string, RecipientStatus> answers) { Name = name; _answers = answers; }
+            readonly Dictionary<string, MailboxStatus> _answers;
+            public TableSource(string name, Dictionary<string, MailboxStatus> answers) { Name = name; _answers = answers; }
             public string Name { get; }
             public int Asked;
             public Func<string, RecipientAnswer> Override;
@@ -30,31 +30,31 @@ namespace SmtpdModule.Engine.Tests.Verification
             {
                 Interlocked.Increment(ref Asked);
                 if (Override != null) return Task.FromResult(Override(mailbox));
-                var status = _answers.TryGetValue(mailbox, out var s) ? s : RecipientStatus.Unknown;
+                var status = _answers.TryGetValue(mailbox, out var s) ? s : MailboxStatus.Unknown;
                 return Task.FromResult(new RecipientAnswer(status, Name, "table"));
             }
         }
 
-        static Dictionary<string, RecipientStatus> Users(params string[] known) => known.ToDictionary(k => k, _ => RecipientStatus.Known, StringComparer.OrdinalIgnoreCase);
+        static Dictionary<string, MailboxStatus> Users(params string[] known) => known.ToDictionary(k => k, _ => MailboxStatus.Known, StringComparer.OrdinalIgnoreCase);
 
         static Func<string, CancellationToken, Task<string>> Reader(IStateStore store) => (k, ct) => store.GetAsync(k, ct);
 
         [Fact]
         public async Task The_first_source_that_knows_decides_and_one_that_cannot_answer_passes_to_the_next()
         {
-            var down = new TableSource("callahead", null) { Override = m => new RecipientAnswer(RecipientStatus.Unavailable, "callahead", "connection refused") };
+            var down = new TableSource("callahead", null) { Override = m => new RecipientAnswer(MailboxStatus.Unavailable, "callahead", "connection refused") };
             var list = new TableSource("list", Users("alice@example.test"));
             var verifier = new RecipientVerifier(new[] { new VerificationSource(down), new VerificationSource(list) }, new MemoryStateStore());
 
             var alice = await verifier.VerifyAsync("alice@example.test", Reader(new MemoryStateStore()));
-            Assert.Equal(RecipientStatus.Known, alice.Status);
+            Assert.Equal(MailboxStatus.Known, alice.Status);
             Assert.Equal("list", alice.Source);
             var carol = await verifier.VerifyAsync("carol@example.test", Reader(new MemoryStateStore()));
-            Assert.Equal(RecipientStatus.Unknown, carol.Status);
+            Assert.Equal(MailboxStatus.Unknown, carol.Status);
 
             var onlyDown = new RecipientVerifier(new[] { new VerificationSource(down) }, new MemoryStateStore());
             var none = await onlyDown.VerifyAsync("alice@example.test", Reader(new MemoryStateStore()));
-            Assert.Equal(RecipientStatus.Unavailable, none.Status);
+            Assert.Equal(MailboxStatus.Unavailable, none.Status);
             Assert.Equal("connection refused", none.Detail);
         }
 
@@ -68,12 +68,12 @@ namespace SmtpdModule.Engine.Tests.Verification
             Assert.False((await verifier.VerifyAsync("Alice@Example.test", Reader(store))).FromCache);
             var again = await verifier.VerifyAsync("alice@example.test", Reader(store));
             Assert.True(again.FromCache);
-            Assert.Equal(RecipientStatus.Known, again.Status);
+            Assert.Equal(MailboxStatus.Known, again.Status);
             await verifier.VerifyAsync("carol@example.test", Reader(store));
-            Assert.Equal(RecipientStatus.Unknown, (await verifier.VerifyAsync("carol@example.test", Reader(store))).Status);
+            Assert.Equal(MailboxStatus.Unknown, (await verifier.VerifyAsync("carol@example.test", Reader(store))).Status);
             Assert.Equal(2, source.Asked);
 
-            source.Override = m => new RecipientAnswer(RecipientStatus.Unavailable, "callahead", "451 4.3.0 try later");
+            source.Override = m => new RecipientAnswer(MailboxStatus.Unavailable, "callahead", "451 4.3.0 try later");
             await verifier.VerifyAsync("dave@example.test", Reader(store));
             await verifier.VerifyAsync("dave@example.test", Reader(store));
             Assert.Equal(4, source.Asked);
@@ -86,7 +86,7 @@ namespace SmtpdModule.Engine.Tests.Verification
             var source = new TableSource("ldap", null) { Override = m => throw new InvalidOperationException("bind failed") };
             var verifier = new RecipientVerifier(new[] { new VerificationSource(source) }, new MemoryStateStore());
             var answer = await verifier.VerifyAsync("alice@example.test", Reader(new MemoryStateStore()));
-            Assert.Equal(RecipientStatus.Unavailable, answer.Status);
+            Assert.Equal(MailboxStatus.Unavailable, answer.Status);
             Assert.Contains("bind failed", answer.Detail);
         }
 
@@ -132,7 +132,7 @@ namespace SmtpdModule.Engine.Tests.Verification
         [Fact]
         public async Task A_source_that_cannot_answer_defers_or_accepts_as_the_fail_mode_says()
         {
-            var down = new TableSource("callahead", null) { Override = m => new RecipientAnswer(RecipientStatus.Unavailable, "callahead", "timed out") };
+            var down = new TableSource("callahead", null) { Override = m => new RecipientAnswer(MailboxStatus.Unavailable, "callahead", "timed out") };
             var deferred = await Rcpt("allow:ALL:ALL:ALL\n", down, "<alice@example.test>");
             Assert.Equal(VerdictKind.TempFail, deferred.Kind);
             Assert.Equal(new[] { "450 4.4.3 Recipient verification unavailable, try again later" }, deferred.Replies);

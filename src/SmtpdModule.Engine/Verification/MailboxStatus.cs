@@ -1,7 +1,7 @@
 namespace SmtpdModule.Engine.Verification
 {
     /// <summary>What a recipient source says of one address.</summary>
-    public enum RecipientStatus
+    public enum MailboxStatus
     {
         /// <summary>The address has a mailbox: the downstream will take it.</summary>
         Known,
