@@ -1,7 +1,7 @@
 using System;
-using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
+using SmtpdModule.Engine.Files;
 using SmtpdModule.Engine.State;
 
 namespace SmtpdModule.Engine.Verification
@@ -54,32 +54,21 @@ namespace SmtpdModule.Engine.Verification
         /// <summary>The source's name in answers, the log and -Explain.</summary>
         public const string SourceName = "list";
 
-        readonly object _gate = new object();
-        readonly ISystemClock _clock;
-        RecipientList _current;
-        long _nextCheckTicks;
-        (DateTime, long)? _failedStamp;
+        readonly WatchedFile<RecipientList, RecipientListException> _file;
 
-        RecipientListSource(string path, RecipientList initial, TimeSpan interval, ISystemClock clock)
-        {
-            Path = path;
-            _current = initial;
-            CheckInterval = interval;
-            _clock = clock;
-            _nextCheckTicks = clock.UtcNow.UtcTicks + interval.Ticks;
-        }
+        RecipientListSource(WatchedFile<RecipientList, RecipientListException> file) { _file = file; }
 
         public string Name => SourceName;
         /// <summary>The list file, a full path.</summary>
-        public string Path { get; }
-        public TimeSpan CheckInterval { get; }
+        public string Path => _file.Path;
+        public TimeSpan CheckInterval => _file.CheckInterval;
         /// <summary>The error of the last failed reload while it is still the file's state; null once a reload succeeds.</summary>
-        public RecipientListException LastError { get; private set; }
+        public RecipientListException LastError => _file.LastError;
 
         /// <summary>Raised (on the thread that noticed the change) after a new list took effect.</summary>
-        public event EventHandler<RecipientList> Reloaded;
+        public event EventHandler<RecipientList> Reloaded { add => _file.Reloaded += value; remove => _file.Reloaded -= value; }
         /// <summary>Raised once per broken state of the file; the previous list stays in force.</summary>
-        public event EventHandler<RecipientListException> ReloadFailed;
+        public event EventHandler<RecipientListException> ReloadFailed { add => _file.ReloadFailed += value; remove => _file.ReloadFailed -= value; }
 
         /// <summary>Loads the list.</summary>
         /// <param name="path">The list file.</param>
@@ -90,24 +79,13 @@ namespace SmtpdModule.Engine.Verification
         /// <exception cref="RecipientListException">The file cannot be read or has errors.</exception>
         public static RecipientListSource Open(string path, TimeSpan? checkInterval = null, ISystemClock clock = null)
         {
-            var full = System.IO.Path.GetFullPath(path ?? throw new ArgumentNullException(nameof(path)));
-            var interval = checkInterval ?? TimeSpan.FromSeconds(1);
-            if (interval < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(checkInterval), interval, "The check interval cannot be negative.");
-            return new RecipientListSource(full, RecipientList.Load(full), interval, clock ?? SystemClock.Instance);
+            var now = clock ?? SystemClock.Instance;
+            return new RecipientListSource(new WatchedFile<RecipientList, RecipientListException>(path ?? throw new ArgumentNullException(nameof(path)),
+                RecipientList.Load, list => (list.FileTimeUtc, list.FileLength), checkInterval ?? TimeSpan.FromSeconds(1), () => now.UtcNow));
         }
 
         /// <summary>The list in force, after looking at the file if the interval has passed.</summary>
-        public RecipientList Current
-        {
-            get
-            {
-                long now = _clock.UtcNow.UtcTicks, due = Interlocked.Read(ref _nextCheckTicks);
-                // One thread claims the check; the others answer from the list in force meanwhile.
-                if (now >= due && Interlocked.CompareExchange(ref _nextCheckTicks, now + CheckInterval.Ticks, due) == due)
-                    Reload();
-                return Volatile.Read(ref _current);
-            }
-        }
+        public RecipientList Current => _file.Current;
 
         /// <summary>What the list says of <paramref name="mailbox"/>; never blocks on I/O beyond the
         /// interval's stat (and the read of a file that changed).</summary>
@@ -125,62 +103,6 @@ namespace SmtpdModule.Engine.Verification
         }
 
         /// <summary>Looks at the file now, whatever the interval. True when a new list took effect.</summary>
-        public bool CheckNow()
-        {
-            Interlocked.Exchange(ref _nextCheckTicks, _clock.UtcNow.UtcTicks + CheckInterval.Ticks);
-            return Reload();
-        }
-
-        bool Reload()
-        {
-            RecipientList loaded = null;
-            RecipientListException failed = null;
-            lock (_gate)
-            {
-                var stamp = Stamp();
-                var cur = _current;
-                if (stamp != null && stamp.Value.Item1 == cur.FileTimeUtc && stamp.Value.Item2 == cur.FileLength)
-                {
-                    // Back to the file the list in force was read from (a broken edit undone): nothing stands against it.
-                    _failedStamp = null;
-                    LastError = null;
-                    return false;
-                }
-                if (stamp != null && _failedStamp != null && stamp.Value == _failedStamp.Value)
-                    return false;   // same broken state: already reported
-                if (stamp == null && _failedStamp != null && _failedStamp.Value.Item2 < 0)
-                    return false;   // still missing: already reported
-                try
-                {
-                    loaded = RecipientList.Load(Path);
-                    Volatile.Write(ref _current, loaded);
-                    _failedStamp = null;
-                    LastError = null;
-                }
-                catch (RecipientListException ex)
-                {
-                    failed = ex;
-                    _failedStamp = stamp ?? (DateTime.MinValue, -1L);
-                    LastError = ex;
-                }
-            }
-            if (loaded != null) Reloaded?.Invoke(this, loaded);
-            if (failed != null) ReloadFailed?.Invoke(this, failed);
-            return loaded != null;
-        }
-
-        (DateTime, long)? Stamp()
-        {
-            try
-            {
-                var info = new FileInfo(Path);
-                if (!info.Exists) return null;
-                return (info.LastWriteTimeUtc, info.Length);
-            }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
-            {
-                return null;
-            }
-        }
+        public bool CheckNow() => _file.CheckNow();
     }
 }
