@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text;
+using SmtpdModule.Engine.Files;
 
 namespace SmtpdModule.Engine.Rules
 {
@@ -43,29 +44,17 @@ namespace SmtpdModule.Engine.Rules
         public static RuleSet Load(string path, RuleParseOptions options = null)
         {
             if (path == null) throw new ArgumentNullException(nameof(path));
-            string text, sha256;
-            DateTime time;
-            long length;
-            try
-            {
-                var info = new FileInfo(path);
-                time = info.LastWriteTimeUtc;
-                length = info.Length;
-                // FileShare.ReadWrite|Delete: an editor saving at the same moment must not fail either side.
-                var bytes = new MemoryStream();
-                using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
-                    stream.CopyTo(bytes);
-                sha256 = HashOf(bytes.ToArray());
-                bytes.Position = 0;
-                using (var reader = new StreamReader(bytes, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true))
-                    text = reader.ReadToEnd();
-            }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException || ex is System.Security.SecurityException)
+            FileSnapshot file;
+            try { file = FileSnapshot.Read(path); }
+            catch (Exception ex) when (FileSnapshot.IsReadError(ex))
             {
                 var d = new RuleDiagnostic(DiagnosticSeverity.Error, RuleDiagnosticCodes.UnreadableFile, path, 0, 0, "cannot read the rules file: " + ex.Message);
                 throw new RuleFileException(path, new[] { d }, ex);
             }
-            return FromResult(RuleFileParser.Parse(text, path, options), time, length, sha256);
+            string text;
+            using (var reader = new StreamReader(new MemoryStream(file.Bytes), new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true))
+                text = reader.ReadToEnd();
+            return FromResult(RuleFileParser.Parse(text, path, options), file.TimeUtc, file.Length, HashOf(file.Bytes));
         }
 
         static RuleSet FromResult(RuleParseResult result, DateTime? time, long length, string sha256)

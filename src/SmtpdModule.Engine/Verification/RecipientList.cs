@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Threading.Tasks;
+using SmtpdModule.Engine.Files;
 
 namespace SmtpdModule.Engine.Verification
 {
@@ -51,29 +51,13 @@ namespace SmtpdModule.Engine.Verification
         public static RecipientList Load(string path)
         {
             if (path == null) throw new ArgumentNullException(nameof(path));
-            byte[] bytes;
-            DateTime time;
-            long length;
-            try
-            {
-                // Stamp first: an edit landing during the read leaves a stamp older than the content,
-                // so the next check reads it again rather than missing it.
-                var info = new FileInfo(path);
-                time = info.LastWriteTimeUtc;
-                length = info.Length;
-                // FileShare.ReadWrite|Delete: an editor saving at the same moment must not fail either side.
-                using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
-                using (var copy = new MemoryStream())
-                {
-                    stream.CopyTo(copy);
-                    bytes = copy.ToArray();
-                }
-            }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException || ex is System.Security.SecurityException)
+            FileSnapshot file;
+            try { file = FileSnapshot.Read(path); }
+            catch (Exception ex) when (FileSnapshot.IsReadError(ex))
             {
                 throw new RecipientListException(path, new[] { new RecipientListError(0, 0, "cannot read the recipient list: " + ex.Message) }, ex);
             }
-            return RecipientListParser.Parse(bytes, path, time, length);
+            return RecipientListParser.Parse(file.Bytes, path, file.TimeUtc, file.Length);
         }
 
         /// <summary>What the list says of <paramref name="mailbox"/> (<c>local@domain</c>, no angle brackets).</summary>
