@@ -19,7 +19,7 @@ BeforeAll {
     if (-not $python) { throw 'python3 is needed (the generator and the SMTP client): run tests/tools/install-test-deps.sh.' }
     $fixture = (Resolve-Path -LiteralPath "$PSScriptRoot/../fixtures/decision-path").ProviderPath
 
-    $seed = if ($env:SMTPD_DECISION_PATH_SEED) { [int]$env:SMTPD_DECISION_PATH_SEED } else { Get-Random -Minimum 1 -Maximum ([int]::MaxValue) }
+    $seed = if ($env:SMTPD_DECISION_PATH_SEED) { [long]$env:SMTPD_DECISION_PATH_SEED } else { Get-Random -Minimum 1 -Maximum ([int]::MaxValue) }
     $size = if ($env:SMTPD_DECISION_PATH_TRANSACTIONS) { [int]$env:SMTPD_DECISION_PATH_TRANSACTIONS } else { 3200 }
     $run = Invoke-DecisionPathRun -Python $python -Fixture $fixture -Seed $seed -Transactions $size -Directory (Join-Path $TestDrive 'run')
 }
