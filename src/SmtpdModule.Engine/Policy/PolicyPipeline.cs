@@ -21,6 +21,8 @@ namespace SmtpdModule.Engine.Policy
         readonly PolicyOptions _options;
 
         readonly RecipientVerifier _verifier;
+        // The EHLO reply's lines after the first, made once: they are the same for every session.
+        readonly string[] _extensions, _extensionsWithStartTls;
 
         /// <param name="evaluator">The rules in force.</param>
         /// <param name="options">The proxy's settings that change a verdict; null for the defaults.</param>
@@ -31,6 +33,8 @@ namespace SmtpdModule.Engine.Policy
             Evaluator = evaluator ?? throw new ArgumentNullException(nameof(evaluator));
             _options = options?.Clone() ?? new PolicyOptions();
             Greeting = new SmtpReply(220, null, _options.HostName + " ESMTP SmtpdModule ready");
+            _extensions = ExtensionLines(_options.MaxMessageSize, startTls: false);
+            _extensionsWithStartTls = _options.OfferStartTls ? ExtensionLines(_options.MaxMessageSize, startTls: true) : _extensions;
         }
 
         /// <summary>The rules in force.</summary>
@@ -64,20 +68,22 @@ namespace SmtpdModule.Engine.Policy
         {
             var first = _options.HostName + " Hello " + helo + " [" + session.Client.Text + "]";
             if (!esmtp) return Verdict.Of(PolicyStage.Helo, VerdictKind.Continue, new SmtpReply(250, null, first), null);
-            var lines = new List<string>(7)
-            {
-                "250-" + first,
-                "250-PIPELINING",
-                "250-SIZE " + _options.MaxMessageSize,
-                "250-8BITMIME",
-                "250-ENHANCEDSTATUSCODES",
-                "250-SMTPUTF8",
-            };
             // STARTTLS once: RFC 3207 §4.2 forbids offering it on a secured session.
-            if (_options.OfferStartTls && !session.Tls) lines.Add("250-STARTTLS");
-            var last = lines.Count - 1;
-            lines[last] = "250 " + lines[last].Substring(4);
+            var extensions = session.Tls ? _extensions : _extensionsWithStartTls;
+            var lines = new string[extensions.Length + 1];
+            lines[0] = "250-" + first;
+            extensions.CopyTo(lines, 1);
             return new Verdict(PolicyStage.Helo, VerdictKind.Continue, lines, null);
+        }
+
+        /// <summary>The extensions EHLO announces, one reply line each, the last with a space after the code.</summary>
+        static string[] ExtensionLines(long maxMessageSize, bool startTls)
+        {
+            var names = new List<string> { "PIPELINING", "SIZE " + maxMessageSize, "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8" };
+            if (startTls) names.Add("STARTTLS");
+            var lines = new string[names.Count];
+            for (int i = 0; i < lines.Length; i++) lines[i] = (i == lines.Length - 1 ? "250 " : "250-") + names[i];
+            return lines;
         }
 
         /// <summary>MAIL FROM: the sender's address check (reference §7), then the size the client

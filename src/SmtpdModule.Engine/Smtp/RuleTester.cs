@@ -31,9 +31,8 @@ namespace SmtpdModule.Engine.Smtp
         readonly LazyResolver _dns;
         readonly IStateStore _state;
         readonly RecipientVerifier _verifier;
-        readonly int _maxErrors = new SessionLimits().MaxErrors;
-        readonly int _maxRecipients = new SessionLimits().MaxRecipients;
-        readonly int _maxCommandLine = new SessionLimits().MaxCommandLine;
+        // The proxy's default limits: the tester answers as a proxy started without limit parameters.
+        static readonly SessionLimits Limits = new SessionLimits();
 
         /// <param name="ruleSet">The compiled rules.</param>
         /// <param name="options">Default action and delays; null for the defaults.</param>
@@ -73,10 +72,10 @@ namespace SmtpdModule.Engine.Smtp
                 ReverseLookup = request.ClientName == null,
                 ConfirmReverseName = request.ConfirmReverseName,
                 StrictAddresses = request.StrictAddresses,
-                MaxRecipients = _maxRecipients,
+                MaxRecipients = Limits.MaxRecipients,
             }, _verifier);
             var ident = string.IsNullOrEmpty(request.Ident) ? null : request.Ident;
-            var play = new Play(this, pipeline, new PolicySession(request.ClientAddress, new LiveFacts(_dns, new FixedIdentSource(ident), _state)));
+            var play = new Play(new PolicySession(request.ClientAddress, new LiveFacts(_dns, new FixedIdentSource(ident), _state)));
             if (request.ClientName != null) play.Known.SetClientName(PeerText.CleanName(request.ClientName), null, false);
 
             var connect = await pipeline.ConnectAsync(play.Known, cancellationToken).ConfigureAwait(false);
@@ -152,16 +151,11 @@ namespace SmtpdModule.Engine.Smtp
         /// <summary>The session as the proxy would hold it: its state, its error count, whether it is closed.</summary>
         sealed class Play
         {
-            readonly RuleTester _owner;
             readonly SessionStateTable _table = SessionStateTable.For(tlsOffered: false);
             SessionState _state = SessionState.Connected;
             int _errors;
 
-            public Play(RuleTester owner, PolicyPipeline pipeline, PolicySession known)
-            {
-                _owner = owner;
-                Known = known;
-            }
+            public Play(PolicySession known) { Known = known; }
 
             public PolicySession Known { get; }
             public List<StageVerdict> Stages { get; } = new List<StageVerdict>();
@@ -179,7 +173,7 @@ namespace SmtpdModule.Engine.Smtp
                 if (Closed) return null;
                 Verdict verdict;
                 // The proxy's connection skips a line longer than its limit (CRLF included) unread.
-                if (Encoding.UTF8.GetByteCount(line) + 2 > _owner._maxCommandLine)
+                if (Encoding.UTF8.GetByteCount(line) + 2 > Limits.MaxCommandLine)
                     verdict = Error(stage, Replies.LineTooLong.ToString());
                 else if (!CommandParser.TryParse(line, out var cmd, out var error))
                     verdict = Error(stage, error.ToString());
@@ -201,7 +195,7 @@ namespace SmtpdModule.Engine.Smtp
             /// <summary>A client error: counted, and past the limit the session ends, as in the proxy.</summary>
             Verdict Error(PolicyStage stage, string reply, Verdict original = null)
             {
-                if (++_errors > _owner._maxErrors)
+                if (++_errors > Limits.MaxErrors)
                     return Verdict.Of(stage, VerdictKind.Close, Replies.TooManyErrors, "too many errors");
                 return original ?? new Verdict(stage, VerdictKind.Reject, new[] { reply }, "refused by the command parser or the session state", clientError: true);
             }
