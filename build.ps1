@@ -113,6 +113,12 @@ function Invoke-Build {
         $destination = if ($file.BaseName -eq 'SmtpdModule') { $ModuleDir } else { $dependencyDir }
         Copy-Item -LiteralPath $file.FullName -Destination $destination
     }
+    # Libraries built per OS (runtimes/<os>/X.dll, src/SmtpdModule/SmtpdModule.csproj); the loader
+    # picks this OS's copy (src/SmtpdModule/Hosting/RuntimeSpecificAssemblies.cs).
+    $runtimes = Join-Path $targetDir 'runtimes'
+    if (Test-Path -LiteralPath $runtimes) {
+        Copy-Item -LiteralPath $runtimes -Destination $dependencyDir -Recurse
+    }
 
     $format = @(
         (Join-Path $Root 'src/SmtpdModule/SmtpdModule.Format.ps1xml')

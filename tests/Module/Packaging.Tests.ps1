@@ -141,6 +141,31 @@ Describe 'The laid-out module' {
         }
     }
 
+    It 'ships the LDAP library as working .NET 8 builds per OS, and not the netstandard2.0 stub that throws' {
+        # PowerShell 7.4 runs on .NET 8 and brings an older copy than the engine asks for: the loader
+        # then takes runtimes/<os>/. The package's netstandard2.0 build only throws PlatformNotSupportedException.
+        Join-Path $moduleDir 'Dependencies/System.DirectoryServices.Protocols.dll' | Should -Not -Exist
+        foreach ($os in 'win', 'linux', 'osx') {
+            $path = Join-Path $moduleDir "Dependencies/runtimes/$os/System.DirectoryServices.Protocols.dll"
+            $path | Should -Exist
+            $pe = [System.Reflection.PortableExecutable.PEReader]::new([System.IO.File]::OpenRead($path))
+            try {
+                $reader = [System.Reflection.Metadata.PEReaderExtensions]::GetMetadataReader($pe)
+                $frameworks = foreach ($handle in $reader.GetAssemblyDefinition().GetCustomAttributes()) {
+                    $attribute = $reader.GetCustomAttribute($handle)
+                    $ctor = $reader.GetMemberReference([System.Reflection.Metadata.MemberReferenceHandle]$attribute.Constructor)
+                    $type = $reader.GetTypeReference([System.Reflection.Metadata.TypeReferenceHandle]$ctor.Parent)
+                    if ($reader.GetString($type.Name) -eq 'TargetFrameworkAttribute') {
+                        # The value blob: the prolog 01 00, then the string, its length in one byte.
+                        $blob = $reader.GetBlobBytes($attribute.Value)
+                        [System.Text.Encoding]::UTF8.GetString($blob, 3, $blob[2])
+                    }
+                }
+            } finally { $pe.Dispose() }
+            $frameworks | Should -Be '.NETCoreApp,Version=v8.0' -Because "$os's build must load on PowerShell 7.4"
+        }
+    }
+
     It 'has no public type that needs the engine to load, so Import-Module can list them before the resolver is in place' {
         # Import-Module reads every public type before it runs ModuleInitializer.OnImport: a public
         # type that derives from an engine type, or holds an engine enum in a field, breaks the import.

@@ -81,7 +81,7 @@ namespace SmtpdModule.Hosting
                 && (assemblyName.Version == null || VersionOf(platformPath) >= assemblyName.Version))
                 return null;
 
-            var path = Path.Combine(_directory, name + ".dll");
+            var path = RuntimeSpecificAssemblies.FindForThisOs(_directory, name) ?? Path.Combine(_directory, name + ".dll");
             return File.Exists(path) ? LoadFromAssemblyPath(path) : null;
         }
 

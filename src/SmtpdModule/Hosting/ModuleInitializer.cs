@@ -14,6 +14,7 @@ namespace SmtpdModule.Hosting
     /// Layout (build.ps1 Invoke-Build): SmtpdModule.dll, the only assembly PowerShell loads itself,
     /// at the module root; SmtpdModule.Engine.dll, MailKit, MimeKit, DnsClient, BouncyCastle and
     /// their package shims in <c>Dependencies/</c>, where no probing finds them by accident.
+    /// Libraries built per OS sit in <c>Dependencies/runtimes/&lt;os&gt;/</c> (<see cref="RuntimeSpecificAssemblies"/>).
     /// <list type="bullet">
     /// <item>PowerShell 7 (.NET Core): the default load context raises Resolving for the engine;
     /// <see cref="DependencyLoadContext"/> loads it, and then every library it references, in a
@@ -109,6 +110,12 @@ namespace SmtpdModule.Hosting
                 return null;
 
             var name = new AssemblyName(args.Name).Name;
+            var inFramework = RuntimeSpecificAssemblies.FrameworkName(name);
+            if (inFramework != null)
+            {
+                try { return Assembly.Load(inFramework); }
+                catch (FileNotFoundException) { return null; }
+            }
             var path = Path.Combine(DependencyDirectory, name + ".dll");
             // LoadFrom, as PowerShell loads a module's own assemblies; its version may differ from
             // the one asked for (a shim such as System.Memory), and the Framework accepts it.
