@@ -558,6 +558,19 @@ Describe 'Test-SmtpdRule -RecipientListPath' {
         $d.Verification | Should -BeNullOrEmpty
     }
 
+    It 'says under -Explain why verification was not asked, and shows it with the lines' {
+        $d = Test-SmtpdRule $rules -ClientAddress 192.0.2.10 -ClientName mail.example.org -From '<a@example.org>' `
+            -To '<x@spam.test>', '<postmaster>', '<alice@example.test>' -RecipientListPath $list -DnsServer $server -Explain
+        $d[0].Verification | Should -BeExactly 'not asked: the rules did not allow the recipient'
+        $d[0].Action | Should -Be 'Noto'
+        $d[0].Basis | Should -Be 'Rule'
+        $d[1].Verification | Should -BeLike 'not asked: a local postmaster*'
+        $d[2].Verification | Should -BeExactly 'list: Known (line 2: alice@example.test)'
+        $shown = $d[2] | Format-List | Out-String -Width 200
+        $shown | Should -Match '(?m)^Verification\s+: list: Known'
+        $shown | Should -Match '(?m)^Explanation\s+: \d+ NoMatch'
+    }
+
     It 'refuses a callahead host that is no host[:port] with InvalidCallaheadHost' {
         $caught = $null
         try {

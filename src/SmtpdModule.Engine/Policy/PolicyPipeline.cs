@@ -132,11 +132,18 @@ namespace SmtpdModule.Engine.Policy
                 return v;
             }
             var verdict = FromDecision(d, path);
+            if (_verifier == null) return verdict;
             // RCPT TO:<Postmaster> (no domain) must always be accepted (RFC 5321 §4.5.1): no source is asked.
-            return verdict.Kind == VerdictKind.Continue && _verifier != null && path.Mailbox.IndexOf('@') >= 0
-                ? await VerifyAsync(session, verdict, path, cancellationToken).ConfigureAwait(false)
-                : verdict;
+            var notAsked = verdict.Kind != VerdictKind.Continue ? "the rules did not allow the recipient"
+                         : path.Mailbox.IndexOf('@') < 0 ? "a local postmaster, always accepted (RFC 5321 4.5.1)"
+                         : null;
+            if (notAsked == null) return await VerifyAsync(session, verdict, path, cancellationToken).ConfigureAwait(false);
+            return explain && verdict.Decision != null ? WithDecision(verdict, verdict.Decision.VerificationNotAsked(notAsked)) : verdict;
         }
+
+        static Verdict WithDecision(Verdict v, RuleDecision decision) =>
+            new Verdict(v.Stage, v.Kind, v.Replies, v.Reason, v.Delay, decision, v.Path, v.IsClientError)
+            { CountsAsRefusal = v.CountsAsRefusal, Fault = v.Fault };
 
         /// <summary>The mailbox behind an allowed recipient must exist downstream, or the proxy would
         /// accept mail that bounces to a forged sender (backscatter).</summary>

@@ -30,14 +30,14 @@ namespace SmtpdModule.Engine.Rules
 
         static readonly int[] NoLines = new int[0];
 
-        RuleDecision(RuleDecision allowed, RuleAction action, string reply, DecisionBasis basis, string verification)
+        RuleDecision(RuleDecision allowed, RuleAction action, string reply, TimeSpan delay, DecisionBasis basis, string verification)
         {
             Action = action;
             LineNumber = allowed.LineNumber;
             Rule = allowed.Rule;
             Verb = allowed.Verb;
             Reply = reply;
-            Delay = TimeSpan.Zero;
+            Delay = delay;
             Basis = basis;
             FailureReason = allowed.FailureReason;
             From = allowed.From;
@@ -56,7 +56,11 @@ namespace SmtpdModule.Engine.Rules
         /// known (or the fail mode accepts), otherwise refused (<see cref="RuleAction.Noto"/>) or deferred
         /// (<see cref="RuleAction.Defer"/>) with the verification's reply. The allowing line stays.</summary>
         internal RuleDecision Verified(string verification, RuleAction action = RuleAction.Allow, string reply = null) =>
-            new RuleDecision(this, action, reply, action == RuleAction.Allow ? Basis : DecisionBasis.RecipientVerification, verification);
+            new RuleDecision(this, action, reply, TimeSpan.Zero, action == RuleAction.Allow ? Basis : DecisionBasis.RecipientVerification, verification);
+
+        /// <summary>This decision unchanged, with why recipient verification was not asked (-Explain).</summary>
+        internal RuleDecision VerificationNotAsked(string why) =>
+            new RuleDecision(this, Action, Reply, Delay, Basis, "not asked: " + why);
 
         /// <summary>The proxy's address check refused the sender or recipient before the rules were asked.</summary>
         internal static RuleDecision AddressRefused(RuleInput input, string reply, string command, string rulesPath) =>
@@ -103,8 +107,9 @@ namespace SmtpdModule.Engine.Rules
         public string AddressCheck { get; private set; }
 
         /// <summary>What recipient verification answered for an allowed recipient ("list: Known (line 3:
-        /// sales-*@example.org)", "callahead: Unknown (550 5.1.1 ...) [cached]"); null when none is configured
-        /// or the rules did not allow the recipient.</summary>
+        /// sales-*@example.org)", "callahead: Unknown (550 5.1.1 ...) [cached]"), every source asked in
+        /// order; under -Explain, why it was not asked ("not asked: the rules refused the recipient");
+        /// otherwise null when none is configured or the rules did not allow the recipient.</summary>
         public string Verification { get; }
 
         /// <summary>

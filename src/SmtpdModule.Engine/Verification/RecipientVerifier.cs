@@ -35,20 +35,23 @@ namespace SmtpdModule.Engine.Verification
         /// <param name="mailbox"><c>local@domain</c>.</param>
         /// <param name="readState">How cached answers are read: the session's facts, so the read is recorded.</param>
         /// <param name="cancellationToken">The session ends.</param>
-        /// <returns>The deciding answer; <see cref="MailboxStatus.Unavailable"/> (the last source's) when none could answer.</returns>
+        /// <returns>The deciding answer, with the sources passed over before it (<see cref="RecipientAnswer.PassedOver"/>);
+        /// <see cref="MailboxStatus.Unavailable"/> (the last source's) when none could answer.</returns>
         public async Task<RecipientAnswer> VerifyAsync(string mailbox, Func<string, CancellationToken, Task<string>> readState, CancellationToken cancellationToken = default)
         {
             if (mailbox == null) throw new ArgumentNullException(nameof(mailbox));
             if (readState == null) throw new ArgumentNullException(nameof(readState));
-            RecipientAnswer last = null;
+            var unavailable = new List<RecipientAnswer>();
             foreach (var s in _sources)
             {
                 var answer = await FromCacheAsync(s, mailbox, readState, cancellationToken).ConfigureAwait(false)
                              ?? await AskAsync(s, mailbox, cancellationToken).ConfigureAwait(false);
-                if (answer.Status != MailboxStatus.Unavailable) return answer;
-                last = answer;
+                if (answer.Status != MailboxStatus.Unavailable) return answer.After(unavailable);
+                unavailable.Add(answer);
             }
-            return last;
+            var last = unavailable[unavailable.Count - 1];
+            unavailable.RemoveAt(unavailable.Count - 1);
+            return last.After(unavailable);
         }
 
         async Task<RecipientAnswer> FromCacheAsync(VerificationSource s, string mailbox, Func<string, CancellationToken, Task<string>> readState, CancellationToken ct)

@@ -49,6 +49,9 @@ namespace SmtpdModule.Engine.Tests.Verification
             var alice = await verifier.VerifyAsync("alice@example.test", Reader(new MemoryStateStore()));
             Assert.Equal(MailboxStatus.Known, alice.Status);
             Assert.Equal("list", alice.Source);
+            // Every source asked shows, so -Explain and the log tell why the list decided.
+            Assert.Equal("callahead", Assert.Single(alice.PassedOver).Source);
+            Assert.Equal("callahead: Unavailable (connection refused) -> list: Known", alice.ToString().Substring(0, 58));
             var carol = await verifier.VerifyAsync("carol@example.test", Reader(new MemoryStateStore()));
             Assert.Equal(MailboxStatus.Unknown, carol.Status);
 
@@ -56,6 +59,8 @@ namespace SmtpdModule.Engine.Tests.Verification
             var none = await onlyDown.VerifyAsync("alice@example.test", Reader(new MemoryStateStore()));
             Assert.Equal(MailboxStatus.Unavailable, none.Status);
             Assert.Equal("connection refused", none.Detail);
+            Assert.Empty(none.PassedOver);
+            Assert.Equal("callahead: Unavailable (connection refused)", none.ToString());
         }
 
         [Fact]
