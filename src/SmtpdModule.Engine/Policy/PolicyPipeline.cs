@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 using SmtpdModule.Engine.Lookup;
@@ -107,8 +106,8 @@ namespace SmtpdModule.Engine.Policy
         public Verdict Mail(PolicySession session, string pathText, bool smtpUtf8, long? declaredSize = null)
         {
             // Not offered, so not recognised: a parameter of an extension the server did not
-            // announce gets 555 5.5.4, as an unknown one does (RFC 5321 §4.1.1.11, §3.3; RFC 1869
-            // §6). Not 553 5.6.7: RFC 6531 §3.5 gives that to a server that does offer SMTPUTF8,
+            // announce gets 555 5.5.4, as an unknown one does (RFC 5321 §4.1.1.11; the parser
+            // answers other unknown parameters so). Not 553 5.6.7: RFC 6531 §3.5 gives that to a server that does offer SMTPUTF8,
             // for a non-ASCII address sent without it, and a client that tries again without the
             // parameter gets exactly that from the address check below.
             if (smtpUtf8 && !OffersSmtpUtf8(session))
