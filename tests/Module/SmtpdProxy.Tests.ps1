@@ -300,6 +300,30 @@ Describe 'Start-SmtpdProxy' {
         } -Because 'the reload logs the warning of the new file' -Context { Get-Content -LiteralPath $log }
     }
 
+    It 'announces the -SmartHost server''s smaller SIZE, without the SMTPUTF8 it lacks, and refuses a larger message' {
+        $downstream = Start-DownstreamServer -Python (Get-AiosmtpdPython) -Capture (Join-Path $TestDrive 'smarthost') `
+            -Processes $children -Option '--size', '1000000'
+        $log = Join-Path $TestDrive 'smarthost.jsonl'
+        $p = Start-TestProxy $allowRules (Join-Path $TestDrive 'spool-smarthost') @{ SmartHost = "127.0.0.1:$($downstream.Port)"; LogPath = $log }
+
+        $small = Send-TestMail -Port $p.LocalEndPoints[0].Port -BodyFile $message
+        $small.ehlo[1] | Should -Match '(?m)^SIZE 1000000$'
+        $small.ehlo[1] | Should -Not -Match 'SMTPUTF8'
+        $small.data[0] | Should -Be 250
+        $p.SmartHostLimits.MaxSize | Should -Be 1000000
+
+        $big = Join-Path $TestDrive 'big.eml'
+        [System.IO.File]::WriteAllText($big, "Subject: big`r`n`r`n" + ((('z' * 98) + "`r`n") * 12000))
+        $refused = Send-TestMail -Port $p.LocalEndPoints[0].Port -BodyFile $big   # pester_send.py declares no SIZE
+        $refused.data[0] | Should -Be 552
+        $refused.data[1] | Should -BeLike '5.3.4 *'
+        @(Get-SmtpdSpool (Join-Path $TestDrive 'spool-smarthost')) | Should -HaveCount 1
+        $learned = Get-Content -LiteralPath $log | ConvertFrom-Json | Where-Object event -EQ 'downstream'
+        $learned.size | Should -Be 1000000
+        $learned.smtputf8 | Should -BeFalse
+        $p | Stop-SmtpdProxy -Confirm:$false
+    }
+
     It 'offers STARTTLS with a PFX certificate and its password' {
         $cert = & "$PSScriptRoot/../tools/New-TestCertificate.ps1" -Directory "$TestDrive/tls-ok"
         $p = Start-TestProxy -RulesPath $allowRules -SpoolPath "$TestDrive/spool-tls" -More @{
@@ -459,6 +483,18 @@ Describe 'Start-SmtpdProxy errors' {
         $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
         $e.TargetObject | Should -Be $Listen
         if ($Shows) { $e.Exception.Message | Should -BeLike "*$([WildcardPattern]::Escape($Shows))*" -Because 'the message shows the form to write' }
+        Assert-NothingRunsOn $errorSpool
+    }
+
+    It 'refuses -SmartHost <SmartHost> with InvalidSmartHost' -ForEach @(
+        @{ SmartHost = 'mail.example.test:99999' }
+        @{ SmartHost = 'bad host' }
+    ) {
+        $e = { Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $dns.EndPoint -RulesPath $allowRules -SpoolPath $errorSpool -SmartHost $SmartHost } |
+            Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'InvalidSmartHost,*'
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $e.TargetObject | Should -BeExactly $SmartHost
         Assert-NothingRunsOn $errorSpool
     }
 

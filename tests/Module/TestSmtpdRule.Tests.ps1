@@ -597,3 +597,47 @@ Describe 'Test-SmtpdRule -RecipientListPath' {
         $caught.Exception.Message | Should -Match ':2:\d+:'
     }
 }
+
+Describe 'Test-SmtpdRule -SmartHost' {
+    BeforeAll {
+        $helpers = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
+        $downstream = Start-DownstreamServer -Python (Get-AiosmtpdPython) -Capture (Join-Path $TestDrive 'smarthost') `
+            -Processes $helpers -Option '--size', '1000000'
+    }
+
+    AfterAll {
+        Stop-TestProcess $helpers
+    }
+
+    It 'decides with the smart host''s SIZE and without the SMTPUTF8 it lacks, as the proxy would' {
+        $stages = Test-SmtpdRule $rules -ClientAddress 192.0.2.10 -ClientName mail.example.org -From '<a@example.org>' `
+            -To '<ü@example.test>' -SmartHost "127.0.0.1:$($downstream.Port)" -DnsServer $server -EachStage
+        $ehlo = ($stages | Where-Object Stage -eq 'Helo').Replies
+        $ehlo | Should -Contain '250-SIZE 1000000'
+        $ehlo | Where-Object { $_ -match 'SMTPUTF8' } | Should -BeNullOrEmpty
+        ($stages | Where-Object Stage -eq 'Mail').Replies[0] | Should -BeLike '555 5.5.4 *'
+    }
+
+    It 'warns and keeps the proxy''s own limits when the smart host cannot be asked' {
+        $closed = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $closed.Start(); $port = $closed.LocalEndpoint.Port; $closed.Stop()   # nothing listens there now
+        $stages = Test-SmtpdRule $rules -ClientAddress 192.0.2.10 -ClientName mail.example.org -From '<a@example.org>' `
+            -To '<b@example.test>' -SmartHost "127.0.0.1:$port" -DnsServer $server -EachStage `
+            -WarningVariable warned -WarningAction SilentlyContinue
+        $warned | Should -HaveCount 1
+        "$warned" | Should -BeLike "*127.0.0.1:$port*"
+        ($stages | Where-Object Stage -eq 'Helo').Replies | Should -Contain '250-SIZE 26214400'
+    }
+
+    It 'refuses a smart host that is no host[:port] with InvalidSmartHost' {
+        $caught = $null
+        try {
+            Test-SmtpdRule $rules -ClientAddress 192.0.2.10 -ClientName '' -From '<a@b.test>' -To '<c@example.test>' `
+                -SmartHost 'mx.example.test:99999' -DnsServer $server
+        }
+        catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -BeLike 'InvalidSmartHost,*'
+        $caught.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $caught.TargetObject | Should -BeExactly 'mx.example.test:99999'
+    }
+}

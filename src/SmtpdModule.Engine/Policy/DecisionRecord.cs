@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
+using SmtpdModule.Engine.Verification;
 
 namespace SmtpdModule.Engine.Policy
 {
@@ -35,6 +37,12 @@ namespace SmtpdModule.Engine.Policy
         public string From { get; set; }
         public bool SmtpUtf8 { get; set; }
         public string To { get; set; }
+        /// <summary>The SIZE MAIL FROM declared; null when none was.</summary>
+        public long? Size { get; set; }
+        /// <summary>The downstream's limits the session decided with (its EHLO's SIZE and SMTPUTF8,
+        /// MAIL's checks); <see cref="DownstreamLimits.Unknown"/> when none were known, and then the
+        /// proxy's own limits applied.</summary>
+        public DownstreamLimits Downstream { get; set; } = DownstreamLimits.Unknown;
         /// <summary>The rules' action (Allow, Noto, Deny, Defer); null when the rules were not asked.</summary>
         public string Action { get; set; }
         /// <summary>Why the rules decided so (Rule, DefaultNoMatch, LookupFailure, AddressCheck ...).</summary>
@@ -72,6 +80,8 @@ namespace SmtpdModule.Engine.Policy
                 From = session.Sender?.Text,
                 SmtpUtf8 = session.SmtpUtf8,
                 To = d?.To ?? recipient,
+                Size = session.DeclaredSize,
+                Downstream = session.Downstream,
                 Action = d?.Action.ToString(),
                 Basis = d?.Basis.ToString(),
                 Line = d?.LineNumber,
@@ -85,6 +95,18 @@ namespace SmtpdModule.Engine.Policy
             };
         }
 
+        /// <summary>The record of a MAIL <paramref name="verdict"/> that did not take effect: the
+        /// transaction never began, so the command's own sender, SMTPUTF8 and SIZE are recorded.</summary>
+        public static DecisionRecord OfMail(PolicySession session, Verdict verdict, PolicyPipeline pipeline, string pathText, bool smtpUtf8,
+                                            long? declaredSize, string sessionId = null)
+        {
+            var record = Of(session, verdict, pipeline, sessionId);
+            record.From = pathText;
+            record.SmtpUtf8 = smtpUtf8;
+            record.Size = declaredSize;
+            return record;
+        }
+
         /// <summary>The fields as a log event carries them, in a fixed order.</summary>
         public IReadOnlyList<KeyValuePair<string, object>> ToData()
         {
@@ -96,7 +118,7 @@ namespace SmtpdModule.Engine.Policy
                 F("reverse", ReverseLookupNote), F("reverseFailed", ReverseLookupFailed), F("helo", Helo), F("esmtp", Esmtp),
                 F("tls", Tls), F("from", From), F("smtputf8", SmtpUtf8), F("to", To), F("action", Action), F("basis", Basis),
                 F("line", Line), F("rule", Rule), F("ident", Ident), F("failure", Failure), F("rules", RulesPath),
-                F("rulesSha256", RulesSha256),
+                F("rulesSha256", RulesSha256), F("size", Size), F("downstream", DownstreamData(Downstream)),
             };
             var facts = new List<object>(Facts.Count);
             foreach (var f in Facts)
@@ -109,6 +131,14 @@ namespace SmtpdModule.Engine.Policy
             data.Add(F("results", Results.Select(kv => F(kv.Key, kv.Value)).ToList()));
             return data;
         }
+
+        /// <summary>Null when nothing was known (the proxy's own limits applied).</summary>
+        static List<KeyValuePair<string, object>> DownstreamData(DownstreamLimits d) =>
+            d == null || !d.IsKnown ? null : new List<KeyValuePair<string, object>>
+            {
+                F("size", d.MaxSize), F("smtputf8", d.SmtpUtf8), F("8bitmime", d.EightBitMime),
+                F("learned", d.LearnedAt?.UtcDateTime.ToString("o", CultureInfo.InvariantCulture)), F("from", d.Detail),
+            };
 
         static KeyValuePair<string, object> F(string key, object value) => new KeyValuePair<string, object>(key, value);
     }

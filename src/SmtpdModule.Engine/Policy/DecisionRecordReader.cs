@@ -5,6 +5,7 @@ using System.IO;
 using System.Text;
 using SmtpdModule.Engine.Diagnostics;
 using SmtpdModule.Engine.Lookup;
+using SmtpdModule.Engine.Verification;
 
 namespace SmtpdModule.Engine.Policy
 {
@@ -75,6 +76,8 @@ namespace SmtpdModule.Engine.Policy
                 From = Text(data, "from"),
                 SmtpUtf8 = Flag(data, "smtputf8"),
                 To = Text(data, "to"),
+                Size = (long?)Number(data, "size"),
+                Downstream = Downstream(data),
                 Action = Text(data, "action"),
                 Basis = Text(data, "basis"),
                 Line = (int?)Number(data, "line"),
@@ -107,6 +110,19 @@ namespace SmtpdModule.Engine.Policy
                     (int?)Number(f, "ttl")));
             }
             return list;
+        }
+
+        /// <summary>A record without the field (older, or nothing known) decided with the proxy's own limits.</summary>
+        static DownstreamLimits Downstream(IDictionary<string, object> data)
+        {
+            if (!data.TryGetValue("downstream", out var raw) || raw == null) return DownstreamLimits.Unknown;
+            if (!(raw is Dictionary<string, object> d)) throw new FormatException("'downstream' is an object.");
+            var size = Number(d, "size") ?? 0;
+            if (size < 0 || size != Math.Floor(size)) throw new FormatException("'downstream.size' is a whole number of bytes.");
+            var learned = Text(d, "learned");
+            return new DownstreamLimits((long)size, Flag(d, "smtputf8"), Flag(d, "8bitmime"),
+                learned == null ? default : DateTimeOffset.Parse(learned, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
+                Text(d, "from"));
         }
 
         static IReadOnlyDictionary<string, string> Results(IDictionary<string, object> data)

@@ -6,7 +6,7 @@ using System.Threading.Tasks;
 namespace SmtpdModule.Engine.Policy
 {
     /// <summary>
-    /// Decides a recorded RCPT again: the session the record describes is rebuilt stage by stage
+    /// Decides a recorded RCPT (or a refused MAIL) again: the session the record describes is rebuilt stage by stage
     /// through the same <see cref="PolicyPipeline"/> the proxy runs, every fact is answered from the
     /// record, and the new verdict is set beside the old. Under the rules and options the proxy had,
     /// the verdict is the same; under new ones, it is what the proxy would now answer.
@@ -23,12 +23,15 @@ namespace SmtpdModule.Engine.Policy
         {
             if (record == null) throw new ArgumentNullException(nameof(record));
             if (pipeline == null) throw new ArgumentNullException(nameof(pipeline));
-            if (record.Stage != PolicyStage.Rcpt) throw new NotSupportedException("Only RCPT decisions are replayed; this record is of " + record.Stage + ".");
+            if (record.Stage != PolicyStage.Rcpt && record.Stage != PolicyStage.Mail)
+                throw new NotSupportedException("Only MAIL and RCPT decisions are replayed; this record is of " + record.Stage + ".");
             if (!IPAddress.TryParse(record.ClientAddress ?? "", out var client))
                 throw new FormatException("The record's client address '" + record.ClientAddress + "' is not an IP address.");
 
             var facts = new RecordedFacts(record.Facts, fallback);
             var session = new PolicySession(client, facts);
+            // The downstream's limits as the session had them: a SIZE or SMTPUTF8 refusal decides again the same way.
+            session.UseDownstream(record.Downstream);
             // Each stage as the session ran it; one that no longer lets the transaction through is the answer.
             var verdict = await pipeline.ConnectAsync(session, cancellationToken).ConfigureAwait(false);
             if (!verdict.TakesEffect) return new ReplayOutcome(record, verdict, facts.Unrecorded);
@@ -39,9 +42,9 @@ namespace SmtpdModule.Engine.Policy
                 if (!verdict.TakesEffect) return new ReplayOutcome(record, verdict, facts.Unrecorded);
                 session.Greeted(record.Helo, record.Esmtp);
             }
-            verdict = pipeline.Mail(session, record.From ?? "<>", record.SmtpUtf8);
-            if (!verdict.TakesEffect) return new ReplayOutcome(record, verdict, facts.Unrecorded);
-            session.BeginTransaction(verdict.Path, record.SmtpUtf8);
+            verdict = pipeline.Mail(session, record.From ?? "<>", record.SmtpUtf8, record.Size);
+            if (!verdict.TakesEffect || record.Stage == PolicyStage.Mail) return new ReplayOutcome(record, verdict, facts.Unrecorded);
+            session.BeginTransaction(verdict.Path, record.SmtpUtf8, record.Size);
             verdict = await pipeline.RcptAsync(session, record.To, false, cancellationToken).ConfigureAwait(false);
             return new ReplayOutcome(record, verdict, facts.Unrecorded);
         }

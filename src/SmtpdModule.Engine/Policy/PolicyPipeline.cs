@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 using SmtpdModule.Engine.Lookup;
@@ -21,8 +20,11 @@ namespace SmtpdModule.Engine.Policy
         readonly PolicyOptions _options;
 
         readonly RecipientVerifier _verifier;
-        // The EHLO reply's lines after the first, made once: they are the same for every session.
-        readonly string[] _extensions, _extensionsWithStartTls;
+        // The EHLO reply's lines after the first, made once for the proxy's own limits, and once
+        // more whenever the downstream's limits call for others (they change only when it is
+        // probed again): a session never builds them.
+        readonly EhloExtensions _ownExtensions;
+        EhloExtensions _downstreamExtensions;
 
         /// <param name="evaluator">The rules in force.</param>
         /// <param name="options">The proxy's settings that change a verdict; null for the defaults.</param>
@@ -33,8 +35,7 @@ namespace SmtpdModule.Engine.Policy
             Evaluator = evaluator ?? throw new ArgumentNullException(nameof(evaluator));
             _options = options?.Clone() ?? new PolicyOptions();
             Greeting = new SmtpReply(220, null, _options.HostName + " ESMTP SmtpdModule ready");
-            _extensions = ExtensionLines(_options.MaxMessageSize, startTls: false);
-            _extensionsWithStartTls = _options.OfferStartTls ? ExtensionLines(_options.MaxMessageSize, startTls: true) : _extensions;
+            _ownExtensions = EhloExtensions.For(_options.MaxMessageSize, smtpUtf8: true, _options.OfferStartTls);
         }
 
         /// <summary>The rules in force.</summary>
@@ -69,32 +70,59 @@ namespace SmtpdModule.Engine.Policy
             var first = _options.HostName + " Hello " + helo + " [" + session.Client.Text + "]";
             if (!esmtp) return Verdict.Of(PolicyStage.Helo, VerdictKind.Continue, new SmtpReply(250, null, first), null);
             // STARTTLS once: RFC 3207 §4.2 forbids offering it on a secured session.
-            var extensions = session.Tls ? _extensions : _extensionsWithStartTls;
+            var set = ExtensionsFor(session);
+            var extensions = session.Tls ? set.Plain : set.WithStartTls;
             var lines = new string[extensions.Length + 1];
             lines[0] = "250-" + first;
             extensions.CopyTo(lines, 1);
             return new Verdict(PolicyStage.Helo, VerdictKind.Continue, lines, null);
         }
 
-        /// <summary>The extensions EHLO announces, one reply line each, the last with a space after the code.</summary>
-        static string[] ExtensionLines(long maxMessageSize, bool startTls)
+        /// <summary>The largest message <paramref name="session"/> may send: the proxy's own limit,
+        /// or the downstream's SIZE when that is smaller, so what the real server would refuse for
+        /// its size is refused here, at the door, and never bounced later. EHLO announces it, MAIL
+        /// checks a declared SIZE against it, and DATA enforces it.</summary>
+        public long MaxMessageSize(PolicySession session) => session.Downstream.CapSize(_options.MaxMessageSize);
+
+        /// <summary>SMTPUTF8 is offered to <paramref name="session"/>: unless the downstream is known
+        /// not to take it (limits not known: the proxy's own default, offered).</summary>
+        public static bool OffersSmtpUtf8(PolicySession session) => !session.Downstream.IsKnown || session.Downstream.SmtpUtf8;
+
+        EhloExtensions ExtensionsFor(PolicySession session)
         {
-            var names = new List<string> { "PIPELINING", "SIZE " + maxMessageSize, "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8" };
-            if (startTls) names.Add("STARTTLS");
-            var lines = new string[names.Count];
-            for (int i = 0; i < lines.Length; i++) lines[i] = (i == lines.Length - 1 ? "250 " : "250-") + names[i];
-            return lines;
+            var size = MaxMessageSize(session);
+            var utf8 = OffersSmtpUtf8(session);
+            if (_ownExtensions.Fits(size, utf8)) return _ownExtensions;
+            var latest = Volatile.Read(ref _downstreamExtensions);
+            if (latest != null && latest.Fits(size, utf8)) return latest;
+            latest = EhloExtensions.For(size, utf8, _options.OfferStartTls);
+            Volatile.Write(ref _downstreamExtensions, latest);
+            return latest;
         }
 
-        /// <summary>MAIL FROM: the sender's address check (reference §7), then the size the client
-        /// declared (RFC 1870) against the size EHLO announced; null when none was declared.</summary>
+        /// <summary>MAIL FROM: the SMTPUTF8 parameter against what EHLO offered, the sender's
+        /// address check (reference §7), then the size the client declared (RFC 1870) against the
+        /// size EHLO announced; null when none was declared.</summary>
         public Verdict Mail(PolicySession session, string pathText, bool smtpUtf8, long? declaredSize = null)
         {
+            // Not offered, so not recognised: a parameter of an extension the server did not
+            // announce gets 555 5.5.4, as an unknown one does (RFC 5321 §4.1.1.11; the parser
+            // answers other unknown parameters so). Not 553 5.6.7: RFC 6531 §3.5 gives that to a server that does offer SMTPUTF8,
+            // for a non-ASCII address sent without it, and a client that tries again without the
+            // parameter gets exactly that from the address check below.
+            if (smtpUtf8 && !OffersSmtpUtf8(session))
+                return new Verdict(PolicyStage.Mail, VerdictKind.Reject, new[] { Replies.BadParameter.ToString() },
+                                   "SMTPUTF8 not offered: the downstream does not take it (" + session.Downstream.Detail + ")", clientError: true)
+                       { DependsOnLimits = true };
             var problem = MailPath.TryParse(pathText, allowNull: true, strict: _options.StrictAddresses, smtpUtf8: smtpUtf8, out var path);
             if (problem != MailPath.Problem.None)
                 return AddressRefusal(PolicyStage.Mail, problem, Replies.BadSenderSyntax);
-            if (declaredSize > _options.MaxMessageSize)
-                return Verdict.Of(PolicyStage.Mail, VerdictKind.Reject, Replies.DeclaredSizeTooBig, "declared size over the limit", clientError: true);
+            var limit = MaxMessageSize(session);
+            if (declaredSize > limit)
+                return new Verdict(PolicyStage.Mail, VerdictKind.Reject, new[] { Replies.DeclaredSizeTooBig.ToString() },
+                                   "declared size " + declaredSize + " over the limit " + limit
+                                   + (limit < _options.MaxMessageSize ? " (the downstream's SIZE, " + session.Downstream.Detail + ")" : ""),
+                                   path: path, clientError: true) { DependsOnLimits = true };
             return Verdict.Of(PolicyStage.Mail, VerdictKind.Continue, Replies.SenderOk, null, path: path);
         }
 

@@ -5,6 +5,7 @@ using SmtpdModule.Engine.Lookup;
 using SmtpdModule.Engine.Net;
 using SmtpdModule.Engine.Protocol;
 using SmtpdModule.Engine.Rules;
+using SmtpdModule.Engine.Verification;
 
 namespace SmtpdModule.Engine.Policy
 {
@@ -43,6 +44,12 @@ namespace SmtpdModule.Engine.Policy
         public MailPath Sender { get; private set; }
         /// <summary>MAIL FROM carried SMTPUTF8 (RFC 6531).</summary>
         public bool SmtpUtf8 { get; private set; }
+        /// <summary>The SIZE MAIL FROM declared (RFC 1870); null when none was.</summary>
+        public long? DeclaredSize { get; private set; }
+        /// <summary>What the downstream (the forwarder's smart host) said of its limits when the
+        /// session began: the EHLO's SIZE and SMTPUTF8 follow it, and MAIL is checked against it,
+        /// for the whole session. <see cref="DownstreamLimits.Unknown"/> when nothing is known.</summary>
+        public DownstreamLimits Downstream { get; private set; } = DownstreamLimits.Unknown;
         /// <summary>The recipients accepted in the open transaction, in order.</summary>
         public IReadOnlyList<MailPath> Recipients => _recipients;
         /// <summary>Every answer the checks have used so far.</summary>
@@ -61,6 +68,9 @@ namespace SmtpdModule.Engine.Policy
             ReverseLookupFailed = lookupFailed && ClientName == null;
         }
 
+        /// <summary>The downstream's limits, read once at the session's start (or from a record).</summary>
+        public void UseDownstream(DownstreamLimits limits) => Downstream = limits ?? DownstreamLimits.Unknown;
+
         public void Greeted(string helo, bool esmtp)
         {
             Helo = helo;
@@ -75,10 +85,11 @@ namespace SmtpdModule.Engine.Policy
             EndTransaction();
         }
 
-        public void BeginTransaction(MailPath sender, bool smtpUtf8)
+        public void BeginTransaction(MailPath sender, bool smtpUtf8, long? declaredSize = null)
         {
             Sender = sender ?? throw new ArgumentNullException(nameof(sender));
             SmtpUtf8 = smtpUtf8;
+            DeclaredSize = declaredSize;
             _recipients.Clear();
         }
 
@@ -88,6 +99,7 @@ namespace SmtpdModule.Engine.Policy
         {
             Sender = null;
             SmtpUtf8 = false;
+            DeclaredSize = null;
             _recipients.Clear();
         }
 

@@ -55,6 +55,9 @@ namespace SmtpdModule.Engine.Policy
         internal bool IsClientError { get; }
         /// <summary>A refusal the proxy's counters count (address and rule refusals, not limits).</summary>
         internal bool CountsAsRefusal { get; set; }
+        /// <summary>A refusal by the session's message limits (SIZE, SMTPUTF8), which depend on the
+        /// downstream: the proxy logs its decision record, so a replay can decide it again.</summary>
+        internal bool DependsOnLimits { get; set; }
         /// <summary>A check could not run (an internal fault, not the client's doing): for the proxy's error log.</summary>
         internal string Fault { get; set; }
 

@@ -42,6 +42,8 @@ namespace SmtpdModule.Engine.Smtp
         /// <summary>The state every session's checks share (read through its facts, so reads are recorded).</summary>
         public IStateStore State { get; }
         public IEventSink Events { get; }
+        /// <summary>The smart host's limits (<see cref="SmtpProxyOptions.SmartHostLimits"/>); null: the proxy's own.</summary>
+        public DownstreamLimitsRefresher Downstream => Options.SmartHostLimits;
         public ProxyCounters Counters { get; } = new ProxyCounters();
 
         /// <summary>Cancelled when the proxy starts stopping: idle sessions answer 421 and close.</summary>

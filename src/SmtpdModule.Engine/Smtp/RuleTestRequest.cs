@@ -47,6 +47,11 @@ namespace SmtpdModule.Engine.Smtp
         /// quoted '@' refused with 553 before the rules see them) and report it on each decision.</summary>
         public bool StrictAddresses { get; set; } = true;
 
+        /// <summary>What the smart host said of its limits, as a proxy started with it learns them
+        /// (<see cref="SmtpProxyOptions.SmartHostLimits"/>): EHLO's SIZE and SMTPUTF8 and MAIL's
+        /// checks follow them. Null: the proxy's own limits.</summary>
+        public Verification.DownstreamLimits SmartHostLimits { get; set; }
+
         /// <summary>
         /// Parses a client address strictly: an IPv4 address is four decimal numbers 0-255 (the
         /// shorthand forms <c>127.1</c>, <c>0x7f.0.0.1</c> or octal-looking <c>010.0.0.1</c> are

@@ -77,6 +77,7 @@ namespace SmtpdModule.Engine.Smtp
             var ident = string.IsNullOrEmpty(request.Ident) ? null : request.Ident;
             var play = new Play(new PolicySession(request.ClientAddress, new LiveFacts(_dns, new FixedIdentSource(ident), _state)));
             if (request.ClientName != null) play.Known.SetClientName(PeerText.CleanName(request.ClientName), null, false);
+            play.Known.UseDownstream(request.SmartHostLimits);
 
             var connect = await pipeline.ConnectAsync(play.Known, cancellationToken).ConfigureAwait(false);
             play.Add(null, connect);
@@ -95,7 +96,7 @@ namespace SmtpdModule.Engine.Smtp
             var mail = await play.StepAsync(PolicyStage.Mail, "MAIL FROM:" + from + (utf8 ? " SMTPUTF8" : ""), cmd =>
             {
                 var v = pipeline.Mail(play.Known, cmd.PathText, cmd.SmtpUtf8, cmd.DeclaredSize);
-                if (v.TakesEffect) play.Known.BeginTransaction(v.Path, cmd.SmtpUtf8);
+                if (v.TakesEffect) play.Known.BeginTransaction(v.Path, cmd.SmtpUtf8, cmd.DeclaredSize);
                 return Task.FromResult(v);
             }).ConfigureAwait(false);
 

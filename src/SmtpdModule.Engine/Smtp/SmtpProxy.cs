@@ -74,6 +74,8 @@ namespace SmtpdModule.Engine.Smtp
                     new[] { new KeyValuePair<string, object>("entries", l.EntryCount) }));
                 list.ReloadFailed += (_, ex) => events.Write(new ProxyEvent("error", null, null, "recipient list not reloaded, the last good list stays in force: " + ex.Message));
             }
+            if (options.SmartHostLimits != null)
+                options.SmartHostLimits.Changed += (_, limits) => events.Write(SmartHostLimitsEvent.Of(limits, options.Limits.MaxMessageSize));
             StartTime = DateTimeOffset.Now;
         }
 
@@ -115,6 +117,8 @@ namespace SmtpdModule.Engine.Smtp
         /// <summary>Message bytes committed (live).</summary>
         public long Bytes => _rt.Counters.Bytes;
         public string RulesPath => _rt.RulesFile.Path;
+        /// <summary>What the smart host last said of its limits; null without <see cref="SmtpProxyOptions.SmartHostLimits"/>.</summary>
+        public DownstreamLimits SmartHostLimits => _rt.Downstream?.Current;
         public string SpoolPath => _rt.Spool.Root;
         /// <summary>Completes when the proxy has stopped.</summary>
         public Task Completion => _stopped.Task;
@@ -129,6 +133,20 @@ namespace SmtpdModule.Engine.Smtp
         public static SmtpProxy Start(SmtpProxyOptions options, IEventSink events = null)
         {
             if (options == null) throw new ArgumentNullException(nameof(options));
+            try
+            {
+                return StartOwning(options, events);
+            }
+            catch
+            {
+                // The proxy owns the refresher it was given, started or not.
+                options.SmartHostLimits?.Dispose();
+                throw;
+            }
+        }
+
+        static SmtpProxy StartOwning(SmtpProxyOptions options, IEventSink events)
+        {
             options.Validate();
             if (!options.AllowInsecurePermissions) DemandPrivate(options);
             var rulesFile = RulesFile.Open(options.RulesPath);
@@ -156,6 +174,7 @@ namespace SmtpdModule.Engine.Smtp
             proxy._rt.Events.Write(new ProxyEvent("start", null, null, "listening on " + string.Join(", ", proxy.LocalEndPoints),
                 new[] { new KeyValuePair<string, object>("rules", rulesFile.Path), new KeyValuePair<string, object>("spool", spool.Root) }));
             WriteWarnings(proxy._rt.Events, rulesFile.Current);
+            _ = options.SmartHostLimits?.Current;   // starts the first probe while nobody waits for it
             foreach (var l in proxy._listeners) proxy._acceptLoops.Add(Task.Run(() => proxy.AcceptLoopAsync(l)));
             proxy.OpenControl();
             // Debris of a crash is too young to remove at open (a commit might be in flight): sweep hourly.
@@ -342,6 +361,7 @@ namespace SmtpdModule.Engine.Smtp
             _drained.TrySetResult(true);
             if (_control != null) await _control.CloseAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             _dns.Dispose();
+            Options.SmartHostLimits?.Dispose();
             _log?.Dispose();
             _stopped.TrySetResult(true);
         }

@@ -26,6 +26,12 @@ namespace SmtpdModule.Engine.Smtp
         public IStateStore StateStore { get; set; }
         /// <summary>Recipient verification for the recipients the rules allow (none by default).</summary>
         public RecipientVerificationOptions RecipientVerification { get; set; } = new RecipientVerificationOptions();
+        /// <summary>The limits of the real mail server (the forwarder's smart host), kept fresh: each
+        /// session's EHLO announces no larger a SIZE than its own, and SMTPUTF8 only when it takes
+        /// it, so what it would refuse is refused here instead of bounced later. Null (the default):
+        /// the proxy's own limits. The proxy starts its first probe at start and disposes it when it
+        /// stops.</summary>
+        public DownstreamLimitsRefresher SmartHostLimits { get; set; }
         /// <summary>Count a reverse name only when it resolves back to the peer (default), or trust the PTR as the original did.</summary>
         public bool ConfirmReverseName { get; set; } = true;
         /// <summary>Look up the peer's reverse name at all (the original's -H turned this off).</summary>

@@ -83,7 +83,8 @@ namespace SmtpdModule.Engine.Smtp
             await message.Body.WriteAsync(bytes, 0, bytes.Length).ConfigureAwait(false);
             _io.Write(Replies.StartData);
             await _io.FlushAsync().ConfigureAwait(false);
-            var data = await _io.ReadDataAsync((Stream)firewall ?? message.Body, Limits.MaxMessageSize, Limits.MaxTextLine,
+            // The size this session's EHLO announced: the downstream's, when smaller than our own.
+            var data = await _io.ReadDataAsync((Stream)firewall ?? message.Body, _rt.Pipeline.MaxMessageSize(_known), Limits.MaxTextLine,
                                                _rt.Options.BareLineEnding == BareLineEndingPolicy.Reject).ConfigureAwait(false);
             if (data.Status == SmtpConnection.ReadStatus.Ok) firewall?.Complete();
             return data;
@@ -104,7 +105,7 @@ namespace SmtpdModule.Engine.Smtp
         /// <summary>A complete message the limits refuse: too big, a line too long, bare line endings (when refused).</summary>
         SmtpReply Unacceptable(SmtpConnection.DataResult data, out string why)
         {
-            why = data.TooBig ? "message too big" : data.LineTooLong ? "line too long" : "bare CR or LF in text";
+            why = data.TooBig ? "message too big (over " + _rt.Pipeline.MaxMessageSize(_known) + " bytes)" : data.LineTooLong ? "line too long" : "bare CR or LF in text";
             if (data.TooBig) return Replies.MessageTooBig;
             if (data.LineTooLong) return Replies.TextLineTooLong;
             if (data.BareLineEndings > 0 && _rt.Options.BareLineEnding == BareLineEndingPolicy.Reject) return Replies.BareLineEnding;

@@ -94,6 +94,10 @@ namespace SmtpdModule.Engine.Smtp
         {
             var pipeline = _rt.Pipeline;
             _known = new PolicySession(_peer.Address, new LiveFacts(_rt.Dns, new IdentClient(_local, _remote, _rt.Options.IdentTimeout), _rt.State));
+            // Read once: EHLO's SIZE and SMTPUTF8, MAIL's checks and DATA's limit agree for the whole
+            // session, whatever a refresh brings meanwhile. Only the proxy's first sessions wait
+            // (for the first probe, up to its timeout: bounded, so no stop token); later ones take what is known.
+            if (_rt.Downstream != null) _known.UseDownstream(await _rt.Downstream.GetAsync().ConfigureAwait(false));
             var verdict = await pipeline.ConnectAsync(_known).ConfigureAwait(false);
             Log("connect", null, F("name", _known.ClientName), F("local", _local.ToString()), F("reverse", _known.ReverseLookupNote));
             _io.Write(verdict.ToWire());
@@ -242,10 +246,16 @@ namespace SmtpdModule.Engine.Smtp
 
         async Task<Outcome> MailAsync(SmtpCommand cmd)
         {
-            var verdict = _rt.Pipeline.Mail(_known, cmd.PathText, cmd.SmtpUtf8, cmd.DeclaredSize);
+            var pipeline = _rt.Pipeline;
+            var verdict = pipeline.Mail(_known, cmd.PathText, cmd.SmtpUtf8, cmd.DeclaredSize);
             if (!verdict.TakesEffect)
             {
                 Log("mail", verdict.Reason, F("from", PeerText.CleanAddress(cmd.PathText)));
+                if (verdict.DependsOnLimits)
+                {
+                    var record = DecisionRecord.OfMail(_known, verdict, pipeline, cmd.PathText, cmd.SmtpUtf8, cmd.DeclaredSize, _id);
+                    _rt.Events.Write(new ProxyEvent("decision", _id, _peer.Text, "MAIL refused: " + verdict.Reason, record.ToData));
+                }
                 return await RefuseAsync(verdict).ConfigureAwait(false);
             }
             // A resource limit that is not policy, and that Test-SmtpdRule cannot know: the spool's free space.
@@ -254,7 +264,7 @@ namespace SmtpdModule.Engine.Smtp
                 Log("limit", "spool nearly full", F("freeBytes", _rt.Spool.FreeBytes));
                 return Refuse(Replies.InsufficientStorage);
             }
-            _known.BeginTransaction(verdict.Path, cmd.SmtpUtf8);
+            _known.BeginTransaction(verdict.Path, cmd.SmtpUtf8, cmd.DeclaredSize);
             _mail = cmd;
             Log("mail", null, F("from", PeerText.CleanAddress(verdict.Path.Text)), F("size", cmd.DeclaredSize), F("smtputf8", cmd.SmtpUtf8));
             return Done(verdict.ToWire());

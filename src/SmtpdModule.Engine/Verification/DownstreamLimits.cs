@@ -67,6 +67,11 @@ namespace SmtpdModule.Engine.Verification
             return ownLimit == 0 ? MaxSize : Math.Min(ownLimit, MaxSize);
         }
 
+        /// <summary>The same answer in substance: known or not, SIZE, SMTPUTF8 and 8BITMIME (not
+        /// when or from where). A refresh that brings the same is not news.</summary>
+        public bool SameAs(DownstreamLimits other) =>
+            other != null && IsKnown == other.IsKnown && MaxSize == other.MaxSize && SmtpUtf8 == other.SmtpUtf8 && EightBitMime == other.EightBitMime;
+
         public override string ToString() =>
             IsKnown
                 ? "SIZE " + (MaxSize == 0 ? "unlimited" : MaxSize.ToString(System.Globalization.CultureInfo.InvariantCulture))

@@ -24,6 +24,28 @@ namespace SmtpdModule.Engine.Verification
             _options = options.Snapshot();
         }
 
+        /// <summary>The probe of the forwarder's smart host as an administrator names it (host, and
+        /// port; 0 means 25). The limits are read from the EHLO reply before any STARTTLS: SIZE and
+        /// SMTPUTF8 are offered in the clear (RFC 1870, RFC 6531), and a self-signed certificate,
+        /// common on an internal server, would otherwise leave them unknown. On port 465 TLS is
+        /// there from the first byte (RFC 8314); the certificate is not checked, since nothing
+        /// is sent but EHLO and QUIT, and the worst a false answer does is refuse mail at the door.</summary>
+        /// <param name="host">The smart host's name or address.</param>
+        /// <param name="port">Its port; 0 for 25.</param>
+        /// <param name="heloName">The EHLO name (the proxy's host name); null lets MailKit choose.</param>
+        /// <exception cref="ArgumentException">No host, or a port outside 0–65535.</exception>
+        public static DownstreamLimitsProbe ForSmartHost(string host, int port, string heloName)
+        {
+            var options = new CallaheadOptions { Host = host, Port = port, HeloName = heloName };
+            if (port == 465)
+            {
+                options.TlsMode = CallaheadTlsMode.Implicit;
+                options.ServerCertificateValidationCallback = (sender, certificate, chain, errors) => true;
+                options.CheckCertificateRevocation = false;
+            }
+            return new DownstreamLimitsProbe(options);
+        }
+
         /// <summary>"host:port" of the downstream.</summary>
         public string Target => _options.Target;
 

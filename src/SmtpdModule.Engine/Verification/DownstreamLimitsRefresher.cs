@@ -30,6 +30,7 @@ namespace SmtpdModule.Engine.Verification
         readonly CancellationTokenSource _disposed = new CancellationTokenSource();
         DownstreamLimits _known;
         DownstreamLimits _lastFailure;
+        DownstreamLimits _lastProbe;
         Task _running;
         Task _first;
         long _due;
@@ -77,6 +78,13 @@ namespace SmtpdModule.Engine.Verification
                 }
             }
         }
+
+        /// <summary>A probe brought an answer different in substance from the probe before it
+        /// (<see cref="DownstreamLimits.SameAs"/>): the first answer, new limits, the first failure
+        /// after an answer, an answer after failures. Raised on the probe's thread, after
+        /// <see cref="Current"/> has changed; a failure leaves <see cref="Current"/> at the last
+        /// limits known, if any.</summary>
+        public event EventHandler<DownstreamLimits> Changed;
 
         /// <summary>A probe is running (for tests).</summary>
         internal bool Refreshing
@@ -159,8 +167,11 @@ namespace SmtpdModule.Engine.Verification
             {
                 result = DownstreamLimits.Unavailable("the probe failed: " + ex.Message);
             }
+            bool changed;
             lock (_lock)
             {
+                changed = !result.SameAs(_lastProbe);
+                _lastProbe = result;
                 if (result.IsKnown)
                 {
                     _known = result;
@@ -173,6 +184,7 @@ namespace SmtpdModule.Engine.Verification
                 }
                 _running = null;
             }
+            if (changed) Changed?.Invoke(this, result);
         }
 
         static long Ticks(TimeSpan span) => (long)Math.Min(long.MaxValue / 4.0, span.TotalSeconds * Stopwatch.Frequency);

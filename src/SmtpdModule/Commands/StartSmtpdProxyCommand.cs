@@ -76,6 +76,8 @@ namespace SmtpdModule.Commands
         [Parameter] [ValidateNotNullOrEmpty] public string CallaheadHost { get; set; }
         [Parameter] public CallaheadTlsMode CallaheadTlsMode { get => (CallaheadTlsMode)_callaheadTls; set => _callaheadTls = (int)value; }
         int _callaheadTls = (int)CallaheadTlsMode.None;   // a number, as _defaultAction
+        /// <summary>The real mail server (host[:port], as Start-SmtpFwd's): its EHLO's SIZE and SMTPUTF8 cap what the proxy offers.</summary>
+        [Parameter] [ValidateNotNullOrEmpty] public string SmartHost { get; set; }
         /// <summary>What a recipient gets when no verification source can answer.</summary>
         [Parameter] public VerificationFailMode RecipientVerificationFailMode { get => (VerificationFailMode)_failMode; set => _failMode = (int)value; }
         int _failMode = (int)VerificationFailMode.TempFail;   // a number, as _defaultAction
@@ -133,6 +135,12 @@ namespace SmtpdModule.Commands
             options.Dns = DnsOptionsFrom(DnsServer);
             options.Tls = LoadCertificate();
             options.RecipientVerification = RecipientVerificationFrom(RecipientListPath, CallaheadHost, CallaheadTlsMode, HostName, RecipientVerificationFailMode);
+            if (SmartHost != null)
+            {
+                var probe = SmartHostProbe.From(SmartHost, options.HostName, out var badHost);
+                if (badHost != null) ThrowTerminatingError(badHost);
+                options.SmartHostLimits = new DownstreamLimitsRefresher(probe);   // the proxy owns it from here
+            }
 
             var events = Wait ? new EventQueue() : null;
             SmtpProxy proxy = null;

@@ -107,13 +107,28 @@ namespace SmtpdModule.Commands
         public VerificationFailMode RecipientVerificationFailMode { get => (VerificationFailMode)_failMode; set => _failMode = (int)value; }
         int _failMode = (int)VerificationFailMode.TempFail;   // a number, as _defaultAction
 
+        /// <summary>Decide with this real mail server's limits (host[:port]), asked once, as a proxy started with -SmartHost does.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string SmartHost { get; set; }
+
         DnsResolverOptions _dnsOptions;
+        DownstreamLimits _smartHostLimits;
         string _loadedPath;
         RuleTester _tester;
 
         protected override void BeginProcessing()
         {
             _dnsOptions = DnsOptionsFrom(DnsServer);
+            if (SmartHost != null)
+            {
+                var probe = SmartHostProbe.From(SmartHost, HostName, out var badHost);
+                if (badHost != null) ThrowTerminatingError(badHost);
+                _smartHostLimits = Run(token => probe.ProbeAsync(token));
+                if (_smartHostLimits == null) return;   // stopped
+                if (_smartHostLimits.IsKnown) WriteVerbose("smart host limits: " + _smartHostLimits);
+                else WriteWarning("The smart host's limits were not learned (" + _smartHostLimits.Detail + "): deciding with the proxy's own, as a proxy that cannot ask it does.");
+            }
         }
 
         protected override void ProcessRecord()
@@ -138,6 +153,7 @@ namespace SmtpdModule.Commands
                 To = To,
                 Explain = Explain.IsPresent,
                 StrictAddresses = !AcceptRoutedAddresses.IsPresent,
+                SmartHostLimits = _smartHostLimits,
             };
             if (HostName != null) request.HostName = HostName;
             var result = Run(token => tester.RunAsync(request, token));

@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using SmtpdModule.Engine.Verification;
@@ -101,6 +102,28 @@ namespace SmtpdModule.Engine.Tests.Verification
             await Answer(refresher, 1, DownstreamLimits.Unavailable("connection refused"), l => l.Detail == "connection refused");
             Assert.False(refresher.Current.IsKnown);
             Assert.Equal(0, refresher.Current.CapSize(0));
+        }
+
+        [Fact]
+        public async Task Changed_is_raised_for_news_only_the_first_answer_new_limits_a_failure_and_the_recovery()
+        {
+            using var refresher = Make();
+            var seen = new System.Collections.Concurrent.ConcurrentQueue<DownstreamLimits>();
+            refresher.Changed += (_, l) => seen.Enqueue(l);
+            var first = Size(1000000);
+            var steps = new[] { first, Size(1000000), DownstreamLimits.Unavailable("refused"), DownstreamLimits.Unavailable("refused again"), Size(1000000), Size(2000000) };
+            var raised = new[] { 1, 1, 2, 2, 3, 4 };   // events so far after each probe
+            for (int i = 0; i < steps.Length; i++)
+            {
+                Advance(TimeSpan.FromMinutes(61));
+                _ = refresher.Current;
+                await Answer(refresher, i + 1, steps[i], _ => !refresher.Refreshing);
+                // Raised on the probe's thread just after it is done: wait for it before the next probe.
+                await TestWait.UntilAsync(() => seen.Count >= raised[i]);
+            }
+
+            Assert.Equal(new[] { "SIZE 1000000", "unknown (refused)", "SIZE 1000000", "SIZE 2000000" },
+                         seen.Select(l => l.ToString().Split(',')[0]).ToArray());
         }
 
         [Fact]
