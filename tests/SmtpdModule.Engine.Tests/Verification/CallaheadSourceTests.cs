@@ -165,7 +165,9 @@ namespace SmtpdModule.Engine.Tests.Verification
 
             Assert.Equal(MailboxStatus.Unavailable, answer.Status);
             Assert.Contains("no answer to", answer.Detail);
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), watch.Elapsed.ToString());
+            // The downstream holds RCPT for 30 s: ending well before that is the timeout's doing,
+            // with room for a machine so busy that the pool runs the continuation late.
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), watch.Elapsed.ToString());
             Assert.Equal(0, source.ProbesInFlight);
         }
 
