@@ -342,6 +342,7 @@ namespace SmtpdModule.Engine.Smtp
             _drained.TrySetResult(true);
             if (_control != null) await _control.CloseAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             _dns.Dispose();
+            Options.RecipientVerification?.DisposeSources();
             _log?.Dispose();
             _stopped.TrySetResult(true);
         }
