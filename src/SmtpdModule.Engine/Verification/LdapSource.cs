@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.DirectoryServices.Protocols;
 using System.Threading;
 using System.Threading.Tasks;
@@ -16,14 +17,16 @@ namespace SmtpdModule.Engine.Verification
     /// mistyped search base must not refuse everyone.
     /// </summary>
     /// <remarks>
-    /// <para><b>Connections.</b> Up to <see cref="LdapSourceOptions.MaxConcurrency"/> connections,
-    /// each bound once and used by one check at a time (the library's synchronous calls, on the
-    /// thread pool), kept between checks. A connection that fails is closed; a check whose
-    /// reused connection turns out dead (the directory restarted, or closed it as idle, as AD does
-    /// after 15 minutes) tries once more on a new one. A check that cannot get a connection within
-    /// the timeout is Unavailable, so a flood of RCPTs turns into temporary failures, not a queue; a
-    /// call the library does not give back keeps its slot until it returns, so stuck calls never
-    /// exceed the limit.</para>
+    /// <para><b>Connections.</b> Checks wait in a queue for one of at most
+    /// <see cref="LdapSourceOptions.MaxConcurrency"/> workers, threads of their own (made when needed,
+    /// kept), each with one connection bound once and kept between checks (<see cref="LdapSession"/>).
+    /// The library's calls block, so they never run on the thread pool, whose threads the proxy's
+    /// sessions need (four blocked pool threads on a two-core machine made checks wait seconds for a
+    /// thread). A connection that fails is closed; a check whose kept connection turns out dead
+    /// (the directory restarted, or closed it as idle, as AD does after 15 minutes) tries once more
+    /// on a new one. The timeout counts from the question: a check still queued then is Unavailable
+    /// ("busy") and skipped, so a flood of RCPTs turns into temporary failures, not a growing wait; a
+    /// call the library does not give back holds only its own worker.</para>
     /// <para><b>Only APIs of both builds.</b> Windows PowerShell binds the .NET Framework's
     /// System.DirectoryServices.Protocols (wldap32, the Windows certificate store); PowerShell 7 on
     /// Linux and macOS binds the runtime one over OpenLDAP's libldap, which trusts what its own
@@ -38,8 +41,9 @@ namespace SmtpdModule.Engine.Verification
         public const string SourceName = "ldap";
 
         readonly LdapSourceOptions _options;
-        readonly SemaphoreSlim _slots;
-        readonly ConcurrentBag<LdapConnection> _idle = new ConcurrentBag<LdapConnection>();
+        readonly BlockingCollection<Job> _queue = new BlockingCollection<Job>(new ConcurrentQueue<Job>());
+        int _workers;
+        int _idle;
         int _searches;
         volatile bool _disposed;
 
@@ -50,7 +54,6 @@ namespace SmtpdModule.Engine.Verification
         {
             if (options == null) throw new ArgumentNullException(nameof(options));
             _options = options.Snapshot();
-            _slots = new SemaphoreSlim(_options.MaxConcurrency, _options.MaxConcurrency);
         }
 
         /// <inheritdoc/>
@@ -62,6 +65,9 @@ namespace SmtpdModule.Engine.Verification
         /// <summary>Searches sent so far (for status and tests).</summary>
         public int Searches => Volatile.Read(ref _searches);
 
+        /// <summary>Worker threads (each with its connection) made so far; at most MaxConcurrency.</summary>
+        public int Workers => Volatile.Read(ref _workers);
+
         /// <inheritdoc/>
         /// <exception cref="ArgumentNullException"><paramref name="mailbox"/> is null.</exception>
         /// <exception cref="ArgumentException"><paramref name="mailbox"/> is empty.</exception>
@@ -72,204 +78,105 @@ namespace SmtpdModule.Engine.Verification
         {
             if (mailbox == null) throw new ArgumentNullException(nameof(mailbox));
             if (mailbox.Length == 0) throw new ArgumentException("The mailbox is empty.", nameof(mailbox));
-            if (_disposed) throw new ObjectDisposedException(nameof(LdapSource));
+            cancellationToken.ThrowIfCancellationRequested();
 
-            var deadline = DateTime.UtcNow + _options.Timeout;
-            if (!await _slots.WaitAsync(_options.Timeout, cancellationToken).ConfigureAwait(false))
-                return Unavailable("all " + _options.MaxConcurrency + " connections to " + _options.Target + " busy for " + Seconds(_options.Timeout));
-
-            Task<RecipientAnswer> search;
-            try { search = Task.Run(() => Search(mailbox, deadline)); }
-            catch { _slots.Release(); throw; }
+            // The monotonic clock: a wall-clock step must not stretch or cut the timeout.
+            var job = new Job(mailbox, Stopwatch.GetTimestamp());
+            try { _queue.Add(job); }
+            catch (InvalidOperationException) { throw new ObjectDisposedException(nameof(LdapSource)); }
+            StartWorkerIfNeeded();
 
             using (var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
-                var left = deadline - DateTime.UtcNow;
+                var left = Left(job.Started);
                 var timer = Task.Delay(left > TimeSpan.Zero ? left : TimeSpan.Zero, wait.Token);
-                if (await Task.WhenAny(search, timer).ConfigureAwait(false) == search)
+                if (await Task.WhenAny(job.Done.Task, timer).ConfigureAwait(false) == job.Done.Task)
                 {
                     wait.Cancel();
-                    _slots.Release();
-                    return await search.ConfigureAwait(false);
+                    return await job.Done.Task.ConfigureAwait(false);
                 }
-                // The library's call goes on; its slot is free only when it returns.
-                _ = search.ContinueWith(_ => _slots.Release(), TaskScheduler.Default);
+                var begun = !job.TryAbandon();   // a worker that has not begun it will skip it
                 cancellationToken.ThrowIfCancellationRequested();
-                return Unavailable("no answer from " + _options.Target + " within " + Seconds(_options.Timeout));
+                return Unavailable(begun
+                    ? "no answer from " + _options.Target + " within " + _options.Timeout.TotalSeconds + " s"
+                    : "all " + _options.MaxConcurrency + " connections to " + _options.Target + " busy for " + _options.Timeout.TotalSeconds + " s");
             }
         }
 
-        /// <summary>One check on a connection of the pool; runs on a pool thread, never throws.</summary>
-        RecipientAnswer Search(string mailbox, DateTime deadline)
+        /// <summary>A new worker when none is idle and the limit allows one. A race may leave a check
+        /// waiting for a worker that is just finishing; it costs that one search's time, never a check.</summary>
+        void StartWorkerIfNeeded()
         {
-            var filter = LdapFilter.Build(_options.Filter, mailbox);
-            for (var attempt = 0; ; attempt++)
+            if (Volatile.Read(ref _idle) > 0) return;
+            if (Interlocked.Increment(ref _workers) > _options.MaxConcurrency)
             {
-                var reused = _idle.TryTake(out var connection);
-                var step = "connect";
-                try
+                Interlocked.Decrement(ref _workers);
+                return;
+            }
+            new Thread(Work) { IsBackground = true, Name = "smtpd-ldap " + _options.Target }.Start();
+        }
+
+        void Work()
+        {
+            using (var session = new LdapSession(_options, () => Interlocked.Increment(ref _searches)))
+            {
+                while (true)
                 {
-                    if (!reused)
+                    Job job;
+                    Interlocked.Increment(ref _idle);
+                    try
                     {
-                        connection = Connect(ref step);
+                        if (!_queue.TryTake(out job, Timeout.Infinite)) return;   // disposed, and nothing left
                     }
-                    step = "search";
-                    var left = deadline - DateTime.UtcNow;
-                    if (left <= TimeSpan.Zero) left = TimeSpan.FromMilliseconds(1);
-                    var request = new SearchRequest(_options.SearchBase, filter, SearchScope.Subtree, "1.1")
+                    finally { Interlocked.Decrement(ref _idle); }
+                    if (!job.TryBegin()) continue;   // its caller gave up while it waited
+                    RecipientAnswer answer;
+                    try
                     {
-                        // Two: one says the address exists, a second that it is not unique; more cost only bytes.
-                        SizeLimit = 2,
-                        TimeLimit = left,
-                    };
-                    Interlocked.Increment(ref _searches);
-                    SearchResponse response;
-                    try { response = (SearchResponse)connection.SendRequest(request, left); }
-                    catch (DirectoryOperationException ex) when (ex.Response is SearchResponse partial && partial.ResultCode == ResultCode.SizeLimitExceeded)
-                    {
-                        response = partial;   // more entries than asked for: the address exists
+                        answer = _disposed ? Unavailable("the source was closed") : session.Check(job.Mailbox, () => Left(job.Started));
                     }
-                    Keep(connection);
-                    return Answer(response, filter);
-                }
-                catch (DirectoryOperationException ex)
-                {
-                    // The directory answered, with a refusal (no such search base, not allowed, a filter
-                    // it cannot read): the connection is sound, the question is not. Before the bind (a
-                    // refused StartTLS) there is no connection to keep.
-                    if (connection != null) Keep(connection);
-                    return Unavailable(step + " on " + _options.Target + " refused: " + Describe(ex.Response?.ResultCode, ex.Response?.ErrorMessage ?? ex.Message));
-                }
-                catch (Exception ex) when (IsConnectionLost(ex) && reused && attempt == 0)
-                {
-                    Close(connection);   // kept too long (an idle close, a restart): once more on a new one
-                }
-                catch (Exception ex)
-                {
-                    Close(connection);
-                    return Unavailable(step + " to " + _options.Target + " failed: " + Describe(ex));
+                    catch (Exception ex)
+                    {
+                        // LdapSession never throws; should it, the worker must not die with its connection.
+                        answer = Unavailable(ex.GetType().Name + ": " + ex.Message);
+                    }
+                    job.Done.TrySetResult(answer);
                 }
             }
         }
 
-        LdapConnection Connect(ref string step)
-        {
-            var identifier = new LdapDirectoryIdentifier(_options.Server, _options.EffectivePort, false, false);
-            var credential = _options.Credential;
-            var connection = new LdapConnection(identifier, credential, credential == null ? AuthType.Anonymous : AuthType.Basic)
-            {
-                AutoBind = false,
-                Timeout = _options.Timeout,
-            };
-            try
-            {
-                connection.SessionOptions.ProtocolVersion = 3;
-                // A referral would send the check to a server of the directory's choosing, with our
-                // credential and without our timeout; a subtree search of an AD domain returns some
-                // (DomainDnsZones…) that never hold mailboxes. A forest is asked through its Global Catalog.
-                connection.SessionOptions.ReferralChasing = ReferralChasingOptions.None;
-                if (_options.Security == LdapSecurity.Ldaps)
-                    connection.SessionOptions.SecureSocketLayer = true;
-                if (_options.Security == LdapSecurity.StartTls)
-                {
-                    // The Linux build (10.0) sends StartTLS on a handle it has not yet pointed at the
-                    // server (that happens at the first bind or request), which fails as "server
-                    // down". Reading the root DSE first (RFC 4512 §5.1: anonymous, nothing secret)
-                    // opens the connection on every platform; StartTLS then protects it before the bind.
-                    connection.SendRequest(new SearchRequest("", "(objectClass=*)", SearchScope.Base, "1.1"), _options.Timeout);
-                    step = "StartTLS";
-                    StartTls(connection);
-                }
-                step = credential == null ? "anonymous bind" : "bind as " + credential.UserName;
-                connection.Bind();
-                return connection;
-            }
-            catch
-            {
-                connection.Dispose();
-                throw;
-            }
-        }
-
-        /// <summary>
-        /// StartTLS, tried again (twice at most) when refused as operationsError: a server refuses
-        /// StartTLS while it still counts an operation of the connection as running (RFC 4511 §4.14.1),
-        /// and slapd may still count the root DSE read whose answer we already have.
-        /// </summary>
-        static void StartTls(LdapConnection connection)
-        {
-            for (var attempt = 1; ; attempt++)
-            {
-                try
-                {
-                    connection.SessionOptions.StartTransportLayerSecurity(null);
-                    return;
-                }
-                catch (DirectoryOperationException ex) when (attempt < 3 && ex.Response?.ResultCode == ResultCode.OperationsError)
-                {
-                    Thread.Yield();
-                }
-            }
-        }
-
-        RecipientAnswer Answer(SearchResponse response, string filter)
-        {
-            var entries = response.Entries.Count;
-            if (entries == 0)
-                return new RecipientAnswer(MailboxStatus.Unknown, Name, _options.Target + ": no entry matches " + filter + " under " + _options.SearchBase);
-            var more = entries > 1 || response.ResultCode == ResultCode.SizeLimitExceeded ? " (and more)" : "";
-            return new RecipientAnswer(MailboxStatus.Known, Name, _options.Target + ": " + response.Entries[0].DistinguishedName + more);
-        }
-
-        void Keep(LdapConnection connection)
-        {
-            _idle.Add(connection);
-            // Dispose may have emptied the pool between our check and the Add.
-            if (_disposed) DrainPool();
-        }
-
-        static void Close(LdapConnection connection)
-        {
-            if (connection == null) return;
-            try { connection.Dispose(); }
-            catch (Exception) { /* closing a broken connection may complain; it is gone either way */ }
-        }
-
-        void DrainPool()
-        {
-            while (_idle.TryTake(out var c)) Close(c);
-        }
-
-        /// <summary>The connection is gone (or never was): a network error, not the directory's word.</summary>
-        static bool IsConnectionLost(Exception ex) =>
-            ex is LdapException ldap && (ldap.ErrorCode == 81 /* LDAP_SERVER_DOWN */ || ldap.ErrorCode == 82 /* LDAP_LOCAL_ERROR */
-                                         || ldap.ErrorCode == 85 /* LDAP_TIMEOUT */ || ldap.ErrorCode == 91 /* LDAP_CONNECT_ERROR */);
-
-        static string Describe(Exception ex)
-        {
-            if (ex is LdapException ldap)
-                return Clean(ldap.Message) + " (LDAP " + ldap.ErrorCode + (string.IsNullOrEmpty(ldap.ServerErrorMessage) ? "" : ": " + Clean(ldap.ServerErrorMessage)) + ")";
-            return Clean(ex.Message ?? ex.GetType().Name);
-        }
-
-        static string Describe(ResultCode? code, string message) =>
-            (code == null ? "" : code + " (" + (int)code + ")") + (string.IsNullOrEmpty(message) ? "" : (code == null ? "" : ": ") + Clean(message));
-
-        static string Clean(string text)
-        {
-            text = (text ?? "").Replace("\r", " ").Replace("\n", " ").Replace("\0", "").Trim();
-            return text.Length > 200 ? text.Substring(0, 200) + "…" : text;
-        }
-
-        static string Seconds(TimeSpan t) => t.TotalSeconds + " s";
+        /// <summary>What is left of the check's timeout since <paramref name="started"/> (a Stopwatch timestamp).</summary>
+        TimeSpan Left(long started) =>
+            _options.Timeout - TimeSpan.FromSeconds((Stopwatch.GetTimestamp() - started) / (double)Stopwatch.Frequency);
 
         RecipientAnswer Unavailable(string detail) => new RecipientAnswer(MailboxStatus.Unavailable, Name, detail);
 
-        /// <summary>Closes the idle connections; one in use is closed when its check ends.</summary>
+        /// <summary>No more checks; each worker closes its connection and ends once its check in hand is done.</summary>
         public void Dispose()
         {
             _disposed = true;
-            DrainPool();
+            _queue.CompleteAdding();
+        }
+
+        /// <summary>One check on its way through the queue: begun by a worker or abandoned by its caller, never both.</summary>
+        sealed class Job
+        {
+            const int Queued = 0, Begun = 1, Abandoned = 2;
+            int _state;
+
+            public Job(string mailbox, long started)
+            {
+                Mailbox = mailbox;
+                Started = started;
+            }
+
+            public string Mailbox { get; }
+            public long Started { get; }
+            // Continuations run on the thread pool, never on the worker that completes the task.
+            public TaskCompletionSource<RecipientAnswer> Done { get; } = new TaskCompletionSource<RecipientAnswer>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+            public bool TryBegin() => Interlocked.CompareExchange(ref _state, Begun, Queued) == Queued;
+            public bool TryAbandon() => Interlocked.CompareExchange(ref _state, Abandoned, Queued) == Queued;
         }
     }
 }

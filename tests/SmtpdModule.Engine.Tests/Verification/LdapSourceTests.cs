@@ -148,6 +148,37 @@ namespace SmtpdModule.Engine.Tests.Verification
         }
 
         [LdapFact]
+        public async Task A_burst_of_checks_on_one_source_is_answered_by_its_workers_within_the_timeout()
+        {
+            using var ldap = await TestLdapServer.StartAsync();
+            using var source = new LdapSource(ldap.Options());   // 2 s timeout, 4 workers
+            var answers = await Task.WhenAll(Enumerable.Range(0, 400).Select(i => source.CheckAsync(i % 2 == 0 ? "bob@example.test" : "nobody" + i + "@example.test")));
+            Assert.All(answers, a => Assert.True(a.Status != MailboxStatus.Unavailable, a.ToString()));
+            Assert.InRange(source.Workers, 1, 4);
+        }
+
+        [LdapFact]
+        public async Task Many_sources_connecting_at_once_with_and_without_TLS_all_answer()
+        {
+            // Eight callers each making a new source (a new connection, handshake and bind) per check:
+            // when the library's blocking calls ran on the thread pool, a two-core machine starved and
+            // checks waited past their timeout.
+            using var ldap = await TestLdapServer.StartAsync();
+            var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+            await Task.WhenAll(Enumerable.Range(0, 8).Select(caller => Task.Run(async () =>
+            {
+                for (var i = 0; i < 25; i++)
+                {
+                    var security = (LdapSecurity)((caller + i) % 3);
+                    using var source = new LdapSource(ldap.Options(security));
+                    var answer = await source.CheckAsync("bob@example.test");
+                    if (answer.Status != MailboxStatus.Known) failures.Add(security + ": " + answer);
+                }
+            })));
+            Assert.Empty(failures);
+        }
+
+        [LdapFact]
         public async Task A_directory_that_restarts_is_used_again_on_a_new_connection()
         {
             using var ldap = await TestLdapServer.StartAsync();
