@@ -104,6 +104,7 @@ BeforeDiscovery {
         'Start-SmtpFwd.md: Example 6'          = @{ Unix = $true; Check = '@(Get-ChildItem (Join-Path $Dir sendmail-runs)).Count | Should -BeGreaterThan 0' }
         'Start-SmtpdProxy.md: Example 1'       = @{ Check = '@(Get-ChildItem (Join-Path $Dir spool/ready) -Filter *.msg).Count | Should -Be ($Ids.ReadyCount + 1)' }
         'Start-SmtpdProxy.md: Example 3'       = @{ Mode = 'CtrlC'; Ready = 'start: listening on' }
+        'Start-SmtpdProxy.md: Example 6'       = @{ Mode = 'Syntax'; Reason = 'needs an Active Directory Global Catalog' }
         'Start-SmtpdProxy.md: Example 4'       = @{ Mode = 'CtrlC'; Poke = 'SendMail'; Ready = 'Allow by line \d+'
             Before = '$null = & {TestCertificate} -Directory . -Password example-password  # ./server.pfx'
             Replace = @{ "Read-Host -AsSecureString -Prompt 'PFX password'" = $secure } }
@@ -124,6 +125,7 @@ BeforeDiscovery {
         'Test-SmtpdRule.md: Example 2'         = @{ Before = "Set-Content ./transactions.csv 'ClientAddress,ClientName,Ident,Helo,From,To','192.0.2.10,mail.example.org,,mail.example.org,<a@example.org>,<b@example.test>','203.0.113.9,,,x,<a@example.org>,<c@far.test>'  # two transactions" }
         # --- about pages and README
         'about_SmtpdModule.md: Installing'            = @{ Mode = 'Syntax'; Reason = 'installs the module: changes this machine' }
+        'about_SmtpdModule.md: Active Directory and Exchange' = @{ Mode = 'Syntax'; Reason = 'needs an Active Directory Global Catalog' }
         'about_SmtpdRules.md: Check the old file'     = @{ ExpectError = ':2:41: error: junk at end of line' }
         'about_SmtpdModule.md: Getting started'       = @{ Mode = 'CtrlC'; Ready = 'start: listening on' }
         'about_SmtpdModule.md: Getting started (3)'   = @{ Mode = 'CtrlC'; Ready = ' forwarded ' }

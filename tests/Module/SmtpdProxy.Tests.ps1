@@ -643,6 +643,43 @@ Describe 'Start-SmtpdProxy errors' {
     }
 }
 
+Describe 'Start-SmtpdProxy -LdapServer (slapd on the loopback)' -Skip:($IsWindows -eq $true) {
+    BeforeAll {
+        $ldap = & "$PSScriptRoot/../tools/Start-TestLdap.ps1"
+        $ldapSpool = Join-Path $TestDrive 'spool-ldap'
+    }
+    AfterAll {
+        Get-SmtpdProxy | Where-Object SpoolPath -eq $ldapSpool | Stop-SmtpdProxy -TimeoutSeconds 1 -Confirm:$false
+        if ($ldap) { $ldap.Stop() }
+    }
+
+    It 'accepts the users the directory holds and refuses the others with 550 5.1.1 at RCPT' {
+        $p = Start-TestProxy -RulesPath $allowRules -SpoolPath $ldapSpool -More @{
+            LdapServer = $ldap.Server; LdapSearchBase = $ldap.SearchBase; LdapCredential = $ldap.Credential }
+        $port = $p.LocalEndPoints[0].Port
+        $r = Send-TestMail -Port $port -To '<alice@example.test>', '<carol@example.test>', '<bob@example.test>' -BodyFile $message
+        $r.rcpt | ForEach-Object { $_[0] } | Should -Be @(250, 550, 250)
+        $r.rcpt[1][1] | Should -BeLike '5.1.1 *'
+        $r.data[0] | Should -Be 250
+    }
+
+    It 'refuses <Case> with <Id> and starts nothing' -ForEach @(
+        @{ Case = 'a server with a path'; Id = 'InvalidLdapServer'; Target = 'ldap://dc1.example.test/dc=example'
+           More = @{ LdapServer = 'ldap://dc1.example.test/dc=example'; LdapSearchBase = 'dc=example,dc=test' } }
+        @{ Case = 'a filter with unbalanced parentheses'; Id = 'InvalidLdapFilter'; Target = '(|(mail={0})'
+           More = @{ LdapServer = 'dc1.example.test'; LdapSearchBase = 'dc=example,dc=test'; LdapFilter = '(|(mail={0})' } }
+        @{ Case = '-LdapStartTls without a server'; Id = 'LdapServerMissing'; Target = 'LdapStartTls'
+           More = @{ LdapStartTls = $true } }
+    ) {
+        $running = @(Get-SmtpdProxy | Where-Object SpoolPath -eq $ldapSpool).Count
+        $e = { Start-TestProxy -RulesPath $allowRules -SpoolPath $ldapSpool -More $More } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike "$Id,*"
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $e.TargetObject | Should -BeExactly $Target
+        @(Get-SmtpdProxy | Where-Object SpoolPath -eq $ldapSpool) | Should -HaveCount $running -Because 'a refused start leaves no proxy'
+    }
+}
+
 Describe 'Start-SmtpdProxy -Wait' {
     It 'serves mail in the foreground of its process and shows every event on the verbose stream' {
         $spool = Join-Path $TestDrive 'wait/spool'

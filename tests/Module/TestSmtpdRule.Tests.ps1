@@ -641,3 +641,79 @@ Describe 'Test-SmtpdRule -SmartHost' {
         $caught.TargetObject | Should -BeExactly 'mx.example.test:99999'
     }
 }
+
+Describe 'Test-SmtpdRule -LdapServer (slapd on the loopback)' -Skip:($IsWindows -eq $true -or $PSVersionTable.PSEdition -eq 'Desktop') {
+    BeforeAll {
+        $ldap = & "$PSScriptRoot/../tools/Start-TestLdap.ps1"
+        $directory = @{ LdapServer = $ldap.Server; LdapSearchBase = $ldap.SearchBase; LdapCredential = $ldap.Credential }
+        $mail = @{ ClientAddress = '192.0.2.10'; ClientName = 'mail.example.org'; From = '<a@example.org>'; DnsServer = $server }
+    }
+    AfterAll {
+        if ($ldap) { $ldap.Stop() }
+    }
+
+    It 'knows an Exchange alias through proxyAddresses with the default filter, and says which entry' {
+        $d = Test-SmtpdRule $rules @mail -To '<al@example.test>' @directory
+        $d.Action | Should -Be 'Allow'
+        $d.Verification | Should -BeExactly "ldap: Known ($($ldap.Server): uid=alice,ou=people,dc=example,dc=test)"
+    }
+
+    It 'refuses a user the directory does not hold with 550 5.1.1' {
+        $d = Test-SmtpdRule $rules @mail -To '<carol@example.test>' @directory -EachStage
+        $rcpt = $d | Where-Object Stage -eq 'Rcpt'
+        $rcpt.Replies | Should -Be @('550 5.1.1 Recipient address rejected: user unknown')
+        $rcpt.Decision.Basis | Should -Be 'RecipientVerification'
+        $rcpt.Decision.Verification | Should -BeLike 'ldap: Unknown (*no entry matches (|(proxyAddresses=smtp:carol@example.test)(mail=carol@example.test))*'
+    }
+
+    It 'searches with -LdapFilter: mail only knows bob, not alice' {
+        $filter = @{ LdapFilter = '(mail={0})' }
+        (Test-SmtpdRule $rules @mail -To '<bob@example.test>' @directory @filter).Verification | Should -BeLike 'ldap: Known (*uid=bob,*'
+        (Test-SmtpdRule $rules @mail -To '<alice@example.test>' @directory @filter).Verification | Should -BeLike 'ldap: Unknown (*'
+    }
+
+    It 'binds anonymously without -LdapCredential' {
+        (Test-SmtpdRule $rules @mail -To '<bob@example.test>' -LdapServer $ldap.Server -LdapSearchBase $ldap.SearchBase).Verification |
+            Should -BeLike 'ldap: Known (*'
+    }
+
+    It 'defers with 450 4.4.3 when the bind fails, or accepts under fail mode Accept' {
+        $wrong = New-Object System.Management.Automation.PSCredential $ldap.Credential.UserName, (ConvertTo-SecureString 'wrong' -AsPlainText -Force)
+        $d = Test-SmtpdRule $rules @mail -To '<alice@example.test>' -LdapServer $ldap.Server -LdapSearchBase $ldap.SearchBase -LdapCredential $wrong -EachStage
+        $rcpt = $d | Where-Object Stage -eq 'Rcpt'
+        $rcpt.Replies | Should -Be @('450 4.4.3 Recipient verification unavailable, try again later')
+        $rcpt.Decision.Verification | Should -BeLike 'ldap: Unavailable (bind as cn=smtpd,*'
+
+        $accepted = Test-SmtpdRule $rules @mail -To '<alice@example.test>' -LdapServer $ldap.Server -LdapSearchBase $ldap.SearchBase `
+            -LdapCredential $wrong -RecipientVerificationFailMode Accept
+        $accepted.Action | Should -Be 'Allow'
+    }
+
+    It 'sends StartTLS with -LdapStartTls (a certificate this process does not trust: unavailable, never unknown)' {
+        $d = Test-SmtpdRule $rules @mail -To '<alice@example.test>' @directory -LdapStartTls
+        $d.Verification | Should -BeLike 'ldap: Unavailable (StartTLS *'
+        [System.IO.File]::ReadAllText($ldap.LogPath) | Should -Match 'EXT oid=1\.3\.6\.1\.4\.1\.1466\.20037'
+        [System.IO.File]::ReadAllText($ldap.LogPath) | Should -Not -Match 'BIND dn="cn=smtpd,ou=services,dc=example,dc=test" mech=SIMPLE ssf=0 tls_ssf'
+    }
+
+    It 'refuses <Case> with <Id>' -TestCases @(
+        @{ Case = 'a server that is no LDAP address'; Id = 'InvalidLdapServer'; Target = 'http://dc1.example.test'
+           Extra = @{ LdapServer = 'http://dc1.example.test'; LdapSearchBase = 'dc=example,dc=test' } }
+        @{ Case = 'ldaps:// with -LdapStartTls'; Id = 'InvalidLdapServer'; Target = 'ldaps://dc1.example.test'
+           Extra = @{ LdapServer = 'ldaps://dc1.example.test'; LdapSearchBase = 'dc=example,dc=test'; LdapStartTls = $true } }
+        @{ Case = 'a filter without {0}'; Id = 'InvalidLdapFilter'; Target = '(mail=alice@example.test)'
+           Extra = @{ LdapServer = 'dc1.example.test'; LdapSearchBase = 'dc=example,dc=test'; LdapFilter = '(mail=alice@example.test)' } }
+        @{ Case = 'a server without a search base'; Id = 'LdapSearchBaseMissing'; Target = 'dc1.example.test'
+           Extra = @{ LdapServer = 'dc1.example.test' } }
+        @{ Case = 'a search base without a server'; Id = 'LdapServerMissing'; Target = 'LdapSearchBase'
+           Extra = @{ LdapSearchBase = 'dc=example,dc=test' } }
+    ) {
+        param($Case, $Id, $Target, $Extra)
+        $caught = $null
+        try { Test-SmtpdRule $rules @mail -To '<c@example.test>' @Extra }
+        catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -BeLike "$Id,*"
+        $caught.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $caught.TargetObject | Should -BeExactly $Target
+    }
+}

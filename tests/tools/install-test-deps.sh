@@ -8,11 +8,14 @@
 #   postfix        smtp-sink (a downstream SMTP server we did not write) and its sendmail
 #   python3-aiosmtpd  a scriptable downstream SMTP server (per-recipient replies, TLS, AUTH)
 #   afl++          afl-fuzz, which drives the SharpFuzz harness in fuzz/ (fuzz/run.sh)
+#   slapd          OpenLDAP's server: LDAP verification tests run their own directory on 127.0.0.1
+#   ldap-utils     ldapsearch, to see when that directory answers
+#   openssl        makes the test directory's CA and server certificate (LDAPS, StartTLS)
 # Idempotent: when everything is installed it only says so. Non-interactive.
 # Called by `build.ps1 -Task Test` on Linux hosts that have apt-get.
 set -euo pipefail
 
-packages=(knot knot-dnsutils swaks libnet-ssleay-perl python3 postfix python3-aiosmtpd afl++)
+packages=(knot knot-dnsutils swaks libnet-ssleay-perl python3 postfix python3-aiosmtpd afl++ slapd ldap-utils openssl)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -76,6 +79,11 @@ echo "install-test-deps: missing ${missing[*]}"
 if printf '%s\n' "${missing[@]}" | grep -qx postfix; then
     echo "postfix postfix/main_mailer_type select No configuration" | as_root debconf-set-selections
 fi
+# slapd would otherwise make a directory for this host's domain under /var/lib/ldap; the tests
+# only need its programs (slapd, slapadd) and run every directory from a temporary folder.
+if printf '%s\n' "${missing[@]}" | grep -qx slapd; then
+    echo "slapd slapd/no_configuration boolean true" | as_root debconf-set-selections
+fi
 echo "install-test-deps: apt-get update"
 as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
 echo "install-test-deps: apt-get install -y --no-install-recommends ${missing[*]}"
@@ -88,6 +96,12 @@ if printf '%s\n' "${missing[@]}" | grep -qx knot && [ -d /run/systemd/system ] \
     && command -v systemctl >/dev/null 2>&1; then
     echo "install-test-deps: disabling the packaged knot service (tests run their own)"
     as_root systemctl disable --now knot.service >/dev/null 2>&1 || true
+fi
+# The same for slapd, whose packaged service would listen on port 389 of every address.
+if printf '%s\n' "${missing[@]}" | grep -qx slapd && [ -d /run/systemd/system ] \
+    && command -v systemctl >/dev/null 2>&1; then
+    echo "install-test-deps: disabling the packaged slapd service (tests run their own)"
+    as_root systemctl disable --now slapd.service >/dev/null 2>&1 || true
 fi
 
 echo "install-test-deps: done"

@@ -31,6 +31,7 @@ namespace SmtpdModule.Engine.Smtp
         readonly LazyResolver _dns;
         readonly IStateStore _state;
         readonly RecipientVerifier _verifier;
+        readonly RecipientVerificationOptions _verification;
         // The proxy's default limits: the tester answers as a proxy started without limit parameters.
         static readonly SessionLimits Limits = new SessionLimits();
 
@@ -48,6 +49,7 @@ namespace SmtpdModule.Engine.Smtp
             _dns = new LazyResolver(dnsOptions ?? new DnsResolverOptions());
             _state = state ?? new MemoryStateStore();
             _verifier = verification?.CreateVerifier(_state);
+            _verification = verification;
         }
 
         public RuleSet RuleSet => _evaluator.RuleSet;
@@ -147,7 +149,11 @@ namespace SmtpdModule.Engine.Smtp
         }
 
         /// <summary>Releases the DNS client, if one was built.</summary>
-        public void Dispose() => _dns.Dispose();
+        public void Dispose()
+        {
+            _dns.Dispose();
+            _verification?.DisposeSources();
+        }
 
         /// <summary>The session as the proxy would hold it: its state, its error count, whether it is closed.</summary>
         sealed class Play

@@ -362,6 +362,7 @@ namespace SmtpdModule.Engine.Smtp
             if (_control != null) await _control.CloseAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             _dns.Dispose();
             Options.SmartHostLimits?.Dispose();
+            Options.RecipientVerification?.DisposeSources();
             _log?.Dispose();
             _stopped.TrySetResult(true);
         }

@@ -72,6 +72,16 @@ namespace SmtpdModule.Commands
         [Parameter] [AllowEmptyCollection] public string[] RemoveHeader { get; set; }
         /// <summary>A file of the addresses and domains that have a mailbox downstream: other recipients get 550 5.1.1.</summary>
         [Parameter] [ValidateNotNullOrEmpty] public string RecipientListPath { get; set; }
+        /// <summary>Look each allowed recipient up in this directory (ldap://host[:port], ldaps://host[:port] or host[:port]).</summary>
+        [Parameter] [ValidateNotNullOrEmpty] public string LdapServer { get; set; }
+        /// <summary>The DN the directory search starts at (required with -LdapServer).</summary>
+        [Parameter] [ValidateNotNullOrEmpty] public string LdapSearchBase { get; set; }
+        /// <summary>The search filter, {0} where the address goes; Active Directory's proxyAddresses/mail filter by default.</summary>
+        [Parameter] [ValidateNotNullOrEmpty] public string LdapFilter { get; set; }
+        /// <summary>The account to bind as (a DN, or user@domain for Active Directory); anonymous without it.</summary>
+        [Parameter] [Credential] public PSCredential LdapCredential { get; set; }
+        /// <summary>Send StartTLS on the plain LDAP port before binding.</summary>
+        [Parameter] public SwitchParameter LdapStartTls { get; set; }
         /// <summary>Ask the real mail server (host[:port]) RCPT TO for each allowed recipient; never DATA.</summary>
         [Parameter] [ValidateNotNullOrEmpty] public string CallaheadHost { get; set; }
         [Parameter] public CallaheadTlsMode CallaheadTlsMode { get => (CallaheadTlsMode)_callaheadTls; set => _callaheadTls = (int)value; }
@@ -94,6 +104,11 @@ namespace SmtpdModule.Commands
         /// <summary>How long a stop under -Wait (Ctrl+C, SIGTERM, Stop-SmtpdProxy through the control channel) lets
         /// transactions in flight finish before their connections are closed.</summary>
         [Parameter] [ValidateRange(0, 3600)] public double StopTimeoutSeconds { get; set; } = 30;
+
+        LdapParameters LdapGiven() => new LdapParameters
+        {
+            Server = LdapServer, SearchBase = LdapSearchBase, Filter = LdapFilter, Credential = LdapCredential, StartTls = LdapStartTls,
+        };
 
         protected override void EndProcessing()
         {
@@ -134,7 +149,7 @@ namespace SmtpdModule.Commands
             options.Listen = ParseListen();
             options.Dns = DnsOptionsFrom(DnsServer);
             options.Tls = LoadCertificate();
-            options.RecipientVerification = RecipientVerificationFrom(RecipientListPath, CallaheadHost, CallaheadTlsMode, HostName, RecipientVerificationFailMode);
+            options.RecipientVerification = RecipientVerificationFrom(RecipientListPath, LdapGiven(), CallaheadHost, CallaheadTlsMode, HostName, RecipientVerificationFailMode);
             if (SmartHost != null)
             {
                 var probe = SmartHostProbe.From(SmartHost, options.HostName, out var badHost);

@@ -94,6 +94,26 @@ namespace SmtpdModule.Commands
         [ValidateNotNullOrEmpty]
         public string RecipientListPath { get; set; }
 
+        /// <summary>Look each allowed recipient up in this directory, as a proxy started with it would.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string LdapServer { get; set; }
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string LdapSearchBase { get; set; }
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string LdapFilter { get; set; }
+
+        [Parameter]
+        [Credential]
+        public PSCredential LdapCredential { get; set; }
+
+        [Parameter]
+        public SwitchParameter LdapStartTls { get; set; }
+
         /// <summary>Ask this real mail server (host[:port]) about each allowed recipient, as the proxy's callahead does.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
@@ -194,7 +214,9 @@ namespace SmtpdModule.Commands
 
             _tester?.Dispose();
             _tester = new RuleTester(rules, new RuleEvaluationOptions { DefaultAction = DefaultAction, OnLookupFailure = OnLookupFailure }, _dnsOptions,
-                                     verification: RecipientVerificationFrom(RecipientListPath, CallaheadHost, CallaheadTlsMode, HostName, RecipientVerificationFailMode));
+                                     verification: RecipientVerificationFrom(RecipientListPath,
+                                         new LdapParameters { Server = LdapServer, SearchBase = LdapSearchBase, Filter = LdapFilter, Credential = LdapCredential, StartTls = LdapStartTls },
+                                         CallaheadHost, CallaheadTlsMode, HostName, RecipientVerificationFailMode));
             _loadedPath = resolved;
             return _tester;
         }

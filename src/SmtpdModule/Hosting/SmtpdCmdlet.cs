@@ -235,16 +235,14 @@ namespace SmtpdModule.Hosting
         }
 
         /// <summary>
-        /// Resolver options from a -DnsServer value (<c>ip[:port]</c> each); none given means the
-        /// system's resolvers. A bad value ends the command with InvalidDnsServer.
-        /// </summary>
-        /// <summary>
         /// The recipient verification of -RecipientListPath (and the other sources' parameters): the
-        /// proxy and Test-SmtpdRule build it the same way. A list that cannot be used stops the command.
+        /// proxy and Test-SmtpdRule build it the same way. A list that cannot be used, or LDAP or
+        /// callahead parameters that cannot work, stop the command.
         /// </summary>
-        /// <remarks>The list is asked first (it costs nothing), then the callahead, whose answers are kept
-        /// in the state store: known for days, unknown for hours.</remarks>
-        internal RecipientVerificationOptions RecipientVerificationFrom(string listPath, string callaheadHost, CallaheadTlsMode callaheadTls,
+        /// <remarks>The list is asked first (it costs nothing), then the directory (one search, answers
+        /// kept a day if known, 15 minutes if not), then the callahead (a whole SMTP dialogue, answers
+        /// kept for days and hours).</remarks>
+        internal RecipientVerificationOptions RecipientVerificationFrom(string listPath, LdapParameters ldap, string callaheadHost, CallaheadTlsMode callaheadTls,
                                                                         string heloName, VerificationFailMode failMode)
         {
             var options = new RecipientVerificationOptions { FailMode = failMode };
@@ -253,6 +251,8 @@ namespace SmtpdModule.Hosting
                 try { options.Sources.Add(new VerificationSource(RecipientListSource.Open(ResolvePath(listPath)))); }
                 catch (RecipientListException ex) { ThrowTerminatingError(ErrorMapping.From(ex)); }
             }
+            if (ldap.Server != null) options.Sources.Add(LdapSourceFrom(ldap));
+            else if (ldap.FirstGiven != null) ThrowTerminatingError(ErrorMapping.NoLdapServer(ldap.FirstGiven));
             if (callaheadHost != null)
             {
                 if (!Engine.Forwarding.SmartHost.TryParse(callaheadHost, out var host, out var port, out var why))
@@ -263,6 +263,33 @@ namespace SmtpdModule.Hosting
             return options;
         }
 
+        /// <summary>The directory source of the -Ldap* parameters. A method of its own, not inlined: the
+        /// LDAP assembly loads only when a command asks for a directory.</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        VerificationSource LdapSourceFrom(LdapParameters ldap)
+        {
+            var options = new LdapSourceOptions();
+            if (!LdapServerAddress.TryApply(ldap.Server, ldap.StartTls, options, out var why))
+                ThrowTerminatingError(ErrorMapping.BadLdapServer(ldap.Server, why));
+            if (string.IsNullOrWhiteSpace(ldap.SearchBase))
+                ThrowTerminatingError(ErrorMapping.NoLdapSearchBase(ldap.Server));
+            var filter = ldap.Filter ?? LdapFilter.ActiveDirectory;
+            if (!LdapFilter.TryValidateTemplate(filter, out why))
+                ThrowTerminatingError(ErrorMapping.BadLdapFilter(filter, why));
+            options.SearchBase = ldap.SearchBase;
+            options.Filter = filter;
+            // Not GetNetworkCredential(): it splits "DOMAIN\user" at the backslash, and a DN may hold
+            // one ("cn=Smith\, John,…"). The name goes to the directory as it was typed.
+            if (ldap.Credential != null && ldap.Credential != PSCredential.Empty)
+                options.Credential = new System.Net.NetworkCredential(ldap.Credential.UserName, ldap.Credential.Password);
+            var source = new LdapSource(options);
+            return new VerificationSource(source, source.Options.PositiveTtl, source.Options.NegativeTtl);
+        }
+
+        /// <summary>
+        /// Resolver options from a -DnsServer value (<c>ip[:port]</c> each); none given means the
+        /// system's resolvers. A bad value ends the command with InvalidDnsServer.
+        /// </summary>
         protected DnsResolverOptions DnsOptionsFrom(string[] servers)
         {
             var options = new DnsResolverOptions();
