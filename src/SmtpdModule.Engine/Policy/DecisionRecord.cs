@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using SmtpdModule.Engine.Rules;
 using SmtpdModule.Engine.Verification;
 
 namespace SmtpdModule.Engine.Policy
@@ -55,6 +56,8 @@ namespace SmtpdModule.Engine.Policy
         public string RulesSha256 { get; set; }
         public IReadOnlyList<Fact> Facts { get; set; } = new Fact[0];
         public IReadOnlyDictionary<string, string> Results { get; set; } = new Dictionary<string, string>();
+        /// <summary>The protocol tests the client had failed in the session when this was decided.</summary>
+        public IReadOnlyList<string> FailedTests { get; set; } = new string[0];
 
         /// <summary>The record of <paramref name="verdict"/>, made in <paramref name="session"/> under <paramref name="pipeline"/>'s rules.</summary>
         public static DecisionRecord Of(PolicySession session, Verdict verdict, PolicyPipeline pipeline, string sessionId = null, string recipient = null)
@@ -92,6 +95,7 @@ namespace SmtpdModule.Engine.Policy
                 RulesSha256 = ruleSet.Sha256,
                 Facts = session.Facts.Facts,
                 Results = new Dictionary<string, string>(session.Results),
+                FailedTests = ProtocolTestNames.Of(session.FailedTests),
             };
         }
 
@@ -118,7 +122,7 @@ namespace SmtpdModule.Engine.Policy
                 F("reverse", ReverseLookupNote), F("reverseFailed", ReverseLookupFailed), F("helo", Helo), F("esmtp", Esmtp),
                 F("tls", Tls), F("from", From), F("smtputf8", SmtpUtf8), F("to", To), F("action", Action), F("basis", Basis),
                 F("line", Line), F("rule", Rule), F("ident", Ident), F("failure", Failure), F("rules", RulesPath),
-                F("rulesSha256", RulesSha256), F("size", Size), F("downstream", DownstreamData(Downstream)),
+                F("rulesSha256", RulesSha256), F("size", Size), F("downstream", DownstreamData(Downstream)), F("failed", FailedTests),
             };
             var facts = new List<object>(Facts.Count);
             foreach (var f in Facts)

@@ -88,6 +88,7 @@ namespace SmtpdModule.Engine.Policy
                 RulesSha256 = Text(data, "rulesSha256"),
                 Facts = Facts(data),
                 Results = Results(data),
+                FailedTests = Texts(data, "failed"),
             };
         }
 

@@ -32,6 +32,10 @@ namespace SmtpdModule.Engine.Policy
             var session = new PolicySession(client, facts);
             // The downstream's limits as the session had them: a SIZE or SMTPUTF8 refusal decides again the same way.
             session.UseDownstream(record.Downstream);
+            // The protocol tests the client had failed: FAILED= lines and enforced tests decide again the same way.
+            foreach (var name in record.FailedTests)
+                if (Rules.ProtocolTestNames.TryParse(name, out var test)) session.Failed(test);
+                else throw new FormatException("The record's failed protocol test '" + name + "' is not one this engine knows.");
             // Each stage as the session ran it; one that no longer lets the transaction through is the answer.
             var verdict = await pipeline.ConnectAsync(session, cancellationToken).ConfigureAwait(false);
             if (!verdict.TakesEffect) return new ReplayOutcome(record, verdict, facts.Unrecorded);

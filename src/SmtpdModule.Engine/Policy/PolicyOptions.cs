@@ -24,6 +24,10 @@ namespace SmtpdModule.Engine.Policy
         /// <summary>Added before every refusal of an address (the proxy's -Tarpit).</summary>
         public TimeSpan Tarpit { get; set; } = TimeSpan.Zero;
 
+        /// <summary>The protocol tests whose failure refuses RCPT with 521 5.5.1 and closes the session
+        /// (action Enforce), unless the deciding rule line named that test with <c>FAILED=</c>.</summary>
+        public Rules.ProtocolTests EnforcedTests { get; set; }
+
         public PolicyOptions Clone() => (PolicyOptions)MemberwiseClone();
     }
 }

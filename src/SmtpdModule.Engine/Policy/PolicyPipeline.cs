@@ -36,7 +36,12 @@ namespace SmtpdModule.Engine.Policy
             _options = options?.Clone() ?? new PolicyOptions();
             Greeting = new SmtpReply(220, null, _options.HostName + " ESMTP SmtpdModule ready");
             _ownExtensions = EhloExtensions.For(_options.MaxMessageSize, smtpUtf8: true, _options.OfferStartTls);
+            TestsNamedByRules = ProtocolTestNames.NamedBy(evaluator.RuleSet);
         }
+
+        /// <summary>The protocol tests some rule line tests with <c>FAILED=</c>: the session must run them
+        /// even when their action is Ignore, or the rules would see every client as passing.</summary>
+        public ProtocolTests TestsNamedByRules { get; }
 
         /// <summary>The rules in force.</summary>
         public RuleEvaluator Evaluator { get; }
@@ -160,6 +165,10 @@ namespace SmtpdModule.Engine.Policy
                 return v;
             }
             var verdict = FromDecision(d, path);
+            var enforced = EnforcedFailures(session, d);
+            if (enforced != ProtocolTests.None)
+                return new Verdict(PolicyStage.Rcpt, VerdictKind.Close, new[] { ProtocolError(enforced) },
+                                   "protocol test failed: " + ProtocolTestNames.Describe(enforced) + " (action Enforce)", _options.Tarpit, d);
             if (_verifier == null) return verdict;
             // RCPT TO:<Postmaster> (no domain) must always be accepted (RFC 5321 §4.5.1): no source is asked.
             var notAsked = verdict.Kind != VerdictKind.Continue ? "the rules did not allow the recipient"
@@ -168,6 +177,22 @@ namespace SmtpdModule.Engine.Policy
             if (notAsked == null) return await VerifyAsync(session, verdict, path, cancellationToken).ConfigureAwait(false);
             return explain && verdict.Decision != null ? WithDecision(verdict, verdict.Decision.VerificationNotAsked(notAsked)) : verdict;
         }
+
+        /// <summary>The failed tests whose action is Enforce, less those the deciding line named: a line
+        /// that tests FAILED=pregreet has decided what a pregreeter gets, and it stands.</summary>
+        ProtocolTests EnforcedFailures(PolicySession session, RuleDecision d)
+        {
+            var failed = session.FailedTests & _options.EnforcedTests;
+            if (failed == ProtocolTests.None || d.LineNumber == null) return failed;
+            foreach (var rule in Evaluator.RuleSet.Rules)
+                if (rule.LineNumber == d.LineNumber) return failed & ~ProtocolTestNames.NamedBy(rule.Source);
+            return failed;
+        }
+
+        /// <summary>The reply of an enforced protocol test: 521 (RFC 7504), as postscreen's drop sends,
+        /// and the session closes; it names the test, so a sender's admin sees what to fix.</summary>
+        public static string ProtocolError(ProtocolTests failed) =>
+            new SmtpReply(521, "5.5.1", "Protocol error: " + ProtocolTestNames.Describe(failed)).ToString();
 
         static Verdict WithDecision(Verdict v, RuleDecision decision) =>
             new Verdict(v.Stage, v.Kind, v.Replies, v.Reason, v.Delay, decision, v.Path, v.IsClientError)

@@ -57,6 +57,13 @@ namespace SmtpdModule.Engine.Policy
         /// <summary>The results of checks made so far, by name ("reverse" today; SPF and others later).</summary>
         public IDictionary<string, string> Results { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 
+        /// <summary>The protocol tests the client failed in this session (pregreet, pipelining, ...):
+        /// facts the rules test with <c>FAILED=</c>. Once failed, a test stays failed, STARTTLS included.</summary>
+        public ProtocolTests FailedTests { get; private set; }
+
+        /// <summary>The client failed <paramref name="tests"/> (added to those it failed before).</summary>
+        public void Failed(ProtocolTests tests) => FailedTests |= tests;
+
         /// <summary>The rules' per-session cache of DNS and ident facts.</summary>
         internal RuleSession RuleCache { get; }
 
@@ -107,6 +114,7 @@ namespace SmtpdModule.Engine.Policy
         /// <param name="recipient">The recipient as the rules see it.</param>
         /// <param name="senderText">The sender when no transaction is open (a refused MAIL, for the record).</param>
         internal RuleInput RuleInputFor(string recipient, string senderText = null) =>
-            new RuleInput(Client.Address, ClientName, Sender?.Text ?? senderText ?? "<>", recipient, Helo, ReverseLookupNote, ReverseLookupFailed);
+            new RuleInput(Client.Address, ClientName, Sender?.Text ?? senderText ?? "<>", recipient, Helo, ReverseLookupNote, ReverseLookupFailed)
+                .WithFailedTests(FailedTests);
     }
 }

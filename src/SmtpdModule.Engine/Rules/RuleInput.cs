@@ -56,7 +56,15 @@ namespace SmtpdModule.Engine.Rules
         /// <summary>How the reverse name was found, or why there is none; null when it was given.</summary>
         public string ReverseLookupNote { get; }
 
+        /// <summary>The protocol tests the client failed in this session (<c>FAILED=</c> tokens test them).</summary>
+        public ProtocolTests FailedTests { get; private set; }
+
         /// <summary>The same transaction for another recipient.</summary>
-        public RuleInput WithRecipient(string to) => new RuleInput(Client, ClientName, From, new MailboxText(to), Helo, ReverseLookupNote, ReverseLookupFailed);
+        public RuleInput WithRecipient(string to) =>
+            new RuleInput(Client, ClientName, From, new MailboxText(to), Helo, ReverseLookupNote, ReverseLookupFailed) { FailedTests = FailedTests };
+
+        /// <summary>The same transaction of a client that failed <paramref name="tests"/>.</summary>
+        public RuleInput WithFailedTests(ProtocolTests tests) =>
+            new RuleInput(Client, ClientName, From, To, Helo, ReverseLookupNote, ReverseLookupFailed) { FailedTests = tests };
     }
 }

@@ -89,11 +89,19 @@ namespace SmtpdModule.Engine.Rules
 
         static RuleToken Token(RuleListKind kind, string word, int offset, RuleParseOptions options, Compiled result)
         {
+            if (kind == RuleListKind.Source && word.StartsWith(SourceToken.FailedPrefix, StringComparison.Ordinal)
+                && !ProtocolTestNames.TryParse(word.Substring(SourceToken.FailedPrefix.Length), out _))
+            {
+                Find(result, DiagnosticSeverity.Error, RuleDiagnosticCodes.UnknownProtocolTest, offset + SourceToken.FailedPrefix.Length,
+                    "unknown protocol test '" + word.Substring(SourceToken.FailedPrefix.Length) + "' in " + word + ": expected "
+                    + string.Join(", ", ProtocolTestNames.All) + " or ANY");
+                return null;
+            }
             try
             {
                 if (kind != RuleListKind.Source) return AddressToken.Parse(word, options.RegexTimeout);
                 var s = SourceToken.Parse(word, options.RegexTimeout);
-                var never = s.Host.Kind == HostPattern.PatternKind.General && s.Host.Address != null ? s.Host.Address.NeverReason : null;
+                var never = !s.IsProtocolTest && s.Host.Kind == HostPattern.PatternKind.General && s.Host.Address != null ? s.Host.Address.NeverReason : null;
                 if (never != null) Find(result, DiagnosticSeverity.Warning, RuleDiagnosticCodes.NeverMatches, offset, never);
                 return s;
             }

@@ -121,7 +121,7 @@ namespace SmtpdModule.Engine.Rules
             if (r == Tri.No)
             {
                 _trace?.Add(new RuleTrace(rule.LineNumber, rule.Text, RuleTraceResult.NoMatch, failedAt,
-                    Describe(matchedSource, matchedFrom, null), failedAt.ToString().ToLowerInvariant() + " list did not match"));
+                    Describe(matchedSource, matchedFrom, null), With(failedAt.ToString().ToLowerInvariant() + " list did not match", rule)));
                 return null;
             }
 
@@ -164,11 +164,19 @@ namespace SmtpdModule.Engine.Rules
                 return Undecidable(rule, note);
             }
             _trace?.Add(new RuleTrace(rule.LineNumber, rule.Text, RuleTraceResult.Decided, null, tokens,
-                uncertain ? "matched because a failed lookup counts as no match in an EXCEPT" : null));
+                With(uncertain ? "matched because a failed lookup counts as no match in an EXCEPT" : null, rule)));
             var delay = rule.Verb == RuleVerb.NotoDelay ? _evaluator.Options.NotoDelay
                       : rule.Verb == RuleVerb.DenyDelay ? _evaluator.Options.DenyDelay : TimeSpan.Zero;
             var reply = action == RuleAction.Allow ? null : Render(rule.Message ?? ReplyTemplate.Default);
             return new RuleDecision(_in, action, rule, reply, delay, DecisionBasis.Rule, Failures(null), IdentUsed, _debug, _trace, _evaluator.RuleSet.Path);
+        }
+
+        /// <summary>A trace note, and for a line whose source list tests FAILED=, which protocol tests the client failed.</summary>
+        string With(string note, Rule rule)
+        {
+            if (ProtocolTestNames.NamedBy(rule.Source) == ProtocolTests.None) return note;
+            var failed = "failed protocol tests: " + ProtocolTestNames.Describe(_in.FailedTests);
+            return note == null ? failed : note + " (" + failed + ")";
         }
 
         /// <summary>Every failure met on the way, one per line, or null.</summary>
@@ -261,6 +269,8 @@ namespace SmtpdModule.Engine.Rules
 
         Tri MatchSource(SourceToken t)
         {
+            // A fact of the session, known before any rule runs: no lookup, never uncertain.
+            if (t.IsProtocolTest) return (_in.FailedTests & t.FailedTest) != 0 ? Tri.Yes : Tri.No;
             if (t.HasUser)
             {
                 // Evaluating a user@host token asks ident (reference §2.5), even for ALL@host.

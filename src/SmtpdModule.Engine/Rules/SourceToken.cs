@@ -2,7 +2,8 @@ using System;
 
 namespace SmtpdModule.Engine.Rules
 {
-    /// <summary>A source-list token: a host form, or <c>user@host</c> that consults ident (reference §2.2).</summary>
+    /// <summary>A source-list token: a host form, <c>user@host</c> that consults ident (reference §2.2),
+    /// or <c>FAILED=&lt;test&gt;</c>, which matches a client that failed that protocol test in this session.</summary>
     public sealed class SourceToken : RuleToken
     {
         SourceToken(string text, HostPattern host, StringPattern user, bool userKnown) : base(text)
@@ -12,6 +13,20 @@ namespace SmtpdModule.Engine.Rules
             UserIsKnown = userKnown;
         }
 
+        SourceToken(string text, ProtocolTests failed) : base(text)
+        {
+            FailedTest = failed;
+            Host = HostPattern.Parse(text, TimeSpan.FromSeconds(1));   // never consulted: keeps Host non-null for every reader
+        }
+
+        /// <summary>The keyword that starts a protocol-test token.</summary>
+        public const string FailedPrefix = "FAILED=";
+
+        /// <summary>The tests a <c>FAILED=</c> token names (any one failed matches); None for a host token.</summary>
+        public ProtocolTests FailedTest { get; }
+        /// <summary>A <c>FAILED=</c> token: it tests the session's protocol tests, never the client's name or address.</summary>
+        public bool IsProtocolTest => FailedTest != ProtocolTests.None;
+
         public HostPattern Host { get; }
         /// <summary>The user part of a <c>user@host</c> token; null for a plain host token.</summary>
         public StringPattern User { get; }
@@ -19,8 +34,8 @@ namespace SmtpdModule.Engine.Rules
         public bool UserIsKnown { get; }
         public bool HasUser => User != null || UserIsKnown;
 
-        public override bool IsPure => !HasUser && IsPureHost(Host);
-        public override bool MatchesEverything => !HasUser && Host.MatchesEverything;
+        public override bool IsPure => IsProtocolTest || !HasUser && IsPureHost(Host);
+        public override bool MatchesEverything => !IsProtocolTest && !HasUser && Host.MatchesEverything;
 
         static bool IsPureHost(HostPattern h) =>
             h.Kind != HostPattern.PatternKind.NameServers && h.Address?.Kind != IpPattern.PatternKind.Dnsbl;
@@ -28,6 +43,11 @@ namespace SmtpdModule.Engine.Rules
         /// <exception cref="ArgumentException">A regex that does not compile.</exception>
         public static SourceToken Parse(string token, TimeSpan regexTimeout)
         {
+            // A host name never holds '=' (RFC 1123), so no file written for the original meant this as a host.
+            if (token.StartsWith(FailedPrefix, StringComparison.Ordinal))
+                return ProtocolTestNames.TryParse(token.Substring(FailedPrefix.Length), out var test)
+                    ? new SourceToken(token, test)
+                    : throw new FormatException("unknown protocol test '" + token.Substring(FailedPrefix.Length) + "'");
             int at = token.LastIndexOf('@');
             if (at < 0 || StringPattern.LooksLikeRegex(token))
                 return new SourceToken(token, HostPattern.Parse(token, regexTimeout), null, false);

@@ -29,7 +29,11 @@ namespace SmtpdModule.Engine.Smtp
             _verifier = options.RecipientVerification?.CreateVerifier(State);
             _pipeline = NewPipeline(rulesFile.Current);
             RemoveHeaders = new HeaderNameMatcher(options.RemoveHeaders);
+            ProtocolExempt = options.ProtocolTests.ParseExempt();
         }
+
+        /// <summary>The networks that skip the protocol tests.</summary>
+        public System.Collections.Generic.IReadOnlyList<Net.NetworkRange> ProtocolExempt { get; }
 
         /// <summary>The header fields removed from incoming mail (the options' list as it was at start).</summary>
         public HeaderNameMatcher RemoveHeaders { get; }
@@ -80,6 +84,7 @@ namespace SmtpdModule.Engine.Smtp
             MaxMessageSize = o.Limits.MaxMessageSize,
             OfferStartTls = o.Tls != null,
             Tarpit = o.Tarpit,
+            EnforcedTests = o.ProtocolTests.Enforced,
         };
     }
 }

@@ -37,6 +37,10 @@ namespace SmtpdModule.Engine.Smtp
         /// <summary>The RCPT TO arguments, each checked in order as its own RCPT.</summary>
         public IReadOnlyList<string> To { get; set; }
 
+        /// <summary>The protocol tests the client is to have failed in the session (pregreet,
+        /// pipelining, ...), as the proxy would have found them: <c>FAILED=</c> tokens test these.</summary>
+        public Rules.ProtocolTests FailedTests { get; set; }
+
         /// <summary>Record for every line why it did or did not match (<see cref="Rules.RuleDecision.Explanation"/>).</summary>
         public bool Explain { get; set; }
 

@@ -80,6 +80,7 @@ namespace SmtpdModule.Engine.Smtp
             var play = new Play(new PolicySession(request.ClientAddress, new LiveFacts(_dns, new FixedIdentSource(ident), _state)));
             if (request.ClientName != null) play.Known.SetClientName(PeerText.CleanName(request.ClientName), null, false);
             play.Known.UseDownstream(request.SmartHostLimits);
+            play.Known.Failed(request.FailedTests);
 
             var connect = await pipeline.ConnectAsync(play.Known, cancellationToken).ConfigureAwait(false);
             play.Add(null, connect);

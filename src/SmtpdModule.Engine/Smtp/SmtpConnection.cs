@@ -17,7 +17,7 @@ namespace SmtpdModule.Engine.Smtp
     /// and past <see cref="OutputFlushThreshold"/>, so a pipelining flood meets TCP back-pressure
     /// and the write deadline instead of a growing reply buffer.
     /// </summary>
-    internal sealed class SmtpConnection : IDisposable
+    internal sealed partial class SmtpConnection : IDisposable
     {
         internal enum ReadStatus { Ok, TooLong, Eof, Timeout, Stopped }
 
@@ -100,6 +100,7 @@ namespace SmtpdModule.Engine.Smtp
                     _pos = lf + 1;
                     if (skipping || lf + 1 - start > maxLength) return (ReadStatus.TooLong, null);
                     int end = lf > start && _in[lf - 1] == '\r' ? lf - 1 : lf;
+                    LastLineBareNewline = end == lf;
                     LastLineWellFormed = Utf8Validator.IsWellFormed(_in, start, end - start);
                     return (ReadStatus.Ok, Utf8.GetString(_in, start, end - start));
                 }
@@ -131,10 +132,13 @@ namespace SmtpdModule.Engine.Smtp
         /// <summary>Reads more input into the buffer, within the read deadline.</summary>
         async Task<ReadStatus> FillAsync(bool watchStop, TimeSpan? timeout = null)
         {
-            if (_len == _in.Length) Compact();
-            Task<int> read;
-            try { read = _stream.ReadAsync(_in, _len, _in.Length - _len); }
-            catch (Exception ex) when (IsConnectionError(ex)) { return ReadStatus.Eof; }
+            Task<int> read = TakePendingRead();
+            if (read == null)
+            {
+                if (_len == _in.Length) Compact();
+                try { read = _stream.ReadAsync(_in, _len, _in.Length - _len); }
+                catch (Exception ex) when (IsConnectionError(ex)) { return ReadStatus.Eof; }
+            }
             if (!read.IsCompleted)
             {
                 var outcome = await WaitAsync(read, watchStop ? _stopping : CancellationToken.None, timeout ?? CurrentTimeout).ConfigureAwait(false);

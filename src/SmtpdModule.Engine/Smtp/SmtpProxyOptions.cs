@@ -47,6 +47,8 @@ namespace SmtpdModule.Engine.Smtp
         /// <summary>Below this many free bytes in the spool, MAIL is answered 452 4.3.1.</summary>
         public long MinFreeSpoolBytes { get; set; } = 64L * 1024 * 1024;
         public TlsOptions Tls { get; set; }
+        /// <summary>The protocol tests inside the session (pregreet, pipelining, non-SMTP, bare newline) and their actions.</summary>
+        public ProtocolTestOptions ProtocolTests { get; set; } = new ProtocolTestOptions();
         /// <summary>How long Stop waits for transactions in flight before closing them.</summary>
         public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(30);
         /// <summary>Structured log (JSON lines); null for none.</summary>
@@ -114,6 +116,7 @@ namespace SmtpdModule.Engine.Smtp
                     if (!HeaderNameMatcher.IsValidPattern(p))
                         throw new ArgumentException("'" + p + "' is not a header field name: printable ASCII without ':' or spaces, '*' and '?' as wildcards.", nameof(RemoveHeaders));
             Limits.Validate();
+            (ProtocolTests ?? throw new ArgumentNullException(nameof(ProtocolTests))).Validate();
         }
     }
 }

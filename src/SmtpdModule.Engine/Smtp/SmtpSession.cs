@@ -98,10 +98,7 @@ namespace SmtpdModule.Engine.Smtp
             // session, whatever a refresh brings meanwhile. Only the proxy's first sessions wait
             // (for the first probe, up to its timeout: bounded, so no stop token); later ones take what is known.
             if (_rt.Downstream != null) _known.UseDownstream(await _rt.Downstream.GetAsync().ConfigureAwait(false));
-            var verdict = await pipeline.ConnectAsync(_known).ConfigureAwait(false);
-            Log("connect", null, F("name", _known.ClientName), F("local", _local.ToString()), F("reverse", _known.ReverseLookupNote));
-            _io.Write(verdict.ToWire());
-            await _io.FlushAsync().ConfigureAwait(false);
+            await GreetAndTestAsync(pipeline).ConfigureAwait(false);
         }
 
         /// <summary>Reads and answers one command.</summary>
@@ -122,6 +119,7 @@ namespace SmtpdModule.Engine.Smtp
                     return await ErrorAsync(Replies.LineTooLong).ConfigureAwait(false);
             }
 
+            if (!await TestCommandAsync(line).ConfigureAwait(false)) return Outcome.Closed;
             if (!CommandParser.TryParse(line, out var cmd, out var error))
                 return await ErrorAsync(error).ConfigureAwait(false);
 
@@ -195,7 +193,11 @@ namespace SmtpdModule.Engine.Smtp
                 _known.EndTransaction();
             }
             // After STARTTLS nothing said before the handshake counts (RFC 3207 §4.2).
-            if (SessionStateTable.IsSecure(next) && !wasSecure) _known.Secured();
+            if (SessionStateTable.IsSecure(next) && !wasSecure)
+            {
+                _known.Secured();
+                _pipeliningAllowed = false;
+            }
         }
 
         Outcome Done(SmtpReply reply) => Done(reply.ToWire());
@@ -241,6 +243,7 @@ namespace SmtpdModule.Engine.Smtp
             var verdict = _rt.Pipeline.Helo(_known, helo, esmtp);
             Log("helo", helo, F("esmtp", esmtp));
             _known.Greeted(helo, esmtp);
+            _pipeliningAllowed = esmtp;   // the EHLO reply (queued now) offers PIPELINING
             return Done(verdict.ToWire());
         }
 
