@@ -92,6 +92,20 @@ namespace SmtpdModule.Commands
         [Parameter] public VerificationFailMode RecipientVerificationFailMode { get => (VerificationFailMode)_failMode; set => _failMode = (int)value; }
         int _failMode = (int)VerificationFailMode.TempFail;   // a number, as _defaultAction
 
+        /// <summary>The protocol tests inside the session (after postscreen): what a failure gets when no rule line decided on it.</summary>
+        [Parameter] public ProtocolTestAction PregreetAction { get => (ProtocolTestAction)_pregreet; set => _pregreet = (int)value; }
+        int _pregreet = (int)ProtocolTestAction.Ignore;   // a number, as _defaultAction
+        [Parameter] public ProtocolTestAction PipeliningAction { get => (ProtocolTestAction)_pipelining; set => _pipelining = (int)value; }
+        int _pipelining = (int)ProtocolTestAction.Ignore;   // a number, as _defaultAction
+        [Parameter] public ProtocolTestAction NonSmtpAction { get => (ProtocolTestAction)_nonSmtp; set => _nonSmtp = (int)value; }
+        int _nonSmtp = (int)ProtocolTestAction.Enforce;   // a number, as _defaultAction
+        [Parameter] public ProtocolTestAction BareNewlineAction { get => (ProtocolTestAction)_bareNewline; set => _bareNewline = (int)value; }
+        int _bareNewline = (int)ProtocolTestAction.Ignore;   // a number, as _defaultAction
+        /// <summary>How long the pregreet test's teaser line waits (0: no pregreet test).</summary>
+        [Parameter] [ValidateRange(0, 60)] public double GreetWaitSeconds { get; set; } = 3;
+        /// <summary>Networks (CIDR) that skip every protocol test.</summary>
+        [Parameter] [ValidateNotNull] public string[] ProtocolTestExempt { get; set; }
+
         [Parameter(Mandatory = true, ParameterSetName = Pfx)] public string CertificatePath { get; set; }
         [Parameter(ParameterSetName = Pfx)] public SecureString CertificatePassword { get; set; }
         [Parameter(Mandatory = true, ParameterSetName = Pem)] public string CertificatePemPath { get; set; }
@@ -143,6 +157,15 @@ namespace SmtpdModule.Commands
                     ReadTimeout = TimeSpan.FromSeconds(ReadTimeoutSeconds),
                     MaxErrors = MaxErrors,
                 },
+            };
+            options.ProtocolTests = new ProtocolTestOptions
+            {
+                PregreetAction = PregreetAction,
+                PipeliningAction = PipeliningAction,
+                NonSmtpAction = NonSmtpAction,
+                BareNewlineAction = BareNewlineAction,
+                GreetWait = TimeSpan.FromSeconds(GreetWaitSeconds),
+                Exempt = new List<string>(ProtocolTestExempt ?? new string[0]),
             };
             if (HostName != null) options.HostName = HostName;
             if (RemoveHeader != null) options.RemoveHeaders = new List<string>(RemoveHeader);

@@ -76,6 +76,20 @@ namespace SmtpdModule.Commands
         [Parameter]
         public SwitchParameter Explain { get; set; }
 
+        ProtocolTests FailedTestsGiven()
+        {
+            var tests = ProtocolTests.None;
+            foreach (var name in FailedTest ?? new string[0])
+                if (ProtocolTestNames.TryParse(name, out var t)) tests |= t;   // ValidateSet let only known names through
+            return tests;
+        }
+
+        /// <summary>The protocol tests the client failed in the session, as the proxy would have found
+        /// them (its FAILED= facts); none by default.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ValidateSet("pregreet", "pipelining", "non-smtp", "bare-newline", "ANY", IgnoreCase = true)]
+        public string[] FailedTest { get; set; }
+
         /// <summary>One object per command the proxy would answer (connect, EHLO, MAIL, each RCPT) instead of one per recipient.</summary>
         [Parameter]
         public SwitchParameter EachStage { get; set; }
@@ -172,6 +186,7 @@ namespace SmtpdModule.Commands
                 From = From,
                 To = To,
                 Explain = Explain.IsPresent,
+                FailedTests = FailedTestsGiven(),
                 StrictAddresses = !AcceptRoutedAddresses.IsPresent,
                 SmartHostLimits = _smartHostLimits,
             };
