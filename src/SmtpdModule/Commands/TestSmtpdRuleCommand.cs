@@ -76,18 +76,31 @@ namespace SmtpdModule.Commands
         [Parameter]
         public SwitchParameter Explain { get; set; }
 
-        ProtocolTests FailedTestsGiven()
+        /// <summary>The tests -FailedTest names (empty entries skipped); false after writing the error for an unknown one.</summary>
+        bool TryFailedTests(out ProtocolTests tests)
         {
-            var tests = ProtocolTests.None;
+            tests = ProtocolTests.None;
             foreach (var name in FailedTest ?? new string[0])
-                if (ProtocolTestNames.TryParse(name, out var t)) tests |= t;   // ValidateSet let only known names through
-            return tests;
+            {
+                if (string.IsNullOrWhiteSpace(name)) continue;
+                if (!ProtocolTestNames.TryParse(name.Trim(), out var t))
+                {
+                    WriteError(ErrorMapping.BadProtocolTest(name, string.Join(", ", ProtocolTestNames.All)));
+                    return false;
+                }
+                tests |= t;
+            }
+            return true;
         }
 
         /// <summary>The protocol tests the client failed in the session, as the proxy would have found
         /// them (its FAILED= facts); none by default.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)]
-        [ValidateSet("pregreet", "pipelining", "non-smtp", "bare-newline", "ANY", IgnoreCase = true)]
+        // Checked per record, not by ValidateSet: a CSV row's empty cell means "none", and one bad row must not stop the others.
+        [AllowNull]
+        [AllowEmptyString]
+        [AllowEmptyCollection]
+        [ArgumentCompleter(typeof(FailedTestCompleter))]
         public string[] FailedTest { get; set; }
 
         /// <summary>One object per command the proxy would answer (connect, EHLO, MAIL, each RCPT) instead of one per recipient.</summary>
@@ -175,6 +188,7 @@ namespace SmtpdModule.Commands
                 WriteError(ErrorMapping.BadClientAddress(ClientAddress, addressError));
                 return;
             }
+            if (!TryFailedTests(out var failedTests)) return;
 
             var request = new RuleTestRequest
             {
@@ -186,7 +200,7 @@ namespace SmtpdModule.Commands
                 From = From,
                 To = To,
                 Explain = Explain.IsPresent,
-                FailedTests = FailedTestsGiven(),
+                FailedTests = failedTests,
                 StrictAddresses = !AcceptRoutedAddresses.IsPresent,
                 SmartHostLimits = _smartHostLimits,
             };

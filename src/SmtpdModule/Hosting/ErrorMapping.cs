@@ -18,6 +18,7 @@ namespace SmtpdModule.Hosting
         /// <summary>The rules file does not exist, or the path is not a file-system path.</summary>
         public const string RuleFileNotFound = "RuleFileNotFound";
         public const string InvalidClientAddress = "InvalidClientAddress";
+        public const string InvalidProtocolTest = "InvalidProtocolTest";
         public const string InvalidDnsServer = "InvalidDnsServer";
         public const string InvalidListenEndPoint = "InvalidListenEndPoint";
         public const string ListenerBindFailed = "ListenerBindFailed";
@@ -80,6 +81,12 @@ namespace SmtpdModule.Hosting
         {
             var ex = new ArgumentException(reason ?? ("'" + value + "' is not an IP address."));
             return new ErrorRecord(ex, InvalidClientAddress, ErrorCategory.InvalidArgument, value);
+        }
+
+        public static ErrorRecord BadProtocolTest(string value, string known)
+        {
+            var ex = new ArgumentException("'" + value + "' is not a protocol test: expected " + known + " or ANY.");
+            return new ErrorRecord(ex, InvalidProtocolTest, ErrorCategory.InvalidArgument, value);
         }
 
         public static ErrorRecord BadDnsServer(string value, string reason)
