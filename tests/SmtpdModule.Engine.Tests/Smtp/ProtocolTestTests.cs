@@ -208,6 +208,26 @@ namespace SmtpdModule.Engine.Tests.Smtp
         }
 
         [Fact]
+        public async Task A_remembered_client_gets_the_plain_greeting_and_is_forgotten_when_it_fails_a_test()
+        {
+            var state = new MemoryStateStore();
+            using var proxy = TestProxy.Start(configure: Tests(ProtocolTestAction.Log, ProtocolTestAction.Log, state: state));
+
+            var (first, _) = await ProbeAsync(proxy, false, ("", 1), ("QUIT\r\n", 1));
+            Assert.StartsWith("220-", first[0]);
+            Assert.NotNull(await state.GetAsync("pass:127.0.0.1"));
+
+            // Remembered: no teaser, no wait. Then it pipelines in a HELO session: logged, and forgotten.
+            var (second, _) = await ProbeAsync(proxy, false, ("", 1), ("HELO a.example\r\n", 1), ("NOOP\r\nNOOP\r\n", 2), ("QUIT\r\n", 1));
+            Assert.StartsWith("220 ", second[0]);
+            Assert.Single(Protocol(proxy, "pipelining"));
+            Assert.Null(await state.GetAsync("pass:127.0.0.1"));
+
+            var (third, _) = await ProbeAsync(proxy, false, ("", 1), ("QUIT\r\n", 1));
+            Assert.StartsWith("220-", third[0]);
+        }
+
+        [Fact]
         public void FAILED_with_an_unknown_test_is_refused_at_load_with_its_column()
         {
             var result = RuleFileParser.Parse("allow:ALL:ALL:ALL\ndeny:127.0.0.1 FAILED=pregret:ALL:ALL\n", "rules");
