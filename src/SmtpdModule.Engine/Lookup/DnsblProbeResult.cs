@@ -45,6 +45,14 @@ namespace SmtpdModule.Engine.Lookup
         internal DnsblProbeResult As(DnsblHealthStatus status, string detail) =>
             new DnsblProbeResult(Zone, status, detail, IPv6, TestPoint, NegativeTestPoint, TestPointV6, NegativeTestPointV6);
 
+        /// <summary>A verdict as the control channel carries it: zone, status and detail separated by tabs; null when unreadable.</summary>
+        public static DnsblProbeResult FromStatusLine(string line)
+        {
+            var parts = (line ?? "").Split('\t');
+            if (parts.Length < 2 || !Enum.TryParse<DnsblHealthStatus>(parts[1], out var status)) return null;
+            return new DnsblProbeResult(parts[0], status, parts.Length > 2 ? parts[2] : null, false, null, null, null, null);
+        }
+
         public override string ToString() => Zone + ": " + Status + (Detail != null ? " (" + Detail + ")" : "");
     }
 }
