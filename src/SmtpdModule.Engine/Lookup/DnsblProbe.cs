@@ -41,6 +41,22 @@ namespace SmtpdModule.Engine.Lookup
             return Judge(zone, answers[0], answers[1], answers[2], answers[3]);
         }
 
+        /// <summary>Why <paramref name="zone"/> cannot be a DNSBL zone (empty label, a character no host name has,
+        /// too long); null when it can. A trailing dot is allowed.</summary>
+        public static string CheckZone(string zone)
+        {
+            if (string.IsNullOrWhiteSpace(zone)) return "the zone is empty";
+            var z = zone.EndsWith(".", StringComparison.Ordinal) ? zone.Substring(0, zone.Length - 1) : zone;
+            if (z.Length == 0 || z.Length > 200) return "'" + zone + "' is not a DNS zone name: empty or too long for a DNSBL question";
+            foreach (var label in z.Split('.'))
+            {
+                if (label.Length == 0 || label.Length > 63) return "'" + zone + "' has an empty or over-long label";
+                if (label.Any(c => !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_')))
+                    return "'" + zone + "' has a character no zone name has (letters, digits, '-', '_' and '.' only; an answer filter belongs in the rules, not here)";
+            }
+            return null;
+        }
+
         static DnsblProbeResult Judge(string zone, DnsblAnswer yes, DnsblAnswer no, DnsblAnswer yes6, DnsblAnswer no6)
         {
             bool ipv6 = yes6.Outcome == LookupOutcome.Found;
