@@ -25,9 +25,9 @@ namespace SmtpdModule.Engine.Tests.Dnsbl
             guard.Track(new[] { "slow.test" });
             await TestWait.UntilAsync(() => { lock (changes) return changes.Count > 0; });
             var r = changes.Single();
+            // The first two unanswered probes changed nothing (no event, nothing stored); the third did.
             Assert.Equal(DnsblHealthStatus.Timeout, r.Status);
             Assert.StartsWith("3 probes in a row", r.Detail);
-            Assert.Equal(3, dns.Asked.Count(a => a == "A 2.0.0.127.slow.test"));
             Assert.StartsWith("Timeout", await state.GetAsync(DnsblHealth.StateKey("slow.test")));
         }
 
