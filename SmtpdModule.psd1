@@ -20,6 +20,7 @@
         'Get-SmtpdProxy'
         'Stop-SmtpdProxy'
         'Test-SmtpdRule'
+        'Test-SmtpdDnsbl'
         'Get-SmtpdRule'
         'Get-SmtpdSpool'
         'Suspend-SmtpdSpoolItem'

@@ -14,7 +14,7 @@
 #   log/, tmp/, home/   empty; tmp/ is the child's temporary folder (TMPDIR), so New-TemporaryFile
 #                       leaves nothing behind, and home/ holds its XDG data, config and cache folders,
 #                       so settings an example might write (a PSResource repository) stay in there
-# and with $PSDefaultParameterValues giving Start-SmtpdProxy and Test-SmtpdRule `-DnsServer` the test's
+# and with $PSDefaultParameterValues giving Start-SmtpdProxy, Test-SmtpdRule and Test-SmtpdDnsbl `-DnsServer` the test's
 # knotd (NXDOMAIN for every name): no example asks this machine's resolver. The example's text runs
 # as it stands, piped through `Out-String -Width 200 -Stream` (so tables are not cut at the width of a
 # redirected console), then every proxy and forwarder it left running is stopped. It must end with exit
@@ -122,6 +122,8 @@ BeforeDiscovery {
         'Stop-SmtpFwd.md: Example 5'           = @{ Before = 'Start-SmtpFwd -SpoolPath ./spool -SmartHost {Downstream} | Out-Null  # the forwarder of a service (here of this process)'
             Check = '$Out | Should -Match ''\(stopped\)''' }
         'Suspend-SmtpdSpoolItem.md: Example 3' = @{ Id = 'ExampleNet' }
+        'Test-SmtpdDnsbl.md: Example 3'        = @{ Before = "Set-Content ./dnsbl_rules 'deny:RBL.zen.spamhaus.org:ALL:ALL'; Start-SmtpdProxy -Listen 127.0.0.1:0 -RulesPath ./dnsbl_rules -SpoolPath ./spool | Out-Null  # a proxy whose rules name a list"
+            Check = '$Out | Should -Match ''(True|False)''' }
         'Test-SmtpdRule.md: Example 2'         = @{ Before = "Set-Content ./transactions.csv 'ClientAddress,ClientName,Ident,Helo,From,To','192.0.2.10,mail.example.org,,mail.example.org,<a@example.org>,<b@example.test>','203.0.113.9,,,x,<a@example.org>,<c@far.test>'  # two transactions" }
         # --- about pages and README
         'about_SmtpdModule.md: Installing'            = @{ Mode = 'Syntax'; Reason = 'installs the module: changes this machine' }
@@ -357,6 +359,7 @@ Describe 'Runnable doc example' {
             "`$env:XDG_DATA_HOME, `$env:XDG_CONFIG_HOME, `$env:XDG_CACHE_HOME = $(Quote (Join-Path $dir 'home/data')), $(Quote (Join-Path $dir 'home/config')), $(Quote (Join-Path $dir 'home/cache'))"
             "`$PSDefaultParameterValues['Start-SmtpdProxy:DnsServer'] = $(Quote $dns.EndPoint)"
             "`$PSDefaultParameterValues['Test-SmtpdRule:DnsServer'] = $(Quote $dns.EndPoint)"
+            "`$PSDefaultParameterValues['Test-SmtpdDnsbl:DnsServer'] = $(Quote $dns.EndPoint)"
             "Import-Module $(Quote $modulePath)"
             "Set-Location -LiteralPath $(Quote $dir)"
             $before

@@ -132,6 +132,7 @@ Describe 'SmtpdModule.Format.ps1xml' {
             'Get-SmtpdProxy'         = @('SmtpdModule.Engine.Smtp.SmtpProxy', 'SmtpdModule.Engine.Smtp.ProxyStatus')
             'Stop-SmtpdProxy'        = @('SmtpdModule.Engine.Smtp.SmtpProxy', 'SmtpdModule.Engine.Smtp.ProxyStatus')
             'Test-SmtpdRule'         = @('SmtpdModule.Engine.Rules.RuleDecision', 'SmtpdModule.Engine.Policy.StageVerdict')
+            'Test-SmtpdDnsbl'        = @('SmtpdModule.Engine.Lookup.DnsblProbeResult', 'System.Boolean')
             'Get-SmtpdRule'          = @('SmtpdModule.Engine.Rules.Rule')
             'Get-SmtpdSpool'         = @('SmtpdModule.Engine.Spool.SpoolItem')
             'Suspend-SmtpdSpoolItem' = @('SmtpdModule.Engine.Spool.SpoolItem')

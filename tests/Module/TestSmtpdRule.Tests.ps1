@@ -494,6 +494,49 @@ Describe 'The example rules file' {
     }
 }
 
+Describe 'Test-SmtpdRule and the DNSBL health guard' {
+    BeforeAll {
+        # all.test lists every address (127.0.0.1 too), err.test answers 127.255.255.254, good.test is healthy.
+        $guardRules = New-RulesFile 'guard_rules' @(
+            'deny:RBL.all.test:ALL:ALL:550 listed everywhere'
+            'noto:RBL.err.test:ALL:ALL:550 error code'
+            'noto:RBL.good.test=127.0.0.[10..11]:ALL:*@range.test:550 range %I'
+            'noto:RBL.good.test&0.0.0.4:ALL:ALL:550 mask %I'
+        )
+    }
+
+    It 'explains that an unhealthy zone matches nothing, and decides by the default' {
+        $d = Test-SmtpdRule $guardRules -ClientAddress 192.0.2.10 -ClientName '' -From '<a@b.test>' -To '<c@d.test>' `
+            -DnsServer $server -Explain
+        $d.Action | Should -Be 'Allow'
+        $d.Basis | Should -Be 'DefaultNoMatch'
+        $d.Explanation[0].Note | Should -BeLike '*RBL.all.test: zone unhealthy: lists 127.0.0.1*'
+        $d.Explanation[1].Note | Should -BeLike '*RBL.err.test: zone unhealthy: answers error code 127.255.255.254*'
+    }
+
+    It 'decides by the answer filters of a healthy zone' {
+        $mask = Test-SmtpdRule $guardRules -ClientAddress 127.0.0.3 -ClientName '' -From '<a@b.test>' -To '<c@d.test>' -DnsServer $server
+        $mask.LineNumber | Should -Be 4
+        $mask.Reply | Should -BeExactly '550 mask 127.0.0.3'
+        $range = Test-SmtpdRule $guardRules -ClientAddress 127.0.0.4 -ClientName '' -From '<a@b.test>' -To '<c@range.test>' -DnsServer $server
+        $range.LineNumber | Should -Be 3
+        $outside = Test-SmtpdRule $guardRules -ClientAddress 127.0.0.5 -ClientName '' -From '<a@b.test>' -To '<c@range.test>' `
+            -DnsServer $server -Explain
+        $outside.Action | Should -Be 'Allow'
+        $outside.Explanation[2].Note | Should -BeLike '*answered 127.0.0.2, outside the filter =127.0.0.`[10..11`]*'
+    }
+
+    It 'refuses a file with a bad answer filter with RuleFileSyntax at its column' {
+        $bad = New-RulesFile 'bad_filter' 'noto:RBL.good.test=127.0.0.[4..2]:ALL:ALL'
+        { Test-SmtpdRule $bad -ClientAddress 192.0.2.10 -ClientName '' -From '<a@b.test>' -To '<c@d.test>' -DnsServer $server -ErrorAction Stop } |
+            Should -Throw -ErrorId 'RuleFileSyntax*'
+        $err = $null
+        try { Test-SmtpdRule $bad -ClientAddress 192.0.2.10 -ClientName '' -From '<a@b.test>' -To '<c@d.test>' -DnsServer $server -ErrorAction Stop }
+        catch { $err = $_ }
+        "$err" | Should -BeLike '*bad_filter:1:33: error: *'
+    }
+}
+
 Describe 'Stopping Test-SmtpdRule' {
     It 'ends quietly when stopped while it waits for DNS' {
         # A loopback "server" that reads questions and never answers.

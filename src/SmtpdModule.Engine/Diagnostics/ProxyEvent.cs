@@ -31,7 +31,7 @@ namespace SmtpdModule.Engine.Diagnostics
         IReadOnlyList<KeyValuePair<string, object>> _data;
 
         public DateTimeOffset Time { get; }
-        /// <summary>A stable word. Proxy: connect, helo, mail, rcpt, decision, protocol (a failed protocol test), data, accepted, rejected, tls, timeout, limit, disconnect, rules, recipients, error, start, stop. Forwarder: forwarded, deferred, failed, recovered, error, start, stop (its Session is the spool id).</summary>
+        /// <summary>A stable word. Proxy: connect, helo, mail, rcpt, decision, protocol (a failed protocol test), data, accepted, rejected, tls, timeout, limit, disconnect, rules, recipients, dnsbl, error, start, stop. Forwarder: forwarded, deferred, failed, recovered, error, start, stop (its Session is the spool id).</summary>
         public string Kind { get; }
         public string Session { get; }
         public string Client { get; }

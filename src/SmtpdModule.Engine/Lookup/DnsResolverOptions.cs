@@ -91,6 +91,10 @@ namespace SmtpdModule.Engine.Lookup
         /// truncated answer is a failure, never a partial answer.</summary>
         public bool UseTcpFallback { get; set; } = true;
 
+        /// <summary>Answers the proxy keeps across sessions (<see cref="DnsCache"/>), each for its TTL;
+        /// 0 turns the cache off. Default 10,000 (about 2 MB). Only the proxy's sessions use it.</summary>
+        public int CacheEntries { get; set; } = DnsCache.DefaultCapacity;
+
         /// <summary>A copy of these options.</summary>
         public DnsResolverOptions Clone() => new DnsResolverOptions
         {
@@ -99,6 +103,7 @@ namespace SmtpdModule.Engine.Lookup
             _retries = _retries,
             _maxConcurrentQueries = _maxConcurrentQueries,
             UseTcpFallback = UseTcpFallback,
+            CacheEntries = CacheEntries,
         };
     }
 }

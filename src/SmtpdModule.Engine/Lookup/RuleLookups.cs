@@ -24,18 +24,16 @@ namespace SmtpdModule.Engine.Lookup
         public RuleLookups(IDnsResolver dns) { _dns = dns ?? throw new ArgumentNullException(nameof(dns)); }
 
         /// <summary>
-        /// Asks a DNSBL. Only answers in 127.0.0.0/8 mean "listed" (anything else is a wildcard or a
-        /// misconfigured list); NXDOMAIN and no data mean "not listed"; a failed query is Failed.
+        /// Asks a DNSBL. Only answers in 127.0.0.0/8 can mean "listed" (anything else is a wildcard or a
+        /// misconfigured list), and 127.255.255.0/24 are the list's error codes, never a listing;
+        /// NXDOMAIN and no data mean "not listed"; a failed query is Failed.
         /// </summary>
-        public async Task<LookupOutcome> DnsblAsync(string queryName, CancellationToken cancellationToken = default)
+        /// <exception cref="ArgumentNullException"><paramref name="queryName"/> is null.</exception>
+        /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+        public async Task<DnsblAnswer> DnsblAsync(string queryName, CancellationToken cancellationToken = default)
         {
             if (queryName == null) throw new ArgumentNullException(nameof(queryName));
-            var answer = await _dns.QueryAsync(queryName, DnsRecordType.A, cancellationToken).ConfigureAwait(false);
-            if (answer.Status == DnsStatus.Failed) return LookupOutcome.Failed;
-            foreach (var v in answer.Values)
-                if (IPAddress.TryParse(v, out var ip) && ip.AddressFamily == AddressFamily.InterNetwork && ip.GetAddressBytes()[0] == 127)
-                    return LookupOutcome.Found;
-            return LookupOutcome.NotFound;
+            return DnsblAnswer.From(await _dns.QueryAsync(queryName, DnsRecordType.A, cancellationToken).ConfigureAwait(false));
         }
 
         /// <summary>A and AAAA addresses of <paramref name="host"/>. A dotted quad resolves to itself,

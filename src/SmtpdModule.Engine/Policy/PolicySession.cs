@@ -26,7 +26,7 @@ namespace SmtpdModule.Engine.Policy
         {
             Client = new PeerAddress(client ?? throw new ArgumentNullException(nameof(client)));
             Facts = new FactRecorder(facts ?? throw new ArgumentNullException(nameof(facts)));
-            RuleCache = new RuleSession(new RuleLookups(Facts), Facts);
+            RuleCache = new RuleSession(new RuleLookups(Facts), Facts, Facts.ReadStateAsync);
         }
 
         public PeerAddress Client { get; }

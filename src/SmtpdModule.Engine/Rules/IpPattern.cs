@@ -19,8 +19,10 @@ namespace SmtpdModule.Engine.Rules
         readonly byte[] _network;   // masked network bytes (4 or 16)
         readonly int _prefix;
 
-        IpPattern(string text, PatternKind kind, string zone = null, byte[] network = null, int prefix = 0, Glob glob = null, string never = null)
+        IpPattern(string text, PatternKind kind, string zone = null, byte[] network = null, int prefix = 0, Glob glob = null, string never = null,
+                  DnsblFilter filter = null)
         {
+            DnsblAnswerFilter = filter;
             Text = text;
             Kind = kind;
             DnsblZone = zone;
@@ -36,6 +38,11 @@ namespace SmtpdModule.Engine.Rules
         public PatternKind Kind { get; }
         /// <summary>The zone after <c>RBL.</c>.</summary>
         public string DnsblZone { get; }
+        /// <summary>Which answers count as listed (<c>RBL.zone=127.0.0.2</c>, <c>RBL.zone&amp;0.0.0.4</c>); null: any 127/8 answer.</summary>
+        public DnsblFilter DnsblAnswerFilter { get; }
+        /// <summary>Why the answer filter does not parse (a load error), with its offset in the token; null when it does.</summary>
+        public string FilterError { get; private set; }
+        public int FilterErrorOffset { get; private set; }
         public Glob GlobPattern { get; }
         /// <summary>Why the token can never match, for the load-time warning; null otherwise.</summary>
         public string NeverReason { get; }
@@ -49,10 +56,13 @@ namespace SmtpdModule.Engine.Rules
             if (token == "ALL") return All;
             if (token.StartsWith("RBL.", StringComparison.Ordinal))   // case-sensitive prefix (§2.2)
             {
-                var zone = token.Substring(4).TrimEnd('.');
+                DnsblFilter.Split(token.Substring(4), out var zone, out var filter, out var error, out var offset);
+                if (error != null)
+                    return new IpPattern(token, PatternKind.Never, never: error) { FilterError = error, FilterErrorOffset = 4 + offset };
+                zone = zone.TrimEnd('.');
                 if (zone.Length == 0 || zone.StartsWith(".", StringComparison.Ordinal) || zone.IndexOf("..", StringComparison.Ordinal) >= 0)
                     return new IpPattern(token, PatternKind.Never, never: "'" + token + "' names no valid DNSBL zone");
-                return new IpPattern(token, PatternKind.Dnsbl, zone: zone);
+                return new IpPattern(token, PatternKind.Dnsbl, zone: zone, filter: filter);
             }
             if (token.Length > 0 && token[0] == '[') return ParseIPv6(token);
 

@@ -10,6 +10,7 @@ namespace SmtpdModule.Engine.Rules
         public const string InvalidRegex = "InvalidRegex";
         public const string UnreadableFile = "UnreadableFile";
         public const string UnknownProtocolTest = "UnknownProtocolTest";
+        public const string BadDnsblFilter = "BadDnsblFilter";
 
         // Warnings: the file loads; the original's behaviour is kept.
         public const string NeverMatches = "NeverMatches";

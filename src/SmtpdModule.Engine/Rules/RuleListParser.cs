@@ -87,6 +87,17 @@ namespace SmtpdModule.Engine.Rules
             return new RuleList(kind, text, all, tokens, except);
         }
 
+        /// <summary>An RBL. token whose answer filter does not parse is an error, not a silent never-match:
+        /// the syntax is new, so no file written for the original has it.</summary>
+        static bool BadFilter(IpPattern p, string word, int offset, Compiled result)
+        {
+            if (p?.FilterError == null) return false;
+            // The pattern may sit after a user@ or NS= prefix: locate it within the word.
+            int at = word.LastIndexOf(p.Text, StringComparison.Ordinal);
+            Find(result, DiagnosticSeverity.Error, RuleDiagnosticCodes.BadDnsblFilter, offset + Math.Max(0, at) + p.FilterErrorOffset, p.FilterError);
+            return true;
+        }
+
         static RuleToken Token(RuleListKind kind, string word, int offset, RuleParseOptions options, Compiled result)
         {
             if (kind == RuleListKind.Source && word.StartsWith(SourceToken.FailedPrefix, StringComparison.Ordinal)
@@ -99,8 +110,13 @@ namespace SmtpdModule.Engine.Rules
             }
             try
             {
-                if (kind != RuleListKind.Source) return AddressToken.Parse(word, options.RegexTimeout);
+                if (kind != RuleListKind.Source)
+                {
+                    var a = AddressToken.Parse(word, options.RegexTimeout);
+                    return BadFilter(a.NameServers?.Addresses, word, offset, result) ? null : a;
+                }
                 var s = SourceToken.Parse(word, options.RegexTimeout);
+                if (!s.IsProtocolTest && (BadFilter(s.Host.Address, word, offset, result) || BadFilter(s.Host.NameServers?.Addresses, word, offset, result))) return null;
                 var never = !s.IsProtocolTest && s.Host.Kind == HostPattern.PatternKind.General && s.Host.Address != null ? s.Host.Address.NeverReason : null;
                 if (never != null) Find(result, DiagnosticSeverity.Warning, RuleDiagnosticCodes.NeverMatches, offset, never);
                 return s;

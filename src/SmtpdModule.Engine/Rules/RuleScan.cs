@@ -11,7 +11,7 @@ namespace SmtpdModule.Engine.Rules
     /// One pass of a <see cref="RuleEvaluator"/> over its rules for one input: stops with a
     /// decision, or with the fact it needs next (<see cref="PendingKind"/>, <see cref="PendingName"/>).
     /// </summary>
-    internal struct RuleScan
+    internal partial struct RuleScan
     {
         readonly RuleEvaluator _evaluator;
         readonly RuleInput _in;
@@ -25,6 +25,7 @@ namespace SmtpdModule.Engine.Rules
         List<string> _failures;
         Rule _uncertainAllow;
         string _matched;
+        string _dnsblNote;
         public RuleSession.FactKind PendingKind;
         public string PendingName;
 
@@ -42,6 +43,7 @@ namespace SmtpdModule.Engine.Rules
             _failures = null;
             _uncertainAllow = null;
             _matched = null;
+            _dnsblNote = null;
             PendingKind = default;
             PendingName = null;
         }
@@ -94,6 +96,7 @@ namespace SmtpdModule.Engine.Rules
             stop = false;
             _matched = null;
             _failure = null;
+            _dnsblNote = null;
             // Source, then from, then to (reference §1.4). A list that certainly does not match ends
             // the line; one that is unknown does not, so a later list can still settle it as "no".
             var r = MatchList(rule.Source);
@@ -121,7 +124,7 @@ namespace SmtpdModule.Engine.Rules
             if (r == Tri.No)
             {
                 _trace?.Add(new RuleTrace(rule.LineNumber, rule.Text, RuleTraceResult.NoMatch, failedAt,
-                    Describe(matchedSource, matchedFrom, null), With(failedAt.ToString().ToLowerInvariant() + " list did not match", rule)));
+                    Describe(matchedSource, matchedFrom, null), With(WithDnsblNote(failedAt.ToString().ToLowerInvariant() + " list did not match"), rule)));
                 return null;
             }
 
@@ -164,7 +167,7 @@ namespace SmtpdModule.Engine.Rules
                 return Undecidable(rule, note);
             }
             _trace?.Add(new RuleTrace(rule.LineNumber, rule.Text, RuleTraceResult.Decided, null, tokens,
-                With(uncertain ? "matched because a failed lookup counts as no match in an EXCEPT" : null, rule)));
+                With(WithDnsblNote(uncertain ? "matched because a failed lookup counts as no match in an EXCEPT" : null), rule)));
             var delay = rule.Verb == RuleVerb.NotoDelay ? _evaluator.Options.NotoDelay
                       : rule.Verb == RuleVerb.DenyDelay ? _evaluator.Options.DenyDelay : TimeSpan.Zero;
             var reply = action == RuleAction.Allow ? null : Render(rule.Message ?? ReplyTemplate.Default);
@@ -320,18 +323,8 @@ namespace SmtpdModule.Engine.Rules
             return byAddress == Tri.No ? byName : byAddress;
         }
 
-        Tri MatchIp(IpPattern p, PeerAddress address)
-        {
-            if (p.Kind != IpPattern.PatternKind.Dnsbl) return p.MatchesAddress(address) ? Tri.Yes : Tri.No;
-            var query = ReverseNames.DnsblName(address.Address, p.DnsblZone);
-            if (!_ruleSession.TryGet(RuleSession.FactKind.Dnsbl, query, out var f)) return Pending(RuleSession.FactKind.Dnsbl, query);
-            switch ((LookupOutcome)f)
-            {
-                case LookupOutcome.Found: return Tri.Yes;
-                case LookupOutcome.NotFound: return Tri.No;
-                default: return Failed("DNSBL lookup " + query + " failed");
-            }
-        }
+        Tri MatchIp(IpPattern p, PeerAddress address) =>
+            p.Kind == IpPattern.PatternKind.Dnsbl ? MatchDnsbl(p, address) : p.MatchesAddress(address) ? Tri.Yes : Tri.No;
 
         Tri MatchNameServers(NsPattern p, string domain)
         {

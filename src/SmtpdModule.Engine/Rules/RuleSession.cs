@@ -20,18 +20,22 @@ namespace SmtpdModule.Engine.Rules
         /// <summary>Distinct lookups one check may need; beyond this the check fails (default action).</summary>
         public const int LookupsPerCheckLimit = 1024;
 
-        internal enum FactKind { Ident, Dnsbl, Host, NameServers }
+        internal enum FactKind { Ident, Dnsbl, Host, NameServers, DnsblHealth }
 
         readonly Dictionary<FactKey, object> _facts = new Dictionary<FactKey, object>();
         readonly RuleLookups _lookups;
         readonly IIdentSource _ident;
+        readonly Func<string, CancellationToken, Task<string>> _readState;
 
         /// <param name="lookups">DNS; null means every DNS-based check fails (and takes the default action).</param>
         /// <param name="ident">The ident answer source; null means no ident answer.</param>
-        public RuleSession(RuleLookups lookups, IIdentSource ident = null)
+        /// <param name="readState">Reads the state store, where the DNSBL health guard keeps each zone's
+        /// health (<see cref="DnsblHealth"/>); null: every zone's health is unknown (healthy).</param>
+        public RuleSession(RuleLookups lookups, IIdentSource ident = null, Func<string, CancellationToken, Task<string>> readState = null)
         {
             _lookups = lookups;
             _ident = ident ?? FixedIdentSource.None;
+            _readState = readState;
         }
 
         /// <summary>A session that can answer no DNS question and has no ident: for rules that need neither.</summary>
@@ -55,7 +59,10 @@ namespace SmtpdModule.Engine.Rules
                     value = new IdentFact(await _ident.QueryAsync(cancellationToken).ConfigureAwait(false) ?? IdentAnswer.None);
                     break;
                 case FactKind.Dnsbl:
-                    value = _lookups == null ? LookupOutcome.Failed : await _lookups.DnsblAsync(name, cancellationToken).ConfigureAwait(false);
+                    value = _lookups == null ? DnsblAnswer.Failed("no DNS resolver") : await _lookups.DnsblAsync(name, cancellationToken).ConfigureAwait(false);
+                    break;
+                case FactKind.DnsblHealth:
+                    value = _readState == null ? null : await _readState(DnsblHealth.StateKey(name), cancellationToken).ConfigureAwait(false);
                     break;
                 case FactKind.Host:
                     value = _lookups == null

@@ -31,6 +31,8 @@ namespace SmtpdModule.Engine.Smtp
         public string RulesPath { get; private set; }
         public string SpoolPath { get; private set; }
         public string LogPath { get; private set; }
+        /// <summary>The health of every DNSBL zone the rules name (zone, status, detail; the test points' answers stay in the proxy).</summary>
+        public IReadOnlyList<Lookup.DnsblProbeResult> DnsblZones { get; private set; }
         /// <summary>The control endpoint it was read from.</summary>
         public string ControlPath { get; private set; }
 
@@ -52,6 +54,7 @@ namespace SmtpdModule.Engine.Smtp
             f.Add("rules", proxy.RulesPath);
             f.Add("spool", proxy.SpoolPath);
             f.Add("log", proxy.Options.LogPath);
+            f.Add("dnsbl", string.Join("\n", proxy.DnsblZones.Select(z => z.Zone + "\t" + z.Status + "\t" + z.Detail)));
             return f;
         }
 
@@ -79,6 +82,8 @@ namespace SmtpdModule.Engine.Smtp
                 RulesPath = f.Text("rules"),
                 SpoolPath = f.Text("spool"),
                 LogPath = string.IsNullOrEmpty(f.Text("log")) ? null : f.Text("log"),
+                DnsblZones = (f.Text("dnsbl") ?? "").Split(new[] { '\n' }, StringSplitOptions.RemoveEmptyEntries)
+                    .Select(Lookup.DnsblProbeResult.FromStatusLine).Where(z => z != null).ToArray(),
                 ControlPath = controlPath,
             };
         }

@@ -32,6 +32,7 @@ namespace SmtpdModule.Engine.Smtp
         readonly IStateStore _state;
         readonly RecipientVerifier _verifier;
         readonly RecipientVerificationOptions _verification;
+        IReadOnlyList<DnsblProbeResult> _dnsblZones;
         // The proxy's default limits: the tester answers as a proxy started without limit parameters.
         static readonly SessionLimits Limits = new SessionLimits();
 
@@ -54,6 +55,8 @@ namespace SmtpdModule.Engine.Smtp
 
         public RuleSet RuleSet => _evaluator.RuleSet;
         public RuleEvaluationOptions Options => _evaluator.Options;
+        /// <summary>The DNSBL zones of the rules as the first request's probe found them; null before it.</summary>
+        public IReadOnlyList<DnsblProbeResult> DnsblZoneHealth => _dnsblZones;
 
         /// <summary>Evaluates every recipient of <paramref name="request"/> in order.</summary>
         /// <returns>One decision per recipient, in the order given.</returns>
@@ -68,6 +71,9 @@ namespace SmtpdModule.Engine.Smtp
         public async Task<TransactionTest> RunAsync(RuleTestRequest request, CancellationToken cancellationToken = default)
         {
             Validate(request);
+            // The DNSBL health guard, once per tester: a zone the proxy would find unhealthy matches nothing here too.
+            if (_dnsblZones == null)
+                _dnsblZones = await DnsblGuard.ProbeOnceAsync(_dns, _state, DnsblZones.Of(RuleSet), TimeSpan.FromMinutes(15), cancellationToken).ConfigureAwait(false);
             var pipeline = new PolicyPipeline(_evaluator, new PolicyOptions
             {
                 HostName = request.HostName,

@@ -37,6 +37,7 @@ namespace SmtpdModule.Engine.Smtp
         readonly TaskCompletionSource<bool> _stopped = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         readonly TaskCompletionSource<bool> _drained = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         ControlEndpoint _control;
+        Policy.DnsblGuard _dnsbl;
         long _sessionSerial;
         Timer _sweep;
         static readonly TimeSpan SweepInterval = TimeSpan.FromHours(1);
@@ -61,7 +62,8 @@ namespace SmtpdModule.Engine.Smtp
             _dns = dns;
             _log = log;
             var events = new EventFanOut(log, extra);
-            _rt = new ProxyRuntime(options, rulesFile, dns, spool, events);
+            // Sessions share one bounded answer cache; the DNSBL guard asks past it for fresh answers.
+            _rt = new ProxyRuntime(options, rulesFile, options.Dns.CacheEntries > 0 ? new DnsCache(dns, options.Dns.CacheEntries) : (IDnsResolver)dns, spool, events);
             rulesFile.Reloaded += (_, set) =>
             {
                 events.Write(new ProxyEvent("rules", null, null, "reloaded " + set.Path, new[] { new KeyValuePair<string, object>("rules", set.Rules.Count) }));
@@ -95,6 +97,9 @@ namespace SmtpdModule.Engine.Smtp
             list.Sort((a, b) => a.Line != b.Line ? a.Line.CompareTo(b.Line) : a.Column.CompareTo(b.Column));
             return list;
         }
+
+        /// <summary>The health of every DNSBL zone the rules name, as the guard last found it (empty with the guard off).</summary>
+        public IReadOnlyList<DnsblProbeResult> DnsblZones => _dnsbl?.Current ?? new DnsblProbeResult[0];
 
         /// <summary>The warnings of the rules in force (<c>file:line:column: warning: ...</c>), in file order.</summary>
         public IReadOnlyList<RuleDiagnostic> RuleWarnings => new List<RuleDiagnostic>(RuleWarningsOf(_rt.RulesFile.Current));
@@ -174,6 +179,8 @@ namespace SmtpdModule.Engine.Smtp
             proxy._rt.Events.Write(new ProxyEvent("start", null, null, "listening on " + string.Join(", ", proxy.LocalEndPoints),
                 new[] { new KeyValuePair<string, object>("rules", rulesFile.Path), new KeyValuePair<string, object>("spool", spool.Root) }));
             WriteWarnings(proxy._rt.Events, rulesFile.Current);
+            // Probes start with the rules: a dead list is found before many sessions ask it.
+            proxy._dnsbl = ProxyDnsblGuard.Start(options, dns, proxy._rt.State, rulesFile, proxy._rt.Events);
             _ = options.SmartHostLimits?.Current;   // starts the first probe while nobody waits for it
             foreach (var l in proxy._listeners) proxy._acceptLoops.Add(Task.Run(() => proxy.AcceptLoopAsync(l)));
             proxy.OpenControl();
@@ -346,6 +353,7 @@ namespace SmtpdModule.Engine.Smtp
             if (_rt.IsStopping) { await Completion.ConfigureAwait(false); return; }
             _rt.SignalStop();
             _sweep?.Dispose();
+            _dnsbl?.Dispose();
             foreach (var l in _listeners) { try { l.Stop(); } catch (SocketException) { } }
             var all = _sessions.Keys.ToArray();
             var finished = Task.WhenAll(all);

@@ -22,6 +22,8 @@ namespace SmtpdModule.Engine.Smtp
         /// <summary>How the rules decide: the default action, what a failed lookup means, the noto and deny delays.</summary>
         public RuleEvaluationOptions RuleEvaluation { get; set; } = new RuleEvaluationOptions();
         public DnsResolverOptions Dns { get; set; } = new DnsResolverOptions();
+        /// <summary>The DNSBL health guard's probes (intervals, failures before a list is unhealthy); null for the defaults.</summary>
+        public Policy.DnsblGuardOptions Dnsbl { get; set; } = new Policy.DnsblGuardOptions();
         /// <summary>Where checks keep state across sessions (greylisting, rate limits); null: an embedded store for the proxy's lifetime.</summary>
         public IStateStore StateStore { get; set; }
         /// <summary>Recipient verification for the recipients the rules allow (none by default).</summary>
@@ -117,6 +119,7 @@ namespace SmtpdModule.Engine.Smtp
                         throw new ArgumentException("'" + p + "' is not a header field name: printable ASCII without ':' or spaces, '*' and '?' as wildcards.", nameof(RemoveHeaders));
             Limits.Validate();
             (ProtocolTests ?? throw new ArgumentNullException(nameof(ProtocolTests))).Validate();
+            Dnsbl?.Validate();
         }
     }
 }

@@ -200,7 +200,7 @@ namespace SmtpdModule.Commands
         }
 
         /// <summary>What a -Wait shows on the console; the other events go to Verbose.</summary>
-        static readonly string[] HostKinds = { "start", "accepted", "stop", "error" };
+        static readonly string[] HostKinds = { "start", "accepted", "stop", "error", "dnsbl" };
 
         /// <summary>-Wait: serve until Ctrl+C, SIGTERM/SIGINT/SIGQUIT, or Stop-SmtpdProxy (in this
         /// process or, through the control channel, another); each is a graceful stop.</summary>

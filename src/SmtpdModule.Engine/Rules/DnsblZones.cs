@@ -1,0 +1,29 @@
+using System;
+using System.Collections.Generic;
+
+namespace SmtpdModule.Engine.Rules
+{
+    /// <summary>The DNSBL zones a rules file names (RBL. tokens, in the source list and inside NS=), for the health guard.</summary>
+    public static class DnsblZones
+    {
+        /// <summary>Each zone once (case-insensitive), in the order the file first names it.</summary>
+        public static IReadOnlyList<string> Of(RuleSet ruleSet)
+        {
+            if (ruleSet == null) throw new ArgumentNullException(nameof(ruleSet));
+            var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            var zones = new List<string>();
+            void Add(IpPattern p)
+            {
+                if (p != null && p.Kind == IpPattern.PatternKind.Dnsbl && seen.Add(p.DnsblZone)) zones.Add(p.DnsblZone);
+            }
+            foreach (var rule in ruleSet.Rules)
+                foreach (var list in new[] { rule.Source, rule.From, rule.To })
+                    foreach (var token in list.Tokens)
+                    {
+                        if (token is SourceToken s) { Add(s.Host.Address); Add(s.Host.NameServers?.Addresses); }
+                        else if (token is AddressToken a) Add(a.NameServers?.Addresses);
+                    }
+            return zones;
+        }
+    }
+}
