@@ -52,6 +52,10 @@ namespace SmtpdModule.Engine.Policy
         public string Rule { get; set; }
         public string Ident { get; set; }
         public string Failure { get; set; }
+        /// <summary>The DNSBL score the rules computed (<see cref="RuleDecision.Score"/>); null when none was.</summary>
+        public int? Score { get; set; }
+        /// <summary>The lists that made <see cref="Score"/> (<see cref="RuleDecision.ScoreDetail"/>).</summary>
+        public string ScoreDetail { get; set; }
         public string RulesPath { get; set; }
         public string RulesSha256 { get; set; }
         public IReadOnlyList<Fact> Facts { get; set; } = new Fact[0];
@@ -91,6 +95,8 @@ namespace SmtpdModule.Engine.Policy
                 Rule = d?.Rule,
                 Ident = d?.Ident,
                 Failure = d?.FailureReason,
+                Score = d?.Score,
+                ScoreDetail = d?.ScoreDetail,
                 RulesPath = ruleSet.Path,
                 RulesSha256 = ruleSet.Sha256,
                 Facts = session.Facts.Facts,
@@ -123,6 +129,7 @@ namespace SmtpdModule.Engine.Policy
                 F("tls", Tls), F("from", From), F("smtputf8", SmtpUtf8), F("to", To), F("action", Action), F("basis", Basis),
                 F("line", Line), F("rule", Rule), F("ident", Ident), F("failure", Failure), F("rules", RulesPath),
                 F("rulesSha256", RulesSha256), F("size", Size), F("downstream", DownstreamData(Downstream)), F("failed", FailedTests),
+                F("score", Score), F("scoreDetail", ScoreDetail),
             };
             var facts = new List<object>(Facts.Count);
             foreach (var f in Facts)

@@ -84,6 +84,8 @@ namespace SmtpdModule.Engine.Policy
                 Rule = Text(data, "rule"),
                 Ident = Text(data, "ident"),
                 Failure = Text(data, "failure"),
+                Score = (int?)Number(data, "score"),
+                ScoreDetail = Text(data, "scoreDetail"),
                 RulesPath = Text(data, "rules"),
                 RulesSha256 = Text(data, "rulesSha256"),
                 Facts = Facts(data),

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 
 namespace SmtpdModule.Engine.Rules
 {
-    /// <summary>The DNSBL zones a rules file names (RBL. tokens, in the source list and inside NS=), for the health guard.</summary>
+    /// <summary>The DNSBL zones a rules file names (RBL. tokens, in the source list and inside NS=, and score definitions), for the health guard.</summary>
     public static class DnsblZones
     {
         /// <summary>Each zone once (case-insensitive), in the order the file first names it.</summary>
@@ -16,6 +16,9 @@ namespace SmtpdModule.Engine.Rules
             {
                 if (p != null && p.Kind == IpPattern.PatternKind.Dnsbl && seen.Add(p.DnsblZone)) zones.Add(p.DnsblZone);
             }
+            // Score definitions first: an unused one still names lists whose health an admin wants shown.
+            foreach (var score in ruleSet.Scores)
+                foreach (var entry in score.Entries) Add(entry.List);
             foreach (var rule in ruleSet.Rules)
                 foreach (var list in new[] { rule.Source, rule.From, rule.To })
                     foreach (var token in list.Tokens)

@@ -31,6 +31,8 @@ namespace SmtpdModule.Engine.Rules
         public string Path { get; }
         public RuleParseOptions Options { get; }
         public List<RuleDiagnostic> Diagnostics { get; } = new List<RuleDiagnostic>();
+        /// <summary>The score definitions so far, by name (case-insensitive).</summary>
+        public Dictionary<string, ScoreDefinition> Scores { get; } = new Dictionary<string, ScoreDefinition>(StringComparer.OrdinalIgnoreCase);
         public bool LineHasError { get; private set; }
         public IReadOnlyList<RuleDiagnostic> LineDiagnostics => (IReadOnlyList<RuleDiagnostic>)_lineDiagnostics ?? NoDiagnostics;
 

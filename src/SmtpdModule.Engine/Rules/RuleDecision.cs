@@ -49,6 +49,8 @@ namespace SmtpdModule.Engine.Rules
             DebugLines = allowed.DebugLines;
             Explanation = allowed.Explanation;
             RulesPath = allowed.RulesPath;
+            Score = allowed.Score;
+            ScoreDetail = allowed.ScoreDetail;
             Verification = verification;
         }
 
@@ -105,6 +107,13 @@ namespace SmtpdModule.Engine.Rules
         /// the addresses passed.
         /// </summary>
         public string AddressCheck { get; private set; }
+
+        /// <summary>The client's DNSBL score (<c>score:</c> lines) the deciding line tested, else the first
+        /// one the check computed; null when no <c>SCORE.</c> token was evaluated.</summary>
+        public int? Score { get; internal set; }
+        /// <summary>The score's name and the lists that made it: "spam: zen.spamhaus.org=127.0.0.4 +3,
+        /// list.dnswl.org=127.0.10.2 -2 = 1 (threshold 3)"; unhealthy and failed lists show as 0. Null with <see cref="Score"/>.</summary>
+        public string ScoreDetail { get; internal set; }
 
         /// <summary>What recipient verification answered for an allowed recipient ("list: Known (line 3:
         /// sales-*@example.org)", "callahead: Unknown (550 5.1.1 ...) [cached]"), every source asked in

@@ -11,6 +11,12 @@ namespace SmtpdModule.Engine.Rules
         public const string UnreadableFile = "UnreadableFile";
         public const string UnknownProtocolTest = "UnknownProtocolTest";
         public const string BadDnsblFilter = "BadDnsblFilter";
+        /// <summary>A score definition or SCORE. token that does not parse: name, zone, weight or threshold.</summary>
+        public const string BadScore = "BadScore";
+        /// <summary>A second score definition with a name already defined.</summary>
+        public const string DuplicateScore = "DuplicateScore";
+        /// <summary>A SCORE. token naming no score defined above it.</summary>
+        public const string UndefinedScore = "UndefinedScore";
 
         // Warnings: the file loads; the original's behaviour is kept.
         public const string NeverMatches = "NeverMatches";

@@ -68,7 +68,10 @@ namespace SmtpdModule.Engine.Rules
                 if (decision != null) return decision;
                 if (fetched >= RuleSession.LookupsPerCheckLimit)
                     return scan.Undecidable(null, "more than " + RuleSession.LookupsPerCheckLimit + " lookups in one check");
-                await session.FetchAsync(scan.PendingKind, scan.PendingName, cancellationToken).ConfigureAwait(false);
+                if (scan.PendingNames != null)
+                    await session.FetchAllAsync(scan.PendingKind, scan.PendingNames, cancellationToken).ConfigureAwait(false);
+                else
+                    await session.FetchAsync(scan.PendingKind, scan.PendingName, cancellationToken).ConfigureAwait(false);
             }
         }
     }

@@ -44,13 +44,19 @@ namespace SmtpdModule.Engine.Rules
             // File order, whatever pass found them (shadowing is found after the line's own checks).
             if (diagnostics.Count > 1)
                 diagnostics = diagnostics.Select((d, i) => (d, i)).OrderBy(x => x.d.Line).ThenBy(x => x.d.Column).ThenBy(x => x.i).Select(x => x.d).ToList();
-            return new RuleParseResult(path, rules, diagnostics);
+            return new RuleParseResult(path, rules, diagnostics, context.Scores.Values.OrderBy(d => d.LineNumber).ToArray());
         }
 
         static Rule ParseLine(string line, int lineNumber, int index, ParseContext context)
         {
             context.BeginLine(lineNumber);
             var fields = SplitFields(line);
+            if (fields.Count > 0 && fields[0].Text == ScoreParser.Keyword)
+            {
+                // A definition, not a rule: it decides nothing until a SCORE. token below uses it.
+                ScoreParser.ParseDefinition(line, lineNumber, fields.Select(f => (f.Text, f.Column)).ToList(), context);
+                return null;
+            }
             if (fields.Count < 4)
             {
                 context.Report(DiagnosticSeverity.Error, RuleDiagnosticCodes.BadFieldCount, 1,

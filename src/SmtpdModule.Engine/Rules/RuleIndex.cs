@@ -106,7 +106,7 @@ namespace SmtpdModule.Engine.Rules
             if (list.Positive.Length == 0) return false;
             foreach (SourceToken t in list.Positive)
             {
-                if (t.HasUser || t.IsProtocolTest || t.Host.Kind != HostPattern.PatternKind.General || t.Host.Name.IsRegex || !t.Host.Name.IsLiteral) return false;
+                if (t.HasUser || t.IsProtocolTest || t.IsScore || t.Host.Kind != HostPattern.PatternKind.General || t.Host.Name.IsRegex || !t.Host.Name.IsLiteral) return false;
                 var k = t.Host.Address.Kind;
                 if (k != IpPattern.PatternKind.Masked && k != IpPattern.PatternKind.Never && k != IpPattern.PatternKind.Glob) return false;
             }

@@ -26,7 +26,22 @@ namespace SmtpdModule.Engine.Rules
             if (compiled.Findings != null)
                 foreach (var f in compiled.Findings)
                     context.Report(f.Severity, f.Code, column + f.Offset, f.Message);
+            if (kind == RuleListKind.Source) Bind(compiled.List, column, context);
             return compiled.List;
+        }
+
+        /// <summary>Binds each SCORE. token to the definition above it. A list shared by several lines binds once;
+        /// a name defined later is an error on every line that uses it first.</summary>
+        static void Bind(RuleList list, int column, ParseContext context)
+        {
+            foreach (var token in list.Tokens)
+            {
+                var score = ((SourceToken)token).Score;
+                if (score == null || score.Definition != null) continue;
+                if (context.Scores.TryGetValue(score.Name, out var definition)) score.Definition = definition;
+                else context.Report(DiagnosticSeverity.Error, RuleDiagnosticCodes.UndefinedScore, column + score.Offset + ScoreTest.Prefix.Length,
+                    "score '" + score.Name + "' is not defined (define it on a score: line above its first use)");
+            }
         }
 
         static bool IsSeparator(char c) => c == ' ' || c == '\t' || c == ',';
@@ -106,6 +121,13 @@ namespace SmtpdModule.Engine.Rules
                 Find(result, DiagnosticSeverity.Error, RuleDiagnosticCodes.UnknownProtocolTest, offset + SourceToken.FailedPrefix.Length,
                     "unknown protocol test '" + word.Substring(SourceToken.FailedPrefix.Length) + "' in " + word + ": expected "
                     + string.Join(", ", ProtocolTestNames.All) + " or ANY");
+                return null;
+            }
+            if (kind == RuleListKind.Source && word.StartsWith(ScoreTest.Prefix, StringComparison.Ordinal))
+            {
+                var test = ScoreParser.ParseToken(word, offset, out var error, out var errorOffset);
+                if (test != null) return SourceToken.ForScore(word, test);
+                Find(result, DiagnosticSeverity.Error, RuleDiagnosticCodes.BadScore, offset + errorOffset, error);
                 return null;
             }
             try

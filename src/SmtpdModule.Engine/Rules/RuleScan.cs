@@ -26,8 +26,12 @@ namespace SmtpdModule.Engine.Rules
         Rule _uncertainAllow;
         string _matched;
         string _dnsblNote;
+        List<ScoreResult> _scores;
+        (ScoreResult Result, int? Threshold) _lineScore;
         public RuleSession.FactKind PendingKind;
         public string PendingName;
+        /// <summary>When several facts are pending at once (a score's zones): all of them, to be fetched together.</summary>
+        public List<string> PendingNames;
 
         public RuleScan(RuleEvaluator evaluator, RuleInput input, RuleSession ruleSession, List<RuleTrace> trace)
         {
@@ -44,8 +48,11 @@ namespace SmtpdModule.Engine.Rules
             _uncertainAllow = null;
             _matched = null;
             _dnsblNote = null;
+            _scores = null;
+            _lineScore = default;
             PendingKind = default;
             PendingName = null;
+            PendingNames = null;
         }
 
         /// <summary>The decision, or null when a fact is pending.</summary>
@@ -97,6 +104,7 @@ namespace SmtpdModule.Engine.Rules
             _matched = null;
             _failure = null;
             _dnsblNote = null;
+            _lineScore = default;
             // Source, then from, then to (reference §1.4). A list that certainly does not match ends
             // the line; one that is unknown does not, so a later list can still settle it as "no".
             var r = MatchList(rule.Source);
@@ -171,7 +179,7 @@ namespace SmtpdModule.Engine.Rules
             var delay = rule.Verb == RuleVerb.NotoDelay ? _evaluator.Options.NotoDelay
                       : rule.Verb == RuleVerb.DenyDelay ? _evaluator.Options.DenyDelay : TimeSpan.Zero;
             var reply = action == RuleAction.Allow ? null : Render(rule.Message ?? ReplyTemplate.Default);
-            return new RuleDecision(_in, action, rule, reply, delay, DecisionBasis.Rule, Failures(null), IdentUsed, _debug, _trace, _evaluator.RuleSet.Path);
+            return Scored(new RuleDecision(_in, action, rule, reply, delay, DecisionBasis.Rule, Failures(null), IdentUsed, _debug, _trace, _evaluator.RuleSet.Path));
         }
 
         /// <summary>A trace note, and for a line whose source list tests FAILED=, which protocol tests the client failed.</summary>
@@ -209,14 +217,14 @@ namespace SmtpdModule.Engine.Rules
             // A fail-closed default renders the default template, never the last parsed line's message
             // (the original's quirk, reference §1.6, is fixed).
             var deny = _evaluator.Options.DefaultAction == DefaultAction.Deny;
-            return new RuleDecision(_in, deny ? RuleAction.Deny : RuleAction.Allow, null,
-                deny ? Render(ReplyTemplate.Default) : null, TimeSpan.Zero, basis, null, IdentUsed, _debug, _trace, _evaluator.RuleSet.Path);
+            return Scored(new RuleDecision(_in, deny ? RuleAction.Deny : RuleAction.Allow, null,
+                deny ? Render(ReplyTemplate.Default) : null, TimeSpan.Zero, basis, null, IdentUsed, _debug, _trace, _evaluator.RuleSet.Path));
         }
 
         /// <summary>No certain decision: a temporary refusal of this recipient, never an acceptance, never a 5xx.</summary>
         public RuleDecision Undecidable(Rule rule, string extra) =>
-            new RuleDecision(_in, RuleAction.Defer, rule, RuleDecision.DeferReply, TimeSpan.Zero, DecisionBasis.LookupFailure,
-                Failures(extra), IdentUsed, _debug, _trace, _evaluator.RuleSet.Path);
+            Scored(new RuleDecision(_in, RuleAction.Defer, rule, RuleDecision.DeferReply, TimeSpan.Zero, DecisionBasis.LookupFailure,
+                Failures(extra), IdentUsed, _debug, _trace, _evaluator.RuleSet.Path));
 
         /// <summary>Any positive token, then not the EXCEPT list (reference §2.1), in three values.</summary>
         Tri MatchList(RuleList list)
@@ -274,6 +282,7 @@ namespace SmtpdModule.Engine.Rules
         {
             // A fact of the session, known before any rule runs: no lookup, never uncertain.
             if (t.IsProtocolTest) return (_in.FailedTests & t.FailedTest) != 0 ? Tri.Yes : Tri.No;
+            if (t.IsScore) return MatchScore(t.Score);
             if (t.HasUser)
             {
                 // Evaluating a user@host token asks ident (reference §2.5), even for ALL@host.

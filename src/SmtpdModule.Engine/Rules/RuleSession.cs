@@ -50,7 +50,20 @@ namespace SmtpdModule.Engine.Rules
 
         internal bool TryGet(FactKind kind, string name, out object value) => _facts.TryGetValue(new FactKey(kind, name), out value);
 
-        internal async Task FetchAsync(FactKind kind, string name, CancellationToken cancellationToken)
+        internal async Task FetchAsync(FactKind kind, string name, CancellationToken cancellationToken) =>
+            _facts[new FactKey(kind, name)] = await LoadAsync(kind, name, cancellationToken).ConfigureAwait(false);
+
+        /// <summary>Asks several questions of one kind at once (a score's zones); the answers are stored
+        /// together after all have come, so the cache is only touched from the checking thread.</summary>
+        internal async Task FetchAllAsync(FactKind kind, IReadOnlyList<string> names, CancellationToken cancellationToken)
+        {
+            var tasks = new Task<object>[names.Count];
+            for (int i = 0; i < tasks.Length; i++) tasks[i] = LoadAsync(kind, names[i], cancellationToken);
+            var values = await Task.WhenAll(tasks).ConfigureAwait(false);
+            for (int i = 0; i < values.Length; i++) _facts[new FactKey(kind, names[i])] = values[i];
+        }
+
+        async Task<object> LoadAsync(FactKind kind, string name, CancellationToken cancellationToken)
         {
             object value;
             switch (kind)
@@ -76,7 +89,7 @@ namespace SmtpdModule.Engine.Rules
                     value = new NameServerFacts(set);
                     break;
             }
-            _facts[new FactKey(kind, name)] = value;
+            return value;
         }
 
         internal sealed class IdentFact

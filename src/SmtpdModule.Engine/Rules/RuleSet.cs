@@ -10,8 +10,10 @@ namespace SmtpdModule.Engine.Rules
     /// <summary>A compiled, validated rules file: immutable and safe to share between sessions.</summary>
     public sealed class RuleSet
     {
-        RuleSet(string path, IReadOnlyList<Rule> rules, IReadOnlyList<RuleDiagnostic> diagnostics, DateTime? fileTimeUtc, long fileLength, string sha256)
+        RuleSet(string path, IReadOnlyList<Rule> rules, IReadOnlyList<RuleDiagnostic> diagnostics, DateTime? fileTimeUtc, long fileLength, string sha256,
+                IReadOnlyList<ScoreDefinition> scores)
         {
+            Scores = scores;
             Sha256 = sha256;
             Path = path;
             Rules = rules;
@@ -26,6 +28,8 @@ namespace SmtpdModule.Engine.Rules
         /// hex: what Get-FileHash shows, so a decision record names the exact rules it was made under.</summary>
         public string Sha256 { get; }
         public IReadOnlyList<Rule> Rules { get; }
+        /// <summary>The score definitions (<c>score:</c> lines), in file order.</summary>
+        public IReadOnlyList<ScoreDefinition> Scores { get; }
         /// <summary>The warnings of the file (a loaded set has no errors).</summary>
         public IReadOnlyList<RuleDiagnostic> Diagnostics { get; }
         internal DateTime? FileTimeUtc { get; }
@@ -60,7 +64,7 @@ namespace SmtpdModule.Engine.Rules
         static RuleSet FromResult(RuleParseResult result, DateTime? time, long length, string sha256)
         {
             if (result.HasErrors) throw new RuleFileException(result.Path, result.Diagnostics);
-            return new RuleSet(result.Path, result.Rules, result.Diagnostics.ToArray(), time, length, sha256);
+            return new RuleSet(result.Path, result.Rules, result.Diagnostics.ToArray(), time, length, sha256, result.Scores);
         }
 
         static string HashOf(byte[] bytes)

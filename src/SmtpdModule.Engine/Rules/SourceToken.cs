@@ -19,6 +19,19 @@ namespace SmtpdModule.Engine.Rules
             Host = HostPattern.Parse(text, TimeSpan.FromSeconds(1));   // never consulted: keeps Host non-null for every reader
         }
 
+        SourceToken(string text, ScoreTest score) : base(text)
+        {
+            Score = score;
+            Host = HostPattern.Parse(text, TimeSpan.FromSeconds(1));   // never consulted, as for FAILED=
+        }
+
+        /// <summary>A <c>SCORE.name&gt;=N</c> token.</summary>
+        internal static SourceToken ForScore(string text, ScoreTest score) => new SourceToken(text, score);
+
+        /// <summary>What a <c>SCORE.name&gt;=N</c> token tests; null for every other token.</summary>
+        public ScoreTest Score { get; }
+        public bool IsScore => Score != null;
+
         /// <summary>The keyword that starts a protocol-test token.</summary>
         public const string FailedPrefix = "FAILED=";
 
@@ -34,8 +47,8 @@ namespace SmtpdModule.Engine.Rules
         public bool UserIsKnown { get; }
         public bool HasUser => User != null || UserIsKnown;
 
-        public override bool IsPure => IsProtocolTest || !HasUser && IsPureHost(Host);
-        public override bool MatchesEverything => !IsProtocolTest && !HasUser && Host.MatchesEverything;
+        public override bool IsPure => !IsScore && (IsProtocolTest || !HasUser && IsPureHost(Host));
+        public override bool MatchesEverything => !IsScore && !IsProtocolTest && !HasUser && Host.MatchesEverything;
 
         static bool IsPureHost(HostPattern h) =>
             h.Kind != HostPattern.PatternKind.NameServers && h.Address?.Kind != IpPattern.PatternKind.Dnsbl;
