@@ -760,3 +760,45 @@ Describe 'Test-SmtpdRule -LdapServer (slapd on the loopback)' -Skip:($IsWindows 
         $caught.TargetObject | Should -BeExactly $Target
     }
 }
+
+Describe 'Test-SmtpdRule with a DNSBL score (knotd serving good.test, bl2.test, wl.test)' {
+    BeforeAll {
+        $scoreRules = New-RulesFile 'score_rules' @(
+            'score:spam:good.test*3 bl2.test*2 wl.test=127.0.[0..255].[1..3]*-2'
+            'deny:SCORE.spam>=3:ALL:ALL:550 5.7.1 %I scores too high'
+            'allow:ALL:ALL:ALL'
+        )
+    }
+
+    It 'shows the score and the lists that made it for a refused client' {
+        $d = Test-SmtpdRule -Path $scoreRules -ClientAddress 127.0.0.3 -ClientName '' -From '<a@b.test>' -To '<c@d.test>' -DnsServer $server
+        $d.Action | Should -Be 'Deny'
+        $d.Score | Should -Be 5
+        $d.ScoreDetail | Should -BeExactly 'spam: good.test=127.0.0.4 +3, bl2.test=127.0.0.2 +2 = 5 (threshold 3)'
+        $text = $d | Format-List | Out-String -Width 250
+        $text | Should -Match '(?m)^Score\s+: 5\r?$'
+        $text | Should -Match '(?m)^ScoreDetail\s+: spam: good\.test=127\.0\.0\.4 \+3, bl2\.test=127\.0\.0\.2 \+2 = 5 \(threshold 3\)\r?$'
+    }
+
+    It 'shows an allowlist taking its weight off, and -Explain says the score on the line' {
+        $d = Test-SmtpdRule -Path $scoreRules -ClientAddress 127.0.0.4 -ClientName '' -From '<a@b.test>' -To '<c@d.test>' -DnsServer $server -Explain
+        $d.Action | Should -Be 'Allow'
+        $d.Score | Should -Be 1
+        $d.Explanation[0].Note | Should -BeLike '*SCORE.spam>=3: good.test=127.0.0.10 +3, wl.test=127.0.10.2 -2 = 1, below 3*'
+    }
+
+    It 'shows no score for rules without one' {
+        $d = Test-SmtpdRule -Path $rules -ClientAddress 192.0.2.10 -ClientName mail.example.org -From '<a@example.org>' -To '<y@example.test>' -DnsServer $server
+        $d.Score | Should -BeNullOrEmpty
+        ($d | Format-List | Out-String -Width 250) | Should -Not -Match '(?m)^Score'
+    }
+
+    It 'refuses an undefined score name: RuleFileSyntax naming line and column' {
+        $bad = New-RulesFile 'bad_score' 'deny:SCORE.nope>=3:ALL:ALL'
+        $caught = $null
+        try { Test-SmtpdRule -Path $bad -ClientAddress 192.0.2.10 -ClientName '' -From '<a@b.test>' -To '<c@d.test>' -DnsServer $server -ErrorAction Stop }
+        catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -BeLike 'RuleFileSyntax,*'
+        "$($caught.Exception.Message)" | Should -Match 'bad_score:1:12: error: '
+    }
+}
