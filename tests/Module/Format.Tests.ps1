@@ -382,6 +382,16 @@ Describe 'List views' {
         $text | Should -Match '(?m)^Sender\s+: <>\r?$'
     }
 
+    It 'lists a decision''s DNSBL score and the lists that made it after FailureReason, only when a SCORE. token ran' {
+        $scoreRules = New-RulesFile 'score_rules' 'score:spam:bl.test*3', 'deny:SCORE.spam>=3:ALL:ALL', 'allow:ALL:ALL:ALL'
+        $d = Test-SmtpdRule $scoreRules -ClientAddress 192.0.2.10 -ClientName '' -From '<a@example.org>' -To '<b@example.test>' `
+            -DnsServer $dns.EndPoint -WarningAction SilentlyContinue
+        $d.Score | Should -Not -BeNullOrEmpty
+        $labels = Get-ListLabel ($d | Format-List | Out-String -Width 250)
+        $labels[($labels.IndexOf('Reply') + 1)..($labels.IndexOf('Reply') + 2)] | Should -Be 'Score', 'ScoreDetail'
+        ($d | Format-List | Out-String -Width 250) | Should -Match '(?m)^ScoreDetail\s+: spam: .* = \d+\r?$'
+    }
+
     It 'lists a decision''s explanation one line a row' {
         $text = $decisions[1] | Format-List | Out-String -Width 250
         $text | Should -Match '(?m)^Explanation\s+: 1 NoMatch \(To\)'
