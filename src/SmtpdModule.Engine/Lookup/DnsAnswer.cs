@@ -5,7 +5,8 @@ namespace SmtpdModule.Engine.Lookup
 {
     /// <summary>The answer to one question: a status and the record data as text.</summary>
     /// <remarks>A and AAAA values are addresses in their usual text form; NS, MX and PTR values are
-    /// target host names without the trailing root dot.</remarks>
+    /// target host names without the trailing root dot; a TXT value is one record, its character-strings
+    /// joined.</remarks>
     public sealed class DnsAnswer
     {
         static readonly string[] None = new string[0];

@@ -191,6 +191,12 @@ namespace SmtpdModule.Engine.Lookup
                     foreach (var r in response.Answers.OfType<PtrRecord>())
                         values.Add(HostName(r.PtrDomainName));
                     break;
+                case DnsRecordType.TXT:
+                    // RFC 7208 §3.3: a record's character-strings are joined with nothing between them.
+                    // Text is the UTF-8 reading of the bytes, so non-ASCII stays visible to SPF's checks.
+                    foreach (var r in response.Answers.OfType<TxtRecord>())
+                        values.Add(string.Concat(r.Text));
+                    break;
             }
 
             if (values.Count == 0) return DnsAnswer.NoData.WithTimeToLive(NegativeTtl(response));
@@ -265,6 +271,7 @@ namespace SmtpdModule.Engine.Lookup
                 case DnsRecordType.NS: return QueryType.NS;
                 case DnsRecordType.MX: return QueryType.MX;
                 case DnsRecordType.PTR: return QueryType.PTR;
+                case DnsRecordType.TXT: return QueryType.TXT;
                 default: throw new ArgumentOutOfRangeException(nameof(type), type, "Not a DNS record type the resolver asks for.");
             }
         }

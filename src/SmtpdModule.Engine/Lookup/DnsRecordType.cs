@@ -8,5 +8,7 @@ namespace SmtpdModule.Engine.Lookup
         NS,
         MX,
         PTR,
+        /// <summary>Text records (SPF, RFC 7208 §3): one value per record, its character-strings joined.</summary>
+        TXT,
     }
 }

@@ -63,6 +63,15 @@ namespace SmtpdModule.Engine.Tests.Architecture
         }
 
         [Fact]
+        public void Spf_sits_below_the_rules_and_above_the_lookups()
+        {
+            // The rules will test SPF results (SPF=); SPF asks DNS through Lookup's IDnsResolver.
+            var order = MapOrder();
+            Assert.True(order.IndexOf("Rules") < order.IndexOf("Spf"), "Spf must be listed below Rules");
+            Assert.True(order.IndexOf("Spf") < order.IndexOf("Lookup"), "Spf must be listed above Lookup");
+        }
+
+        [Fact]
         public void No_source_file_is_over_400_lines()
         {
             var src = Path.Combine(RepoPaths.Root, "src");
