@@ -21,6 +21,7 @@
         'Stop-SmtpdProxy'
         'Test-SmtpdRule'
         'Test-SmtpdDnsbl'
+        'Test-SmtpdSpf'
         'Get-SmtpdRule'
         'Get-SmtpdSpool'
         'Suspend-SmtpdSpoolItem'

@@ -14,7 +14,7 @@
 #   log/, tmp/, home/   empty; tmp/ is the child's temporary folder (TMPDIR), so New-TemporaryFile
 #                       leaves nothing behind, and home/ holds its XDG data, config and cache folders,
 #                       so settings an example might write (a PSResource repository) stay in there
-# and with $PSDefaultParameterValues giving Start-SmtpdProxy, Test-SmtpdRule and Test-SmtpdDnsbl `-DnsServer` the test's
+# and with $PSDefaultParameterValues giving Start-SmtpdProxy, Test-SmtpdRule, Test-SmtpdDnsbl and Test-SmtpdSpf `-DnsServer` the test's
 # knotd (NXDOMAIN for every name): no example asks this machine's resolver. The example's text runs
 # as it stands, piped through `Out-String -Width 200 -Stream` (so tables are not cut at the width of a
 # redirected console), then every proxy and forwarder it left running is stopped. It must end with exit
@@ -360,6 +360,7 @@ Describe 'Runnable doc example' {
             "`$PSDefaultParameterValues['Start-SmtpdProxy:DnsServer'] = $(Quote $dns.EndPoint)"
             "`$PSDefaultParameterValues['Test-SmtpdRule:DnsServer'] = $(Quote $dns.EndPoint)"
             "`$PSDefaultParameterValues['Test-SmtpdDnsbl:DnsServer'] = $(Quote $dns.EndPoint)"
+            "`$PSDefaultParameterValues['Test-SmtpdSpf:DnsServer'] = $(Quote $dns.EndPoint)"
             "Import-Module $(Quote $modulePath)"
             "Set-Location -LiteralPath $(Quote $dir)"
             $before

@@ -133,6 +133,7 @@ Describe 'SmtpdModule.Format.ps1xml' {
             'Stop-SmtpdProxy'        = @('SmtpdModule.Engine.Smtp.SmtpProxy', 'SmtpdModule.Engine.Smtp.ProxyStatus')
             'Test-SmtpdRule'         = @('SmtpdModule.Engine.Rules.RuleDecision', 'SmtpdModule.Engine.Policy.StageVerdict')
             'Test-SmtpdDnsbl'        = @('SmtpdModule.Engine.Lookup.DnsblProbeResult', 'System.Boolean')
+            'Test-SmtpdSpf'          = @('SmtpdModule.Engine.Spf.SpfCheckResult')
             'Get-SmtpdRule'          = @('SmtpdModule.Engine.Rules.Rule')
             'Get-SmtpdSpool'         = @('SmtpdModule.Engine.Spool.SpoolItem')
             'Suspend-SmtpdSpoolItem' = @('SmtpdModule.Engine.Spool.SpoolItem')

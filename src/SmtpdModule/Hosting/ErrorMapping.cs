@@ -20,6 +20,7 @@ namespace SmtpdModule.Hosting
         public const string InvalidClientAddress = "InvalidClientAddress";
         public const string InvalidProtocolTest = "InvalidProtocolTest";
         public const string InvalidDnsServer = "InvalidDnsServer";
+        public const string InvalidDnsTimeout = "InvalidDnsTimeout";
         public const string InvalidListenEndPoint = "InvalidListenEndPoint";
         public const string ListenerBindFailed = "ListenerBindFailed";
         public const string SpoolUnavailable = "SpoolUnavailable";
@@ -94,6 +95,9 @@ namespace SmtpdModule.Hosting
             var ex = new ArgumentException(reason ?? ("'" + value + "' is not a DNS server address."));
             return new ErrorRecord(ex, InvalidDnsServer, ErrorCategory.InvalidArgument, value);
         }
+
+        public static ErrorRecord BadDnsTimeout(ArgumentOutOfRangeException ex, TimeSpan value) =>
+            new ErrorRecord(ex, InvalidDnsTimeout, ErrorCategory.InvalidArgument, value);
 
         public static ErrorRecord BadListen(string value, string reason)
         {
