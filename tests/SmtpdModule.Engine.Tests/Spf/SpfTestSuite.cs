@@ -87,17 +87,14 @@ namespace SmtpdModule.Engine.Tests.Spf
         static string Text(YamlMappingNode node, string key) =>
             node.Children.TryGetValue(new YamlScalarNode(key), out var value) ? ((YamlScalarNode)value).Value : null;
 
-        /// <summary>The suite in the shared reference beside the repository, or SMTPD_SPF_SUITE.</summary>
+        /// <summary>The suite kept in tests/fixtures/spf, or the copy SMTPD_SPF_SUITE names.</summary>
         static string FindSuite()
         {
             var configured = Environment.GetEnvironmentVariable("SMTPD_SPF_SUITE");
             if (!string.IsNullOrEmpty(configured)) return configured;
-            for (var dir = new DirectoryInfo(RepoPaths.Root); dir != null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "shared", "reference", "spf", "rfc7208-tests.yml");
-                if (File.Exists(candidate)) return candidate;
-            }
-            throw new FileNotFoundException("rfc7208-tests.yml was not found in shared/reference/spf above " + RepoPaths.Root + "; set SMTPD_SPF_SUITE to its path.");
+            var kept = RepoPaths.Fixture("spf", "rfc7208-tests.yml");
+            if (File.Exists(kept)) return kept;
+            throw new FileNotFoundException(kept + " is missing; set SMTPD_SPF_SUITE to the suite's path.");
         }
     }
 }
