@@ -141,7 +141,17 @@ Describe 'Start-SmtpdProxy -Wait stopped by a signal' -Skip:$IsWindows {
         Read-ClientLine $inflight | Should -Match '^REPLY 250 ' -Because 'a transaction in flight may finish'
         $proxyHost.Process.WaitForExit(30000) | Should -BeTrue -Because "the proxy host ends once the last session has ended`n$((& $proxyHost.Log) -join "`n")"
         $clock.Elapsed.TotalSeconds | Should -BeLessThan 30
-        $proxyHost.Process.ExitCode | Should -Be 0 -Because "a requested stop is not a failure`n$((& $proxyHost.Log) -join "`n")"
+        if ($Signal -eq 'TERM') {
+            $proxyHost.Process.ExitCode | Should -Be 0 -Because "a requested stop is not a failure`n$((& $proxyHost.Log) -join "`n")"
+        }
+        else {
+            # SIGINT is Ctrl+C to pwsh too: pwsh ends the script and picks the exit code after it has
+            # ended, and under load it picks 1 now and then even for a script that only sleeps
+            # (tests/tools/Measure-SigintExit.ps1 -Plain: 1 in 40 with both cores busy). What this
+            # module owns is the clean stop asserted around this line, and that nothing went wrong.
+            $proxyHost.Process.ExitCode | Should -BeIn 0, 1 -Because "$((& $proxyHost.Log) -join "`n")"
+            (Get-Content -LiteralPath ($proxyHost.Out -replace 'stdout\.txt$', 'stderr.txt') -Raw) | Should -BeNullOrEmpty -Because 'a clean stop writes no error'
+        }
 
         $out = Get-Output $proxyHost
         $out | Should -Match "SIG$Signal`: stopping the proxy"
