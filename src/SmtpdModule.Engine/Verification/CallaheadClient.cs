@@ -29,7 +29,10 @@ namespace SmtpdModule.Engine.Verification
         {
             var client = new CallaheadClient
             {
-                Timeout = (int)Math.Min(int.MaxValue, options.Timeout.TotalMilliseconds),
+                // Only a backstop: the probe's deadline (CallaheadSource) ends it first and names the
+                // step that got no answer; a per-read timeout equal to it raced it and, winning,
+                // turned "no answer" into a failure of the step.
+                Timeout = (int)Math.Min(int.MaxValue, options.Timeout.TotalMilliseconds + 1000),
                 ServerCertificateValidationCallback = options.ServerCertificateValidationCallback,
                 CheckCertificateRevocation = options.CheckCertificateRevocation,
             };
