@@ -150,7 +150,7 @@ Describe 'Start-SmtpdProxy -Wait stopped by a signal' -Skip:$IsWindows {
             # (tests/tools/Measure-SigintExit.ps1 -Plain: 1 in 40 with both cores busy). What this
             # module owns is the clean stop asserted around this line, and that nothing went wrong.
             $proxyHost.Process.ExitCode | Should -BeIn 0, 1 -Because "$((& $proxyHost.Log) -join "`n")"
-            (Get-Content -LiteralPath ($proxyHost.Out -replace 'stdout\.txt$', 'stderr.txt') -Raw) | Should -BeNullOrEmpty -Because 'a clean stop writes no error'
+            (Get-Content -LiteralPath $proxyHost.Err -Raw) | Should -BeNullOrEmpty -Because 'a clean stop writes no error'
         }
 
         $out = Get-Output $proxyHost

@@ -126,5 +126,5 @@ function Start-ChildPwsh {
     $processes.Add($process)
     $log = { "$Name stdout:"; Get-Content -LiteralPath $out -ErrorAction SilentlyContinue
              "$Name stderr:"; Get-Content -LiteralPath $err -ErrorAction SilentlyContinue }.GetNewClosure()
-    [pscustomobject]@{ Process = $process; Out = $out; Log = $log }
+    [pscustomobject]@{ Process = $process; Out = $out; Err = $err; Log = $log }
 }

@@ -197,18 +197,7 @@ for ($attempt = 1; ; $attempt++) {
             LogPath    = $log
             Zones      = $zones
         }
-        # Self-contained: this script's functions are gone once it returns.
-        $server | Add-Member -MemberType ScriptMethod -Name Stop -Value {
-            $p = $this.Process
-            try {
-                if (-not $p.HasExited) { $p.Kill() }
-                [void]$p.WaitForExit(5000)
-            }
-            catch [System.InvalidOperationException] { }   # already gone
-            if (Test-Path -LiteralPath $this.Directory) {
-                Remove-Item -LiteralPath $this.Directory -Recurse -Force -ErrorAction SilentlyContinue
-            }
-        }
+        & (Join-Path $PSScriptRoot 'Add-TestServerStop.ps1') -Server $server
         return $server
     }
 
