@@ -48,7 +48,7 @@ namespace SmtpdModule.Engine.Policy
             }
             verdict = pipeline.Mail(session, record.From ?? "<>", record.SmtpUtf8, record.Size);
             if (!verdict.TakesEffect || record.Stage == PolicyStage.Mail) return new ReplayOutcome(record, verdict, facts.Unrecorded);
-            session.BeginTransaction(verdict.Path, record.SmtpUtf8, record.Size);
+            pipeline.BeginTransaction(session, verdict.Path, record.SmtpUtf8, record.Size, cancellationToken);
             verdict = await pipeline.RcptAsync(session, record.To, false, cancellationToken).ConfigureAwait(false);
             return new ReplayOutcome(record, verdict, facts.Unrecorded);
         }

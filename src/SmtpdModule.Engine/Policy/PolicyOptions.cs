@@ -28,6 +28,14 @@ namespace SmtpdModule.Engine.Policy
         /// (action Enforce), unless the deciding rule line named that test with <c>FAILED=</c>.</summary>
         public Rules.ProtocolTests EnforcedTests { get; set; }
 
-        public PolicyOptions Clone() => (PolicyOptions)MemberwiseClone();
+        /// <summary>When SPF is checked and how long a check may take.</summary>
+        public Spf.SpfOptions Spf { get; set; } = new Spf.SpfOptions();
+
+        public PolicyOptions Clone()
+        {
+            var copy = (PolicyOptions)MemberwiseClone();
+            copy.Spf = (Spf ?? new Spf.SpfOptions()).Clone();
+            return copy;
+        }
     }
 }

@@ -4,6 +4,7 @@ using System.Threading.Tasks;
 using SmtpdModule.Engine.Lookup;
 using SmtpdModule.Engine.Protocol;
 using SmtpdModule.Engine.Rules;
+using SmtpdModule.Engine.Spf;
 using SmtpdModule.Engine.Verification;
 
 namespace SmtpdModule.Engine.Policy
@@ -37,7 +38,11 @@ namespace SmtpdModule.Engine.Policy
             Greeting = new SmtpReply(220, null, _options.HostName + " ESMTP SmtpdModule ready");
             _ownExtensions = EhloExtensions.For(_options.MaxMessageSize, smtpUtf8: true, _options.OfferStartTls);
             TestsNamedByRules = ProtocolTestNames.NamedBy(evaluator.RuleSet);
+            ChecksSpf = _options.Spf.Mode == SpfCheckMode.Always || SpfTokens.NamedBy(evaluator.RuleSet);
         }
+
+        /// <summary>Each transaction's sender is checked with SPF: always, or because a rule tests <c>SPF=</c>.</summary>
+        public bool ChecksSpf { get; }
 
         /// <summary>The protocol tests some rule line tests with <c>FAILED=</c>: the session must run them
         /// even when their action is Ignore, or the rules would see every client as passing.</summary>
@@ -131,6 +136,44 @@ namespace SmtpdModule.Engine.Policy
             return Verdict.Of(PolicyStage.Mail, VerdictKind.Continue, Replies.SenderOk, null, path: path);
         }
 
+        /// <summary>MAIL took effect: the transaction opens, and its SPF check starts now, so its DNS
+        /// questions overlap the client's RCPT round trips. The check runs on its own within its time
+        /// bound; <paramref name="cancellationToken"/> (the session's) stops it when the session ends.</summary>
+        public void BeginTransaction(PolicySession session, MailPath sender, bool smtpUtf8, long? declaredSize, CancellationToken cancellationToken = default)
+        {
+            session.BeginTransaction(sender, smtpUtf8, declaredSize);
+            if (!ChecksSpf) return;
+            var helo = session.Helo ?? "";
+            session.UseSpf(helo + "\n" + sender.Mailbox, () => CheckSpfAsync(session.Facts, session.Client.Address, helo, sender.Mailbox, cancellationToken));
+        }
+
+        async Task<SpfCheckResult> CheckSpfAsync(IDnsResolver dns, System.Net.IPAddress client, string helo, string sender, CancellationToken cancellationToken)
+        {
+            var bound = _options.Spf.Timeout;
+            using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                var check = new SpfEvaluator(dns, _options.HostName).CheckMailFromAsync(client, helo, sender, stop.Token);
+                // The bound holds even if a lookup does not heed cancellation.
+                var first = await Task.WhenAny(check, Task.Delay(bound, stop.Token)).ConfigureAwait(false);
+                stop.Cancel();
+                if (first == check && check.Status == TaskStatus.RanToCompletion) return check.Result;
+                cancellationToken.ThrowIfCancellationRequested();
+                if (first == check && check.IsFaulted)
+                    return SpfCheckResult.Failed(sender, check.Exception.GetBaseException().Message);
+                return SpfCheckResult.TimedOut(sender, null, bound);
+            }
+        }
+
+        /// <summary>The open transaction's SPF result, for the message's headers: waited for within the
+        /// check's bound; null when SPF is not checked. Noted in the session's results.</summary>
+        public async Task<SpfCheckResult> SpfResultAsync(PolicySession session)
+        {
+            if (session.Spf == null) return null;
+            var result = await session.Spf.ConfigureAwait(false);
+            session.Results["spf"] = result.ToString();
+            return result;
+        }
+
         /// <summary>
         /// RCPT TO: the recipient limit, the address check (reference §7), then the rules
         /// (reference §1.7, §1.8). A deny closes the session; a lookup failure defers.
@@ -164,6 +207,7 @@ namespace SmtpdModule.Engine.Policy
                 v.Fault = fault;
                 return v;
             }
+            if (session.Spf != null && session.Spf.Status == TaskStatus.RanToCompletion) session.Results["spf"] = session.Spf.Result.ToString();
             var verdict = FromDecision(d, path);
             var enforced = EnforcedFailures(session, d);
             if (enforced != ProtocolTests.None)

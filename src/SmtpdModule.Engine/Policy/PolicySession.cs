@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Net;
+using System.Threading.Tasks;
 using SmtpdModule.Engine.Lookup;
 using SmtpdModule.Engine.Net;
 using SmtpdModule.Engine.Protocol;
@@ -19,6 +20,10 @@ namespace SmtpdModule.Engine.Policy
     public sealed class PolicySession
     {
         readonly List<MailPath> _recipients = new List<MailPath>();
+        // The session's SPF checks by HELO and sender: a client that sends several transactions from
+        // one sender is checked once. Bounded: beyond it the oldest answers are forgotten.
+        const int SpfChecksKept = 16;
+        Dictionary<string, Task<Spf.SpfCheckResult>> _spfChecks;
 
         /// <param name="client">The client's address.</param>
         /// <param name="facts">Where the checks learn DNS, ident and state answers.</param>
@@ -102,8 +107,29 @@ namespace SmtpdModule.Engine.Policy
 
         public void AddRecipient(MailPath recipient) => _recipients.Add(recipient ?? throw new ArgumentNullException(nameof(recipient)));
 
+        /// <summary>The SPF check of the open transaction, started at MAIL; null when SPF is not checked.</summary>
+        public Task<Spf.SpfCheckResult> Spf { get; private set; }
+
+        /// <summary>The open transaction's SPF check: the session's earlier one for the same HELO and
+        /// sender, unless that could not tell (TempError), or a new one from <paramref name="start"/>.</summary>
+        internal void UseSpf(string key, Func<Task<Spf.SpfCheckResult>> start)
+        {
+            if (_spfChecks == null) _spfChecks = new Dictionary<string, Task<Spf.SpfCheckResult>>(StringComparer.OrdinalIgnoreCase);
+            if (!_spfChecks.TryGetValue(key, out var check) || check.IsFaulted || check.IsCanceled
+                || check.Status == TaskStatus.RanToCompletion && check.Result.Result == Engine.Spf.SpfResult.TempError)
+            {
+                if (_spfChecks.Count >= SpfChecksKept) _spfChecks.Clear();
+                check = start();
+                _spfChecks[key] = check;
+            }
+            Spf = check;
+            RuleCache.UseSpf(_ => check);
+        }
+
         public void EndTransaction()
         {
+            Spf = null;
+            RuleCache.UseSpf(null);
             Sender = null;
             SmtpUtf8 = false;
             DeclaredSize = null;

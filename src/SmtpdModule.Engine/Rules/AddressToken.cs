@@ -15,7 +15,12 @@ namespace SmtpdModule.Engine.Rules
             NameServers,
             /// <summary><c>L@R</c>: local and domain parts matched separately.</summary>
             LocalAndDomain,
+            /// <summary><c>SPF=result</c>: the SPF result of the sender (RFC 7208), a fact of the transaction.</summary>
+            Spf,
         }
+
+        /// <summary>The prefix of an SPF result token; the result after it is matched without regard to case.</summary>
+        public const string SpfPrefix = "SPF=";
 
         AddressToken(string text, TokenKind kind) : base(text) { Kind = kind; }
 
@@ -28,9 +33,21 @@ namespace SmtpdModule.Engine.Rules
         public bool LocalIsUser { get; private set; }
         public StringPattern Local { get; private set; }
         public StringPattern Domain { get; private set; }
+        /// <summary>Spf: the result the token tests.</summary>
+        public Spf.SpfResult SpfResult { get; private set; }
 
-        public override bool IsPure => NameServers == null && !LocalIsUser;
+        public override bool IsPure => NameServers == null && !LocalIsUser && Kind != TokenKind.Spf;
         public override bool MatchesEverything => Kind == TokenKind.Whole && Whole.MatchesEverything;
+
+        /// <summary>An <c>SPF=result</c> token; null when the result is not one of RFC 7208's seven.</summary>
+        public static AddressToken ParseSpf(string token)
+        {
+            var name = token.Substring(SpfPrefix.Length);
+            foreach (Spf.SpfResult r in Enum.GetValues(typeof(Spf.SpfResult)))
+                if (string.Equals(r.ToString(), name, StringComparison.OrdinalIgnoreCase))
+                    return new AddressToken(token, TokenKind.Spf) { SpfResult = r };
+            return null;
+        }
 
         /// <exception cref="ArgumentException">A regex that does not compile.</exception>
         public static AddressToken Parse(string token, TimeSpan regexTimeout)

@@ -17,6 +17,8 @@ namespace SmtpdModule.Engine.Rules
         public const string DuplicateScore = "DuplicateScore";
         /// <summary>A SCORE. token naming no score defined above it.</summary>
         public const string UndefinedScore = "UndefinedScore";
+        /// <summary>An SPF= token with a result RFC 7208 does not define, or outside the from list.</summary>
+        public const string BadSpfToken = "BadSpfToken";
 
         // Warnings: the file loads; the original's behaviour is kept.
         public const string NeverMatches = "NeverMatches";

@@ -130,6 +130,16 @@ namespace SmtpdModule.Engine.Rules
                 Find(result, DiagnosticSeverity.Error, RuleDiagnosticCodes.BadScore, offset + errorOffset, error);
                 return null;
             }
+            if (word.StartsWith(AddressToken.SpfPrefix, StringComparison.Ordinal))
+            {
+                var spf = kind == RuleListKind.From ? AddressToken.ParseSpf(word) : null;
+                if (spf != null) return spf;
+                Find(result, DiagnosticSeverity.Error, RuleDiagnosticCodes.BadSpfToken, kind == RuleListKind.From ? offset + AddressToken.SpfPrefix.Length : offset,
+                    kind == RuleListKind.From
+                        ? "unknown SPF result '" + word.Substring(AddressToken.SpfPrefix.Length) + "' in " + word + ": expected pass, fail, softfail, neutral, none, temperror or permerror"
+                        : word + " in the " + kind.ToString().ToLowerInvariant() + " list: SPF= tests the sender, so it belongs in the from list");
+                return null;
+            }
             try
             {
                 if (kind != RuleListKind.Source)

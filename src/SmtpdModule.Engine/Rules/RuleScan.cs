@@ -50,6 +50,7 @@ namespace SmtpdModule.Engine.Rules
             _dnsblNote = null;
             _scores = null;
             _lineScore = default;
+            _spf = null;
             PendingKind = default;
             PendingName = null;
             PendingNames = null;
@@ -180,31 +181,6 @@ namespace SmtpdModule.Engine.Rules
                       : rule.Verb == RuleVerb.DenyDelay ? _evaluator.Options.DenyDelay : TimeSpan.Zero;
             var reply = action == RuleAction.Allow ? null : Render(rule.Message ?? ReplyTemplate.Default);
             return Scored(new RuleDecision(_in, action, rule, reply, delay, DecisionBasis.Rule, Failures(null), IdentUsed, _debug, _trace, _evaluator.RuleSet.Path));
-        }
-
-        /// <summary>A trace note, and for a line whose source list tests FAILED=, which protocol tests the client failed.</summary>
-        string With(string note, Rule rule)
-        {
-            if (ProtocolTestNames.NamedBy(rule.Source) == ProtocolTests.None) return note;
-            var failed = "failed protocol tests: " + ProtocolTestNames.Describe(_in.FailedTests);
-            return note == null ? failed : note + " (" + failed + ")";
-        }
-
-        /// <summary>Every failure met on the way, one per line, or null.</summary>
-        string Failures(string extra)
-        {
-            if (_failures == null) return extra;
-            var all = string.Join("; ", _failures);
-            return extra == null ? all : all + "; " + extra;
-        }
-
-        static string Describe(string source, string from, string to)
-        {
-            if (source == null) return null;
-            var s = "source=" + source;
-            if (from != null) s += "; from=" + from;
-            if (to != null) s += "; to=" + to;
-            return s;
         }
 
         string IdentUsed => _identAsked ? _ident : null;
@@ -379,6 +355,8 @@ namespace SmtpdModule.Engine.Rules
                     return Match(t.Whole, m.Address);
                 case AddressToken.TokenKind.NameServers:
                     return MatchNameServers(t.NameServers, m.NameServerDomain);
+                case AddressToken.TokenKind.Spf:
+                    return MatchSpf(t);
             }
             if (m.Local == null) return Tri.No;   // L@R never matches an address without '@'
             Tri local;

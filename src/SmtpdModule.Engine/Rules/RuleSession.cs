@@ -20,7 +20,7 @@ namespace SmtpdModule.Engine.Rules
         /// <summary>Distinct lookups one check may need; beyond this the check fails (default action).</summary>
         public const int LookupsPerCheckLimit = 1024;
 
-        internal enum FactKind { Ident, Dnsbl, Host, NameServers, DnsblHealth }
+        internal enum FactKind { Ident, Dnsbl, Host, NameServers, DnsblHealth, Spf }
 
         readonly Dictionary<FactKey, object> _facts = new Dictionary<FactKey, object>();
         readonly RuleLookups _lookups;
@@ -40,6 +40,17 @@ namespace SmtpdModule.Engine.Rules
 
         /// <summary>A session that can answer no DNS question and has no ident: for rules that need neither.</summary>
         public static RuleSession Offline() => new RuleSession(null, null);
+
+        /// <summary>The SPF check of the open transaction (started at MAIL); null: SPF is not checked,
+        /// and <c>SPF=</c> tokens see TempError.</summary>
+        Func<CancellationToken, Task<Spf.SpfCheckResult>> _spf;
+
+        /// <summary>A new transaction: its SPF check replaces the last one's, whose result is forgotten.</summary>
+        internal void UseSpf(Func<CancellationToken, Task<Spf.SpfCheckResult>> check)
+        {
+            _spf = check;
+            _facts.Remove(new FactKey(FactKind.Spf, null));
+        }
 
         internal int Count => _facts.Count;
 
@@ -73,6 +84,9 @@ namespace SmtpdModule.Engine.Rules
                     break;
                 case FactKind.Dnsbl:
                     value = _lookups == null ? DnsblAnswer.Failed("no DNS resolver") : await _lookups.DnsblAsync(name, cancellationToken).ConfigureAwait(false);
+                    break;
+                case FactKind.Spf:
+                    value = _spf == null ? Spf.SpfCheckResult.NotChecked : await _spf(cancellationToken).ConfigureAwait(false);
                     break;
                 case FactKind.DnsblHealth:
                     value = _readState == null ? null : await _readState(DnsblHealth.StateKey(name), cancellationToken).ConfigureAwait(false);

@@ -18,10 +18,18 @@ namespace SmtpdModule.Engine.Smtp
     /// precedes the first ':' less trailing blanks (the obsolete "Name : value" form, §4.5.3.1,
     /// that lenient parsers still read). A line that is no field (no ':') does not end the
     /// section: a parser that skips it would still read the fields after it.
+    /// Authentication-Results fields are removed by their value: those that claim the proxy's
+    /// authserv-id (RFC 8601 §5), which downstream filters trust as the proxy's own verdicts. The
+    /// field is held until its authserv-id (after any comments) is read; one that hides it past
+    /// <see cref="ClaimLimit"/> bytes is removed too.
     /// </remarks>
     internal sealed class HeaderFirewallStream : Stream
     {
-        enum Mode { LineStart, Name, Keep, Drop, Body }
+        enum Mode { LineStart, Name, Claim, Keep, Drop, Body }
+
+        /// <summary>Bytes of an Authentication-Results field held while its authserv-id is read.</summary>
+        internal const int ClaimLimit = 1024;
+        static readonly byte[] ResultsName = System.Text.Encoding.ASCII.GetBytes("authentication-results");
 
         readonly Stream _inner;
         readonly HeaderNameMatcher _matcher;
@@ -29,11 +37,19 @@ namespace SmtpdModule.Engine.Smtp
         bool _dropping;            // the current field is removed: so are its continuation lines
         byte[] _name = new byte[256];
         int _nameLength;
+        // Reading an Authentication-Results value up to its authserv-id:
+        readonly byte[] _authServId;
+        int _claimDepth;           // inside a comment, nested
+        bool _claimEscape;         // after '\' in a comment
+        bool _claimLineEnded;      // a line ended before the id: a continuation line may follow
+        int _claimStart;           // where the id starts in the held bytes; -1 before it
 
-        public HeaderFirewallStream(Stream inner, HeaderNameMatcher matcher)
+        /// <param name="authServId">Authentication-Results fields that claim it are removed; null: none are.</param>
+        public HeaderFirewallStream(Stream inner, HeaderNameMatcher matcher, string authServId = null)
         {
             _inner = inner;
             _matcher = matcher;
+            _authServId = authServId == null ? null : System.Text.Encoding.ASCII.GetBytes(authServId.ToLowerInvariant());
         }
 
         /// <summary>Fields removed so far.</summary>
@@ -89,6 +105,14 @@ namespace SmtpdModule.Engine.Smtp
                             while (n > 0 && (_name[n - 1] == ' ' || _name[n - 1] == '\t')) n--;
                             _dropping = n > 0 && _matcher.Matches(_name, 0, n);
                             if (_dropping) { Removed++; _mode = Mode.Drop; }
+                            else if (_authServId != null && SameText(_name, 0, n, ResultsName))
+                            {
+                                Hold(c);
+                                _claimDepth = 0;
+                                _claimEscape = _claimLineEnded = false;
+                                _claimStart = -1;
+                                _mode = Mode.Claim;
+                            }
                             else { Hold(c); _inner.Write(_name, 0, _nameLength); _mode = Mode.Keep; }
                             continue;
                         }
@@ -99,6 +123,15 @@ namespace SmtpdModule.Engine.Smtp
                         _mode = _nameLength == 2 && _name[0] == '\r' ? Mode.Body : Mode.LineStart;
                         continue;
                     }
+                    case Mode.Claim:
+                        if (_claimLineEnded && b[i] != ' ' && b[i] != '\t')
+                        {
+                            Decide(false, lineEnded: true);   // the field ended without an authserv-id
+                            continue;
+                        }
+                        _claimLineEnded = false;
+                        Claim(b[i++]);
+                        continue;
                     default:
                     {
                         int lf = Array.IndexOf(b, (byte)'\n', i, end - i);
@@ -113,6 +146,58 @@ namespace SmtpdModule.Engine.Smtp
             return i - offset;
         }
 
+        /// <summary>One byte of an Authentication-Results value before its authserv-id is known.</summary>
+        void Claim(byte c)
+        {
+            Hold(c);
+            if (_nameLength > ClaimLimit) { Decide(true, c == '\n'); return; }
+            if (_claimDepth > 0)
+            {
+                if (_claimEscape) _claimEscape = false;
+                else if (c == '\\') _claimEscape = true;
+                else if (c == '(') _claimDepth++;
+                else if (c == ')') _claimDepth--;
+                else if (c == '\n') _claimLineEnded = true;
+                return;
+            }
+            bool ends = c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ';' || c == '(';
+            if (!ends)
+            {
+                if (_claimStart < 0) _claimStart = _nameLength - 1;
+                return;
+            }
+            if (_claimStart >= 0)
+            {
+                Decide(SameText(_name, _claimStart, _nameLength - 1 - _claimStart, _authServId), c == '\n');
+                return;
+            }
+            if (c == '(') _claimDepth = 1;
+            else if (c == '\n') _claimLineEnded = true;
+            else if (c == ';') Decide(false, false);   // an empty authserv-id claims nothing
+        }
+
+        void Decide(bool remove, bool lineEnded)
+        {
+            _dropping = remove;
+            if (remove) Removed++;
+            else _inner.Write(_name, 0, _nameLength);
+            _nameLength = 0;
+            _mode = lineEnded ? Mode.LineStart : remove ? Mode.Drop : Mode.Keep;
+        }
+
+        /// <summary>ASCII text equal to <paramref name="lower"/> (lower case) without regard to case.</summary>
+        static bool SameText(byte[] b, int offset, int count, byte[] lower)
+        {
+            if (count != lower.Length) return false;
+            for (int i = 0; i < count; i++)
+            {
+                int c = b[offset + i];
+                if (c >= 'A' && c <= 'Z') c += 32;
+                if (c != lower[i]) return false;
+            }
+            return true;
+        }
+
         void Hold(byte c)
         {
             // Bounded by the reader's line limit: past it the reader writes nothing more.
@@ -124,7 +209,7 @@ namespace SmtpdModule.Engine.Smtp
         /// never stores that, but nothing is lost if it did).</summary>
         public void Complete()
         {
-            if (_mode == Mode.Name && _nameLength > 0) _inner.Write(_name, 0, _nameLength);
+            if ((_mode == Mode.Name || _mode == Mode.Claim) && _nameLength > 0) _inner.Write(_name, 0, _nameLength);
             _nameLength = 0;
         }
 

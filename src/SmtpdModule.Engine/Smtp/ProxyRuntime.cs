@@ -29,6 +29,7 @@ namespace SmtpdModule.Engine.Smtp
             _verifier = options.RecipientVerification?.CreateVerifier(State);
             _pipeline = NewPipeline(rulesFile.Current);
             RemoveHeaders = new HeaderNameMatcher(options.RemoveHeaders);
+            AuthServId = options.Spf.AuthServId ?? options.HostName;
             ProtocolExempt = options.ProtocolTests.ParseExempt();
         }
 
@@ -37,6 +38,9 @@ namespace SmtpdModule.Engine.Smtp
 
         /// <summary>The header fields removed from incoming mail (the options' list as it was at start).</summary>
         public HeaderNameMatcher RemoveHeaders { get; }
+
+        /// <summary>The name the proxy's Authentication-Results fields carry; incoming fields that claim it are removed.</summary>
+        public string AuthServId { get; }
 
         public SmtpProxyOptions Options { get; }
         public RulesFile RulesFile { get; }
@@ -85,6 +89,7 @@ namespace SmtpdModule.Engine.Smtp
             OfferStartTls = o.Tls != null,
             Tarpit = o.Tarpit,
             EnforcedTests = o.ProtocolTests.Enforced,
+            Spf = o.Spf,
         };
     }
 }

@@ -105,7 +105,7 @@ namespace SmtpdModule.Engine.Smtp
             var mail = await play.StepAsync(PolicyStage.Mail, "MAIL FROM:" + from + (utf8 ? " SMTPUTF8" : ""), cmd =>
             {
                 var v = pipeline.Mail(play.Known, cmd.PathText, cmd.SmtpUtf8, cmd.DeclaredSize);
-                if (v.TakesEffect) play.Known.BeginTransaction(v.Path, cmd.SmtpUtf8, cmd.DeclaredSize);
+                if (v.TakesEffect) pipeline.BeginTransaction(play.Known, v.Path, cmd.SmtpUtf8, cmd.DeclaredSize, cancellationToken);
                 return Task.FromResult(v);
             }).ConfigureAwait(false);
 

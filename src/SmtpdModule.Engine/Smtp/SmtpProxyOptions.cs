@@ -51,6 +51,8 @@ namespace SmtpdModule.Engine.Smtp
         public TlsOptions Tls { get; set; }
         /// <summary>The protocol tests inside the session (pregreet, pipelining, non-SMTP, bare newline) and their actions.</summary>
         public ProtocolTestOptions ProtocolTests { get; set; } = new ProtocolTestOptions();
+        /// <summary>When SPF is checked, its time bound, and the authserv-id of Authentication-Results.</summary>
+        public Spf.SpfOptions Spf { get; set; } = new Spf.SpfOptions();
         /// <summary>How long Stop waits for transactions in flight before closing them.</summary>
         public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(30);
         /// <summary>Structured log (JSON lines); null for none.</summary>
@@ -120,6 +122,7 @@ namespace SmtpdModule.Engine.Smtp
             Limits.Validate();
             (ProtocolTests ?? throw new ArgumentNullException(nameof(ProtocolTests))).Validate();
             Dnsbl?.Validate();
+            (Spf ?? throw new ArgumentNullException(nameof(Spf))).Validate();
         }
     }
 }

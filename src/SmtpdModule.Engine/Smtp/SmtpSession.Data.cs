@@ -27,8 +27,8 @@ namespace SmtpdModule.Engine.Smtp
 
             using (message)
             {
-                // Our Received: field goes in before the filter: only the client's fields are checked.
-                var firewall = _rt.RemoveHeaders.IsEmpty ? null : new HeaderFirewallStream(message.Body, _rt.RemoveHeaders);
+                // Our fields go in before the filter: only the client's fields are checked.
+                var firewall = new HeaderFirewallStream(message.Body, _rt.RemoveHeaders, _rt.AuthServId);
                 SmtpConnection.DataResult data;
                 try
                 {
@@ -79,12 +79,17 @@ namespace SmtpdModule.Engine.Smtp
         {
             var header = ReceivedHeader.Build(_known.Helo, _known.ClientName, _peer.Text, _rt.Options.HostName, protocol, message.Id,
                                               _known.Recipients.Count == 1 ? "<" + _known.Recipients[0].Mailbox + ">" : null, received);
+            // The SPF result above our Received: field (RFC 7208 §9.1), as RFC 8601 §4 places its field too.
+            var spf = await _rt.Pipeline.SpfResultAsync(_known).ConfigureAwait(false);
+            if (spf != null)
+                header = Spf.SpfHeaders.AuthenticationResults(spf, _rt.AuthServId)
+                         + Spf.SpfHeaders.ReceivedSpf(spf, _peer.Text, _known.Helo, _rt.Options.HostName) + header;
             var bytes = System.Text.Encoding.UTF8.GetBytes(header);
             await message.Body.WriteAsync(bytes, 0, bytes.Length).ConfigureAwait(false);
             _io.Write(Replies.StartData);
             await _io.FlushAsync().ConfigureAwait(false);
             // The size this session's EHLO announced: the downstream's, when smaller than our own.
-            var data = await _io.ReadDataAsync((Stream)firewall ?? message.Body, _rt.Pipeline.MaxMessageSize(_known), Limits.MaxTextLine,
+            var data = await _io.ReadDataAsync(firewall, _rt.Pipeline.MaxMessageSize(_known), Limits.MaxTextLine,
                                                _rt.Options.BareLineEnding == BareLineEndingPolicy.Reject).ConfigureAwait(false);
             if (data.Status == SmtpConnection.ReadStatus.Ok) firewall?.Complete();
             return data;

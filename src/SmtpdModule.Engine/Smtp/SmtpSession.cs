@@ -267,7 +267,7 @@ namespace SmtpdModule.Engine.Smtp
                 Log("limit", "spool nearly full", F("freeBytes", _rt.Spool.FreeBytes));
                 return Refuse(Replies.InsufficientStorage);
             }
-            _known.BeginTransaction(verdict.Path, cmd.SmtpUtf8, cmd.DeclaredSize);
+            pipeline.BeginTransaction(_known, verdict.Path, cmd.SmtpUtf8, cmd.DeclaredSize);
             _mail = cmd;
             Log("mail", null, F("from", PeerText.CleanAddress(verdict.Path.Text)), F("size", cmd.DeclaredSize), F("smtputf8", cmd.SmtpUtf8));
             return Done(verdict.ToWire());

@@ -18,6 +18,19 @@ namespace SmtpdModule.Engine.Spf
             Problem = problem;
         }
 
+        /// <summary>What an <c>SPF=</c> token sees where no check runs (a bare rules evaluation).</summary>
+        internal static readonly SpfCheckResult NotChecked =
+            new SpfCheckResult(SpfResult.TempError, SpfIdentity.MailFrom, null, null, null, null, 0, 0, 0, "SPF is not checked here");
+
+        /// <summary>A check that ran out of time (RFC 7208 §4.6.4): TempError, never Fail.</summary>
+        internal static SpfCheckResult TimedOut(string sender, string domain, System.TimeSpan bound) =>
+            new SpfCheckResult(SpfResult.TempError, SpfIdentity.MailFrom, sender, domain, null, null, 0, 0, 0,
+                               "no result within " + (int)bound.TotalMilliseconds + " ms");
+
+        /// <summary>A check that broke (a bug or a resolver fault): TempError, never Fail.</summary>
+        internal static SpfCheckResult Failed(string sender, string problem) =>
+            new SpfCheckResult(SpfResult.TempError, SpfIdentity.MailFrom, sender, null, null, null, 0, 0, 0, problem);
+
         public SpfResult Result { get; }
         public SpfIdentity Identity { get; }
         /// <summary>The sender as checked: <c>local@domain</c>, <c>postmaster@</c> the domain when there was none.</summary>
