@@ -14,6 +14,9 @@ namespace SmtpdModule.Engine.Spf
         const int MaxValue = 256;
 
         /// <summary>The Received-SPF field, CRLF-terminated, folded before each key.</summary>
+        /// <param name="r">The check.</param>
+        /// <param name="clientAddress">The client as the check saw it (the <c>client-ip=</c> key).</param>
+        /// <param name="helo">The HELO name (the <c>helo=</c> key).</param>
         /// <param name="receiver">The proxy's host name (the <c>receiver=</c> key).</param>
         public static string ReceivedSpf(SpfCheckResult r, string clientAddress, string helo, string receiver)
         {

@@ -11,6 +11,7 @@ using SmtpdModule.Engine.Rules;
 using SmtpdModule.Engine.Verification;
 using SmtpdModule.Engine.Smtp;
 using SmtpdModule.Engine.Smtp.Tls;
+using SmtpdModule.Engine.Spf;
 using SmtpdModule.Engine.Spool;
 using SmtpdModule.Hosting;
 
@@ -106,6 +107,15 @@ namespace SmtpdModule.Commands
         /// <summary>Networks (CIDR) that skip every protocol test.</summary>
         [Parameter] [ValidateNotNull] public string[] ProtocolTestExempt { get; set; }
 
+        /// <summary>When the sender is checked with SPF: Auto (when a rule tests SPF=) or Always (every message then
+        /// carries Received-SPF and Authentication-Results).</summary>
+        [Parameter] public SpfCheckMode SpfCheck { get => (SpfCheckMode)_spfCheck; set => _spfCheck = (int)value; }
+        int _spfCheck = (int)SpfCheckMode.Auto;   // a number, as _defaultAction
+        /// <summary>The longest one SPF check may take, all its lookups together; after it the result is TempError.</summary>
+        [Parameter] [ValidateRange(0.1, 300)] public double SpfTimeoutSeconds { get; set; } = 20;
+        /// <summary>The authserv-id of the Authentication-Results field (the same on every MX of a domain); the host name by default.</summary>
+        [Parameter] [ValidateNotNullOrEmpty] public string AuthServId { get; set; }
+
         [Parameter(Mandatory = true, ParameterSetName = Pfx)] public string CertificatePath { get; set; }
         [Parameter(ParameterSetName = Pfx)] public SecureString CertificatePassword { get; set; }
         [Parameter(Mandatory = true, ParameterSetName = Pem)] public string CertificatePemPath { get; set; }
@@ -167,6 +177,7 @@ namespace SmtpdModule.Commands
                 GreetWait = TimeSpan.FromSeconds(GreetWaitSeconds),
                 Exempt = new List<string>(ProtocolTestExempt ?? new string[0]),
             };
+            options.Spf = new SpfOptions { Mode = SpfCheck, Timeout = TimeSpan.FromSeconds(SpfTimeoutSeconds), AuthServId = AuthServId };
             if (HostName != null) options.HostName = HostName;
             if (RemoveHeader != null) options.RemoveHeaders = new List<string>(RemoveHeader);
             options.Listen = ParseListen();
