@@ -32,6 +32,7 @@ Describe 'RFC 7208 suite, scenario <Scenario>: <Description>' -ForEach $scenario
     # An empty mailfrom is the null sender (checked as postmaster@helo), as the suite's drivers do.
     It '<Id>' -ForEach $Cases {
         $r = Test-SmtpdSpf -ClientAddress $ClientAddress -Helo $Helo -From $MailFrom -DnsServer $dns.EndPoint -DnsTimeout $dnsTimeout
+        $r | Should -Not -BeNullOrEmpty -Because 'Test-SmtpdSpf gives a result for every case'
         $questions = if (Test-Path -LiteralPath $dns.RelayLog) { (Get-Content -LiteralPath $dns.RelayLog) -join '; ' } else { '' }
         $r.Result.ToString() | Should -BeIn $Results -Because "$r (questions so far: $questions)"
         # Compared only for a fail, as the xunit run: DEFAULT means the evaluator's own (none).
