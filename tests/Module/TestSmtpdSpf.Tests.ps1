@@ -1,7 +1,8 @@
 #Requires -Version 5.1
 # Test-SmtpdSpf: binding, output, errors, against the test knotd on the loopback (its SPF records:
 # tests/fixtures/dns/README.md), so no test asks this machine's own resolver. The evaluator itself is
-# tested by the RFC 7208 suite in the xunit tests (tests/SmtpdModule.Engine.Tests/Spf).
+# tested by the RFC 7208 suite, in the xunit tests (tests/SmtpdModule.Engine.Tests/Spf) and through this
+# cmdlet in SpfSuite.Tests.ps1.
 
 BeforeAll {
     Import-Module "$PSScriptRoot/../../out/SmtpdModule/SmtpdModule.psd1" -Force

@@ -5,6 +5,7 @@
 #   swaks          an SMTP client we did not write
 #   libnet-ssleay-perl  lets swaks speak STARTTLS
 #   python3        smtplib, another SMTP client we did not write
+#   python3-yaml   PyYAML: the RFC 7208 suite's tooling (tests/tools/spf-suite) reads the suite with it
 #   postfix        smtp-sink (a downstream SMTP server we did not write) and its sendmail
 #   python3-aiosmtpd  a scriptable downstream SMTP server (per-recipient replies, TLS, AUTH)
 #   afl++          afl-fuzz, which drives the SharpFuzz harness in fuzz/ (fuzz/run.sh)
@@ -15,7 +16,7 @@
 # Called by `build.ps1 -Task Test` on Linux hosts that have apt-get.
 set -euo pipefail
 
-packages=(knot knot-dnsutils swaks libnet-ssleay-perl python3 postfix python3-aiosmtpd afl++ slapd ldap-utils openssl)
+packages=(knot knot-dnsutils swaks libnet-ssleay-perl python3 python3-yaml postfix python3-aiosmtpd afl++ slapd ldap-utils openssl)
 
 missing=()
 for p in "${packages[@]}"; do
