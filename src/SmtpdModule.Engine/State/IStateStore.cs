@@ -59,5 +59,14 @@ namespace SmtpdModule.Engine.State
         /// <exception cref="ArgumentNullException"><paramref name="key"/> is null.</exception>
         /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
         Task<bool> RemoveAsync(string key, CancellationToken cancellationToken = default);
+
+        /// <summary>Live keys that start with <paramref name="prefix"/> (ordinal), with their values and
+        /// remaining lifetimes, at most <paramref name="limit"/> of them, in no set order: for an admin's
+        /// listing (Redis: SCAN MATCH with the prefix escaped, then GET and PTTL), never on a session's path.
+        /// A key written or removed during the listing may or may not be in it.</summary>
+        /// <exception cref="ArgumentNullException"><paramref name="prefix"/> is null.</exception>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is less than 1.</exception>
+        /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+        Task<System.Collections.Generic.IReadOnlyList<StateEntry>> ListAsync(string prefix, int limit, CancellationToken cancellationToken = default);
     }
 }

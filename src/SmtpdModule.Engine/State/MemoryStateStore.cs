@@ -126,6 +126,25 @@ namespace SmtpdModule.Engine.State
             }
         }
 
+        public Task<IReadOnlyList<StateEntry>> ListAsync(string prefix, int limit, CancellationToken cancellationToken = default)
+        {
+            if (prefix == null) throw new ArgumentNullException(nameof(prefix));
+            if (limit < 1) throw new ArgumentOutOfRangeException(nameof(limit), limit, "at least one entry");
+            if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<IReadOnlyList<StateEntry>>(cancellationToken);
+            var found = new List<StateEntry>();
+            lock (_gate)
+            {
+                long now = Now();
+                foreach (var entry in _entries.Values)
+                {
+                    if (entry.ExpiresAt <= now || !entry.Key.StartsWith(prefix, StringComparison.Ordinal)) continue;
+                    found.Add(new StateEntry(entry.Key, entry.Value, entry.ExpiresAt == Never ? (TimeSpan?)null : TimeSpan.FromTicks(entry.ExpiresAt - now)));
+                    if (found.Count == limit) break;
+                }
+            }
+            return Task.FromResult<IReadOnlyList<StateEntry>>(found);
+        }
+
         long Now() => _clock.UtcNow.UtcTicks;
 
         static long ExpiryOf(long now, TimeSpan ttl) =>
