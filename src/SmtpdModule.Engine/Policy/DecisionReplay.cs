@@ -29,7 +29,8 @@ namespace SmtpdModule.Engine.Policy
                 throw new FormatException("The record's client address '" + record.ClientAddress + "' is not an IP address.");
 
             var facts = new RecordedFacts(record.Facts, fallback);
-            var session = new PolicySession(client, facts);
+            // The check runs at the record's time: a greylisted retry's wait is measured as it was.
+            var session = new PolicySession(client, facts) { Clock = new State.FixedClock(record.Time) };
             // The downstream's limits as the session had them: a SIZE or SMTPUTF8 refusal decides again the same way.
             session.UseDownstream(record.Downstream);
             // The protocol tests the client had failed: FAILED= lines and enforced tests decide again the same way.

@@ -21,6 +21,7 @@ namespace SmtpdModule.Engine.Policy
         readonly PolicyOptions _options;
 
         readonly RecipientVerifier _verifier;
+        readonly GreylistRecorder _greylist;
         // The EHLO reply's lines after the first, made once for the proxy's own limits, and once
         // more whenever the downstream's limits call for others (they change only when it is
         // probed again): a session never builds them.
@@ -30,15 +31,26 @@ namespace SmtpdModule.Engine.Policy
         /// <param name="evaluator">The rules in force.</param>
         /// <param name="options">The proxy's settings that change a verdict; null for the defaults.</param>
         /// <param name="verifier">Asked for each recipient the rules allow; null: no recipient verification.</param>
-        public PolicyPipeline(RuleEvaluator evaluator, PolicyOptions options = null, RecipientVerifier verifier = null)
+        /// <param name="greylist">Writes what grey lines leave behind (the proxy's); null: nothing is written
+        /// (Test-SmtpdRule, a replay), the lines still decide from what the state store holds.</param>
+        public PolicyPipeline(RuleEvaluator evaluator, PolicyOptions options = null, RecipientVerifier verifier = null, GreylistRecorder greylist = null)
         {
             _verifier = verifier;
+            _greylist = greylist;
             Evaluator = evaluator ?? throw new ArgumentNullException(nameof(evaluator));
             _options = options?.Clone() ?? new PolicyOptions();
             Greeting = new SmtpReply(220, null, _options.HostName + " ESMTP SmtpdModule ready");
             _ownExtensions = EhloExtensions.For(_options.MaxMessageSize, smtpUtf8: true, _options.OfferStartTls);
             TestsNamedByRules = ProtocolTestNames.NamedBy(evaluator.RuleSet);
-            ChecksSpf = _options.Spf.Mode == SpfCheckMode.Always || SpfTokens.NamedBy(evaluator.RuleSet);
+            // grey lines key a sender whose SPF passes by its domain.
+            ChecksSpf = _options.Spf.Mode == SpfCheckMode.Always || SpfTokens.NamedBy(evaluator.RuleSet) || HasGreyLines(evaluator.RuleSet);
+        }
+
+        static bool HasGreyLines(RuleSet rules)
+        {
+            foreach (var rule in rules.Rules)
+                if (rule.Verb == RuleVerb.Grey) return true;
+            return false;
         }
 
         /// <summary>Each transaction's sender is checked with SPF: always, or because a rule tests <c>SPF=</c>.</summary>
@@ -180,6 +192,16 @@ namespace SmtpdModule.Engine.Policy
         /// </summary>
         public async Task<Verdict> RcptAsync(PolicySession session, string pathText, bool explain = false, CancellationToken cancellationToken = default)
         {
+            var verdict = await DecideRcptAsync(session, pathText, explain, cancellationToken).ConfigureAwait(false);
+            var grey = verdict.Decision?.Greylist;
+            if (grey != null) session.Results["grey"] = grey.State + " " + grey.Identity;
+            if (grey != null && _greylist != null)
+                await _greylist.RecordAsync(grey, verdict.Kind == VerdictKind.Continue, cancellationToken).ConfigureAwait(false);
+            return verdict;
+        }
+
+        async Task<Verdict> DecideRcptAsync(PolicySession session, string pathText, bool explain, CancellationToken cancellationToken)
+        {
             if (session.Sender == null) throw new InvalidOperationException("RCPT outside a transaction");
             if (session.Recipients.Count >= _options.MaxRecipients)
                 return Verdict.Of(PolicyStage.Rcpt, VerdictKind.TempFail, Replies.TooManyRecipients, "too many recipients");
@@ -280,6 +302,7 @@ namespace SmtpdModule.Engine.Policy
                 case RuleAction.Allow:
                     return new Verdict(PolicyStage.Rcpt, VerdictKind.Continue, new[] { Replies.RecipientOk.ToString() }, reason, decision: d, path: path);
                 case RuleAction.Defer:
+                case RuleAction.Grey:
                     return new Verdict(PolicyStage.Rcpt, VerdictKind.TempFail, new[] { rendered }, reason, decision: d) { CountsAsRefusal = true };
                 case RuleAction.Noto:
                     return new Verdict(PolicyStage.Rcpt, VerdictKind.Reject, new[] { rendered }, reason, _options.Tarpit + d.Delay, d) { CountsAsRefusal = true };

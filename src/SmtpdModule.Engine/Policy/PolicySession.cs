@@ -141,6 +141,9 @@ namespace SmtpdModule.Engine.Policy
         /// <param name="senderText">The sender when no transaction is open (a refused MAIL, for the record).</param>
         internal RuleInput RuleInputFor(string recipient, string senderText = null) =>
             new RuleInput(Client.Address, ClientName, Sender?.Text ?? senderText ?? "<>", recipient, Helo, ReverseLookupNote, ReverseLookupFailed)
-                .WithFailedTests(FailedTests);
+            { FailedTests = FailedTests, Time = Clock.UtcNow };
+
+        /// <summary>The time checks measure by (greylisting's wait): the machine's, or a record's in a replay.</summary>
+        public State.ISystemClock Clock { get; set; } = State.SystemClock.Instance;
     }
 }

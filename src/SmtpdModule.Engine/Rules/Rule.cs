@@ -42,6 +42,7 @@ namespace SmtpdModule.Engine.Rules
         public RuleAction Action =>
             Verb == RuleVerb.Noto || Verb == RuleVerb.NotoDelay ? RuleAction.Noto
             : Verb == RuleVerb.Deny || Verb == RuleVerb.DenyDelay ? RuleAction.Deny
+            : Verb == RuleVerb.Grey ? RuleAction.Grey
             : RuleAction.Allow;
 
         internal bool MatchesEverything => Source.MatchesEverything && From.MatchesEverything && To.MatchesEverything;

@@ -14,5 +14,10 @@ namespace SmtpdModule.Engine.Rules
         /// and the rules could not decide for certain. Never written in a rules file.
         /// </summary>
         Defer,
+        /// <summary>
+        /// A <c>grey</c> line refused this recipient for now (450 4.7.1): a first try, a retry before
+        /// the delay ended, or a trapped client. The session goes on.
+        /// </summary>
+        Grey,
     }
 }

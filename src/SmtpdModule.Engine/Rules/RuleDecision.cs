@@ -51,6 +51,7 @@ namespace SmtpdModule.Engine.Rules
             RulesPath = allowed.RulesPath;
             Score = allowed.Score;
             ScoreDetail = allowed.ScoreDetail;
+            Greylist = allowed.Greylist;
             Verification = verification;
         }
 
@@ -114,6 +115,10 @@ namespace SmtpdModule.Engine.Rules
         /// <summary>The score's name and the lists that made it: "spam: zen.spamhaus.org=127.0.0.4 +3,
         /// list.dnswl.org=127.0.10.2 -2 = 1 (threshold 3)"; unhealthy and failed lists show as 0. Null with <see cref="Score"/>.</summary>
         public string ScoreDetail { get; internal set; }
+
+        /// <summary>What the <c>grey</c> line found: the one that refused (<see cref="RuleAction.Grey"/>), or
+        /// the first that let the recipient through to a later line; null when no grey line matched.</summary>
+        public GreylistCheck Greylist { get; internal set; }
 
         /// <summary>What recipient verification answered for an allowed recipient ("list: Known (line 3:
         /// sales-*@example.org)", "callahead: Unknown (550 5.1.1 ...) [cached]"), every source asked in

@@ -15,5 +15,7 @@ namespace SmtpdModule.Engine.Rules
         public TimeSpan NotoDelay { get; set; } = TimeSpan.FromSeconds(50);
         /// <summary>Wait before a deny_delay refusal (the OpenBSD build used 50 s).</summary>
         public TimeSpan DenyDelay { get; set; } = TimeSpan.FromSeconds(50);
+        /// <summary>How <c>grey</c> lines decide.</summary>
+        public GreylistOptions Greylist { get; set; } = new GreylistOptions();
     }
 }

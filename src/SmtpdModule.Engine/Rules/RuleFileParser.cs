@@ -116,6 +116,7 @@ namespace SmtpdModule.Engine.Rules
                 case "noto_delay": verb = RuleVerb.NotoDelay; return true;
                 case "deny_delay": verb = RuleVerb.DenyDelay; return true;
                 case "debug": verb = RuleVerb.Debug; return true;
+                case "grey": verb = RuleVerb.Grey; return true;
                 default: verb = default; return false;
             }
         }
@@ -180,7 +181,7 @@ namespace SmtpdModule.Engine.Rules
                     r.AddDiagnostic(d);
                     continue;
                 }
-                if (r.Verb != RuleVerb.Debug && r.MatchesEverything) blocker = r;
+                if (r.Verb != RuleVerb.Debug && r.Verb != RuleVerb.Grey && r.MatchesEverything) blocker = r;
             }
         }
     }

@@ -43,6 +43,9 @@ namespace SmtpdModule.Engine.Rules
         }
 
         public PeerAddress Client { get; }
+        /// <summary>When the check runs: greylisting measures a retry's wait by it, and a replay sets the
+        /// time the record was made.</summary>
+        public DateTimeOffset Time { get; internal set; } = DateTimeOffset.UtcNow;
         /// <summary>The cleaned, verified reverse name; null when the peer has none (UNKNOWN).</summary>
         public string ClientName { get; }
         /// <summary>The reverse name parses as an IP address: only the IP matcher applies (reference §2.2 b1).</summary>
@@ -57,14 +60,18 @@ namespace SmtpdModule.Engine.Rules
         public string ReverseLookupNote { get; }
 
         /// <summary>The protocol tests the client failed in this session (<c>FAILED=</c> tokens test them).</summary>
-        public ProtocolTests FailedTests { get; private set; }
+        public ProtocolTests FailedTests { get; internal set; }
 
         /// <summary>The same transaction for another recipient.</summary>
         public RuleInput WithRecipient(string to) =>
-            new RuleInput(Client, ClientName, From, new MailboxText(to), Helo, ReverseLookupNote, ReverseLookupFailed) { FailedTests = FailedTests };
+            new RuleInput(Client, ClientName, From, new MailboxText(to), Helo, ReverseLookupNote, ReverseLookupFailed) { FailedTests = FailedTests, Time = Time };
 
         /// <summary>The same transaction of a client that failed <paramref name="tests"/>.</summary>
         public RuleInput WithFailedTests(ProtocolTests tests) =>
-            new RuleInput(Client, ClientName, From, To, Helo, ReverseLookupNote, ReverseLookupFailed) { FailedTests = tests };
+            new RuleInput(Client, ClientName, From, To, Helo, ReverseLookupNote, ReverseLookupFailed) { FailedTests = tests, Time = Time };
+
+        /// <summary>The same check, run at <paramref name="time"/>.</summary>
+        public RuleInput WithTime(DateTimeOffset time) =>
+            new RuleInput(Client, ClientName, From, To, Helo, ReverseLookupNote, ReverseLookupFailed) { FailedTests = FailedTests, Time = time };
     }
 }

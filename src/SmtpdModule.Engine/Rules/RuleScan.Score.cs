@@ -112,6 +112,7 @@ namespace SmtpdModule.Engine.Rules
         /// <summary>The decision with the score the deciding line tested, else the first one computed.</summary>
         RuleDecision Scored(RuleDecision decision)
         {
+            if (decision.Greylist == null) decision.Greylist = _grey;
             (ScoreResult Result, int? Threshold) s = _lineScore.Result != null ? _lineScore : _scores != null ? (_scores[0], (int?)null) : default;
             if (s.Result == null) return decision;
             decision.Score = s.Result.Value;

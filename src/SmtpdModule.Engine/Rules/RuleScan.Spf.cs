@@ -11,12 +11,21 @@ namespace SmtpdModule.Engine.Rules
         /// included, so the token is never uncertain: <c>SPF=fail</c> does not match a TempError.</summary>
         Tri MatchSpf(AddressToken t)
         {
-            if (_spf == null)
-            {
-                if (!_ruleSession.TryGet(RuleSession.FactKind.Spf, null, out var f)) return Pending(RuleSession.FactKind.Spf, null);
-                _spf = (SpfCheckResult)f;
-            }
+            if (!HaveSpf()) return Tri.Pending;
             return _spf.Result == t.SpfResult ? Tri.Yes : Tri.No;
+        }
+
+        /// <summary>The SPF result is at hand; false: it is pending (asked for).</summary>
+        bool HaveSpf()
+        {
+            if (_spf != null) return true;
+            if (!_ruleSession.TryGet(RuleSession.FactKind.Spf, null, out var f))
+            {
+                Pending(RuleSession.FactKind.Spf, null);
+                return false;
+            }
+            _spf = (SpfCheckResult)f;
+            return true;
         }
 
         /// <summary>A trace note, and for a line that tests SPF=, the result it saw.</summary>

@@ -51,6 +51,7 @@ namespace SmtpdModule.Engine.Rules
             _scores = null;
             _lineScore = default;
             _spf = null;
+            _grey = null;
             PendingKind = default;
             PendingName = null;
             PendingNames = null;
@@ -160,6 +161,12 @@ namespace SmtpdModule.Engine.Rules
                 (_debug ?? (_debug = new List<int>())).Add(rule.LineNumber);
                 _trace?.Add(new RuleTrace(rule.LineNumber, rule.Text, RuleTraceResult.DebugMatched, null, tokens, "debug line: logged, evaluation goes on"));
                 return null;
+            }
+            if (rule.Verb == RuleVerb.Grey && !uncertain && _uncertainAllow == null)
+            {
+                var grey = Grey(rule, tokens, out bool pending);
+                stop = pending || grey != null;
+                return grey;
             }
             stop = true;
             var action = rule.Action;

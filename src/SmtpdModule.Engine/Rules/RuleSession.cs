@@ -20,7 +20,7 @@ namespace SmtpdModule.Engine.Rules
         /// <summary>Distinct lookups one check may need; beyond this the check fails (default action).</summary>
         public const int LookupsPerCheckLimit = 1024;
 
-        internal enum FactKind { Ident, Dnsbl, Host, NameServers, DnsblHealth, Spf }
+        internal enum FactKind { Ident, Dnsbl, Host, NameServers, DnsblHealth, Spf, State }
 
         readonly Dictionary<FactKey, object> _facts = new Dictionary<FactKey, object>();
         readonly RuleLookups _lookups;
@@ -85,6 +85,13 @@ namespace SmtpdModule.Engine.Rules
                 case FactKind.Dnsbl:
                     value = _lookups == null ? DnsblAnswer.Failed("no DNS resolver") : await _lookups.DnsblAsync(name, cancellationToken).ConfigureAwait(false);
                     break;
+                case FactKind.State:
+                    try { value = _readState == null ? null : await _readState(name, cancellationToken).ConfigureAwait(false); }
+                    catch (Exception ex) when (!(ex is OperationCanceledException) || !cancellationToken.IsCancellationRequested)
+                    {
+                        value = new StateReadFailure(ex.Message);   // the caller's fail mode decides
+                    }
+                    break;
                 case FactKind.Spf:
                     value = _spf == null ? Spf.SpfCheckResult.NotChecked : await _spf(cancellationToken).ConfigureAwait(false);
                     break;
@@ -104,6 +111,13 @@ namespace SmtpdModule.Engine.Rules
                     break;
             }
             return value;
+        }
+
+        /// <summary>A state store read that failed (the store unreachable or too slow).</summary>
+        internal sealed class StateReadFailure
+        {
+            public StateReadFailure(string reason) { Reason = reason; }
+            public string Reason { get; }
         }
 
         internal sealed class IdentFact

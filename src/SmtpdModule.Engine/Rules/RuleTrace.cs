@@ -38,5 +38,8 @@ namespace SmtpdModule.Engine.Rules
         Failed,
         /// <summary>An earlier line decided.</summary>
         NotReached,
+        /// <summary>All three lists matched on a grey line whose sender has proven it retries (or is
+        /// allowed): evaluation went on.</summary>
+        GreyPassed,
     }
 }

@@ -10,5 +10,7 @@ namespace SmtpdModule.Engine.Rules
         DenyDelay,
         /// <summary>Logs that the line matched and goes on with the next line.</summary>
         Debug,
+        /// <summary>Greylisting (an extension): a temporary refusal until the sender proves it retries; then the next line decides.</summary>
+        Grey,
     }
 }

@@ -17,6 +17,7 @@ namespace SmtpdModule.Engine.Smtp
         readonly CancellationTokenSource _stopping = new CancellationTokenSource();
         PolicyPipeline _pipeline;
         readonly RecipientVerifier _verifier;
+        readonly GreylistRecorder _greylist;
 
         public ProxyRuntime(SmtpProxyOptions options, RulesFile rulesFile, IDnsResolver dns, SpoolWriter spool, IEventSink events)
         {
@@ -27,6 +28,8 @@ namespace SmtpdModule.Engine.Smtp
             Events = events;
             State = options.StateStore ?? new MemoryStateStore();
             _verifier = options.RecipientVerification?.CreateVerifier(State);
+            _greylist = new GreylistRecorder(State, options.RuleEvaluation.Greylist,
+                                             why => events.Write(new ProxyEvent("state", null, null, why)));
             _pipeline = NewPipeline(rulesFile.Current);
             RemoveHeaders = new HeaderNameMatcher(options.RemoveHeaders);
             AuthServId = options.Spf.AuthServId ?? options.HostName;
@@ -75,7 +78,8 @@ namespace SmtpdModule.Engine.Smtp
             }
         }
 
-        PolicyPipeline NewPipeline(RuleSet ruleSet) => new PolicyPipeline(new RuleEvaluator(ruleSet, Options.RuleEvaluation), PolicyOptionsFor(Options), _verifier);
+        PolicyPipeline NewPipeline(RuleSet ruleSet) =>
+            new PolicyPipeline(new RuleEvaluator(ruleSet, Options.RuleEvaluation), PolicyOptionsFor(Options), _verifier, _greylist);
 
         /// <summary>The proxy's settings the policy decides with.</summary>
         internal static PolicyOptions PolicyOptionsFor(SmtpProxyOptions o) => new PolicyOptions

@@ -123,6 +123,7 @@ namespace SmtpdModule.Engine.Smtp
             (ProtocolTests ?? throw new ArgumentNullException(nameof(ProtocolTests))).Validate();
             Dnsbl?.Validate();
             (Spf ?? throw new ArgumentNullException(nameof(Spf))).Validate();
+            (RuleEvaluation?.Greylist ?? throw new ArgumentNullException(nameof(RuleEvaluation))).Validate();
         }
     }
 }

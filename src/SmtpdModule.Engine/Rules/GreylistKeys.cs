@@ -1,0 +1,45 @@
+using System;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using SmtpdModule.Engine.Net;
+
+namespace SmtpdModule.Engine.Rules
+{
+    /// <summary>The state store keys of greylisting: bounded in length whatever the addresses, and
+    /// the same on every proxy, so several proxies behind one set of MX records share them.</summary>
+    internal static class GreylistKeys
+    {
+        /// <summary>The client's network as CIDR text (IPv4-mapped IPv6 counts as IPv4).</summary>
+        public static string Network(PeerAddress client, GreylistOptions o)
+        {
+            var address = client.Address;
+            if (address.AddressFamily == AddressFamily.InterNetworkV6 && address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+            var bits = address.AddressFamily == AddressFamily.InterNetwork ? o.IPv4PrefixLength : o.IPv6PrefixLength;
+            var bytes = address.GetAddressBytes();
+            for (int i = 0; i < bytes.Length; i++)
+            {
+                int keep = Math.Max(0, Math.Min(8, bits - i * 8));
+                bytes[i] &= (byte)(0xFF << (8 - keep));
+            }
+            return new IPAddress(bytes) + "/" + bits;
+        }
+
+        public static string Allow(string identity) => GreylistCheck.KeyPrefix + "a:" + identity;
+
+        public static string Trap(PeerAddress client) => GreylistCheck.KeyPrefix + "trap:" + client.Text;
+
+        /// <summary>The triplet's key: a hash of identity, sender and recipient (addresses may be long).</summary>
+        public static string Triplet(string identity, string from, string to)
+        {
+            using (var sha = SHA256.Create())
+            {
+                var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(identity + "\n" + from.ToLowerInvariant() + "\n" + to.ToLowerInvariant()));
+                var b = new StringBuilder(GreylistCheck.KeyPrefix + "t:", 48);
+                for (int i = 0; i < 16; i++) b.Append(hash[i].ToString("x2"));
+                return b.ToString();
+            }
+        }
+    }
+}
