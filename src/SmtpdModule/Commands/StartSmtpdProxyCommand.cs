@@ -116,6 +116,20 @@ namespace SmtpdModule.Commands
         /// <summary>The authserv-id of the Authentication-Results field (the same on every MX of a domain); the host name by default.</summary>
         [Parameter] [ValidateNotNullOrEmpty] public string AuthServId { get; set; }
 
+        /// <summary>How long after its first try a greylisted sender must wait (grey lines).</summary>
+        [Parameter] public TimeSpan GreylistDelay { get; set; } = TimeSpan.FromMinutes(5);
+        /// <summary>How long a first try is remembered; a retry after it is a first try again.</summary>
+        [Parameter] public TimeSpan GreylistRetryWindow { get; set; } = TimeSpan.FromDays(2);
+        /// <summary>How long a passed triplet and a client's count of passes are kept after their last use.</summary>
+        [Parameter] public TimeSpan GreylistPassLifetime { get; set; } = TimeSpan.FromDays(35);
+        /// <summary>Proven retries after which a client network (or SPF domain) skips greylisting; 0: never.</summary>
+        [Parameter] [ValidateRange(0, 1000000)] public int GreylistAutoAllowAfter { get; set; } = 5;
+        [Parameter] [ValidateRange(8, 32)] public int GreylistIPv4PrefixLength { get; set; } = 24;
+        [Parameter] [ValidateRange(16, 128)] public int GreylistIPv6PrefixLength { get; set; } = 64;
+        /// <summary>Recipient addresses no real user has: a greylisted client that writes to one is refused for -GreytrapLifetime.</summary>
+        [Parameter] [ValidateNotNull] public string[] Greytrap { get; set; }
+        [Parameter] public TimeSpan GreytrapLifetime { get; set; } = TimeSpan.FromDays(1);
+
         [Parameter(Mandatory = true, ParameterSetName = Pfx)] public string CertificatePath { get; set; }
         [Parameter(ParameterSetName = Pfx)] public SecureString CertificatePassword { get; set; }
         [Parameter(Mandatory = true, ParameterSetName = Pem)] public string CertificatePemPath { get; set; }
@@ -157,6 +171,17 @@ namespace SmtpdModule.Commands
                     OnLookupFailure = OnLookupFailure,
                     NotoDelay = TimeSpan.FromSeconds(NotoDelaySeconds),
                     DenyDelay = TimeSpan.FromSeconds(DenyDelaySeconds),
+                    Greylist = new GreylistOptions
+                    {
+                        Delay = GreylistDelay,
+                        RetryWindow = GreylistRetryWindow,
+                        PassLifetime = GreylistPassLifetime,
+                        AutoAllowAfter = GreylistAutoAllowAfter,
+                        IPv4PrefixLength = GreylistIPv4PrefixLength,
+                        IPv6PrefixLength = GreylistIPv6PrefixLength,
+                        Greytraps = new List<string>(Greytrap ?? new string[0]),
+                        TrapLifetime = GreytrapLifetime,
+                    },
                 },
                 Limits = new SessionLimits
                 {
