@@ -57,6 +57,12 @@ namespace SmtpdModule.Engine.Policy
         public static Fact FromState(string key, string value) =>
             new Fact(FactKind.State, key, null, value == null ? "Missing" : "Found", value == null ? null : new[] { value }, null, null);
 
+        public static Fact FromCount(string key, long value) =>
+            new Fact(FactKind.Count, key, null, "Found", new[] { value.ToString(System.Globalization.CultureInfo.InvariantCulture) }, null, null);
+
+        public long ToCount() =>
+            Values.Count > 0 && long.TryParse(Values[0], System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 0;
+
         public string ToStateValue() => Status == "Found" && Values.Count > 0 ? Values[0] : null;
 
         public override string ToString() =>

@@ -9,5 +9,7 @@ namespace SmtpdModule.Engine.Policy
         Ident,
         /// <summary>A read from the state store: <see cref="Fact.Name"/> is the key.</summary>
         State,
+        /// <summary>A rate limit's counter after this session's increment: <see cref="Fact.Name"/> is the key.</summary>
+        Count,
     }
 }

@@ -45,6 +45,13 @@ namespace SmtpdModule.Engine.Policy
             return value;
         }
 
+        public async Task<long> CountAsync(string key, long delta, System.TimeSpan window, CancellationToken cancellationToken = default)
+        {
+            var value = await _inner.CountAsync(key, delta, window, cancellationToken).ConfigureAwait(false);
+            Keep(Fact.FromCount(key, value));
+            return value;
+        }
+
         void Keep(Fact fact)
         {
             // Questions may run in parallel (A and AAAA of one host).

@@ -14,5 +14,10 @@ namespace SmtpdModule.Engine.Policy
     {
         /// <summary>The value stored under <paramref name="key"/>, or null when there is none.</summary>
         Task<string> ReadStateAsync(string key, CancellationToken cancellationToken = default);
+
+        /// <summary>Adds <paramref name="delta"/> to the counter under <paramref name="key"/> (created to
+        /// expire after <paramref name="window"/>) and returns its new value: a rate limit's count, which
+        /// a record keeps as a fact so a replay counts the same.</summary>
+        Task<long> CountAsync(string key, long delta, System.TimeSpan window, CancellationToken cancellationToken = default);
     }
 }

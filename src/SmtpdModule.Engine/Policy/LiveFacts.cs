@@ -12,6 +12,7 @@ namespace SmtpdModule.Engine.Policy
         readonly IDnsResolver _dns;
         readonly IIdentSource _ident;
         readonly Func<string, CancellationToken, Task<string>> _readState;
+        readonly IStateStore _state;
 
         /// <param name="dns">The resolver; null answers every question as failed ("no DNS resolver").</param>
         /// <param name="ident">The ident source; null means the client has no ident answer.</param>
@@ -29,12 +30,17 @@ namespace SmtpdModule.Engine.Policy
         public LiveFacts(IDnsResolver dns, IIdentSource ident, IStateStore state)
             : this(dns, ident, state == null ? null : new Func<string, CancellationToken, Task<string>>(state.GetAsync))
         {
+            _state = state;
         }
 
         public Task<DnsAnswer> QueryAsync(string name, DnsRecordType type, CancellationToken cancellationToken = default) =>
             _dns == null ? Task.FromResult(DnsAnswer.Failed("no DNS resolver")) : _dns.QueryAsync(name, type, cancellationToken);
 
         public Task<IdentAnswer> QueryAsync(CancellationToken cancellationToken = default) => _ident.QueryAsync(cancellationToken);
+
+        /// <summary>Counts in the state store; without one every count is this call's alone.</summary>
+        public Task<long> CountAsync(string key, long delta, TimeSpan window, CancellationToken cancellationToken = default) =>
+            _state == null ? Task.FromResult(delta) : _state.IncrementAsync(key, delta, window, cancellationToken);
 
         public Task<string> ReadStateAsync(string key, CancellationToken cancellationToken = default) =>
             _readState == null ? Task.FromResult<string>(null) : _readState(key, cancellationToken);

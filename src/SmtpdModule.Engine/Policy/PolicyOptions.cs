@@ -28,6 +28,9 @@ namespace SmtpdModule.Engine.Policy
         /// (action Enforce), unless the deciding rule line named that test with <c>FAILED=</c>.</summary>
         public Rules.ProtocolTests EnforcedTests { get; set; }
 
+        /// <summary>Connections and recipients per minute per client network and per proven sender.</summary>
+        public RateLimitOptions RateLimits { get; set; } = new RateLimitOptions();
+
         /// <summary>When SPF is checked and how long a check may take.</summary>
         public Spf.SpfOptions Spf { get; set; } = new Spf.SpfOptions();
 
@@ -35,6 +38,7 @@ namespace SmtpdModule.Engine.Policy
         {
             var copy = (PolicyOptions)MemberwiseClone();
             copy.Spf = (Spf ?? new Spf.SpfOptions()).Clone();
+            copy.RateLimits = (RateLimits ?? new RateLimitOptions()).Clone();
             return copy;
         }
     }

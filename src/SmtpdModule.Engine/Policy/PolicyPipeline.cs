@@ -22,6 +22,7 @@ namespace SmtpdModule.Engine.Policy
 
         readonly RecipientVerifier _verifier;
         readonly GreylistRecorder _greylist;
+        readonly RateLimiter _rates;
         // The EHLO reply's lines after the first, made once for the proxy's own limits, and once
         // more whenever the downstream's limits call for others (they change only when it is
         // probed again): a session never builds them.
@@ -39,6 +40,7 @@ namespace SmtpdModule.Engine.Policy
             _greylist = greylist;
             Evaluator = evaluator ?? throw new ArgumentNullException(nameof(evaluator));
             _options = options?.Clone() ?? new PolicyOptions();
+            _rates = new RateLimiter(_options.RateLimits);
             Greeting = new SmtpReply(220, null, _options.HostName + " ESMTP SmtpdModule ready");
             _ownExtensions = EhloExtensions.For(_options.MaxMessageSize, smtpUtf8: true, _options.OfferStartTls);
             TestsNamedByRules = ProtocolTestNames.NamedBy(evaluator.RuleSet);
@@ -63,6 +65,12 @@ namespace SmtpdModule.Engine.Policy
         /// <summary>The rules in force.</summary>
         public RuleEvaluator Evaluator { get; }
         public PolicyOptions Options => _options.Clone();
+
+        /// <summary>The client connected, before anything is written to it: null to go on, or a refusal
+        /// (421, the session closes) when its network opened too many connections this minute. A
+        /// flood is turned away before it costs a lookup or a greeting.</summary>
+        public Task<Verdict> AdmitAsync(PolicySession session, CancellationToken cancellationToken = default) =>
+            _rates.ConnectAsync(session, cancellationToken);
 
         /// <summary>The client connected: its reverse name is looked up (reference §4.1), and the greeting follows.</summary>
         public async Task<Verdict> ConnectAsync(PolicySession session, CancellationToken cancellationToken = default)
@@ -216,6 +224,9 @@ namespace SmtpdModule.Engine.Policy
                 return new Verdict(PolicyStage.Rcpt, refusal.Kind, refusal.Replies, refusal.Reason, refusal.Delay, decision, null, refusal.IsClientError)
                        { CountsAsRefusal = refusal.CountsAsRefusal };
             }
+
+            var limited = await _rates.RcptAsync(session, cancellationToken).ConfigureAwait(false);
+            if (limited != null) return limited;
 
             RuleDecision d;
             try

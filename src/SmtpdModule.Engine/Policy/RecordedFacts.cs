@@ -50,6 +50,14 @@ namespace SmtpdModule.Engine.Policy
             return _fallback != null ? _fallback.QueryAsync(cancellationToken) : Task.FromResult(IdentAnswer.Failure("not recorded"));
         }
 
+        /// <summary>The count as recorded. Never passed to the fallback: a replay must not raise the
+        /// live counters; an unrecorded count is this call's alone.</summary>
+        public Task<long> CountAsync(string key, long delta, TimeSpan window, CancellationToken cancellationToken = default)
+        {
+            var f = Find(FactKind.Count, key, null);
+            return Task.FromResult(f != null ? f.ToCount() : delta);
+        }
+
         public Task<string> ReadStateAsync(string key, CancellationToken cancellationToken = default)
         {
             var f = Find(FactKind.State, key, null);

@@ -12,11 +12,14 @@ namespace SmtpdModule.Engine.Rules
     internal static class GreylistKeys
     {
         /// <summary>The client's network as CIDR text (IPv4-mapped IPv6 counts as IPv4).</summary>
-        public static string Network(PeerAddress client, GreylistOptions o)
+        public static string Network(PeerAddress client, GreylistOptions o) => Network(client, o.IPv4PrefixLength, o.IPv6PrefixLength);
+
+        /// <summary>The client's network as CIDR text, with the given prefix lengths.</summary>
+        public static string Network(PeerAddress client, int ipv4PrefixLength, int ipv6PrefixLength)
         {
             var address = client.Address;
             if (address.AddressFamily == AddressFamily.InterNetworkV6 && address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
-            var bits = address.AddressFamily == AddressFamily.InterNetwork ? o.IPv4PrefixLength : o.IPv6PrefixLength;
+            var bits = address.AddressFamily == AddressFamily.InterNetwork ? ipv4PrefixLength : ipv6PrefixLength;
             var bytes = address.GetAddressBytes();
             for (int i = 0; i < bytes.Length; i++)
             {
@@ -31,12 +34,16 @@ namespace SmtpdModule.Engine.Rules
         public static string Trap(PeerAddress client) => GreylistCheck.KeyPrefix + "trap:" + client.Text;
 
         /// <summary>The triplet's key: a hash of identity, sender and recipient (addresses may be long).</summary>
-        public static string Triplet(string identity, string from, string to)
+        public static string Triplet(string identity, string from, string to) =>
+            GreylistCheck.KeyPrefix + "t:" + Digest(identity + "\n" + from.ToLowerInvariant() + "\n" + to.ToLowerInvariant());
+
+        /// <summary>128 bits of SHA-256 in hex: a key part of fixed length for text of any length.</summary>
+        public static string Digest(string text)
         {
             using (var sha = SHA256.Create())
             {
-                var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(identity + "\n" + from.ToLowerInvariant() + "\n" + to.ToLowerInvariant()));
-                var b = new StringBuilder(GreylistCheck.KeyPrefix + "t:", 48);
+                var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(text));
+                var b = new StringBuilder(32);
                 for (int i = 0; i < 16; i++) b.Append(hash[i].ToString("x2"));
                 return b.ToString();
             }

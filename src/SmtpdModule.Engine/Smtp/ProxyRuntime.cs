@@ -18,6 +18,7 @@ namespace SmtpdModule.Engine.Smtp
         PolicyPipeline _pipeline;
         readonly RecipientVerifier _verifier;
         readonly GreylistRecorder _greylist;
+        readonly System.Collections.Generic.IReadOnlyList<Net.NetworkRange> _rateExempt;
 
         public ProxyRuntime(SmtpProxyOptions options, RulesFile rulesFile, IDnsResolver dns, SpoolWriter spool, IEventSink events)
         {
@@ -33,6 +34,7 @@ namespace SmtpdModule.Engine.Smtp
             _pipeline = NewPipeline(rulesFile.Current);
             RemoveHeaders = new HeaderNameMatcher(options.RemoveHeaders);
             AuthServId = options.Spf.AuthServId ?? options.HostName;
+            _rateExempt = options.RateLimits.ParseExempt();
             ProtocolExempt = options.ProtocolTests.ParseExempt();
         }
 
@@ -41,6 +43,18 @@ namespace SmtpdModule.Engine.Smtp
 
         /// <summary>The header fields removed from incoming mail (the options' list as it was at start).</summary>
         public HeaderNameMatcher RemoveHeaders { get; }
+
+        /// <summary>The network whose sessions at once are counted for <paramref name="client"/>; null when
+        /// the limit is off or the client's network is exempt.</summary>
+        public string ConcurrencyNetworkOf(System.Net.IPAddress client)
+        {
+            var limits = Options.RateLimits;
+            if (limits.ConnectionsAtOnce == 0) return null;
+            var peer = new Net.PeerAddress(client);
+            foreach (var range in _rateExempt)
+                if (range.Contains(peer)) return null;
+            return GreylistKeys.Network(peer, limits.IPv4PrefixLength, limits.IPv6PrefixLength);
+        }
 
         /// <summary>The name the proxy's Authentication-Results fields carry; incoming fields that claim it are removed.</summary>
         public string AuthServId { get; }
@@ -93,6 +107,7 @@ namespace SmtpdModule.Engine.Smtp
             OfferStartTls = o.Tls != null,
             Tarpit = o.Tarpit,
             EnforcedTests = o.ProtocolTests.Enforced,
+            RateLimits = o.RateLimits,
             Spf = o.Spf,
         };
     }

@@ -88,7 +88,8 @@ namespace SmtpdModule.Engine.Smtp
             play.Known.UseDownstream(request.SmartHostLimits);
             play.Known.Failed(request.FailedTests);
 
-            var connect = await pipeline.ConnectAsync(play.Known, cancellationToken).ConfigureAwait(false);
+            var connect = await pipeline.AdmitAsync(play.Known, cancellationToken).ConfigureAwait(false)
+                          ?? await pipeline.ConnectAsync(play.Known, cancellationToken).ConfigureAwait(false);
             play.Add(null, connect);
             var helo = string.IsNullOrEmpty(request.Helo) ? AddressLiteral(play.Known.Client) : request.Helo;
             await play.StepAsync(PolicyStage.Helo, "EHLO " + helo, cmd =>

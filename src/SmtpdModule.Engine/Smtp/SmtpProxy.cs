@@ -31,6 +31,7 @@ namespace SmtpdModule.Engine.Smtp
         readonly List<TcpListener> _listeners = new List<TcpListener>();
         readonly ConcurrentDictionary<Task, Socket> _sessions = new ConcurrentDictionary<Task, Socket>();
         readonly ConcurrentDictionary<IPAddress, int> _perClient = new ConcurrentDictionary<IPAddress, int>();
+        readonly ConcurrentDictionary<string, int> _perNetwork = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
         readonly List<Task> _acceptLoops = new List<Task>();
         readonly DnsClientResolver _dns;
         readonly JsonLinesLog _log;
@@ -263,11 +264,18 @@ namespace SmtpdModule.Engine.Smtp
             var remote = ((IPEndPoint)socket.RemoteEndPoint).Address;
             if (remote.IsIPv4MappedToIPv6) remote = remote.MapToIPv4();
             SmtpReply refusal = null;
+            var network = _rt.ConcurrencyNetworkOf(remote);
             if (_sessions.Count >= Options.MaxSessions) refusal = Replies.TooManySessions;
             else if (_perClient.AddOrUpdate(remote, 1, (_, n) => n + 1) > Options.MaxSessionsPerClient)
             {
-                Release(remote);
+                Release(_perClient, remote);
                 refusal = Replies.TooManySessionsFromYou;
+            }
+            else if (network != null && _perNetwork.AddOrUpdate(network, 1, (_, n) => n + 1) > Options.RateLimits.ConnectionsAtOnce)
+            {
+                Release(_perNetwork, network);
+                Release(_perClient, remote);
+                refusal = new SmtpReply(421, "4.7.0", "Too many connections from " + network + ", try again later");
             }
             if (refusal != null)
             {
@@ -284,17 +292,18 @@ namespace SmtpdModule.Engine.Smtp
             task.ContinueWith(t =>
             {
                 _sessions.TryRemove(t, out _);
-                Release(remote);
+                Release(_perClient, remote);
+                if (network != null) Release(_perNetwork, network);
                 _rt.Counters.SessionClosed();
             }, TaskContinuationOptions.ExecuteSynchronously);
         }
 
-        void Release(IPAddress remote)
+        static void Release<T>(ConcurrentDictionary<T, int> counts, T key)
         {
             while (true)
             {
-                if (!_perClient.TryGetValue(remote, out var n)) return;
-                if (n <= 1 ? _perClient.TryRemove(remote, out _) : _perClient.TryUpdate(remote, n - 1, n)) return;
+                if (!counts.TryGetValue(key, out var n)) return;
+                if (n <= 1 ? counts.TryRemove(key, out _) : counts.TryUpdate(key, n - 1, n)) return;
             }
         }
 

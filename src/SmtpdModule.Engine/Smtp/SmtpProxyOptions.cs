@@ -51,6 +51,8 @@ namespace SmtpdModule.Engine.Smtp
         public TlsOptions Tls { get; set; }
         /// <summary>The protocol tests inside the session (pregreet, pipelining, non-SMTP, bare newline) and their actions.</summary>
         public ProtocolTestOptions ProtocolTests { get; set; } = new ProtocolTestOptions();
+        /// <summary>Connections and recipients per minute per client network and per proven sender.</summary>
+        public Policy.RateLimitOptions RateLimits { get; set; } = new Policy.RateLimitOptions();
         /// <summary>When SPF is checked, its time bound, and the authserv-id of Authentication-Results.</summary>
         public Spf.SpfOptions Spf { get; set; } = new Spf.SpfOptions();
         /// <summary>How long Stop waits for transactions in flight before closing them.</summary>
@@ -123,6 +125,7 @@ namespace SmtpdModule.Engine.Smtp
             (ProtocolTests ?? throw new ArgumentNullException(nameof(ProtocolTests))).Validate();
             Dnsbl?.Validate();
             (Spf ?? throw new ArgumentNullException(nameof(Spf))).Validate();
+            (RateLimits ?? throw new ArgumentNullException(nameof(RateLimits))).Validate();
             (RuleEvaluation?.Greylist ?? throw new ArgumentNullException(nameof(RuleEvaluation))).Validate();
         }
     }

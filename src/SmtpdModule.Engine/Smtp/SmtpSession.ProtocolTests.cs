@@ -37,9 +37,18 @@ namespace SmtpdModule.Engine.Smtp
 
         /// <summary>The greeting, with the pregreet test when it runs: a <c>220-</c> teaser at once,
         /// the reverse lookup meanwhile, the rest of the greet wait, then the final <c>220 </c> line.
-        /// Otherwise the plain one-line greeting, no wait.</summary>
-        async Task GreetAndTestAsync(PolicyPipeline pipeline)
+        /// Otherwise the plain one-line greeting, no wait. False: the client was turned away (a rate
+        /// limit's 421) and the session is over.</summary>
+        async Task<bool> GreetAndTestAsync(PolicyPipeline pipeline)
         {
+            var refused = await pipeline.AdmitAsync(_known).ConfigureAwait(false);
+            if (refused != null)
+            {
+                Log("limit", refused.Reason);
+                _io.Write(refused.ToWire());
+                await _io.FlushAsync().ConfigureAwait(false);
+                return false;
+            }
             _exempt = IsExempt();
             if (_exempt) _known.Results["pregreet"] = "exempt";
             var wait = TestOptions.GreetWait;
@@ -75,6 +84,7 @@ namespace SmtpdModule.Engine.Smtp
             }
             _io.Write(verdict.ToWire());
             await _io.FlushAsync().ConfigureAwait(false);
+            return true;
         }
 
         /// <summary>The per-command tests on a line just read; false when an enforced test closed the session.</summary>

@@ -69,8 +69,8 @@ namespace SmtpdModule.Engine.Smtp
         {
             try
             {
-                await GreetAsync().ConfigureAwait(false);
-                while (await NextCommandAsync().ConfigureAwait(false) != Outcome.Closed) { }
+                if (await GreetAsync().ConfigureAwait(false))
+                    while (await NextCommandAsync().ConfigureAwait(false) != Outcome.Closed) { }
             }
             catch (Exception ex) when (SmtpConnection.IsConnectionError(ex))
             {
@@ -90,7 +90,7 @@ namespace SmtpdModule.Engine.Smtp
             }
         }
 
-        async Task GreetAsync()
+        async Task<bool> GreetAsync()
         {
             var pipeline = _rt.Pipeline;
             _known = new PolicySession(_peer.Address, new LiveFacts(_rt.Dns, new IdentClient(_local, _remote, _rt.Options.IdentTimeout), _rt.State));
@@ -98,7 +98,7 @@ namespace SmtpdModule.Engine.Smtp
             // session, whatever a refresh brings meanwhile. Only the proxy's first sessions wait
             // (for the first probe, up to its timeout: bounded, so no stop token); later ones take what is known.
             if (_rt.Downstream != null) _known.UseDownstream(await _rt.Downstream.GetAsync().ConfigureAwait(false));
-            await GreetAndTestAsync(pipeline).ConfigureAwait(false);
+            return await GreetAndTestAsync(pipeline).ConfigureAwait(false);
         }
 
         /// <summary>Reads and answers one command.</summary>
@@ -286,6 +286,8 @@ namespace SmtpdModule.Engine.Smtp
                 var record = DecisionRecord.Of(_known, verdict, pipeline, _id);
                 _rt.Events.Write(new ProxyEvent("decision", _id, _peer.Text, Describe(verdict), record.ToData));
             }
+            else if (!verdict.TakesEffect)
+                Log("limit", verdict.Reason, F("to", PeerText.CleanAddress(cmd.PathText)));   // a rate or recipient limit
             if (verdict.TakesEffect)
             {
                 _known.AddRecipient(verdict.Path);

@@ -7,6 +7,7 @@ using System.Security;
 using System.Threading;
 using SmtpdModule.Engine.Lookup;
 using SmtpdModule.Engine.Net;
+using SmtpdModule.Engine.Policy;
 using SmtpdModule.Engine.Rules;
 using SmtpdModule.Engine.Verification;
 using SmtpdModule.Engine.Smtp;
@@ -130,6 +131,17 @@ namespace SmtpdModule.Commands
         [Parameter] [ValidateNotNull] public string[] Greytrap { get; set; }
         [Parameter] public TimeSpan GreytrapLifetime { get; set; } = TimeSpan.FromDays(1);
 
+        /// <summary>Sessions open at once from one client network (/24, /64) on this proxy; 0: no limit.</summary>
+        [Parameter] [ValidateRange(0, int.MaxValue)] public int MaxSessionsPerNetwork { get; set; } = 100;
+        /// <summary>New connections per minute from one client network, counted in the state store; 0: no limit.</summary>
+        [Parameter] [ValidateRange(0, int.MaxValue)] public int MaxConnectionsPerMinute { get; set; } = 600;
+        /// <summary>RCPT commands per minute from one client network, counted in the state store; 0: no limit.</summary>
+        [Parameter] [ValidateRange(0, int.MaxValue)] public int MaxRecipientsPerMinute { get; set; } = 6000;
+        /// <summary>RCPT commands per minute for one sender whose SPF passes; 0: no limit.</summary>
+        [Parameter] [ValidateRange(0, int.MaxValue)] public int MaxSenderRecipientsPerMinute { get; set; } = 3000;
+        /// <summary>Networks (CIDR) no rate limit applies to.</summary>
+        [Parameter] [ValidateNotNull] public string[] RateLimitExempt { get; set; }
+
         [Parameter(Mandatory = true, ParameterSetName = Pfx)] public string CertificatePath { get; set; }
         [Parameter(ParameterSetName = Pfx)] public SecureString CertificatePassword { get; set; }
         [Parameter(Mandatory = true, ParameterSetName = Pem)] public string CertificatePemPath { get; set; }
@@ -201,6 +213,14 @@ namespace SmtpdModule.Commands
                 BareNewlineAction = BareNewlineAction,
                 GreetWait = TimeSpan.FromSeconds(GreetWaitSeconds),
                 Exempt = new List<string>(ProtocolTestExempt ?? new string[0]),
+            };
+            options.RateLimits = new RateLimitOptions
+            {
+                ConnectionsAtOnce = MaxSessionsPerNetwork,
+                ConnectionsPerMinute = MaxConnectionsPerMinute,
+                RecipientsPerMinute = MaxRecipientsPerMinute,
+                SenderRecipientsPerMinute = MaxSenderRecipientsPerMinute,
+                Exempt = new List<string>(RateLimitExempt ?? new string[0]),
             };
             options.Spf = new SpfOptions { Mode = SpfCheck, Timeout = TimeSpan.FromSeconds(SpfTimeoutSeconds), AuthServId = AuthServId };
             if (HostName != null) options.HostName = HostName;

@@ -1,0 +1,101 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Threading;
+using System.Threading.Tasks;
+using SmtpdModule.Engine.Net;
+using SmtpdModule.Engine.Protocol;
+using SmtpdModule.Engine.Rules;
+using SmtpdModule.Engine.Spf;
+
+namespace SmtpdModule.Engine.Policy
+{
+    /// <summary>
+    /// The rate limit stages of the decision path: connections at connect, recipients at RCPT.
+    /// Counts go through the session's facts, so a decision record keeps the count it saw and a
+    /// replay decides the same. A count that cannot be made (the store unreachable) limits nothing.
+    /// </summary>
+    internal sealed class RateLimiter
+    {
+        static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
+        // A window's counter outlives its minute a little, so a late increment never starts a fresh count.
+        static readonly TimeSpan CounterLifetime = TimeSpan.FromMinutes(2);
+
+        readonly RateLimitOptions _o;
+        readonly IReadOnlyList<NetworkRange> _exempt;
+
+        public RateLimiter(RateLimitOptions options)
+        {
+            _o = options.Clone();
+            _exempt = _o.ParseExempt();
+        }
+
+        bool Exempt(PeerAddress client)
+        {
+            foreach (var range in _exempt)
+                if (range.Contains(client)) return true;
+            return false;
+        }
+
+        static string Minute(DateTimeOffset now) => (now.ToUnixTimeSeconds() / 60).ToString(CultureInfo.InvariantCulture);
+
+        /// <summary>The connection's count; a refusal (421, the session closes) when the network is over its limit.</summary>
+        public async Task<Verdict> ConnectAsync(PolicySession session, CancellationToken cancellationToken)
+        {
+            if (_o.ConnectionsPerMinute == 0 || Exempt(session.Client)) return null;
+            var network = GreylistKeys.Network(session.Client, _o.IPv4PrefixLength, _o.IPv6PrefixLength);
+            var count = await CountAsync(session, "rate:c:" + network + ":" + Minute(session.Clock.UtcNow), cancellationToken).ConfigureAwait(false);
+            if (count <= _o.ConnectionsPerMinute) return null;
+            return Verdict.Of(PolicyStage.Connect, VerdictKind.Close,
+                              new SmtpReply(421, "4.7.0", "Too many connections from " + network + ", try again later"),
+                              "rate limit: connection " + count + " this minute from " + network + ", limit " + _o.ConnectionsPerMinute);
+        }
+
+        /// <summary>The recipient's counts; a temporary refusal (450) when the network, or the SPF-proven sender, is over its limit.</summary>
+        public async Task<Verdict> RcptAsync(PolicySession session, CancellationToken cancellationToken)
+        {
+            if (Exempt(session.Client)) return null;
+            var minute = Minute(session.Clock.UtcNow);
+            if (_o.RecipientsPerMinute > 0)
+            {
+                var network = GreylistKeys.Network(session.Client, _o.IPv4PrefixLength, _o.IPv6PrefixLength);
+                var count = await CountAsync(session, "rate:r:" + network + ":" + minute, cancellationToken).ConfigureAwait(false);
+                if (count > _o.RecipientsPerMinute)
+                    return Limited("Too many recipients from " + network + ", slow down",
+                                   "rate limit: recipient " + count + " this minute from " + network + ", limit " + _o.RecipientsPerMinute);
+            }
+            // Only a result at hand counts: the rules may decide without SPF, and a limit must not make
+            // every recipient wait for it. The check began at MAIL and has usually ended by now.
+            var spf = session.Spf;
+            if (_o.SenderRecipientsPerMinute > 0 && spf != null && spf.Status == TaskStatus.RanToCompletion && session.Sender != null && !session.Sender.IsNull)
+            {
+                if (spf.Result.Result == SpfResult.Pass)
+                {
+                    var sender = session.Sender.Mailbox.ToLowerInvariant();
+                    var count = await CountAsync(session, "rate:s:" + GreylistKeys.Digest(sender) + ":" + minute, cancellationToken).ConfigureAwait(false);
+                    if (count > _o.SenderRecipientsPerMinute)
+                        return Limited("Too many recipients from <" + sender + ">, slow down",
+                                       "rate limit: recipient " + count + " this minute for " + sender + " (SPF pass), limit " + _o.SenderRecipientsPerMinute);
+                }
+            }
+            return null;
+        }
+
+        static Verdict Limited(string text, string reason)
+        {
+            var v = Verdict.Of(PolicyStage.Rcpt, VerdictKind.TempFail, new SmtpReply(450, "4.7.1", text), reason);
+            v.CountsAsRefusal = true;
+            return v;
+        }
+
+        static async Task<long> CountAsync(PolicySession session, string key, CancellationToken cancellationToken)
+        {
+            try { return await session.Facts.CountAsync(key, 1, CounterLifetime, cancellationToken).ConfigureAwait(false); }
+            catch (Exception ex) when (!(ex is OperationCanceledException) || !cancellationToken.IsCancellationRequested)
+            {
+                session.Results["rate"] = "not counted: " + ex.Message;
+                return 0;
+            }
+        }
+    }
+}
