@@ -12,6 +12,7 @@ refused, mismatches against the expected verdicts, errors, transaction latency m
 (ms), the generator's own CPU ms and the first problems. Exit status 1 on any error or mismatch.
 Every read has a timeout.
 """
+import argparse
 import asyncio
 import collections
 import json
@@ -46,17 +47,26 @@ def zone_head(out, zone, ttl):
     out.write("@ NS ns.%s.\nns A 127.0.0.53\n" % zone)
 
 
-def add_send_arguments(parser):
-    """The options every generator's `send` takes; the caller adds its own."""
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--block", type=int, required=True, help="which run: its senders are its own")
-    parser.add_argument("--messages", type=int, required=True)
-    parser.add_argument("--concurrency", type=int, required=True)
-    parser.add_argument("--size", type=int, default=1024)
-    parser.add_argument("--reuse", type=float, default=0.2)
-    parser.add_argument("--expect", choices=("rules", "none"), default="none",
-                        help="rules: the proxy runs the rules under test and refuses whom the plan says")
-    parser.add_argument("--timeout", type=float, default=30, help="seconds one transaction may take")
+def arguments(doc):
+    """The command line every generator takes: `zone ZONE --blocks B [--ttl T]` and `send` with
+    the options of a run; returns (parser, zone subparser, send subparser) for the caller's own."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    zone = sub.add_parser("zone")
+    zone.add_argument("zone")
+    zone.add_argument("--blocks", type=int, required=True)
+    zone.add_argument("--ttl", type=int, default=300)
+    send = sub.add_parser("send")
+    send.add_argument("--port", type=int, required=True)
+    send.add_argument("--block", type=int, required=True, help="which run: its senders are its own")
+    send.add_argument("--messages", type=int, required=True)
+    send.add_argument("--concurrency", type=int, required=True)
+    send.add_argument("--size", type=int, default=1024)
+    send.add_argument("--reuse", type=float, default=0.2)
+    send.add_argument("--expect", choices=("rules", "none"), default="none",
+                      help="rules: the proxy runs the rules under test and refuses whom the plan says")
+    send.add_argument("--timeout", type=float, default=30, help="seconds one transaction may take")
+    return parser, zone, send
 
 
 def body(size):
@@ -96,9 +106,9 @@ async def transaction(port, message, message_no, head, filler):
         await step(b"MAIL FROM:<" + message.sender.encode("ascii") + b">\r\n", "250")
         writer.write(b"RCPT TO:<" + RCPT + b">\r\n")
         code = await reply(reader)
-        if code.startswith("5"):
-            # noto: the session goes on; deny: a 421 follows and the proxy hangs up. Either way we
-            # leave; QUIT may meet a closed socket.
+        if code == "550":
+            # The rules' refusal (noto: the session goes on; deny: a 421 follows and the proxy
+            # hangs up). Either way we leave; QUIT may meet a closed socket.
             try:
                 writer.write(b"QUIT\r\n")
                 await writer.drain()

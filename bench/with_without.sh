@@ -1,20 +1,45 @@
 # The proxy against itself: the same load against a proxy whose rules ask a loopback DNS server
 # ("with") and one whose rules do not ("without"), the two taking turns. Shared by bench/dnsbl
-# and bench/spf; source it after bench/lib.sh (log, die, free_port, proc_ticks, server_root,
-# median) and after setting what the functions read:
-#   ROOT, MODULE, WORK, FS, MOUNTS   as for bench/lib.sh
-#   LOAD        the generator (a python script whose `send` takes bench/smtpload.py's options)
+# and bench/spf; source it after bench/lib.sh (log, die, ensure_module, free_port, proc_ticks,
+# server_root, median), set ROOT, CONCURRENCY and REPORT, call with_without_init, then set:
+#   LOAD        the generator (a python script whose command line is bench/smtpload.py's)
 #   LOAD_ARGS   array: the generator's own `send` options (may be empty)
-#   MSGS CONCURRENCY REPEAT SIZE REUSE WARMUP CASE_TIMEOUT   the knobs of the caller's README
 # start_knot sets KNOT_PID and DNS_PORT; start_rules_proxy fills PROXY_PID, PROXY_PORT;
-# compare_runs fills ROWS; stop_with_without undoes all of it (call it from the EXIT trap).
+# compare_runs fills ROWS; the EXIT trap undoes all of it.
 # Every connection goes to 127.0.0.0/8; every wait has a deadline.
 
-KNOT_PID="" DNS_PORT=""
+KNOT_PID="" DNS_PORT="" MOUNTS=""
 declare -A PROXY_PID PROXY_PORT PROXY_LAUNCHER PROXY_FD ROWS
 
-stop_with_without() {
-    local name
+# with_without_init NAME: the knobs the READMEs list (environment), the work directory, the traps,
+# the module (built unless BENCH_BUILD=0); notes the load average (LOAD_START).
+with_without_init() {
+    command -v python3 >/dev/null 2>&1 || die "python3 is required"
+    MSGS=${BENCH_MSGS:-2000}                  # messages per run
+    REPEAT=${BENCH_REPEAT:-3}                 # runs per case and configuration; the median is reported
+    SIZE=${BENCH_SIZE:-1024}                  # message size in bytes
+    REUSE=${BENCH_REUSE:-0.2}                 # share of messages from a client already seen in the run
+    TTL=${BENCH_TTL:-300}                     # the zones' TTL and negative TTL
+    WARMUP=${BENCH_WARMUP:-1000}              # messages per proxy before measuring (at most BENCH_MSGS)
+    CASE_TIMEOUT=${BENCH_CASE_TIMEOUT:-300}   # seconds one run may take
+    if [ "$(id -u)" = 0 ]; then FS=${BENCH_FS:-ext4}; else FS=${BENCH_FS:-tmp}; fi
+    FS_SIZE=${BENCH_FS_SIZE:-2G}
+    BUILD=${BENCH_BUILD:-1}                   # 0: use out/SmtpdModule as it is
+    MODULE="$ROOT/out/SmtpdModule"
+    DISTINCT=$(python3 -c "print(max(1, round($MSGS * (1 - $REUSE))))")   # distinct clients per run
+    WORK=${BENCH_WORK:-$(mktemp -d -t "smtpd-$1-bench.XXXXXX")}
+    ZONES="$WORK/knot/zones"                  # start_knot serves ZONES/<zone>.zone
+    mkdir -p "$ZONES"
+    trap with_without_cleanup EXIT
+    trap 'exit 130' INT TERM
+    [ "$(ulimit -n)" -ge 4096 ] || ulimit -n 4096 2>/dev/null || die "need at least 4096 open files (ulimit -n)"
+    ensure_module
+    LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+}
+
+with_without_cleanup() {
+    set +e
+    local name m
     for name in "${!PROXY_FD[@]}"; do exec {PROXY_FD[$name]}>&-; done   # EOF on stdin: the proxy stops
     for name in "${!PROXY_LAUNCHER[@]}"; do
         for _ in $(seq 1 100); do kill -0 "${PROXY_LAUNCHER[$name]}" 2>/dev/null || break; sleep 0.1; done
@@ -24,18 +49,19 @@ stop_with_without() {
         kill "$KNOT_PID" 2>/dev/null
         for _ in $(seq 1 50); do kill -0 "$KNOT_PID" 2>/dev/null || break; sleep 0.1; done
     fi
-    return 0
+    for m in $MOUNTS; do umount "$m"; done
+    rm -rf "$WORK"
 }
 
 # ---- the DNS server: knotd, mod-stats counting every query --------------------------------------
 
-# start_knot ZONE...: serves $WORK/knot/zones/ZONE.zone (written by the caller) for each ZONE on a
+# start_knot ZONE...: serves $ZONES/ZONE.zone (written by the caller) for each ZONE on a
 # free port of 127.0.0.1; ready once every zone answers its SOA.
 start_knot() {
     command -v knotd >/dev/null || die "knotd is required (Debian: apt-get install knot knot-dnsutils)"
     command -v kdig >/dev/null || die "kdig is required (Debian: apt-get install knot-dnsutils)"
     local dir="$WORK/knot" attempt zone
-    mkdir -p "$dir/zones" "$dir/db"
+    mkdir -p "$dir/db"
     for attempt in 1 2 3 4 5; do
         DNS_PORT=$(free_port)
         {
@@ -157,7 +183,7 @@ blocks_needed() { set -- $CONCURRENCY; echo $((2 + REPEAT * $# * 2)); }
 # compare_runs: warm-up of each proxy (blocks 0 and 1), then for each concurrency REPEAT runs per
 # proxy, alternating who goes first (the machine may be shared and load drifts). Fills ROWS with
 # the medians: ROWS[<sessions>.<with|without>.<rate|qpm|cache|cpu|kcpu|ccpu|med|p90>], the
-# split of the last run (.split) and every run's rate (.rates).
+# split of the last run (.split) and every run's rate (.rates); notes the load average (LOAD_END).
 compare_runs() {
     [ "$WARMUP" -le "$MSGS" ] || WARMUP=$MSGS
     log "warm-up (not measured): $WARMUP messages at 10 sessions to each proxy"
@@ -198,6 +224,7 @@ compare_runs() {
         ROWS[$s.with.rates]=${R[with.rate]}
         ROWS[$s.without.rates]=${R[without.rate]}
     done
+    LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 }
 
 # ---- the report -----------------------------------------------------------------------------------

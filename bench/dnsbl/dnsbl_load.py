@@ -21,7 +21,6 @@ test lists list is fixed here, so the zone files and the expected verdicts agree
         (each address at most twice), shuffled with a fixed seed, through bench/smtpload.py,
         which checks every verdict and prints the run's JSON line (see there).
 """
-import argparse
 import os
 import sys
 
@@ -83,18 +82,10 @@ def send(args):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="command", required=True)
-    z = sub.add_parser("zone")
-    z.add_argument("zone")
+    p, z, s = smtpload.arguments(__doc__)
     z.add_argument("list", choices=("bl1", "bl2"))
-    z.add_argument("--blocks", type=int, required=True)
-    z.add_argument("--addresses", type=int, required=True)
-    z.add_argument("--ttl", type=int, default=300)
-    s = sub.add_parser("send")
-    smtpload.add_send_arguments(s)
-    s.add_argument("--addresses", type=int, required=True)
     for q in (z, s):
+        q.add_argument("--addresses", type=int, required=True)
         q.add_argument("--every", type=int, default=10, help="list one address in EVERY per kind (at least 10)")
     args = p.parse_args()
     global EVERY
