@@ -1,7 +1,8 @@
 # The proxy against itself: the same load against a proxy whose rules ask a loopback DNS server
 # ("with") and one whose rules do not ("without"), the two taking turns. Shared by bench/dnsbl
 # and bench/spf; source it after bench/lib.sh (log, die, ensure_module, free_port, proc_ticks,
-# server_root, median), set ROOT, CONCURRENCY and REPORT, call with_without_init, then set:
+# server_root, median), set ROOT and CONCURRENCY, call with_without_init, and before
+# compare_runs set:
 #   LOAD        the generator (a python script whose command line is bench/smtpload.py's)
 #   LOAD_ARGS   array: the generator's own `send` options (may be empty)
 # start_knot sets KNOT_PID and DNS_PORT; start_rules_proxy fills PROXY_PID, PROXY_PORT;
