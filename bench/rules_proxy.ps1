@@ -1,8 +1,11 @@
-# Runs one proxy under test for bench/dnsbl/run.sh: Start-SmtpdProxy from the built module on a
-# port the kernel picks, asking the benchmark's DNS server. Once every DNSBL zone the rules name
-# has passed its health probe (a zone that failed would match nothing and the run would measure
-# nothing), prints one JSON line {port, pid, zones} and then serves until its standard input
-# closes (run.sh holds it open), so the proxy also stops when run.sh dies.
+# Runs one proxy under test for the benchmarks that compare rules answered by a loopback DNS
+# server (bench/dnsbl, bench/spf; started by start_rules_proxy in bench/lib.sh): Start-SmtpdProxy
+# from the built module on a port the kernel picks, asking the benchmark's DNS server, SPF checked
+# as the default -SpfCheck Auto decides (when a rule tests SPF=). Once every DNSBL zone the rules
+# name has passed its health probe (a zone that failed would match nothing and the run would
+# measure nothing; rules without RBL. have none), prints one JSON line {port, pid, zones} and then
+# serves until its standard input closes (run.sh holds it open), so the proxy also stops when
+# run.sh dies.
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [Parameter(Mandatory)] [string] $RulesPath,
