@@ -26,6 +26,8 @@ namespace SmtpdModule.Engine.Rules
         public IList<string> Greytraps { get; set; } = new List<string>();
         /// <summary>How long a trapped client address is refused.</summary>
         public TimeSpan TrapLifetime { get; set; } = TimeSpan.FromDays(1);
+        /// <summary>What a grey line decides when the state store cannot be read.</summary>
+        public State.StateFailMode FailMode { get; set; } = State.StateFailMode.Open;
 
         public GreylistOptions Clone()
         {

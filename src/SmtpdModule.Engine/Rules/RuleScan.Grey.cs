@@ -54,7 +54,8 @@ namespace SmtpdModule.Engine.Rules
                 state = passed != null ? GreylistState.Proven : now - f < o.Delay ? GreylistState.TooEarly : GreylistState.Passed;
             }
 
-            bool refuses = state == GreylistState.FirstSeen || state == GreylistState.TooEarly || state == GreylistState.Trapped;
+            bool refuses = state == GreylistState.FirstSeen || state == GreylistState.TooEarly || state == GreylistState.Trapped
+                           || state == GreylistState.Unavailable && o.FailMode == State.StateFailMode.Closed;
             bool trapHit = refuses && state != GreylistState.Trapped && IsGreytrap(o, _in.To.Address);
             var check = new GreylistCheck(rule.LineNumber, state, identity, tripletKey, allowKey, trapKey, first, trapHit, now,
                                           _in.Client.Text, _in.From.Address, _in.To.Address);
@@ -65,9 +66,11 @@ namespace SmtpdModule.Engine.Rules
                     check + (failure != null ? ": " + failure + "; the line is passed over" : "; evaluation goes on")));
                 return null;
             }
-            _trace?.Add(new RuleTrace(rule.LineNumber, rule.Text, RuleTraceResult.Decided, null, tokens, check.ToString()));
+            _trace?.Add(new RuleTrace(rule.LineNumber, rule.Text, RuleTraceResult.Decided, null, tokens,
+                check + (failure != null ? ": " + failure + " (fail mode Closed)" : "")));
             var wait = state == GreylistState.TooEarly ? o.Delay - (now - first.Value) : o.Delay;
-            var reply = rule.Message != null ? Render(rule.Message)
+            var reply = state == GreylistState.Unavailable ? "451 4.3.0 Greylisting is unavailable, please try again later"
+                      : rule.Message != null ? Render(rule.Message)
                       : state == GreylistState.Trapped ? "450 4.7.1 " + _in.Client.Text + " is refused for a while, try again later"
                       : "450 4.7.1 Greylisted, please try again in " + Describe(wait);
             var decision = new RuleDecision(_in, RuleAction.Grey, rule, reply, TimeSpan.Zero, DecisionBasis.Rule, Failures(null), IdentUsed, _debug, _trace, _evaluator.RuleSet.Path);

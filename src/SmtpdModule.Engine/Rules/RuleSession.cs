@@ -96,7 +96,9 @@ namespace SmtpdModule.Engine.Rules
                     value = _spf == null ? Spf.SpfCheckResult.NotChecked : await _spf(cancellationToken).ConfigureAwait(false);
                     break;
                 case FactKind.DnsblHealth:
-                    value = _readState == null ? null : await _readState(DnsblHealth.StateKey(name), cancellationToken).ConfigureAwait(false);
+                    // A store that cannot be read: the zone's health is unknown, so it is asked as healthy.
+                    try { value = _readState == null ? null : await _readState(DnsblHealth.StateKey(name), cancellationToken).ConfigureAwait(false); }
+                    catch (Exception ex) when (!(ex is OperationCanceledException) || !cancellationToken.IsCancellationRequested) { value = null; }
                     break;
                 case FactKind.Host:
                     value = _lookups == null

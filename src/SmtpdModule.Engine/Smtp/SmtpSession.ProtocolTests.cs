@@ -35,6 +35,25 @@ namespace SmtpdModule.Engine.Smtp
             return false;
         }
 
+        /// <summary>The client passed the pregreet test within the pass TTL. A store that cannot be read
+        /// remembers nothing: the test runs again (the fail mode lets mail through, at the cost of a wait).</summary>
+        async Task<bool> RememberedAsync()
+        {
+            try { return await _known.Facts.ReadStateAsync(PassKey).ConfigureAwait(false) != null; }
+            catch (Exception ex) when (!(ex is OperationCanceledException))
+            {
+                Log("state", "pregreet pass not read: " + ex.Message);
+                return false;
+            }
+        }
+
+        /// <summary>A write a session need not wait on the outcome of: a failure is logged, the session goes on.</summary>
+        async Task StateWriteAsync(Func<Task> write)
+        {
+            try { await write().ConfigureAwait(false); }
+            catch (Exception ex) when (!(ex is OperationCanceledException)) { Log("state", "not written: " + ex.Message); }
+        }
+
         /// <summary>The greeting, with the pregreet test when it runs: a <c>220-</c> teaser at once,
         /// the reverse lookup meanwhile, the rest of the greet wait, then the final <c>220 </c> line.
         /// Otherwise the plain one-line greeting, no wait. False: the client was turned away (a rate
@@ -54,7 +73,7 @@ namespace SmtpdModule.Engine.Smtp
             var wait = TestOptions.GreetWait;
             bool test = !_exempt && wait > TimeSpan.Zero
                         && (TestOptions.PregreetAction != ProtocolTestAction.Ignore || (pipeline.TestsNamedByRules & ProtocolTests.Pregreet) != 0);
-            if (test && await _known.Facts.ReadStateAsync(PassKey).ConfigureAwait(false) != null)
+            if (test && await RememberedAsync().ConfigureAwait(false))
             {
                 // Passed within the pass TTL: a legitimate server pays the wait once, not on every connection.
                 _remembered = true;
@@ -78,8 +97,8 @@ namespace SmtpdModule.Engine.Smtp
                 else
                 {
                     _known.Results["pregreet"] = "pass";
-                    await _rt.State.SetAsync(PassKey, DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
-                                             TestOptions.PassTtl).ConfigureAwait(false);
+                    await StateWriteAsync(() => _rt.State.SetAsync(PassKey, DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                                                                   TestOptions.PassTtl)).ConfigureAwait(false);
                 }
             }
             _io.Write(verdict.ToWire());
@@ -126,7 +145,7 @@ namespace SmtpdModule.Engine.Smtp
             if (first && (_remembered || _known.Results.TryGetValue("pregreet", out var r) && r == "pass"))
             {
                 _remembered = false;
-                await _rt.State.RemoveAsync(PassKey).ConfigureAwait(false);
+                await StateWriteAsync(() => _rt.State.RemoveAsync(PassKey)).ConfigureAwait(false);
             }
         }
     }

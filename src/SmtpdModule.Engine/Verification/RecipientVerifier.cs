@@ -57,7 +57,10 @@ namespace SmtpdModule.Engine.Verification
         async Task<RecipientAnswer> FromCacheAsync(VerificationSource s, string mailbox, Func<string, CancellationToken, Task<string>> readState, CancellationToken ct)
         {
             if (s.KnownTtl == null && s.UnknownTtl == null) return null;
-            var value = await readState(CacheKey(s.Source.Name, mailbox), ct).ConfigureAwait(false);
+            string value;
+            // A store that cannot be read is a cache miss: the source is asked.
+            try { value = await readState(CacheKey(s.Source.Name, mailbox), ct).ConfigureAwait(false); }
+            catch (Exception ex) when (!(ex is OperationCanceledException && ct.IsCancellationRequested)) { return null; }
             return Decode(s.Source.Name, value);
         }
 

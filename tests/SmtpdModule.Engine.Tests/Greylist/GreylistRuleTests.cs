@@ -162,6 +162,16 @@ namespace SmtpdModule.Engine.Tests.Greylist
         }
 
         [Fact]
+        public async Task With_fail_mode_Closed_a_store_that_cannot_be_reached_defers()
+        {
+            _options.FailMode = StateFailMode.Closed;
+            var broken = new BrokenStateStore();
+            var v = await SendAsync(Pipeline(store: broken), Session("198.51.100.7", broken), "<a@example.org>");
+            Assert.Equal(VerdictKind.TempFail, v.Kind);
+            Assert.Equal("451 4.3.0 Greylisting is unavailable, please try again later", v.Replies[0]);
+        }
+
+        [Fact]
         public async Task A_replay_decides_at_the_records_time_from_its_facts()
         {
             await TryAsync("198.51.100.7");
