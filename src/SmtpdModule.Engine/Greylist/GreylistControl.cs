@@ -68,22 +68,26 @@ namespace SmtpdModule.Engine.Greylist
         }
 
         /// <summary>The answer to a greylist request (an error answer for a malformed one); null when <paramref name="request"/> is another request.</summary>
+        /// <param name="request">The request line.</param>
+        /// <param name="store">The proxy's state store.</param>
+        /// <param name="options">The proxy's greylisting options (prefix lengths, auto-allow threshold).</param>
         /// <remarks>The store's failures pass through: the endpoint answers them as errors.</remarks>
-        public static async Task<string> AnswerAsync(string request, IStateStore store, GreylistOptions options, CancellationToken cancellationToken = default)
+        /// <param name="clock">What expiry times are measured from; null: the machine's clock.</param>
+        public static async Task<string> AnswerAsync(string request, IStateStore store, GreylistOptions options, ISystemClock clock = null, CancellationToken cancellationToken = default)
         {
             if (request == null || store == null) return null;
             var parts = request.Split(' ');
             if (parts[0] == RemoveVerb)
             {
                 if (parts.Length != 2 || !GreylistReader.IsGreylistKey(parts[1]) || !IsPlainAscii(parts[1])) return BadRequest;
-                var removed = await new GreylistReader(store, options).RemoveAsync(parts[1], cancellationToken).ConfigureAwait(false);
+                var removed = await new GreylistReader(store, options, clock).RemoveAsync(parts[1], cancellationToken).ConfigureAwait(false);
                 var fields = new ControlFields();
                 fields.Add("removed", removed ? 1 : 0);
                 return fields.ToWire();
             }
             if (parts[0] != ListVerb) return null;
             if (!TryParseList(parts, out var filter, out int offset, out int count)) return BadRequest;
-            var page = await new GreylistReader(store, options).ListAsync(filter, offset, count, cancellationToken).ConfigureAwait(false);
+            var page = await new GreylistReader(store, options, clock).ListAsync(filter, offset, count, cancellationToken).ConfigureAwait(false);
             return PageFields(page, options ?? new GreylistOptions()).ToWire();
         }
 
