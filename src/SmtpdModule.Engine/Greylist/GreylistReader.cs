@@ -70,10 +70,11 @@ namespace SmtpdModule.Engine.Greylist
             return _store.RemoveAsync(key, cancellationToken);
         }
 
-        /// <summary>The key is one of greylisting's three kinds.</summary>
+        /// <summary>The key is one of greylisting's three kinds, with something after the kind.</summary>
         public static bool IsGreylistKey(string key) =>
-            key != null && (key.StartsWith(GreylistCheck.KeyPrefix + "t:", StringComparison.Ordinal)
-                            || key.StartsWith(GreylistCheck.KeyPrefix + "a:", StringComparison.Ordinal)
-                            || key.StartsWith(GreylistCheck.KeyPrefix + "trap:", StringComparison.Ordinal));
+            Has(key, GreylistCheck.KeyPrefix + "t:") || Has(key, GreylistCheck.KeyPrefix + "a:") || Has(key, GreylistCheck.KeyPrefix + "trap:");
+
+        static bool Has(string key, string prefix) =>
+            key != null && key.Length > prefix.Length && key.StartsWith(prefix, StringComparison.Ordinal);
     }
 }

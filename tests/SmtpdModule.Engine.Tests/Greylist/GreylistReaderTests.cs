@@ -215,6 +215,7 @@ namespace SmtpdModule.Engine.Tests.Greylist
             Assert.Empty(await ListAsync());
             await Assert.ThrowsAsync<ArgumentException>(() => Reader().RemoveAsync("rate:192.0.2.7"));
             await Assert.ThrowsAsync<ArgumentException>(() => Reader().RemoveAsync("grey:"));
+            await Assert.ThrowsAsync<ArgumentException>(() => Reader().RemoveAsync("grey:trap:"));
             Assert.Equal("5", await _store.GetAsync("rate:192.0.2.7"));
         }
 
