@@ -19,6 +19,8 @@
         'Start-SmtpdProxy'
         'Get-SmtpdProxy'
         'Stop-SmtpdProxy'
+        'Get-SmtpdGreylistEntry'
+        'Remove-SmtpdGreylistEntry'
         'Test-SmtpdRule'
         'Test-SmtpdDnsbl'
         'Test-SmtpdSpf'

@@ -81,6 +81,10 @@ BeforeDiscovery {
     }
 
     $secure = "(ConvertTo-SecureString 'example-password' -AsPlainText -Force)"
+    # A proxy on ./spool whose grey line deferred one message (SmtpClient gets 450), so the greylist has an entry.
+    $greylisted = "Set-Content ./grey_rules 'grey:ALL:ALL:ALL', 'allow:ALL:ALL:ALL'; `$grey = Start-SmtpdProxy -Listen 127.0.0.1:0 -RulesPath ./grey_rules -SpoolPath ./spool; " +
+        "try { [System.Net.Mail.SmtpClient]::new('127.0.0.1', `$grey.LocalEndPoints[0].Port).Send('sender@example.org', 'user@example.test', 'hello', 'hello') } catch [System.Net.Mail.SmtpException] { }" +
+        "  # the proxy of a service (here of this process), which greylisted a message"
     $Examples = @{
         # --- cmdlet pages
         'Export-SmtpdSpoolItem.md: Example 2'  = @{ Id = 'Failed'; Answers = 'A'
@@ -89,6 +93,12 @@ BeforeDiscovery {
         'Get-SmtpFwd.md: Example 2'            = @{ Mode = 'CtrlC'; Ready = 'Forwarded' }
         'Get-SmtpFwd.md: Example 3'            = @{ Before = 'Start-SmtpFwd -SpoolPath ./spool -SmartHost {Downstream} | Out-Null  # a forwarder to list' }
         'Get-SmtpdProxy.md: Example 2'         = @{ Mode = 'CtrlC'; Ready = 'Accepted' }
+        'Get-SmtpdGreylistEntry.md: Example 1' = @{ Before = $greylisted; Check = '$Out | Should -Match ''Triplet\s+Waiting\s+127\.0\.0\.1\s+sender@example\.org''' }
+        'Get-SmtpdGreylistEntry.md: Example 2' = @{ Before = $greylisted; Check = '$Out | Should -Match ''From\s+: sender@example\.org''' }
+        'Get-SmtpdGreylistEntry.md: Example 3' = @{ Before = $greylisted }
+        'Remove-SmtpdGreylistEntry.md: Example 1' = @{ Before = $greylisted }
+        'Remove-SmtpdGreylistEntry.md: Example 2' = @{ Before = $greylisted; Check = '$Out | Should -Match ''Triplet\s+127\.0\.0\.1\s+sender@example\.org''' }
+        'Remove-SmtpdGreylistEntry.md: Example 3' = @{ Before = $greylisted }
         'Get-SmtpdRule.md: Example 2'          = @{ Before = 'Copy-Item ./smtpd_check_rules ./smtpd_check_rules.new  # the new file to check'
             Check = 'Test-Path (Join-Path $Dir smtpd_check_rules) | Should -BeTrue' }
         'Get-SmtpdSpool.md: Example 5'         = @{ Before = 'Start-SmtpdProxy -Listen 127.0.0.1:0 -RulesPath ./smtpd_check_rules -SpoolPath ./spool | Out-Null  # a running proxy' }

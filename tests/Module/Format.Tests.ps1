@@ -143,6 +143,8 @@ Describe 'SmtpdModule.Format.ps1xml' {
             'Start-SmtpFwd'          = @('SmtpdModule.Engine.Forwarding.Forwarder', 'SmtpdModule.Engine.Forwarding.ForwardSummary')
             'Get-SmtpFwd'            = @('SmtpdModule.Engine.Forwarding.Forwarder', 'SmtpdModule.Engine.Forwarding.ForwarderStatus')
             'Stop-SmtpFwd'           = @('SmtpdModule.Engine.Forwarding.Forwarder', 'SmtpdModule.Engine.Forwarding.ForwarderStatus')
+            'Get-SmtpdGreylistEntry'    = @('SmtpdModule.Engine.Greylist.GreylistEntry')
+            'Remove-SmtpdGreylistEntry' = @('SmtpdModule.Engine.Greylist.GreylistEntry')
         }
         $commands = @(Get-Command -Module SmtpdModule -CommandType Cmdlet)
         @($commands.Name | Sort-Object) | Should -Be @($expected.Keys | Sort-Object)

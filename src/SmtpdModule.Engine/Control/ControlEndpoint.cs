@@ -25,7 +25,8 @@ namespace SmtpdModule.Engine.Control
     /// </remarks>
     public sealed class ControlEndpoint : IDisposable
     {
-        const int MaxRequest = 256;
+        /// <summary>The longest request line, its newline included.</summary>
+        internal const int MaxRequest = 256;
         static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(10);
 
         readonly ControlLocation _location;

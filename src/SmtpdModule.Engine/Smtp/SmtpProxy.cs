@@ -319,6 +319,9 @@ namespace SmtpdModule.Engine.Smtp
             finally { socket.Dispose(); }
         }
 
+        /// <summary>Where greylisting and the other checks keep their state (the embedded store unless one was given).</summary>
+        public State.IStateStore StateStore => _rt.State;
+
         /// <summary>The control endpoint's path; null when there is none.</summary>
         public string ControlPath => _control?.Path;
 
@@ -340,6 +343,9 @@ namespace SmtpdModule.Engine.Smtp
 
         async Task<string> HandleControlAsync(string request)
         {
+            // Get-/Remove-SmtpdGreylistEntry -SpoolPath: answered from this proxy's store, whatever it is.
+            var grey = await Greylist.GreylistControl.AnswerAsync(request, _rt.State, Options.RuleEvaluation.Greylist).ConfigureAwait(false);
+            if (grey != null) return grey;
             if (request == "status")
                 return ProxyStatus.Fields(this, ControlRequest.ProcessId, IsRunning && !_rt.IsStopping).ToWire();
             if (ControlRequest.TryParseStop(request, out var timeout))
