@@ -36,8 +36,10 @@ namespace SmtpdModule.Engine.State
         readonly string _name;
         readonly Task<ConnectionMultiplexer> _connecting;
         volatile bool _disposed;
-        // The last connection failure the library reported: tells a refused credential from a dead server.
-        volatile ConnectionFailureType _lastFailure = ConnectionFailureType.None;
+        // The last connection failure the library reported, null once connected: a call that fails
+        // for want of a connection often carries no cause, and this tells a refused credential or
+        // certificate from a dead server.
+        volatile Exception _lastFailure;
 
         /// <summary>Starts connecting in the background and returns at once; calls made before the
         /// connection is up fail within the bound with <see cref="StateStoreFailure.NotConnected"/>.</summary>
@@ -234,7 +236,7 @@ namespace SmtpdModule.Engine.State
             }
             catch (RedisConnectionException ex)
             {
-                throw new StateStoreUnavailableException(_name, IsAuthenticationFailure(ex) ? StateStoreFailure.AuthenticationFailed : StateStoreFailure.NotConnected, ex);
+                throw new StateStoreUnavailableException(_name, ConnectionFailureOf(ex), ex);
             }
             catch (RedisTimeoutException ex)
             {
@@ -262,8 +264,8 @@ namespace SmtpdModule.Engine.State
             try
             {
                 var connection = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
-                connection.ConnectionFailed += (_, e) => _lastFailure = e.FailureType;
-                connection.ConnectionRestored += (_, e) => _lastFailure = ConnectionFailureType.None;
+                connection.ConnectionFailed += (_, e) => _lastFailure = e.Exception;
+                connection.ConnectionRestored += (_, e) => _lastFailure = null;
                 if (_disposed) connection.Dispose();
                 return connection;
             }
@@ -271,19 +273,30 @@ namespace SmtpdModule.Engine.State
             {
                 // With AbortOnConnectFail off the library returns a connection that keeps trying;
                 // this is only reached for what no retry mends, and every call then reports it.
-                _lastFailure = ex.FailureType;
+                _lastFailure = ex;
                 throw;
             }
         }
 
-        bool IsAuthenticationFailure(RedisConnectionException ex)
+        StateStoreFailure ConnectionFailureOf(RedisConnectionException ex)
         {
+            var failure = Classify(ex);
+            var last = _lastFailure;
+            return failure == StateStoreFailure.NotConnected && last != null ? Classify(last) : failure;
+        }
+
+        static StateStoreFailure Classify(Exception ex)
+        {
+            // The library reports a refused certificate and a refused password alike, as
+            // AuthenticationFailure; the exceptions inside tell them apart.
+            bool credential = false;
             for (Exception e = ex; e != null; e = e.InnerException)
             {
-                if (e is RedisConnectionException c && c.FailureType == ConnectionFailureType.AuthenticationFailure) return true;
-                if (e.Message.IndexOf("WRONGPASS", StringComparison.Ordinal) >= 0 || e.Message.IndexOf("NOAUTH", StringComparison.Ordinal) >= 0) return true;
+                if (e is System.Security.Authentication.AuthenticationException) return StateStoreFailure.TlsFailed;
+                if (e is RedisConnectionException c && c.FailureType == ConnectionFailureType.AuthenticationFailure) credential = true;
+                if (e.Message.IndexOf("WRONGPASS", StringComparison.Ordinal) >= 0 || e.Message.IndexOf("NOAUTH", StringComparison.Ordinal) >= 0) credential = true;
             }
-            return _lastFailure == ConnectionFailureType.AuthenticationFailure;
+            return credential ? StateStoreFailure.AuthenticationFailed : StateStoreFailure.NotConnected;
         }
 
         static ConfigurationOptions Configure(RedisStateStoreOptions options)

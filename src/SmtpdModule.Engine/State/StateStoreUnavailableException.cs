@@ -5,9 +5,12 @@ namespace SmtpdModule.Engine.State
     /// <summary>Why a shared state store could not answer.</summary>
     public enum StateStoreFailure
     {
-        /// <summary>No connection to the server: it is down, unreachable, refusing, or the TLS
-        /// handshake failed. The store keeps reconnecting in the background.</summary>
+        /// <summary>No connection to the server: it is down, unreachable or refusing connections.
+        /// The store keeps reconnecting in the background.</summary>
         NotConnected,
+        /// <summary>The TLS handshake failed (rediss://): the server's certificate is not trusted, has
+        /// expired or does not name the host. A configuration error; the store keeps trying.</summary>
+        TlsFailed,
         /// <summary>The server refused the credential (AUTH): a configuration error, not a transient one.</summary>
         AuthenticationFailed,
         /// <summary>The answer did not come within the store's bound on one operation.</summary>
@@ -43,11 +46,18 @@ namespace SmtpdModule.Engine.State
             switch (failure)
             {
                 case StateStoreFailure.AuthenticationFailed: what = "authentication failed: check the user name and password"; break;
+                case StateStoreFailure.TlsFailed: what = "TLS handshake failed" + (inner == null ? "" : ": " + Innermost(inner).Message); break;
                 case StateStoreFailure.Timeout: what = "no answer within the operation timeout"; break;
                 case StateStoreFailure.ServerError: what = "server error" + (inner == null ? "" : ": " + inner.Message); break;
                 default: what = "not connected"; break;
             }
             return "state store " + store + ": " + what;
+        }
+
+        static Exception Innermost(Exception e)
+        {
+            while (e.InnerException != null) e = e.InnerException;
+            return e;
         }
     }
 }

@@ -118,6 +118,20 @@ namespace SmtpdModule.Engine.Tests.Fixtures
         /// <summary>Kills redis-server (SIGKILL: as a crash, nothing written); the folder stays for <see cref="RestartAsync"/>.</summary>
         public void Kill() => KillProcess();
 
+        /// <summary>Stops redis-server in its tracks (SIGSTOP): connections stay open and nothing answers,
+        /// as a server swapping or stalled. <see cref="Resume"/> lets it go on.</summary>
+        public void Pause() => Signal("-STOP");
+
+        public void Resume() => Signal("-CONT");
+
+        void Signal(string signal)
+        {
+            using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { signal, _process.Id.ToString() }, UseShellExecute = false });
+            kill.WaitForExit();
+            if (kill.ExitCode != 0)
+                throw new InvalidOperationException("kill " + signal + " " + _process.Id + " failed with exit code " + kill.ExitCode);
+        }
+
         /// <summary>Starts redis-server again on the same port, empty (no persistence).</summary>
         public async Task RestartAsync()
         {
