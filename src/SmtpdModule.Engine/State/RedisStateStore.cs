@@ -1,5 +1,8 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
 using StackExchange.Redis;
@@ -117,6 +120,8 @@ namespace SmtpdModule.Engine.State
                 var transaction = db.CreateTransaction();
                 var create = transaction.ExecuteAsync("SET", k, "0", "NX", "PX", ms);
                 var add = transaction.ExecuteAsync("INCRBY", k, delta);
+                Observe(create);   // a failed EXEC leaves both unawaited
+                Observe(add);
                 await transaction.ExecuteAsync().ConfigureAwait(false);
                 await create.ConfigureAwait(false);
                 try { return (long)await add.ConfigureAwait(false); }
@@ -182,9 +187,16 @@ namespace SmtpdModule.Engine.State
                 values[i] = db.ExecuteAsync("GET", keys[i]);
                 lifetimes[i] = db.ExecuteAsync("PTTL", keys[i]);
             }
+            try { await Task.WhenAll(values.Concat(lifetimes)).ConfigureAwait(false); }
+            catch (RedisServerException) { /* per key below */ }
             var entries = new List<StateEntry>(keys.Count);
             for (int i = 0; i < keys.Count; i++)
             {
+                // A key of another type under the prefix (a hash, a list) is not the store's: GET
+                // answers WRONGTYPE for it, and the listing passes over it. Any other error fails it.
+                if (values[i].IsFaulted && values[i].Exception.InnerException is RedisServerException wrong
+                    && wrong.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal))
+                    continue;
                 var value = await values[i].ConfigureAwait(false);
                 long pttl = (long)await lifetimes[i].ConfigureAwait(false);
                 // Gone between SCAN and GET, or between GET and PTTL (-2): not live, not listed.
@@ -250,6 +262,10 @@ namespace SmtpdModule.Engine.State
             catch (RedisException ex)
             {
                 throw new StateStoreUnavailableException(_name, StateStoreFailure.ServerError, ex);
+            }
+            catch (Exception ex) when (ex is IOException || ex is SocketException)
+            {
+                throw new StateStoreUnavailableException(_name, StateStoreFailure.NotConnected, ex);
             }
         }
 

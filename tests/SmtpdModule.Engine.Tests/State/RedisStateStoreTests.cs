@@ -263,6 +263,19 @@ namespace SmtpdModule.Engine.Tests.State
         }
 
         [Fact]
+        public async Task A_listing_passes_over_keys_of_other_types_under_its_prefix()
+        {
+            var options = Options(_shared);
+            using var store = await ConnectedAsync(options, _shared);
+            await store.SetAsync("a", "1", Hour);
+            // Another program's hash under the same prefix: GET would answer WRONGTYPE.
+            using (var other = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(
+                new StackExchange.Redis.ConfigurationOptions { EndPoints = { _shared.EndPoint }, Password = _shared.Password }))
+                await other.GetDatabase().HashSetAsync(options.KeyPrefix + "hash", "field", "value");
+            Assert.Equal("a", Assert.Single(await store.ListAsync("", 10)).Key);
+        }
+
+        [Fact]
         public async Task A_disposed_store_refuses_calls()
         {
             var store = await ConnectedAsync(Options(_shared), _shared);
