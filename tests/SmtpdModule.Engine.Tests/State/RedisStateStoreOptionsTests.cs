@@ -100,8 +100,9 @@ namespace SmtpdModule.Engine.Tests.State
             Refused(o => o.OperationTimeout = TimeSpan.Zero, "OperationTimeout");
             Refused(o => o.OperationTimeout = TimeSpan.FromDays(30), "OperationTimeout");
             Refused(o => o.ConnectTimeout = TimeSpan.FromMilliseconds(-1), "ConnectTimeout");
-            Refused(o => o.TrustedIssuer = new System.Security.Cryptography.X509Certificates.X509Certificate2(
-                Tls.TestCertificates.CreateSelfSigned(System.Security.Cryptography.RSA.Create(2048), DateTimeOffset.Now, DateTimeOffset.Now.AddDays(1)).RawData), "TrustedIssuer");
+            using var rsa = System.Security.Cryptography.RSA.Create(2048);
+            using var issuer = Tls.TestCertificates.CreateSelfSigned(rsa, DateTimeOffset.Now, DateTimeOffset.Now.AddDays(1));
+            Refused(o => o.TrustedIssuer = issuer, "TrustedIssuer");   // a plain redis:// URI
             Assert.Throws<ArgumentNullException>(() => new RedisStateStore(null));
         }
     }
