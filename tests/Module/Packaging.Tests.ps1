@@ -136,9 +136,75 @@ Describe 'The laid-out module' {
     It 'keeps only the cmdlet assembly at the root and the engine with its libraries in Dependencies/' {
         $top = @(Get-ChildItem -LiteralPath $moduleDir -Filter '*.dll' -File).Name
         $top | Should -Be @('SmtpdModule.dll')
-        foreach ($name in 'SmtpdModule.Engine', 'MailKit', 'MimeKit', 'DnsClient', 'BouncyCastle.Cryptography') {
+        foreach ($name in 'SmtpdModule.Engine', 'MailKit', 'MimeKit', 'DnsClient', 'BouncyCastle.Cryptography',
+                'StackExchange.Redis', 'RESPite', 'System.IO.Pipelines', 'System.IO.Hashing', 'System.Threading.Channels') {
             Join-Path $moduleDir "Dependencies/$name.dll" | Should -Exist
         }
+    }
+
+    It 'ships every library a shipped library references, each a netstandard2.0 build Windows PowerShell can load' {
+        # The loader answers only from Dependencies/: a reference missing there fails at first use,
+        # on the path that needs it (StackExchange.Redis alone brings RESPite, System.IO.Pipelines,
+        # System.IO.Hashing, System.Threading.Channels and more). Only netstandard itself comes from
+        # the runtime, and System.DirectoryServices.Protocols from runtimes/<os>/ or the Framework.
+        $dependencies = Join-Path $moduleDir 'Dependencies'
+        $shipped = @{}
+        foreach ($file in Get-ChildItem -LiteralPath $dependencies -Filter '*.dll' -File) { $shipped[$file.BaseName] = $true }
+        $problems = foreach ($file in Get-ChildItem -LiteralPath $dependencies -Filter '*.dll' -File) {
+            $pe = [System.Reflection.PortableExecutable.PEReader]::new([System.IO.File]::OpenRead($file.FullName))
+            try {
+                $reader = [System.Reflection.Metadata.PEReaderExtensions]::GetMetadataReader($pe)
+                foreach ($handle in $reader.AssemblyReferences) {
+                    $name = $reader.GetString($reader.GetAssemblyReference($handle).Name)
+                    if (-not $shipped.ContainsKey($name) -and $name -notin 'netstandard', 'System.DirectoryServices.Protocols') {
+                        "$($file.Name) references $name, which is not shipped"
+                    }
+                }
+                foreach ($handle in $reader.GetAssemblyDefinition().GetCustomAttributes()) {
+                    $attribute = $reader.GetCustomAttribute($handle)
+                    if ($attribute.Constructor.Kind -ne [System.Reflection.Metadata.HandleKind]::MemberReference) { continue }
+                    $ctor = $reader.GetMemberReference([System.Reflection.Metadata.MemberReferenceHandle]$attribute.Constructor)
+                    $type = $reader.GetTypeReference([System.Reflection.Metadata.TypeReferenceHandle]$ctor.Parent)
+                    if ($reader.GetString($type.Name) -ne 'TargetFrameworkAttribute') { continue }
+                    $blob = $reader.GetBlobBytes($attribute.Value)
+                    $framework = [System.Text.Encoding]::UTF8.GetString($blob, 3, $blob[2])
+                    if ($framework -notlike '.NETStandard,*') { "$($file.Name) is built for $framework" }
+                }
+            } finally { $pe.Dispose() }
+        }
+        @($problems) | Should -BeNullOrEmpty
+    }
+
+    It 'runs the Redis state store from its load context against a real redis-server' {
+        # The engine's own type, made in a fresh pwsh: StackExchange.Redis and its libraries resolve
+        # through the module's loader, and a round trip to Redis (AUTH, SET, INCRBY in MULTI, GET, SCAN) works.
+        $redis = & "$PSScriptRoot/../tools/Start-TestRedis.ps1"
+        try {
+            $r = Invoke-ChildPwsh 'redis' @"
+Import-Module $(Quote $manifest)
+`$options = [SmtpdModule.Engine.State.RedisStateStoreOptions]::FromUri('$($redis.Uri)')
+`$options.SetCredential('default', (ConvertTo-SecureString '$($redis.Password)' -AsPlainText -Force))
+`$store = [SmtpdModule.Engine.State.RedisStateStore]::new(`$options)
+`$none = [System.Threading.CancellationToken]::None
+`$connected = `$store.WaitUntilConnectedAsync([TimeSpan]::FromSeconds(20), `$none).GetAwaiter().GetResult()
+`$store.SetAsync('k', 'v', [TimeSpan]::FromMinutes(1), `$none).GetAwaiter().GetResult()
+`$count = `$store.IncrementAsync('n', 2, [TimeSpan]::FromMinutes(1), `$none).GetAwaiter().GetResult()
+`$value = `$store.GetAsync('k', `$none).GetAwaiter().GetResult()
+`$listed = @(`$store.ListAsync('', 10, `$none).GetAwaiter().GetResult()).Count
+`$store.Dispose()
+`$redisLibrary = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'StackExchange.Redis' }
+@{
+    Connected = `$connected; Value = `$value; Count = `$count; Listed = `$listed
+    Context   = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$redisLibrary).GetType().FullName
+} | ConvertTo-Json -Compress
+"@
+        }
+        finally { $redis.Stop() }
+        $r.Result.Connected | Should -BeTrue -Because $r.Log
+        $r.Result.Value | Should -Be 'v'
+        $r.Result.Count | Should -Be 2
+        $r.Result.Listed | Should -Be 2
+        $r.Result.Context | Should -Be 'SmtpdModule.Hosting.DependencyLoadContext'
     }
 
     It 'ships the LDAP library as working .NET 8 builds per OS, and not the netstandard2.0 stub that throws' {

@@ -12,11 +12,12 @@
 #   slapd          OpenLDAP's server: LDAP verification tests run their own directory on 127.0.0.1
 #   ldap-utils     ldapsearch, to see when that directory answers
 #   openssl        makes the test directory's CA and server certificate (LDAPS, StartTLS)
+#   redis-server   the shared state store: Redis tests run their own server on 127.0.0.1 (plain and TLS)
 # Idempotent: when everything is installed it only says so. Non-interactive.
 # Called by `build.ps1 -Task Test` on Linux hosts that have apt-get.
 set -euo pipefail
 
-packages=(knot knot-dnsutils swaks libnet-ssleay-perl python3 python3-yaml postfix python3-aiosmtpd afl++ slapd ldap-utils openssl)
+packages=(knot knot-dnsutils swaks libnet-ssleay-perl python3 python3-yaml postfix python3-aiosmtpd afl++ slapd ldap-utils openssl redis-server)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -103,6 +104,13 @@ if printf '%s\n' "${missing[@]}" | grep -qx slapd && [ -d /run/systemd/system ] 
     && command -v systemctl >/dev/null 2>&1; then
     echo "install-test-deps: disabling the packaged slapd service (tests run their own)"
     as_root systemctl disable --now slapd.service >/dev/null 2>&1 || true
+fi
+
+# The same for redis-server, whose packaged service would listen on 127.0.0.1:6379.
+if printf '%s\n' "${missing[@]}" | grep -qx redis-server && [ -d /run/systemd/system ] \
+    && command -v systemctl >/dev/null 2>&1; then
+    echo "install-test-deps: disabling the packaged redis-server service (tests run their own)"
+    as_root systemctl disable --now redis-server.service >/dev/null 2>&1 || true
 fi
 
 echo "install-test-deps: done"
