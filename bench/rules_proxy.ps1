@@ -17,7 +17,8 @@ $ErrorActionPreference = 'Stop'
 Import-Module $ModulePath
 
 $proxy = Start-SmtpdProxy -Listen 127.0.0.1:0 -RulesPath $RulesPath -SpoolPath $SpoolPath -DnsServer $DnsServer `
-    -NoReverseLookup -MaxSessions 2000 -MaxSessionsPerClient 2000
+    -NoReverseLookup -MaxSessions 2000 -MaxSessionsPerClient 2000 `
+    -MaxSessionsPerNetwork 2000 -MaxConnectionsPerMinute 100000000 -MaxRecipientsPerMinute 100000000
 try {
     $deadline = [DateTime]::UtcNow.AddSeconds($HealthTimeoutSeconds)
     # Polled: the probe runs when the rules load; "Unknown" until it has answered.

@@ -58,5 +58,6 @@ public static class SmtpBenchGc
 Import-Module $ModulePath
 # 127.0.0.1:9 (discard) answers no DNS question; -NoReverseLookup means none is asked anyway.
 Start-SmtpdProxy -Listen "127.0.0.1:$Port" -RulesPath $RulesPath -SpoolPath $SpoolPath `
-    -DnsServer 127.0.0.1:9 -NoReverseLookup -MaxSessions 2000 -MaxSessionsPerClient 2000 -Wait |
+    -DnsServer 127.0.0.1:9 -NoReverseLookup -MaxSessions 2000 -MaxSessionsPerClient 2000 `
+    -MaxSessionsPerNetwork 2000 -MaxConnectionsPerMinute 100000000 -MaxRecipientsPerMinute 100000000 -Wait |
     Out-Null

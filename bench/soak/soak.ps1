@@ -48,7 +48,8 @@ $proxy = $null; $fwd = $null
 try {
     Import-Module $ModulePath
     $proxy = Start-SmtpdProxy -Listen '127.0.0.1:0' -RulesPath $RulesPath -SpoolPath $SpoolPath `
-        -DnsServer $dns.EndPoint -NoReverseLookup -MaxSessionsPerClient 200
+        -DnsServer $dns.EndPoint -NoReverseLookup -MaxSessionsPerClient 200 `
+    -MaxSessionsPerNetwork 2000 -MaxConnectionsPerMinute 100000000 -MaxRecipientsPerMinute 100000000
     $fwd = Start-SmtpFwd -SpoolPath $SpoolPath -SmartHost $SmartHost -TlsMode None `
         -MaxConnections $MaxConnections -PollInterval '00:00:05'
     [Console]::Out.WriteLine("ready $($proxy.LocalEndPoints[0].Port) $PID")

@@ -16,15 +16,15 @@ namespace SmtpdModule.Engine.Policy
     public sealed class RateLimitOptions
     {
         /// <summary>New connections per minute from one client network; more get 421 4.7.0. 0: no limit.</summary>
-        public int ConnectionsPerMinute { get; set; } = 600;
+        public int ConnectionsPerMinute { get; set; } = 3000;
         /// <summary>Sessions open at once from one client network, on this proxy (each proxy counts its own:
         /// a session ends on the proxy it began on); more get 421 4.7.0. 0: no limit.</summary>
-        public int ConnectionsAtOnce { get; set; } = 100;
+        public int ConnectionsAtOnce { get; set; } = 200;
         /// <summary>RCPT commands per minute from one client network; more get 450 4.7.1. 0: no limit.</summary>
-        public int RecipientsPerMinute { get; set; } = 6000;
+        public int RecipientsPerMinute { get; set; } = 30000;
         /// <summary>RCPT commands per minute for one sender whose SPF passes; more get 450 4.7.1. 0: no limit.
         /// Counted only when the proxy checks SPF (a rule tests SPF= or grey, or -SpfCheck Always).</summary>
-        public int SenderRecipientsPerMinute { get; set; } = 3000;
+        public int SenderRecipientsPerMinute { get; set; } = 10000;
         public int IPv4PrefixLength { get; set; } = 24;
         public int IPv6PrefixLength { get; set; } = 64;
         /// <summary>Networks (CIDR) no limit applies to: the own network, partners' relays.</summary>

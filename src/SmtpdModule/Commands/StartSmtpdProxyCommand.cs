@@ -132,13 +132,13 @@ namespace SmtpdModule.Commands
         [Parameter] public TimeSpan GreytrapLifetime { get; set; } = TimeSpan.FromDays(1);
 
         /// <summary>Sessions open at once from one client network (/24, /64) on this proxy; 0: no limit.</summary>
-        [Parameter] [ValidateRange(0, int.MaxValue)] public int MaxSessionsPerNetwork { get; set; } = 100;
+        [Parameter] [ValidateRange(0, int.MaxValue)] public int MaxSessionsPerNetwork { get; set; } = 200;
         /// <summary>New connections per minute from one client network, counted in the state store; 0: no limit.</summary>
-        [Parameter] [ValidateRange(0, int.MaxValue)] public int MaxConnectionsPerMinute { get; set; } = 600;
+        [Parameter] [ValidateRange(0, int.MaxValue)] public int MaxConnectionsPerMinute { get; set; } = 3000;
         /// <summary>RCPT commands per minute from one client network, counted in the state store; 0: no limit.</summary>
-        [Parameter] [ValidateRange(0, int.MaxValue)] public int MaxRecipientsPerMinute { get; set; } = 6000;
+        [Parameter] [ValidateRange(0, int.MaxValue)] public int MaxRecipientsPerMinute { get; set; } = 30000;
         /// <summary>RCPT commands per minute for one sender whose SPF passes; 0: no limit.</summary>
-        [Parameter] [ValidateRange(0, int.MaxValue)] public int MaxSenderRecipientsPerMinute { get; set; } = 3000;
+        [Parameter] [ValidateRange(0, int.MaxValue)] public int MaxSenderRecipientsPerMinute { get; set; } = 10000;
         /// <summary>Networks (CIDR) no rate limit applies to.</summary>
         [Parameter] [ValidateNotNull] public string[] RateLimitExempt { get; set; }
 

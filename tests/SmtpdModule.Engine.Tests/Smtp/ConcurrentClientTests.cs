@@ -37,6 +37,7 @@ namespace SmtpdModule.Engine.Tests.Smtp
             {
                 o.MaxSessions = 2 * Sessions;
                 o.MaxSessionsPerClient = 2 * Sessions;
+                o.RateLimits.ConnectionsAtOnce = 2 * Sessions;
             });
             var messages = Enumerable.Range(0, Sessions)
                 .Select(i => new { from = "s" + i + "@example.org", to = new[] { "r" + i + "@example.test" }, message = Message(i) })

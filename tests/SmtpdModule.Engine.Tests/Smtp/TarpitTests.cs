@@ -17,6 +17,7 @@ namespace SmtpdModule.Engine.Tests.Smtp
                 o.RuleEvaluation.NotoDelay = TimeSpan.FromSeconds(3);
                 o.MaxSessions = sessions + 10;
                 o.MaxSessionsPerClient = sessions + 10;
+                o.RateLimits.ConnectionsAtOnce = sessions + 10;
             });
             var clients = await Task.WhenAll(Enumerable.Range(0, sessions).Select(_ => LineClient.ConnectAsync(proxy.EndPoint)));
             try
