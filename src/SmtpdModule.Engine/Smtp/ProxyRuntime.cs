@@ -27,7 +27,8 @@ namespace SmtpdModule.Engine.Smtp
             Dns = dns;
             Spool = spool;
             Events = events;
-            State = options.StateStore ?? new MemoryStateStore();
+            State = options.StateStore ?? OpenStateStore(options);
+            OwnsState = options.StateStore == null;
             _verifier = options.RecipientVerification?.CreateVerifier(State);
             _greylist = new GreylistRecorder(State, options.RuleEvaluation.Greylist,
                                              why => events.Write(new ProxyEvent("state", null, null, why)));
@@ -54,6 +55,18 @@ namespace SmtpdModule.Engine.Smtp
             foreach (var range in _rateExempt)
                 if (range.Contains(peer)) return null;
             return GreylistKeys.Network(peer, limits.IPv4PrefixLength, limits.IPv6PrefixLength);
+        }
+
+        /// <summary>The proxy opened its state store itself, and closes it when it stops.</summary>
+        public bool OwnsState { get; }
+
+        static IStateStore OpenStateStore(SmtpProxyOptions options) =>
+            options.Redis != null ? new RedisStateStore(options.Redis) : (IStateStore)new MemoryStateStore();
+
+        /// <summary>Closes the state store when the proxy opened it.</summary>
+        public void CloseState()
+        {
+            if (OwnsState) (State as IDisposable)?.Dispose();
         }
 
         /// <summary>The name the proxy's Authentication-Results fields carry; incoming fields that claim it are removed.</summary>

@@ -175,11 +175,16 @@ namespace SmtpdModule.Engine.Smtp
             catch
             {
                 proxy.Dispose();
+                proxy._rt.CloseState();
                 throw;
             }
             proxy._rt.Events.Write(new ProxyEvent("start", null, null, "listening on " + string.Join(", ", proxy.LocalEndPoints),
                 new[] { new KeyValuePair<string, object>("rules", rulesFile.Path), new KeyValuePair<string, object>("spool", spool.Root) }));
             WriteWarnings(proxy._rt.Events, rulesFile.Current);
+            if (proxy._rt.State is State.RedisStateStore redis
+                && !redis.WaitUntilConnectedAsync(options.Redis.ConnectTimeout).GetAwaiter().GetResult())
+                proxy._rt.Events.Write(new ProxyEvent("state", null, null, "the state store " + redis.Name + " is not reachable yet; until it is, fail mode "
+                                                      + options.RuleEvaluation.Greylist.FailMode + " decides"));
             // Probes start with the rules: a dead list is found before many sessions ask it.
             proxy._dnsbl = ProxyDnsblGuard.Start(options, dns, proxy._rt.State, rulesFile, proxy._rt.Events);
             _ = options.SmartHostLimits?.Current;   // starts the first probe while nobody waits for it
@@ -386,6 +391,7 @@ namespace SmtpdModule.Engine.Smtp
             _dns.Dispose();
             Options.SmartHostLimits?.Dispose();
             Options.RecipientVerification?.DisposeSources();
+            _rt.CloseState();
             _log?.Dispose();
             _stopped.TrySetResult(true);
         }

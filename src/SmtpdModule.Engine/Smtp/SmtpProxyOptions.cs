@@ -26,6 +26,9 @@ namespace SmtpdModule.Engine.Smtp
         public Policy.DnsblGuardOptions Dnsbl { get; set; } = new Policy.DnsblGuardOptions();
         /// <summary>Where checks keep state across sessions (greylisting, rate limits); null: an embedded store for the proxy's lifetime.</summary>
         public IStateStore StateStore { get; set; }
+        /// <summary>A Redis the proxy connects to and owns, shared with the other proxies of the same
+        /// MX records (instead of <see cref="StateStore"/>); null: the embedded store.</summary>
+        public RedisStateStoreOptions Redis { get; set; }
         /// <summary>Recipient verification for the recipients the rules allow (none by default).</summary>
         public RecipientVerificationOptions RecipientVerification { get; set; } = new RecipientVerificationOptions();
         /// <summary>The limits of the real mail server (the forwarder's smart host), kept fresh: each
@@ -125,6 +128,9 @@ namespace SmtpdModule.Engine.Smtp
             (ProtocolTests ?? throw new ArgumentNullException(nameof(ProtocolTests))).Validate();
             Dnsbl?.Validate();
             (Spf ?? throw new ArgumentNullException(nameof(Spf))).Validate();
+            if (StateStore != null && Redis != null)
+                throw new ArgumentException("Give a state store or a Redis to connect to, not both.", nameof(Redis));
+            Redis?.Validate();
             (RateLimits ?? throw new ArgumentNullException(nameof(RateLimits))).Validate();
             (RuleEvaluation?.Greylist ?? throw new ArgumentNullException(nameof(RuleEvaluation))).Validate();
         }

@@ -14,6 +14,7 @@ using SmtpdModule.Engine.Smtp;
 using SmtpdModule.Engine.Smtp.Tls;
 using SmtpdModule.Engine.Spf;
 using SmtpdModule.Engine.Spool;
+using SmtpdModule.Engine.State;
 using SmtpdModule.Hosting;
 
 namespace SmtpdModule.Commands
@@ -142,6 +143,14 @@ namespace SmtpdModule.Commands
         /// <summary>Networks (CIDR) no rate limit applies to.</summary>
         [Parameter] [ValidateNotNull] public string[] RateLimitExempt { get; set; }
 
+        /// <summary>The Redis shared by the proxies of one set of MX records: redis://host[:port][/db] or rediss:// (TLS).</summary>
+        [Parameter] [ValidateNotNullOrEmpty] public string StateStore { get; set; }
+        /// <summary>Redis's ACL user and password (user "default" with the password for requirepass).</summary>
+        [Parameter] [Credential] public PSCredential StateStoreCredential { get; set; }
+        /// <summary>What grey lines decide when the state store cannot be reached: Open lets mail through, Closed defers.</summary>
+        [Parameter] public StateFailMode StateStoreFailMode { get => (StateFailMode)_stateFailMode; set => _stateFailMode = (int)value; }
+        int _stateFailMode = (int)StateFailMode.Open;   // a number, as _defaultAction
+
         [Parameter(Mandatory = true, ParameterSetName = Pfx)] public string CertificatePath { get; set; }
         [Parameter(ParameterSetName = Pfx)] public SecureString CertificatePassword { get; set; }
         [Parameter(Mandatory = true, ParameterSetName = Pem)] public string CertificatePemPath { get; set; }
@@ -193,6 +202,7 @@ namespace SmtpdModule.Commands
                         IPv6PrefixLength = GreylistIPv6PrefixLength,
                         Greytraps = new List<string>(Greytrap ?? new string[0]),
                         TrapLifetime = GreytrapLifetime,
+                        FailMode = StateStoreFailMode,
                     },
                 },
                 Limits = new SessionLimits
@@ -214,6 +224,18 @@ namespace SmtpdModule.Commands
                 GreetWait = TimeSpan.FromSeconds(GreetWaitSeconds),
                 Exempt = new List<string>(ProtocolTestExempt ?? new string[0]),
             };
+            if (StateStore != null)
+            {
+                try
+                {
+                    options.Redis = RedisStateStoreOptions.FromUri(StateStore);
+                    if (StateStoreCredential != null)
+                        options.Redis.SetCredential(StateStoreCredential.UserName, StateStoreCredential.Password);
+                }
+                catch (ArgumentException ex) { ThrowTerminatingError(ErrorMapping.BadProxyOption(ex)); }
+            }
+            else if (StateStoreCredential != null)
+                ThrowTerminatingError(ErrorMapping.BadProxyOption(new ArgumentException("-StateStoreCredential needs -StateStore.", "StateStoreCredential")));
             options.RateLimits = new RateLimitOptions
             {
                 ConnectionsAtOnce = MaxSessionsPerNetwork,
