@@ -68,6 +68,37 @@ BeforeAll {
         [pscustomobject]@{ Client = $client; Reader = $reader; Greeting = $greeting }
     }
 
+    # Start-SmtpdProxy -Wait in another runspace of this process, returned once its proxy runs:
+    # PowerShell (that runspace's pipeline), Async (its BeginInvoke) and Proxy.
+    function Start-WaitingProxy {
+        param([string] $SpoolPath)
+        $ps = [powershell]::Create()
+        $waiting = [pscustomobject]@{ PowerShell = $ps; Async = $null; Proxy = $null; SpoolPath = $SpoolPath }
+        try {
+            $null = $ps.AddScript({
+                    param($Module, $Dns, $Rules, $Spool)
+                    Import-Module $Module
+                    Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $Dns -RulesPath $Rules -SpoolPath $Spool -Wait
+                }).AddArgument($modulePath).AddArgument($dns.EndPoint).AddArgument($allowRules).AddArgument($SpoolPath)
+            $waiting.Async = $ps.BeginInvoke()
+            Wait-Until { @(Get-SmtpdProxy | Where-Object SpoolPath -eq $SpoolPath).Count -eq 1 } -Because 'the waiting proxy runs' `
+                -Context { $ps.Streams.Error | Out-String }
+            $waiting.Proxy = Get-SmtpdProxy | Where-Object SpoolPath -eq $SpoolPath
+            $waiting
+        }
+        catch {
+            Stop-WaitingProxy $waiting
+            throw
+        }
+    }
+
+    # Ends what Start-WaitingProxy started, whatever the test did to it.
+    function Stop-WaitingProxy {
+        param($Waiting)
+        $Waiting.PowerShell.Dispose()
+        Get-SmtpdProxy | Where-Object SpoolPath -eq $Waiting.SpoolPath | Stop-SmtpdProxy -TimeoutSeconds 1 -Confirm:$false
+    }
+
     $allowRules = New-RulesFile 'allow_all' 'allow:ALL:ALL:ALL'
     $message = New-MessageFile 'message.eml'
     # smtplib dot-stuffs the line that starts with a dot and the proxy removes the stuffing again:
@@ -729,18 +760,11 @@ Describe 'Start-SmtpdProxy -Wait' {
     }
 
     It 'returns when Stop-SmtpdProxy stops its proxy from another runspace' {
-        $spool = Join-Path $TestDrive 'spool-wait-stop'
-        $ps = [powershell]::Create()
+        $waiting = Start-WaitingProxy -SpoolPath (Join-Path $TestDrive 'spool-wait-stop')
+        $ps = $waiting.PowerShell
+        $async = $waiting.Async
+        $p = $waiting.Proxy
         try {
-            $null = $ps.AddScript({
-                    param($Module, $Dns, $Rules, $Spool)
-                    Import-Module $Module
-                    Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $Dns -RulesPath $Rules -SpoolPath $Spool -Wait
-                }).AddArgument($modulePath).AddArgument($dns.EndPoint).AddArgument($allowRules).AddArgument($spool)
-            $async = $ps.BeginInvoke()
-            Wait-Until { @(Get-SmtpdProxy | Where-Object SpoolPath -eq $spool).Count -eq 1 } -Because 'the waiting proxy runs' `
-                -Context { $ps.Streams.Error | Out-String }
-            $p = Get-SmtpdProxy | Where-Object SpoolPath -eq $spool
             $async.IsCompleted | Should -BeFalse -Because '-Wait serves until stopped'
 
             Stop-SmtpdProxy -InputObject $p -Confirm:$false
@@ -750,24 +774,15 @@ Describe 'Start-SmtpdProxy -Wait' {
             $ps.Streams.Error | Should -BeNullOrEmpty
         }
         finally {
-            $ps.Dispose()
-            Get-SmtpdProxy | Where-Object SpoolPath -eq $spool | Stop-SmtpdProxy -TimeoutSeconds 1 -Confirm:$false
+            Stop-WaitingProxy $waiting
         }
     }
 
     It 'stops its proxy gracefully within a second when the pipeline is stopped (Ctrl+C)' {
-        $spool = Join-Path $TestDrive 'spool-wait-ctrl-c'
-        $ps = [powershell]::Create()
+        $waiting = Start-WaitingProxy -SpoolPath (Join-Path $TestDrive 'spool-wait-ctrl-c')
+        $ps = $waiting.PowerShell
+        $p = $waiting.Proxy
         try {
-            $null = $ps.AddScript({
-                    param($Module, $Dns, $Rules, $Spool)
-                    Import-Module $Module
-                    Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $Dns -RulesPath $Rules -SpoolPath $Spool -Wait
-                }).AddArgument($modulePath).AddArgument($dns.EndPoint).AddArgument($allowRules).AddArgument($spool)
-            $async = $ps.BeginInvoke()
-            Wait-Until { @(Get-SmtpdProxy | Where-Object SpoolPath -eq $spool).Count -eq 1 } -Because 'the waiting proxy runs' `
-                -Context { $ps.Streams.Error | Out-String }
-            $p = Get-SmtpdProxy | Where-Object SpoolPath -eq $spool
             $port = $p.LocalEndPoints[0].Port
 
             $watch = [System.Diagnostics.Stopwatch]::StartNew()
@@ -779,8 +794,7 @@ Describe 'Start-SmtpdProxy -Wait' {
             $ps.Streams.Error | Should -BeNullOrEmpty -Because 'stopping is not an error'
         }
         finally {
-            $ps.Dispose()
-            Get-SmtpdProxy | Where-Object SpoolPath -eq $spool | Stop-SmtpdProxy -TimeoutSeconds 1 -Confirm:$false
+            Stop-WaitingProxy $waiting
         }
     }
 }

@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using System.Text;
 using System.Threading.Tasks;
+using Xunit;
 
 namespace SmtpdModule.Engine.Tests.Fixtures
 {
@@ -182,6 +183,22 @@ namespace SmtpdModule.Engine.Tests.Fixtures
         {
             Kill();
             RemoveDirectory();
+        }
+
+        /// <summary>Initializes a fixture made outside xunit's machinery (a test's own server); when that
+        /// fails, disposes it, so no process or folder is left behind.</summary>
+        public static async Task<T> StartOwnAsync<T>(T fixture) where T : IAsyncLifetime, IDisposable
+        {
+            try
+            {
+                await fixture.InitializeAsync();
+                return fixture;
+            }
+            catch
+            {
+                fixture.Dispose();
+                throw;
+            }
         }
 
         /// <summary>

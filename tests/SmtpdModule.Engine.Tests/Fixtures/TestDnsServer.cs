@@ -49,20 +49,8 @@ namespace SmtpdModule.Engine.Tests.Fixtures
         public string Log => _server.Log;
 
         /// <summary>Starts a server outside xunit's fixture machinery; dispose it to stop knotd.</summary>
-        public static async Task<TestDnsServer> StartAsync()
-        {
-            var server = new TestDnsServer();
-            try
-            {
-                await server.InitializeAsync();
-                return server;
-            }
-            catch
-            {
-                server.Dispose();
-                throw;
-            }
-        }
+        public static Task<TestDnsServer> StartAsync() =>
+            ServerProcess.StartOwnAsync(new TestDnsServer());
 
         /// <summary>A resolver that asks only this server: short timeout, no retries.</summary>
         public DnsClientResolver CreateResolver(TimeSpan? timeout = null, int retries = 0) =>

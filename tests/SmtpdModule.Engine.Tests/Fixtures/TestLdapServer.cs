@@ -47,20 +47,8 @@ namespace SmtpdModule.Engine.Tests.Fixtures
         public string Log => _server.Log;
 
         /// <summary>Starts a directory outside xunit's fixture machinery; dispose it to stop slapd.</summary>
-        public static async Task<TestLdapServer> StartAsync(string tlsDirectory = null)
-        {
-            var server = new TestLdapServer(tlsDirectory);
-            try
-            {
-                await server.InitializeAsync();
-                return server;
-            }
-            catch
-            {
-                server.Dispose();
-                throw;
-            }
-        }
+        public static Task<TestLdapServer> StartAsync(string tlsDirectory = null) =>
+            ServerProcess.StartOwnAsync(new TestLdapServer(tlsDirectory));
 
         /// <summary>Source options for this directory: plain LDAP, bound as the service account, 2 s timeout.</summary>
         public LdapSourceOptions Options(LdapSecurity security = LdapSecurity.None) => new LdapSourceOptions

@@ -65,20 +65,8 @@ namespace SmtpdModule.Engine.Tests.Fixtures
         /// <param name="withPassword">Ask a password (requirepass).</param>
         /// <param name="certificatePath">A PEM certificate: serve TLS only (tls-port), no client certificates asked.</param>
         /// <param name="keyPath">Its PEM private key.</param>
-        public static async Task<TestRedisServer> StartAsync(bool withPassword = true, string certificatePath = null, string keyPath = null)
-        {
-            var server = new TestRedisServer(withPassword, certificatePath, keyPath);
-            try
-            {
-                await server.InitializeAsync();
-                return server;
-            }
-            catch
-            {
-                server.Dispose();
-                throw;
-            }
-        }
+        public static Task<TestRedisServer> StartAsync(bool withPassword = true, string certificatePath = null, string keyPath = null) =>
+            ServerProcess.StartOwnAsync(new TestRedisServer(withPassword, certificatePath, keyPath));
 
         public Task InitializeAsync()
         {
