@@ -13,9 +13,7 @@ BeforeAll {
     $dns = & "$PSScriptRoot/../tools/Start-TestDns.ps1" -FixturePath "$PSScriptRoot/../fixtures/dns-nxdomain"
     $modulePath = (Resolve-Path -LiteralPath "$PSScriptRoot/../../out/SmtpdModule/SmtpdModule.psd1").ProviderPath
     $clientScript = (Resolve-Path -LiteralPath "$PSScriptRoot/../fixtures/smtp/crash_client.py").ProviderPath
-    $python = Get-Command -Name python3, python -CommandType Application -ErrorAction SilentlyContinue |
-        Select-Object -First 1 -ExpandProperty Source
-    if (-not $python) { throw 'python3 is needed for the raw SMTP client of these tests: run tests/tools/install-test-deps.sh.' }
+    $python = Get-TestPython
 
     $rules = Join-Path $TestDrive 'allow_all'
     [System.IO.File]::WriteAllText($rules, "allow:ALL:ALL:ALL`n")

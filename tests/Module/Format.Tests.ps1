@@ -11,9 +11,7 @@ BeforeAll {
     . "$PSScriptRoot/TestHelpers.ps1"
     $dns = & "$PSScriptRoot/../tools/Start-TestDns.ps1" -FixturePath "$PSScriptRoot/../fixtures/dns-nxdomain"
     $sendScript = (Resolve-Path -LiteralPath "$PSScriptRoot/../fixtures/smtp/pester_send.py").ProviderPath
-    $python = Get-Command -Name python3, python -CommandType Application -ErrorAction SilentlyContinue |
-        Select-Object -First 1 -ExpandProperty Source
-    if (-not $python) { throw 'python3 is needed (smtplib is the SMTP client of these tests): run tests/tools/install-test-deps.sh.' }
+    $python = Get-TestPython
 
     # Rendered text is compared as text: no colour escapes in table headers.
     $rendering = $PSStyle.OutputRendering

@@ -13,10 +13,9 @@
 
 BeforeAll {
     Import-Module "$PSScriptRoot/../../out/SmtpdModule/SmtpdModule.psd1" -Force
+    . "$PSScriptRoot/TestHelpers.ps1"
     . "$PSScriptRoot/../fixtures/decision-path/Compare-DecisionPath.ps1"
-    $python = Get-Command -Name python3, python -CommandType Application -ErrorAction SilentlyContinue |
-        Select-Object -First 1 -ExpandProperty Source
-    if (-not $python) { throw 'python3 is needed (the generator and the SMTP client): run tests/tools/install-test-deps.sh.' }
+    $python = Get-TestPython
     $fixture = (Resolve-Path -LiteralPath "$PSScriptRoot/../fixtures/decision-path").ProviderPath
 
     $seed = if ($env:SMTPD_DECISION_PATH_SEED) { [long]$env:SMTPD_DECISION_PATH_SEED } else { Get-Random -Minimum 1 -Maximum ([int]::MaxValue) }

@@ -11,9 +11,7 @@ BeforeAll {
     $dns = & "$PSScriptRoot/../tools/Start-TestDns.ps1" -FixturePath "$PSScriptRoot/../fixtures/dns-nxdomain"
     $sendScript = (Resolve-Path -LiteralPath "$PSScriptRoot/../fixtures/smtp/pester_send.py").ProviderPath
     $probeScript = (Resolve-Path -LiteralPath "$PSScriptRoot/../fixtures/smtp/protocol_probe.py").ProviderPath
-    $python = Get-Command -Name python3, python -CommandType Application -ErrorAction SilentlyContinue |
-        Select-Object -First 1 -ExpandProperty Source
-    if (-not $python) { throw 'python3 is needed: run tests/tools/install-test-deps.sh.' }
+    $python = Get-TestPython
     $started = [System.Collections.Generic.List[object]]::new()
     $rules = New-RulesFile -Name rules -Line 'allow:ALL:ALL:ALL'
 

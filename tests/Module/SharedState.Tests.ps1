@@ -11,9 +11,7 @@ BeforeAll {
     $dns = & "$PSScriptRoot/../tools/Start-TestDns.ps1" -FixturePath "$PSScriptRoot/../fixtures/dns-nxdomain"
     $redis = & "$PSScriptRoot/../tools/Start-TestRedis.ps1"
     $sendScript = (Resolve-Path -LiteralPath "$PSScriptRoot/../fixtures/smtp/pester_send.py").ProviderPath
-    $python = Get-Command -Name python3, python -CommandType Application -ErrorAction SilentlyContinue |
-        Select-Object -First 1 -ExpandProperty Source
-    if (-not $python) { throw 'python3 is needed: run tests/tools/install-test-deps.sh.' }
+    $python = Get-TestPython
     $body = Join-Path $TestDrive body.eml
     [System.IO.File]::WriteAllBytes($body, [System.Text.Encoding]::ASCII.GetBytes("Subject: shared`r`n`r`nhello`r`n"))
     $rules = New-RulesFile -Name rules -Line @('grey:ALL:ALL:ALL', 'allow:ALL:ALL:ALL')

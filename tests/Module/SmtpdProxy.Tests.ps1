@@ -10,9 +10,7 @@ BeforeAll {
     $dns = & "$PSScriptRoot/../tools/Start-TestDns.ps1" -FixturePath "$PSScriptRoot/../fixtures/dns-nxdomain"
     $modulePath = (Resolve-Path -LiteralPath "$PSScriptRoot/../../out/SmtpdModule/SmtpdModule.psd1").ProviderPath
     $sendScript = (Resolve-Path -LiteralPath "$PSScriptRoot/../fixtures/smtp/pester_send.py").ProviderPath
-    $python = Get-Command -Name python3, python -CommandType Application -ErrorAction SilentlyContinue |
-        Select-Object -First 1 -ExpandProperty Source
-    if (-not $python) { throw 'python3 is needed (smtplib is the SMTP client of these tests): run tests/tools/install-test-deps.sh.' }
+    $python = Get-TestPython
 
     # Everything this file starts, so AfterAll can stop it whatever a test did.
     $started = [System.Collections.Generic.List[object]]::new()
@@ -68,6 +66,37 @@ BeforeAll {
         $reader = [System.IO.StreamReader]::new($client.GetStream(), [System.Text.Encoding]::ASCII)
         $greeting = $reader.ReadLine()
         [pscustomobject]@{ Client = $client; Reader = $reader; Greeting = $greeting }
+    }
+
+    # Start-SmtpdProxy -Wait in another runspace of this process, returned once its proxy runs:
+    # PowerShell (that runspace's pipeline), Async (its BeginInvoke) and Proxy.
+    function Start-WaitingProxy {
+        param([string] $SpoolPath)
+        $ps = [powershell]::Create()
+        $waiting = [pscustomobject]@{ PowerShell = $ps; Async = $null; Proxy = $null; SpoolPath = $SpoolPath }
+        try {
+            $null = $ps.AddScript({
+                    param($Module, $Dns, $Rules, $Spool)
+                    Import-Module $Module
+                    Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $Dns -RulesPath $Rules -SpoolPath $Spool -Wait
+                }).AddArgument($modulePath).AddArgument($dns.EndPoint).AddArgument($allowRules).AddArgument($SpoolPath)
+            $waiting.Async = $ps.BeginInvoke()
+            Wait-Until { @(Get-SmtpdProxy | Where-Object SpoolPath -eq $SpoolPath).Count -eq 1 } -Because 'the waiting proxy runs' `
+                -Context { $ps.Streams.Error | Out-String }
+            $waiting.Proxy = Get-SmtpdProxy | Where-Object SpoolPath -eq $SpoolPath
+            $waiting
+        }
+        catch {
+            Stop-WaitingProxy $waiting
+            throw
+        }
+    }
+
+    # Ends what Start-WaitingProxy started, whatever the test did to it.
+    function Stop-WaitingProxy {
+        param($Waiting)
+        $Waiting.PowerShell.Dispose()
+        Get-SmtpdProxy | Where-Object SpoolPath -eq $Waiting.SpoolPath | Stop-SmtpdProxy -TimeoutSeconds 1 -Confirm:$false
     }
 
     $allowRules = New-RulesFile 'allow_all' 'allow:ALL:ALL:ALL'
@@ -731,18 +760,11 @@ Describe 'Start-SmtpdProxy -Wait' {
     }
 
     It 'returns when Stop-SmtpdProxy stops its proxy from another runspace' {
-        $spool = Join-Path $TestDrive 'spool-wait-stop'
-        $ps = [powershell]::Create()
+        $waiting = Start-WaitingProxy -SpoolPath (Join-Path $TestDrive 'spool-wait-stop')
+        $ps = $waiting.PowerShell
+        $async = $waiting.Async
+        $p = $waiting.Proxy
         try {
-            $null = $ps.AddScript({
-                    param($Module, $Dns, $Rules, $Spool)
-                    Import-Module $Module
-                    Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $Dns -RulesPath $Rules -SpoolPath $Spool -Wait
-                }).AddArgument($modulePath).AddArgument($dns.EndPoint).AddArgument($allowRules).AddArgument($spool)
-            $async = $ps.BeginInvoke()
-            Wait-Until { @(Get-SmtpdProxy | Where-Object SpoolPath -eq $spool).Count -eq 1 } -Because 'the waiting proxy runs' `
-                -Context { $ps.Streams.Error | Out-String }
-            $p = Get-SmtpdProxy | Where-Object SpoolPath -eq $spool
             $async.IsCompleted | Should -BeFalse -Because '-Wait serves until stopped'
 
             Stop-SmtpdProxy -InputObject $p -Confirm:$false
@@ -752,24 +774,15 @@ Describe 'Start-SmtpdProxy -Wait' {
             $ps.Streams.Error | Should -BeNullOrEmpty
         }
         finally {
-            $ps.Dispose()
-            Get-SmtpdProxy | Where-Object SpoolPath -eq $spool | Stop-SmtpdProxy -TimeoutSeconds 1 -Confirm:$false
+            Stop-WaitingProxy $waiting
         }
     }
 
     It 'stops its proxy gracefully within a second when the pipeline is stopped (Ctrl+C)' {
-        $spool = Join-Path $TestDrive 'spool-wait-ctrl-c'
-        $ps = [powershell]::Create()
+        $waiting = Start-WaitingProxy -SpoolPath (Join-Path $TestDrive 'spool-wait-ctrl-c')
+        $ps = $waiting.PowerShell
+        $p = $waiting.Proxy
         try {
-            $null = $ps.AddScript({
-                    param($Module, $Dns, $Rules, $Spool)
-                    Import-Module $Module
-                    Start-SmtpdProxy -Listen 127.0.0.1:0 -DnsServer $Dns -RulesPath $Rules -SpoolPath $Spool -Wait
-                }).AddArgument($modulePath).AddArgument($dns.EndPoint).AddArgument($allowRules).AddArgument($spool)
-            $async = $ps.BeginInvoke()
-            Wait-Until { @(Get-SmtpdProxy | Where-Object SpoolPath -eq $spool).Count -eq 1 } -Because 'the waiting proxy runs' `
-                -Context { $ps.Streams.Error | Out-String }
-            $p = Get-SmtpdProxy | Where-Object SpoolPath -eq $spool
             $port = $p.LocalEndPoints[0].Port
 
             $watch = [System.Diagnostics.Stopwatch]::StartNew()
@@ -781,8 +794,7 @@ Describe 'Start-SmtpdProxy -Wait' {
             $ps.Streams.Error | Should -BeNullOrEmpty -Because 'stopping is not an error'
         }
         finally {
-            $ps.Dispose()
-            Get-SmtpdProxy | Where-Object SpoolPath -eq $spool | Stop-SmtpdProxy -TimeoutSeconds 1 -Confirm:$false
+            Stop-WaitingProxy $waiting
         }
     }
 }

@@ -10,9 +10,7 @@ BeforeAll {
     . "$PSScriptRoot/TestHelpers.ps1"
     $dns = & "$PSScriptRoot/../tools/Start-TestDns.ps1"
     $sendScript = (Resolve-Path -LiteralPath "$PSScriptRoot/../fixtures/smtp/pester_send.py").ProviderPath
-    $python = Get-Command -Name python3, python -CommandType Application -ErrorAction SilentlyContinue |
-        Select-Object -First 1 -ExpandProperty Source
-    if (-not $python) { throw 'python3 is needed: run tests/tools/install-test-deps.sh.' }
+    $python = Get-TestPython
     $swaks = Get-Command -Name swaks -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1 -ExpandProperty Source
     if (-not $swaks) { throw 'swaks is needed: run tests/tools/install-test-deps.sh.' }
     $rules = New-RulesFile -Name rules -Line @(

@@ -26,6 +26,14 @@ function Wait-Until {
 # Quotes text for a single-quoted PowerShell string in a generated script.
 function Quote([string] $Text) { "'" + $Text.Replace("'", "''") + "'" }
 
+# The python3 (or python) on PATH: the tests' SMTP clients are python scripts. Throws when there is none.
+function Get-TestPython {
+    $found = Get-Command -Name python3, python -CommandType Application -ErrorAction SilentlyContinue |
+        Select-Object -First 1 -ExpandProperty Source
+    if (-not $found) { throw 'python3 is needed (the SMTP clients of these tests are python scripts): run tests/tools/install-test-deps.sh.' }
+    $found
+}
+
 # A python3 that can import aiosmtpd: the one on PATH, else the system's (a PATH python from pyenv
 # or a venv does not see Debian's python3-aiosmtpd). Throws when there is none.
 function Get-AiosmtpdPython {

@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-    Gives a test server object (Start-TestDns.ps1, Start-TestLdap.ps1) its Stop() method: kill its
+    Gives a test server object (Start-TestDns.ps1, Start-TestLdap.ps1, Start-TestRedis.ps1) its Stop() method: kill its
     Process, wait for it, remove its Directory. Self-contained, so it works after the starting
     script has returned and its functions are gone.
 #>

@@ -10,7 +10,7 @@
     are listed in tests/fixtures/dns/README.md. Names outside those zones get REFUSED.
 
     knotd missing is an error, not a skip. Set SMTPD_TEST_KNOTD (or -Knotd) to use a knotd that is
-    not on PATH or in the sbin folders.
+    not on PATH or in the bin and sbin folders.
 
 .OUTPUTS
     An object with Port, EndPoint ('127.0.0.1:PORT', the form -DnsServer takes), EndPointV6
@@ -27,7 +27,7 @@ param(
     # The folder with knot.conf.in and the *.zone files. tests/fixtures/dns-nxdomain serves only an
     # empty root zone: every name is NXDOMAIN (for tests whose DNS facts are "nothing exists").
     [string] $FixturePath = (Join-Path (Join-Path $PSScriptRoot '..') (Join-Path 'fixtures' 'dns')),
-    # The knotd executable; found on PATH or in the sbin folders when not given.
+    # The knotd executable; found on PATH or in the bin and sbin folders when not given.
     [string] $Knotd,
     # How long knotd may take to serve every zone.
     [TimeSpan] $Timeout = [TimeSpan]::FromSeconds(20)
@@ -36,26 +36,7 @@ param(
 Set-StrictMode -Version 3.0
 $ErrorActionPreference = 'Stop'
 
-function Find-Knotd {
-    param([string] $Given)
-    if ($Given) {
-        if (Test-Path -LiteralPath $Given -PathType Leaf) { return $Given }
-        throw "knotd '$Given' does not exist."
-    }
-    if ($env:SMTPD_TEST_KNOTD) {
-        if (Test-Path -LiteralPath $env:SMTPD_TEST_KNOTD -PathType Leaf) { return $env:SMTPD_TEST_KNOTD }
-        throw "SMTPD_TEST_KNOTD is set to '$($env:SMTPD_TEST_KNOTD)', which does not exist."
-    }
-    $command = Get-Command -Name knotd -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
-    if ($command) { return $command.Source }
-    foreach ($folder in '/usr/sbin', '/usr/local/sbin', '/sbin') {
-        $candidate = Join-Path $folder 'knotd'
-        if (Test-Path -LiteralPath $candidate -PathType Leaf) { return $candidate }
-    }
-    throw ('knotd (Knot DNS) was not found on PATH or in /usr/sbin, /usr/local/sbin, /sbin. The DNS tests need a real ' +
-        'DNS server: run tests/tools/install-test-deps.sh (on Debian: apt-get install knot knot-dnsutils), ' +
-        'or set SMTPD_TEST_KNOTD to the knotd executable.')
-}
+. (Join-Path $PSScriptRoot 'TestServerProcess.ps1')
 
 function Test-IPv6Loopback {
     if (-not [System.Net.Sockets.Socket]::OSSupportsIPv6) { return $false }
@@ -132,21 +113,8 @@ function Test-ZoneAnswers {
     finally { $udp.Dispose() }
 }
 
-function Stop-TestDnsProcess {
-    param($Process, [string] $Directory)
-    if ($Process) {
-        try {
-            if (-not $Process.HasExited) { $Process.Kill() }
-            [void]$Process.WaitForExit(5000)
-        }
-        catch [System.InvalidOperationException] { }   # already gone
-    }
-    if ($Directory -and (Test-Path -LiteralPath $Directory)) {
-        Remove-Item -LiteralPath $Directory -Recurse -Force -ErrorAction SilentlyContinue
-    }
-}
-
-$knotdPath = Find-Knotd -Given $Knotd
+$knotdPath = Find-TestServerProgram -Name knotd -Variable SMTPD_TEST_KNOTD -Given $Knotd `
+    -Need 'The DNS tests need a real DNS server' -DebianPackages 'knot knot-dnsutils'
 $fixtures = (Resolve-Path -LiteralPath $FixturePath).ProviderPath
 $template = [System.IO.File]::ReadAllText((Join-Path $fixtures 'knot.conf.in'))
 # -Force: the root zone's file is ".zone", a dot file.
@@ -169,43 +137,35 @@ for ($attempt = 1; ; $attempt++) {
     # Foreground (no -d): the process object is knotd itself, so Stop() ends it.
     $process = Start-Process -FilePath $knotdPath -ArgumentList '-c', "`"$conf`"" -PassThru -NoNewWindow `
         -RedirectStandardOutput $log -RedirectStandardError $errLog
+    $server = [pscustomobject]@{
+        PSTypeName = 'SmtpdModule.Tests.TestDns'
+        Port       = $port
+        EndPoint   = "127.0.0.1:$port"
+        EndPointV6 = if ($ipv6) { "[::1]:$port" } else { $null }
+        Process    = $process
+        Directory  = $dir
+        LogPath    = $log
+        Zones      = $zones
+    }
+    & (Join-Path $PSScriptRoot 'Add-TestServerStop.ps1') -Server $server
 
     $pending = New-Object 'System.Collections.Generic.HashSet[string]' -ArgumentList (, [string[]]$zones)
-    $clock = [System.Diagnostics.Stopwatch]::StartNew()
     try {
-        while ($pending.Count -gt 0 -and $clock.Elapsed -lt $Timeout -and -not $process.HasExited) {
+        $ready = Wait-TestServer -Process $process -Timeout $Timeout -Ready {
             foreach ($zone in @($pending)) {
                 if (Test-ZoneAnswers -Port $port -Zone $zone) { [void]$pending.Remove($zone) }
             }
-            # Polling interval while zones load, not a wait for an assumed duration.
-            if ($pending.Count -gt 0) { Start-Sleep -Milliseconds 25 }
+            $pending.Count -eq 0
         }
     }
     catch {
-        Stop-TestDnsProcess -Process $process -Directory $dir
+        $server.Stop()
         throw
     }
+    if ($ready) { return $server }
 
-    if ($pending.Count -eq 0) {
-        $server = [pscustomobject]@{
-            PSTypeName = 'SmtpdModule.Tests.TestDns'
-            Port       = $port
-            EndPoint   = "127.0.0.1:$port"
-            EndPointV6 = if ($ipv6) { "[::1]:$port" } else { $null }
-            Process    = $process
-            Directory  = $dir
-            LogPath    = $log
-            Zones      = $zones
-        }
-        & (Join-Path $PSScriptRoot 'Add-TestServerStop.ps1') -Server $server
-        return $server
-    }
-
-    $output = ''
-    foreach ($path in $log, $errLog) {
-        if (Test-Path -LiteralPath $path) { $output += [System.IO.File]::ReadAllText($path) }
-    }
-    Stop-TestDnsProcess -Process $process -Directory $dir
+    $output = Read-TestServerOutput $log, $errLog
+    $server.Stop()
     if ($attempt -lt 5 -and $output -match 'address already in use') { continue }   # port taken meanwhile
     throw ("knotd did not serve all test zones ($($zones -join ', ')) on 127.0.0.1:$port within $($Timeout.TotalSeconds) s.`n" +
         "Command: $knotdPath -c $conf`nknotd output:`n$output")

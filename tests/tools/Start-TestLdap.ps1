@@ -32,16 +32,11 @@ param(
 Set-StrictMode -Version 3.0
 $ErrorActionPreference = 'Stop'
 
+. (Join-Path $PSScriptRoot 'TestServerProcess.ps1')
+
 $script = Join-Path $PSScriptRoot 'test-ldap.sh'
 if (-not (Get-Command -Name ldapsearch -CommandType Application -ErrorAction SilentlyContinue)) {
     throw 'ldapsearch was not found: run tests/tools/install-test-deps.sh (on Debian: apt-get install slapd ldap-utils).'
-}
-
-# A TCP port of 127.0.0.1 that was free a moment ago; the caller retries if something takes it.
-function Get-FreeTcpPort {
-    $listener = New-Object System.Net.Sockets.TcpListener ([System.Net.IPAddress]::Loopback), 0
-    $listener.Start()
-    try { return $listener.LocalEndpoint.Port } finally { $listener.Stop() }
 }
 
 function Test-LdapAnswers {
@@ -61,35 +56,25 @@ for ($attempt = 1; ; $attempt++) {
     $process = Start-Process -FilePath 'bash' -ArgumentList "`"$script`"", "`"$(Join-Path $dir 'ldap')`"", $port, $ldapsPort `
         -PassThru -NoNewWindow -RedirectStandardError $log -RedirectStandardOutput $out
 
-    $ready = $false
-    $clock = [System.Diagnostics.Stopwatch]::StartNew()
-    while (-not $ready -and $clock.Elapsed -lt $Timeout -and -not $process.HasExited) {
-        $ready = Test-LdapAnswers -Port $port
-        # Polling interval while slapd starts, not a wait for an assumed duration.
-        if (-not $ready) { Start-Sleep -Milliseconds 25 }
+    $server = [pscustomobject]@{
+        PSTypeName  = 'SmtpdModule.Tests.TestLdap'
+        Server      = "ldap://127.0.0.1:$port"
+        LdapsServer = "ldaps://127.0.0.1:$ldapsPort"
+        Port        = $port
+        LdapsPort   = $ldapsPort
+        SearchBase  = 'dc=example,dc=test'
+        Credential  = New-Object System.Management.Automation.PSCredential 'cn=smtpd,ou=services,dc=example,dc=test',
+                          (ConvertTo-SecureString 'reader-secret' -AsPlainText -Force)
+        Process     = $process
+        Directory   = $dir
+        LogPath     = $log
     }
+    & (Join-Path $PSScriptRoot 'Add-TestServerStop.ps1') -Server $server
 
-    if ($ready) {
-        $server = [pscustomobject]@{
-            PSTypeName  = 'SmtpdModule.Tests.TestLdap'
-            Server      = "ldap://127.0.0.1:$port"
-            LdapsServer = "ldaps://127.0.0.1:$ldapsPort"
-            Port        = $port
-            LdapsPort   = $ldapsPort
-            SearchBase  = 'dc=example,dc=test'
-            Credential  = New-Object System.Management.Automation.PSCredential 'cn=smtpd,ou=services,dc=example,dc=test',
-                              (ConvertTo-SecureString 'reader-secret' -AsPlainText -Force)
-            Process     = $process
-            Directory   = $dir
-            LogPath     = $log
-        }
-        & (Join-Path $PSScriptRoot 'Add-TestServerStop.ps1') -Server $server
-        return $server
-    }
+    if (Wait-TestServer -Process $process -Timeout $Timeout -Ready { Test-LdapAnswers -Port $port }) { return $server }
 
-    $output = if (Test-Path -LiteralPath $log) { [System.IO.File]::ReadAllText($log) } else { '' }
-    try { if (-not $process.HasExited) { $process.Kill() }; [void]$process.WaitForExit(5000) } catch [System.InvalidOperationException] { }
-    Remove-Item -LiteralPath $dir -Recurse -Force -ErrorAction SilentlyContinue
+    $output = Read-TestServerOutput $log
+    $server.Stop()
     if ($attempt -lt 5 -and $output -match 'Address already in use') { continue }   # port taken meanwhile
     throw ("slapd did not answer on 127.0.0.1:$port within $($Timeout.TotalSeconds) s.`n" +
         "Command: bash $script $dir/ldap $port $ldapsPort`nOutput:`n$output")

@@ -41,38 +41,13 @@ param(
 Set-StrictMode -Version 3.0
 $ErrorActionPreference = 'Stop'
 
-function Find-RedisServer {
-    param([string] $Given)
-    if ($Given) {
-        if (Test-Path -LiteralPath $Given -PathType Leaf) { return $Given }
-        throw "redis-server '$Given' does not exist."
-    }
-    if ($env:SMTPD_TEST_REDIS_SERVER) {
-        if (Test-Path -LiteralPath $env:SMTPD_TEST_REDIS_SERVER -PathType Leaf) { return $env:SMTPD_TEST_REDIS_SERVER }
-        throw "SMTPD_TEST_REDIS_SERVER is set to '$($env:SMTPD_TEST_REDIS_SERVER)', which does not exist."
-    }
-    $command = Get-Command -Name redis-server -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
-    if ($command) { return $command.Source }
-    foreach ($folder in '/usr/bin', '/usr/sbin', '/usr/local/bin', '/usr/local/sbin') {
-        $candidate = Join-Path $folder 'redis-server'
-        if (Test-Path -LiteralPath $candidate -PathType Leaf) { return $candidate }
-    }
-    throw ('redis-server was not found on PATH or in the bin and sbin folders. The shared state tests need a real ' +
-        'Redis: run tests/tools/install-test-deps.sh (on Debian: apt-get install redis-server), ' +
-        'or set SMTPD_TEST_REDIS_SERVER to the redis-server executable.')
-}
-
-# A TCP port of 127.0.0.1 that was free a moment ago; the caller retries if something takes it.
-function Get-FreeTcpPort {
-    $listener = New-Object System.Net.Sockets.TcpListener ([System.Net.IPAddress]::Loopback), 0
-    $listener.Start()
-    try { return $listener.LocalEndpoint.Port } finally { $listener.Stop() }
-}
+. (Join-Path $PSScriptRoot 'TestServerProcess.ps1')
 
 function Format-ConfigPath([string] $Path) { '"' + $Path.Replace('\', '\\').Replace('"', '\"') + '"' }
 
 if ([bool]$CertificatePath -ne [bool]$KeyPath) { throw '-CertificatePath and -KeyPath go together.' }
-$redisPath = Find-RedisServer -Given $RedisServer
+$redisPath = Find-TestServerProgram -Name redis-server -Variable SMTPD_TEST_REDIS_SERVER -Given $RedisServer `
+    -Need 'The shared state tests need a real Redis' -DebianPackages redis-server
 $password = if ($NoPassword) { $null } else { 'pw-' + [Guid]::NewGuid().ToString('N') }
 $tls = [bool]$CertificatePath
 
@@ -104,41 +79,29 @@ for ($attempt = 1; ; $attempt++) {
     $process = Start-Process -FilePath $redisPath -ArgumentList "`"$conf`"" -PassThru -NoNewWindow `
         -RedirectStandardOutput $log -RedirectStandardError $errLog
 
-    # redis-server logs this line once its listener is bound; the log is polled for it.
-    $ready = $false
-    $clock = [System.Diagnostics.Stopwatch]::StartNew()
-    while (-not $ready -and $clock.Elapsed -lt $Timeout -and -not $process.HasExited) {
-        $text = if (Test-Path -LiteralPath $log) { [System.IO.File]::ReadAllText($log) } else { '' }
-        $ready = $text.Contains('Ready to accept connections')
-        # Polling interval while redis-server starts, not a wait for an assumed duration.
-        if (-not $ready) { Start-Sleep -Milliseconds 25 }
+    $server = [pscustomobject]@{
+        PSTypeName = 'SmtpdModule.Tests.TestRedis'
+        Port       = $port
+        EndPoint   = "127.0.0.1:$port"
+        Uri        = "$(if ($tls) { 'rediss' } else { 'redis' })://127.0.0.1:$port"
+        Password   = $password
+        # Redis 6 and later: the user 'default' with the requirepass password is password-only AUTH.
+        Credential = if ($password) {
+            New-Object System.Management.Automation.PSCredential 'default', (ConvertTo-SecureString $password -AsPlainText -Force)
+        } else { $null }
+        Process    = $process
+        Directory  = $dir
+        LogPath    = $log
     }
+    & (Join-Path $PSScriptRoot 'Add-TestServerStop.ps1') -Server $server
 
-    if ($ready) {
-        $server = [pscustomobject]@{
-            PSTypeName = 'SmtpdModule.Tests.TestRedis'
-            Port       = $port
-            EndPoint   = "127.0.0.1:$port"
-            Uri        = "$(if ($tls) { 'rediss' } else { 'redis' })://127.0.0.1:$port"
-            Password   = $password
-            # Redis 6 and later: the user 'default' with the requirepass password is password-only AUTH.
-            Credential = if ($password) {
-                New-Object System.Management.Automation.PSCredential 'default', (ConvertTo-SecureString $password -AsPlainText -Force)
-            } else { $null }
-            Process    = $process
-            Directory  = $dir
-            LogPath    = $log
-        }
-        & (Join-Path $PSScriptRoot 'Add-TestServerStop.ps1') -Server $server
+    # redis-server logs this line once its listener is bound; the log is polled for it.
+    if (Wait-TestServer -Process $process -Timeout $Timeout -Ready { (Read-TestServerOutput $log).Contains('Ready to accept connections') }) {
         return $server
     }
 
-    $output = ''
-    foreach ($path in $log, $errLog) {
-        if (Test-Path -LiteralPath $path) { $output += [System.IO.File]::ReadAllText($path) }
-    }
-    try { if (-not $process.HasExited) { $process.Kill() }; [void]$process.WaitForExit(5000) } catch [System.InvalidOperationException] { }
-    Remove-Item -LiteralPath $dir -Recurse -Force -ErrorAction SilentlyContinue
+    $output = Read-TestServerOutput $log, $errLog
+    $server.Stop()
     if ($attempt -lt 5 -and $output -match 'Address already in use') { continue }   # port taken meanwhile
     throw ("redis-server did not get ready on 127.0.0.1:$port within $($Timeout.TotalSeconds) s.`n" +
         "Command: $redisPath $conf`nredis-server output:`n$output")

@@ -1,12 +1,9 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
-using System.Threading;
 using System.Threading.Tasks;
 using DnsClient;
 using SmtpdModule.Engine.Lookup;
@@ -31,16 +28,11 @@ namespace SmtpdModule.Engine.Tests.Fixtures
     /// </summary>
     /// <remarks>
     /// knotd missing is a failure, not a skip: a DNS test that silently does not run proves nothing.
-    /// Set SMTPD_TEST_KNOTD to use a knotd that is not on PATH or in the sbin folders.
+    /// Set SMTPD_TEST_KNOTD to use a knotd that is not on PATH or in the bin and sbin folders.
     /// </remarks>
     public sealed class TestDnsServer : IAsyncLifetime, IDisposable
     {
-        static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(20);
-        const int StartAttempts = 5;
-
-        readonly StringBuilder _log = new StringBuilder();
-        Process _process;
-        string _directory;
+        readonly ServerProcess _server = new ServerProcess();
 
         /// <summary>The IPv4 address and port knotd answers on.</summary>
         public IPEndPoint EndPoint { get; private set; }
@@ -54,26 +46,11 @@ namespace SmtpdModule.Engine.Tests.Fixtures
         public IReadOnlyList<string> Zones { get; private set; }
 
         /// <summary>What knotd has written so far; tests print it when an answer surprises them.</summary>
-        public string Log
-        {
-            get { lock (_log) return _log.ToString(); }
-        }
+        public string Log => _server.Log;
 
         /// <summary>Starts a server outside xunit's fixture machinery; dispose it to stop knotd.</summary>
-        public static async Task<TestDnsServer> StartAsync()
-        {
-            var server = new TestDnsServer();
-            try
-            {
-                await server.InitializeAsync();
-                return server;
-            }
-            catch
-            {
-                server.Dispose();
-                throw;
-            }
-        }
+        public static Task<TestDnsServer> StartAsync() =>
+            ServerProcess.StartOwnAsync(new TestDnsServer());
 
         /// <summary>A resolver that asks only this server: short timeout, no retries.</summary>
         public DnsClientResolver CreateResolver(TimeSpan? timeout = null, int retries = 0) =>
@@ -84,55 +61,41 @@ namespace SmtpdModule.Engine.Tests.Fixtures
                 Retries = retries,
             });
 
-        public async Task InitializeAsync()
+        public Task InitializeAsync()
         {
-            var knotd = FindKnotd();
+            var knotd = ServerProcess.FindExecutable("knotd", "SMTPD_TEST_KNOTD",
+                "The DNS tests need a real DNS server", "knot knot-dnsutils");
             var fixtures = FindFixtureDirectory();
             var zoneFiles = Directory.GetFiles(fixtures, "*.zone").OrderBy(f => f, StringComparer.Ordinal).ToArray();
             Zones = zoneFiles.Select(f => Path.GetFileName(f).Substring(0, Path.GetFileName(f).Length - ".zone".Length)).ToArray();
             var template = File.ReadAllText(Path.Combine(fixtures, "knot.conf.in"));
             var ipv6 = HasIPv6Loopback();
+            string conf = null;
 
-            for (var attempt = 1; ; attempt++)
-            {
-                _directory = Path.Combine(Path.GetTempPath(), "smtpd-test-dns-" + Guid.NewGuid().ToString("N"));
-                Directory.CreateDirectory(Path.Combine(_directory, "zones"));
-                Directory.CreateDirectory(Path.Combine(_directory, "db"));
-                foreach (var file in zoneFiles)
-                    File.Copy(file, Path.Combine(_directory, "zones", Path.GetFileName(file)));
-
-                var port = FindFreePort(ipv6);
-                var listen = ipv6 ? $"[ 127.0.0.1@{port}, ::1@{port} ]" : $"[ 127.0.0.1@{port} ]";
-                var conf = Path.Combine(_directory, "knot.conf");
-                File.WriteAllText(conf, template.Replace("{{DIR}}", _directory).Replace("{{LISTEN}}", listen));
-
-                EndPoint = new IPEndPoint(IPAddress.Loopback, port);
-                EndPointV6 = ipv6 ? new IPEndPoint(IPAddress.IPv6Loopback, port) : null;
-                try
+            return _server.StartWithRetriesAsync(
+                () =>
                 {
-                    Start(knotd, conf);
-                    if (await WaitUntilServingAsync())
-                        return;
-                }
-                catch
-                {
-                    Stop();
-                    throw;
-                }
+                    var directory = _server.NewDirectory("smtpd-test-dns-");
+                    Directory.CreateDirectory(Path.Combine(directory, "zones"));
+                    Directory.CreateDirectory(Path.Combine(directory, "db"));
+                    foreach (var file in zoneFiles)
+                        File.Copy(file, Path.Combine(directory, "zones", Path.GetFileName(file)));
 
-                // Another process may have taken the port between our check and knotd's bind: try another.
-                var log = Log;
-                Stop();
-                if (attempt < StartAttempts && log.Contains("address already in use"))
-                {
-                    lock (_log) _log.Clear();
-                    continue;
-                }
+                    var port = FindFreePort(ipv6);
+                    var listen = ipv6 ? $"[ 127.0.0.1@{port}, ::1@{port} ]" : $"[ 127.0.0.1@{port} ]";
+                    conf = Path.Combine(directory, "knot.conf");
+                    File.WriteAllText(conf, template.Replace("{{DIR}}", directory).Replace("{{LISTEN}}", listen));
 
-                throw new InvalidOperationException(
-                    $"knotd did not serve all test zones ({string.Join(", ", Zones)}) on {EndPoint} within {StartDeadline.TotalSeconds} s.\n"
-                    + $"Command: {knotd} -c {conf}\nknotd output:\n{log}");
-            }
+                    EndPoint = new IPEndPoint(IPAddress.Loopback, port);
+                    EndPointV6 = ipv6 ? new IPEndPoint(IPAddress.IPv6Loopback, port) : null;
+                    // Foreground (no -d). The configuration puts the pid file and control socket in the
+                    // temporary directory, so nothing touches /run/knot or a system knotd.
+                    _server.Start(knotd, new[] { "-c", conf });
+                    return _server.WaitUntilServingAsync(AllZonesAnswer());
+                },
+                log => new InvalidOperationException(
+                    $"knotd did not serve all test zones ({string.Join(", ", Zones)}) on {EndPoint} within {ServerProcess.StartDeadline.TotalSeconds} s.\n"
+                    + $"Command: {knotd} -c {conf}\nknotd output:\n{log}"));
         }
 
         public Task DisposeAsync()
@@ -141,42 +104,11 @@ namespace SmtpdModule.Engine.Tests.Fixtures
             return Task.CompletedTask;
         }
 
-        public void Dispose() => Stop();
-
-        void Start(string knotd, string conf)
-        {
-            var psi = new ProcessStartInfo(knotd)
-            {
-                UseShellExecute = false,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                RedirectStandardInput = false,
-                CreateNoWindow = true,
-            };
-            // Foreground (no -d). The configuration puts the pid file and control socket in the
-            // temporary directory, so nothing touches /run/knot or a system knotd.
-            psi.ArgumentList.Add("-c");
-            psi.ArgumentList.Add(conf);
-
-            var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
-            process.OutputDataReceived += (_, e) => Append(e.Data);
-            process.ErrorDataReceived += (_, e) => Append(e.Data);
-            process.Start();
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            _process = process;
-        }
-
-        void Append(string line)
-        {
-            if (line == null)
-                return;
-            lock (_log) _log.AppendLine(line);
-        }
+        public void Dispose() => _server.Dispose();
 
         // Zones load after knotd starts listening (and answer REFUSED until then), so ask each
-        // zone's SOA until every one answers, knotd exits, or the deadline passes.
-        async Task<bool> WaitUntilServingAsync()
+        // zone's SOA until every one has answered.
+        Func<Task<bool>> AllZonesAnswer()
         {
             var client = new LookupClient(new LookupClientOptions(EndPoint)
             {
@@ -188,13 +120,8 @@ namespace SmtpdModule.Engine.Tests.Fixtures
                 ContinueOnEmptyResponse = false,
             });
             var pending = new HashSet<string>(Zones, StringComparer.OrdinalIgnoreCase);
-            var deadline = Stopwatch.StartNew();
-
-            while (deadline.Elapsed < StartDeadline)
+            return async () =>
             {
-                if (_process.HasExited)
-                    return false;
-
                 foreach (var zone in pending.ToArray())
                 {
                     try
@@ -205,71 +132,11 @@ namespace SmtpdModule.Engine.Tests.Fixtures
                     }
                     catch (DnsResponseException)
                     {
-                        // Not listening yet: poll again.
+                        // Not listening yet: ask again.
                     }
                 }
-
-                if (pending.Count == 0)
-                    return true;
-                await Task.Delay(25);   // polling interval, not a wait for an assumed duration
-            }
-
-            return false;
-        }
-
-        void Stop()
-        {
-            var process = _process;
-            _process = null;
-            if (process != null)
-            {
-                try
-                {
-                    if (!process.HasExited)
-                        process.Kill(entireProcessTree: true);
-                    process.WaitForExit(5000);
-                }
-                catch (InvalidOperationException)
-                {
-                    // Already gone.
-                }
-                process.Dispose();
-            }
-
-            var directory = _directory;
-            _directory = null;
-            if (directory != null)
-            {
-                try { Directory.Delete(directory, recursive: true); }
-                catch (IOException) { }
-                catch (UnauthorizedAccessException) { }
-            }
-        }
-
-        static string FindKnotd()
-        {
-            var configured = Environment.GetEnvironmentVariable("SMTPD_TEST_KNOTD");
-            if (!string.IsNullOrEmpty(configured))
-            {
-                if (File.Exists(configured))
-                    return configured;
-                throw new InvalidOperationException($"SMTPD_TEST_KNOTD is set to '{configured}', which does not exist.");
-            }
-
-            var folders = (Environment.GetEnvironmentVariable("PATH") ?? "")
-                .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-                .Concat(new[] { "/usr/sbin", "/usr/local/sbin", "/sbin" });
-            foreach (var folder in folders)
-            {
-                var candidate = Path.Combine(folder, "knotd");
-                if (File.Exists(candidate))
-                    return candidate;
-            }
-
-            throw new InvalidOperationException(
-                "knotd (Knot DNS) was not found on PATH or in /usr/sbin, /usr/local/sbin, /sbin. The DNS tests need a real "
-                + "DNS server: run tests/tools/install-test-deps.sh (on Debian: apt-get install knot knot-dnsutils), "
-                + "or set SMTPD_TEST_KNOTD to the knotd executable.");
+                return pending.Count == 0;
+            };
         }
 
         static string FindFixtureDirectory()

@@ -28,13 +28,8 @@ namespace SmtpdModule.Engine.Tests.Fixtures
         public const string SearchBase = "dc=example,dc=test";
         public const string BindDn = "cn=smtpd,ou=services,dc=example,dc=test";
         public const string BindPassword = "reader-secret";
-        static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(20);
-        const int StartAttempts = 5;
-
-        readonly StringBuilder _log = new StringBuilder();
+        readonly ServerProcess _server = new ServerProcess();
         readonly string _tlsDirectory;
-        Process _process;
-        string _directory;
 
         /// <param name="tlsDirectory">The CA and server certificate; null: the one this test process trusts
         /// (<see cref="LdapTestTrust"/>). Another folder gives a directory whose certificate nobody trusts.</param>
@@ -49,26 +44,11 @@ namespace SmtpdModule.Engine.Tests.Fixtures
         public int LdapsPort { get; private set; }
 
         /// <summary>What slapd has logged (-d stats: each connection and operation).</summary>
-        public string Log
-        {
-            get { lock (_log) return _log.ToString(); }
-        }
+        public string Log => _server.Log;
 
         /// <summary>Starts a directory outside xunit's fixture machinery; dispose it to stop slapd.</summary>
-        public static async Task<TestLdapServer> StartAsync(string tlsDirectory = null)
-        {
-            var server = new TestLdapServer(tlsDirectory);
-            try
-            {
-                await server.InitializeAsync();
-                return server;
-            }
-            catch
-            {
-                server.Dispose();
-                throw;
-            }
-        }
+        public static Task<TestLdapServer> StartAsync(string tlsDirectory = null) =>
+            ServerProcess.StartOwnAsync(new TestLdapServer(tlsDirectory));
 
         /// <summary>Source options for this directory: plain LDAP, bound as the service account, 2 s timeout.</summary>
         public LdapSourceOptions Options(LdapSecurity security = LdapSecurity.None) => new LdapSourceOptions
@@ -90,57 +70,25 @@ namespace SmtpdModule.Engine.Tests.Fixtures
         public string[] Filters() =>
             Regex.Matches(Log, "SRCH base=\"[^\"]*\" scope=2 deref=\\d+ filter=\"(.*)\"").Select(m => m.Groups[1].Value).ToArray();
 
-        public async Task InitializeAsync()
-        {
-            var script = Path.Combine(RepoPaths.Root, "tests", "tools", "test-ldap.sh");
-            for (var attempt = 1; ; attempt++)
-            {
-                _directory = Path.Combine(Path.GetTempPath(), "smtpd-test-ldap-" + Guid.NewGuid().ToString("N"));
-                Port = DownstreamTools.FreePort();
-                do LdapsPort = DownstreamTools.FreePort(); while (LdapsPort == Port);
-                Start(script);
-                if (await WaitUntilServingAsync()) return;
-
-                // Another process may have taken a port between our check and slapd's bind: try others.
-                var log = Log;
-                Stop();
-                if (attempt < StartAttempts && log.Contains("Address already in use"))
+        public Task InitializeAsync() =>
+            _server.StartWithRetriesAsync(
+                () =>
                 {
-                    lock (_log) _log.Clear();
-                    continue;
-                }
-                throw new XunitException($"slapd did not answer on 127.0.0.1:{Port} within {StartDeadline.TotalSeconds} s.\n"
-                    + $"Command: {script} {_directory} {Port} {LdapsPort} {_tlsDirectory}\nOutput:\n{log}");
-            }
-        }
+                    _server.NewDirectory("smtpd-test-ldap-");   // test-ldap.sh makes it
+                    Port = DownstreamTools.FreePort();
+                    do LdapsPort = DownstreamTools.FreePort(); while (LdapsPort == Port);
+                    return StartProcessAsync();
+                },
+                log => new XunitException($"slapd did not answer on 127.0.0.1:{Port} within {ServerProcess.StartDeadline.TotalSeconds} s.\n"
+                    + $"Command: {Script} {_server.Directory} {Port} {LdapsPort} {_tlsDirectory}\nOutput:\n{log}"));
 
-        void Start(string script)
-        {
-            var psi = new ProcessStartInfo("bash")
-            {
-                UseShellExecute = false,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            foreach (var a in new[] { script, _directory, Port.ToString(), LdapsPort.ToString(), _tlsDirectory }) psi.ArgumentList.Add(a);
-            _process = Process.Start(psi);
-            _process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (_log) _log.AppendLine(e.Data); };
-            _process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (_log) _log.AppendLine(e.Data); };
-            _process.BeginOutputReadLine();
-            _process.BeginErrorReadLine();
-        }
+        static string Script => Path.Combine(RepoPaths.Root, "tests", "tools", "test-ldap.sh");
 
-        /// <summary>Polls with ldapsearch until the suffix entry comes back, slapd exits, or the deadline passes.</summary>
-        async Task<bool> WaitUntilServingAsync()
+        // test-ldap.sh ends by exec'ing slapd; ready when ldapsearch gets the suffix entry.
+        Task<bool> StartProcessAsync()
         {
-            var watch = Stopwatch.StartNew();
-            while (watch.Elapsed < StartDeadline)
-            {
-                if (_process.HasExited) return false;
-                if (await LdapSearchAsync("-s", "base", "dn") == 0) return true;
-                await Task.Delay(25);   // polling interval, not a wait for an assumed start time
-            }
-            return false;
+            _server.Start("bash", new[] { Script, _server.Directory, Port.ToString(), LdapsPort.ToString(), _tlsDirectory });
+            return _server.WaitUntilServingAsync(async () => await LdapSearchAsync("-s", "base", "dn") == 0);
         }
 
         /// <summary>Runs ldapsearch against the plain port, anonymously; returns its exit code.</summary>
@@ -171,24 +119,12 @@ namespace SmtpdModule.Engine.Tests.Fixtures
         public async Task RestartAsync()
         {
             Stop();
-            Start(Path.Combine(RepoPaths.Root, "tests", "tools", "test-ldap.sh"));
-            if (!await WaitUntilServingAsync())
-                throw new XunitException($"slapd did not answer again on 127.0.0.1:{Port} within {StartDeadline.TotalSeconds} s.\n{Log}");
+            if (!await StartProcessAsync())
+                throw new XunitException($"slapd did not answer again on 127.0.0.1:{Port} within {ServerProcess.StartDeadline.TotalSeconds} s.\n{Log}");
         }
 
         /// <summary>Kills slapd now (the directory goes away mid-test); the folder stays until Dispose.</summary>
-        public void Stop()
-        {
-            if (_process == null) return;
-            try
-            {
-                if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(5000);
-            }
-            catch (InvalidOperationException) { }
-            _process.Dispose();
-            _process = null;
-        }
+        public void Stop() => _server.Kill();
 
         public Task DisposeAsync()
         {
@@ -196,16 +132,7 @@ namespace SmtpdModule.Engine.Tests.Fixtures
             return Task.CompletedTask;
         }
 
-        public void Dispose()
-        {
-            Stop();
-            if (_directory != null)
-            {
-                try { Directory.Delete(_directory, recursive: true); }
-                catch (IOException) { }
-                catch (UnauthorizedAccessException) { }
-            }
-        }
+        public void Dispose() => _server.Dispose();
     }
 
     /// <summary>
