@@ -93,6 +93,7 @@ BeforeDiscovery {
         'Get-SmtpFwd.md: Example 2'            = @{ Mode = 'CtrlC'; Ready = 'Forwarded' }
         'Get-SmtpFwd.md: Example 3'            = @{ Before = 'Start-SmtpFwd -SpoolPath ./spool -SmartHost {Downstream} | Out-Null  # a forwarder to list' }
         'Get-SmtpdProxy.md: Example 2'         = @{ Mode = 'CtrlC'; Ready = 'Accepted' }
+        'about_SmtpdScaling.md: What a proxy''s greylisting holds' = @{ Before = $greylisted; Check = '$Out | Should -Match ''Triplet\s+1''' }
         'Get-SmtpdGreylistEntry.md: Example 1' = @{ Before = $greylisted; Check = '$Out | Should -Match ''Triplet\s+Waiting\s+127\.0\.0\.1\s+sender@example\.org''' }
         'Get-SmtpdGreylistEntry.md: Example 2' = @{ Before = $greylisted; Check = '$Out | Should -Match ''From\s+: sender@example\.org''' }
         'Get-SmtpdGreylistEntry.md: Example 3' = @{ Before = $greylisted }
