@@ -108,6 +108,20 @@ namespace SmtpdModule.Engine.State
             return live;
         }
 
+        /// <summary>Drops up to <paramref name="max"/> expired entries from the front of the order,
+        /// for a store that sweeps now and then instead of waiting for each key to be touched.</summary>
+        /// <returns>How many went.</returns>
+        public int SweepExpired(long now, int max)
+        {
+            int dropped = 0;
+            for (var first = _byExpiry.Min; first != null && first.ExpiresAt <= now && dropped < max; first = _byExpiry.Min)
+            {
+                Drop(first, StateDrop.Expired);
+                dropped++;
+            }
+            return dropped;
+        }
+
         /// <summary>Replays one journaled result: the key now holds this value until this time. An
         /// entry already there with the same expiry keeps its place in the order, as the in-place
         /// increment that wrote the record did; one already expired is removed.</summary>
