@@ -37,25 +37,41 @@ namespace SmtpdModule.Engine.State
             _compaction = Task.Run(() => Compact());
         }
 
-        /// <summary>Compacts now, after any compaction in progress; for tests.</summary>
-        internal void CompactNow()
+        /// <summary>Completes when no compaction is running; for tests.</summary>
+        internal async Task WhenIdleAsync()
         {
             while (true)
             {
                 Task running;
                 lock (_gate)
                 {
+                    if (!_compacting) return;
+                    running = _compaction;
+                }
+                try { await running.ConfigureAwait(false); } catch (Exception) { }
+            }
+        }
+
+        /// <summary>Compacts now, after any compaction in progress, and waits for it; for tests.</summary>
+        internal void CompactNow()
+        {
+            Task running;
+            while (true)
+            {
+                lock (_gate)
+                {
                     ThrowIfDisposed();
                     if (!_compacting)
                     {
-                        _compacting = true;
+                        StartCompaction();
+                        running = _compaction;
                         break;
                     }
                     running = _compaction;
                 }
                 try { running.Wait(); } catch (AggregateException) { }
             }
-            Compact();
+            running.Wait();
         }
 
         // Runs with _compacting set by the caller, and clears it. Failures are reported, never

@@ -63,11 +63,20 @@ namespace SmtpdModule.Engine.State
                 var found = new byte[header.Length];
                 int got = 0, n;
                 while (got < found.Length && (n = file.Read(found, got, found.Length - got)) > 0) got += n;
-                bool ours = got == header.Length;
-                for (int i = 0; i < got; i++) ours &= found[i] == header[i];
-                if (!ours)
+                bool prefix = true;
+                for (int i = 0; i < got; i++) prefix &= found[i] == header[i];
+                if (!prefix)
                     throw new InvalidDataException(_journalPath + " is not a state journal of this format (it does not start with "
                         + System.Text.Encoding.ASCII.GetString(header) + "); move it away to start afresh");
+                if (got < header.Length)
+                {
+                    // Only the start of a header: a file system that lost what was synced. There
+                    // is nothing to replay; start over with a whole header.
+                    file.Dispose();
+                    CreateEmpty(newPath);
+                    _journal = StateJournalFile.Open(_journalPath, header.Length);
+                    return new StateJournalRecovery(_journalPath, StateJournalDamage.TornTail, 0, got, 0);
+                }
                 long now = Now();
                 _replaying = true;
                 try
