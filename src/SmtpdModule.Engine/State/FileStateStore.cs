@@ -43,8 +43,9 @@ namespace SmtpdModule.Engine.State
     /// until the rename, <c>state.journal</c> is the old, complete journal and a leftover
     /// <c>.new</c> is deleted at open; a <c>.new</c> with no <c>state.journal</c> beside it was
     /// complete and synced before the old one went (Windows can fail half-way through a replace),
-    /// so it is taken. Disk use stays within about three times the live data: the journal up to
-    /// twice it, plus a new file while one is written.</para>
+    /// so it is taken. Disk use stays within about three times the live data (the journal up to
+    /// twice it, plus a new file while one is written), plus what callers write while a
+    /// compaction runs: a burst can outrun one, and the next write or tick starts another.</para>
     /// <para><b>Bounds.</b> At most <see cref="MaxEntries"/> entries, evicted as in
     /// <see cref="MemoryStateStore"/>, evictions journaled like removals. Keys up to
     /// <see cref="MaxKeyBytes"/> and values up to <see cref="MaxValueBytes"/> bytes of UTF-8: a
