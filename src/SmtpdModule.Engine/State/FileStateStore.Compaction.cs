@@ -37,6 +37,13 @@ namespace SmtpdModule.Engine.State
             _compaction = Task.Run(() => Compact());
         }
 
+        /// <summary>Makes the current journal's appends fail as a full disk would; a compaction's new
+        /// journal is sound again. For tests.</summary>
+        internal void BreakJournalForTests(IOException fault)
+        {
+            lock (_gate) _journal.FaultForTests = fault;
+        }
+
         /// <summary>Completes when no compaction is running; for tests.</summary>
         internal async Task WhenIdleAsync()
         {

@@ -26,6 +26,9 @@ namespace SmtpdModule.Engine.State
 
         public long Length { get; private set; }
 
+        /// <summary>When set, each append writes half its bytes and throws this; for tests.</summary>
+        internal IOException FaultForTests;
+
         /// <summary>Opens <paramref name="path"/> to append after its first <paramref name="length"/>
         /// bytes, cutting off anything beyond them.</summary>
         /// <exception cref="IOException">The file could not be opened or cut.</exception>
@@ -54,6 +57,12 @@ namespace SmtpdModule.Engine.State
         /// <exception cref="IOException">The write failed; the file may now end in part of it.</exception>
         public void Append(byte[] bytes, int count)
         {
+            var fault = FaultForTests;
+            if (fault != null)
+            {
+                _writer.Write(bytes, 0, count / 2);   // as a full disk can: part of the record, then the error
+                throw fault;
+            }
             _writer.Write(bytes, 0, count);
             _writer.Flush(false);
             Length += count;
