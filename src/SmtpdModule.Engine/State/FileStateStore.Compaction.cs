@@ -139,6 +139,7 @@ namespace SmtpdModule.Engine.State
 
                     // Closed before the replace: Windows will not replace a file open without
                     // FILE_SHARE_DELETE, and nothing in it is missing from the new file.
+                    bool hadJournal = _journal != null;
                     long oldLength = _journal?.Length ?? 0;
                     _journal?.Dispose();
                     _journal = null;
@@ -148,8 +149,9 @@ namespace SmtpdModule.Engine.State
                     }
                     catch when (File.Exists(_journalPath) && File.Exists(newPath))
                     {
-                        // Not replaced: the old journal is whole; go on with it.
-                        _journal = StateJournalFile.Open(_journalPath, oldLength);
+                        // Not replaced: the old journal is whole up to where its last good record
+                        // ended; go on with it (if none was open, writes stay refused).
+                        if (hadJournal) _journal = StateJournalFile.Open(_journalPath, oldLength);
                         throw;
                     }
                     catch when (File.Exists(_journalPath))

@@ -109,23 +109,30 @@ namespace SmtpdModule.Engine.State
         }
 
         // Puts the complete, fsynced file at newPath in the journal's place; the caller then syncs
-        // the folder, so the new name survives a power loss. File.Replace is rename(2) on Unix; on Windows it is ReplaceFile, which can
-        // fail after moving the old file away, leaving only the new one: it is then moved in.
+        // the folder (Unix), so the new name survives a power loss. Unix: rename(2), which
+        // File.Replace is there. Windows: MoveFileEx(REPLACE_EXISTING | WRITE_THROUGH), one rename
+        // on disk before it returns, retried briefly while an antivirus or indexer holds a file.
+        // If the name was gone and only .new is left (a rename interrupted by hand or by another
+        // tool), .new is moved in: it is complete.
         void Install(string newPath)
         {
-            if (File.Exists(_journalPath))
-            {
-                try
-                {
-                    File.Replace(newPath, _journalPath, null);
-                }
-                catch (IOException) when (!File.Exists(_journalPath) && File.Exists(newPath))
-                {
-                    File.Move(newPath, _journalPath);
-                }
-            }
-            else
+            if (!File.Exists(_journalPath))
                 File.Move(newPath, _journalPath);
+            else if (!HostOsInfo.IsWindows)
+                File.Replace(newPath, _journalPath, null);
+            else
+                for (int attempt = 0; ; attempt++)
+                {
+                    try
+                    {
+                        WindowsFileApi.ReplaceWriteThrough(newPath, _journalPath);
+                        return;
+                    }
+                    catch (IOException ex) when (attempt < 3 && WindowsFileApi.IsTransientSharingError(ex))
+                    {
+                        System.Threading.Thread.Sleep(10 << attempt);
+                    }
+                }
         }
     }
 }

@@ -37,13 +37,12 @@ namespace SmtpdModule.Engine.State
     /// from then on are also kept aside); the new file <c>state.journal.new</c> is written and
     /// fsynced outside the lock while callers go on writing to the old journal; then, under the
     /// lock again, the few records kept aside since are appended to it, it replaces
-    /// <c>state.journal</c> (<see cref="File.Replace(string, string, string)"/>: rename(2) on Unix,
-    /// ReplaceFile on Windows, both over an existing file), and appends continue in it. The
-    /// folder is fsynced after the rename (Unix). A crash at any step leaves a store that opens:
-    /// until the rename, <c>state.journal</c> is the old, complete journal and a leftover
-    /// <c>.new</c> is deleted at open; a <c>.new</c> with no <c>state.journal</c> beside it was
-    /// complete and synced before the old one went (Windows can fail half-way through a replace),
-    /// so it is taken. Disk use stays within about three times the live data (the journal up to
+    /// <c>state.journal</c> by one rename over the existing name (rename(2) on Unix, then an
+    /// fsync of the folder; MoveFileEx with REPLACE_EXISTING and WRITE_THROUGH on Windows), and
+    /// appends continue in it. A crash at any step leaves a store that opens: until the rename,
+    /// <c>state.journal</c> is the old, complete journal and a leftover <c>.new</c> is deleted at
+    /// open; a <c>.new</c> with no <c>state.journal</c> beside it was complete and synced before
+    /// it could be renamed, so it is taken. Disk use stays within about three times the live data (the journal up to
     /// twice it, plus a new file while one is written), plus what callers write while a
     /// compaction runs: a burst can outrun one, and the next write or tick starts another.</para>
     /// <para><b>Bounds.</b> At most <see cref="MaxEntries"/> entries, evicted as in
