@@ -115,7 +115,7 @@ namespace SmtpdModule.Engine.State
         /// <param name="options">Null for the defaults.</param>
         /// <exception cref="ArgumentNullException"><paramref name="directory"/> is null.</exception>
         /// <exception cref="ArgumentOutOfRangeException">An option is out of range: MaxEntries below 1,
-        /// SyncInterval not positive, CompactionFloorBytes negative.</exception>
+        /// SyncInterval not positive or over an hour, CompactionFloorBytes negative.</exception>
         /// <exception cref="StateStoreLockedException">Another open store holds the folder.</exception>
         /// <exception cref="InvalidDataException"><c>state.journal</c> is not a journal of this format.</exception>
         /// <exception cref="IOException">The folder or its files could not be read or written.</exception>
@@ -125,7 +125,8 @@ namespace SmtpdModule.Engine.State
             if (directory == null) throw new ArgumentNullException(nameof(directory));
             options = options ?? new FileStateStoreOptions();
             if (options.MaxEntries < 1) throw new ArgumentOutOfRangeException(nameof(options), options.MaxEntries, "MaxEntries: at least one entry");
-            if (options.SyncInterval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), options.SyncInterval, "SyncInterval must be positive");
+            if (options.SyncInterval <= TimeSpan.Zero || options.SyncInterval > TimeSpan.FromHours(1))
+                throw new ArgumentOutOfRangeException(nameof(options), options.SyncInterval, "SyncInterval must be positive and at most an hour");
             if (options.CompactionFloorBytes < 0) throw new ArgumentOutOfRangeException(nameof(options), options.CompactionFloorBytes, "CompactionFloorBytes must not be negative");
 
             Directory = Path.GetFullPath(directory);

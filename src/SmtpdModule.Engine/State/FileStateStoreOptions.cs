@@ -10,7 +10,8 @@ namespace SmtpdModule.Engine.State
         public int MaxEntries { get; set; } = MemoryStateStore.DefaultMaxEntries;
 
         /// <summary>How often the journal is fsynced, at most, when something was written: the
-        /// writes a power loss can take. A killed process loses nothing either way. Default 1 s.</summary>
+        /// writes a power loss can take. A killed process loses nothing either way. Positive, at
+        /// most an hour; default 1 s.</summary>
         public TimeSpan SyncInterval { get; set; } = TimeSpan.FromSeconds(1);
 
         /// <summary>A journal smaller than this is never compacted, however much of it is dead:

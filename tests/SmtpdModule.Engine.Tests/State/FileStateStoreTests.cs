@@ -173,6 +173,7 @@ namespace SmtpdModule.Engine.Tests.State
             Assert.Throws<ArgumentNullException>(() => new FileStateStore(null));
             Assert.Throws<ArgumentOutOfRangeException>(() => new FileStateStore(_folder.Path, new FileStateStoreOptions { MaxEntries = 0 }));
             Assert.Throws<ArgumentOutOfRangeException>(() => new FileStateStore(_folder.Path, new FileStateStoreOptions { SyncInterval = TimeSpan.Zero }));
+            Assert.Throws<ArgumentOutOfRangeException>(() => new FileStateStore(_folder.Path, new FileStateStoreOptions { SyncInterval = TimeSpan.FromDays(1) }));
             Assert.Throws<ArgumentOutOfRangeException>(() => new FileStateStore(_folder.Path, new FileStateStoreOptions { CompactionFloorBytes = -1 }));
 
             var store = new FileStateStore(_folder.Path);
