@@ -6,11 +6,12 @@ using System.Runtime.InteropServices;
 namespace SmtpdModule.Engine.Spool
 {
     /// <summary>
-    /// The two Windows calls the spool needs and .NET does not expose: a rename that returns only
-    /// once it is on disk, and free space for any directory (UNC shares included).
+    /// The Windows calls the spool and the state store need and .NET does not expose: a rename that
+    /// returns only once it is on disk, and free space for any directory (UNC shares included).
     /// </summary>
     internal static class WindowsFileApi
     {
+        const uint MOVEFILE_REPLACE_EXISTING = 0x1;
         const uint MOVEFILE_WRITE_THROUGH = 0x8;
 
         /// <summary>Renames without replacing, write-through.</summary>
@@ -19,6 +20,15 @@ namespace SmtpdModule.Engine.Spool
         public static void MoveWriteThrough(string source, string destination)
         {
             if (!MoveFileEx(Extended(source), Extended(destination), MOVEFILE_WRITE_THROUGH))
+                throw Failure(Marshal.GetLastWin32Error(), source);
+        }
+
+        /// <summary>Renames over an existing file, write-through: one rename on NTFS, so the
+        /// destination names the old file or the new one, never neither (unlike ReplaceFile).</summary>
+        /// <exception cref="IOException">MoveFileEx failed; HResult as for <see cref="MoveWriteThrough"/>.</exception>
+        public static void ReplaceWriteThrough(string source, string destination)
+        {
+            if (!MoveFileEx(Extended(source), Extended(destination), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
                 throw Failure(Marshal.GetLastWin32Error(), source);
         }
 
