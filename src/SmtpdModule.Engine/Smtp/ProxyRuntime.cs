@@ -60,8 +60,24 @@ namespace SmtpdModule.Engine.Smtp
         /// <summary>The proxy opened its state store itself, and closes it when it stops.</summary>
         public bool OwnsState { get; }
 
-        static IStateStore OpenStateStore(SmtpProxyOptions options) =>
-            options.Redis != null ? new RedisStateStore(options.Redis) : (IStateStore)new MemoryStateStore();
+        static IStateStore OpenStateStore(SmtpProxyOptions options)
+        {
+            if (options.Redis != null) return new RedisStateStore(options.Redis);
+            var folder = options.StatePath ?? System.IO.Path.Combine(options.SpoolPath, Engine.Spool.SpoolLayout.ProxyState);
+            try
+            {
+                if (!System.IO.Directory.Exists(folder))
+                {
+                    System.IO.Directory.CreateDirectory(folder);
+                    Engine.Spool.UnixPermissions.Restrict(folder, Engine.Spool.UnixPermissions.PrivateDirectory);   // it holds addresses
+                }
+                return new FileStateStore(folder);
+            }
+            catch (Exception ex) when (ex is System.IO.IOException || ex is UnauthorizedAccessException || ex is System.IO.InvalidDataException)
+            {
+                throw new ProxyStartException(ProxyStartFailure.StateStore, folder, ex);
+            }
+        }
 
         /// <summary>Closes the state store when the proxy opened it.</summary>
         public void CloseState()

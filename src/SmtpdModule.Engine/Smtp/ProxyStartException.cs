@@ -15,6 +15,9 @@ namespace SmtpdModule.Engine.Smtp
         /// <summary>Users other than the proxy's own may change the spool
         /// (see <see cref="SmtpProxyOptions.AllowInsecurePermissions"/>).</summary>
         SpoolInsecure,
+        /// <summary>The embedded state store could not be opened: its folder cannot be written, its
+        /// journal is not one, or another proxy holds it.</summary>
+        StateStore,
     }
 
     /// <summary>A proxy could not start; <see cref="Target"/> names the one thing that failed.</summary>
@@ -37,6 +40,7 @@ namespace SmtpdModule.Engine.Smtp
                 case ProxyStartFailure.Listen: return "Cannot listen on " + target;
                 case ProxyStartFailure.Log: return "Cannot open the log " + target;
                 case ProxyStartFailure.RulesFileInsecure: return "Refusing the rules file " + target + ", which other users can change";
+                case ProxyStartFailure.StateStore: return "Cannot open the state store in " + target;
                 default: return "Refusing the spool " + target + ", which other users can change";
             }
         }

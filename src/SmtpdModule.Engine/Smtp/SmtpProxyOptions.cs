@@ -29,6 +29,10 @@ namespace SmtpdModule.Engine.Smtp
         /// <summary>A Redis the proxy connects to and owns, shared with the other proxies of the same
         /// MX records (instead of <see cref="StateStore"/>); null: the embedded store.</summary>
         public RedisStateStoreOptions Redis { get; set; }
+        /// <summary>The folder of the embedded state store, which survives a restart and a crash (when
+        /// neither <see cref="StateStore"/> nor <see cref="Redis"/> is given); null: <c>proxy-state</c>
+        /// in the spool.</summary>
+        public string StatePath { get; set; }
         /// <summary>Recipient verification for the recipients the rules allow (none by default).</summary>
         public RecipientVerificationOptions RecipientVerification { get; set; } = new RecipientVerificationOptions();
         /// <summary>The limits of the real mail server (the forwarder's smart host), kept fresh: each
@@ -128,8 +132,8 @@ namespace SmtpdModule.Engine.Smtp
             (ProtocolTests ?? throw new ArgumentNullException(nameof(ProtocolTests))).Validate();
             Dnsbl?.Validate();
             (Spf ?? throw new ArgumentNullException(nameof(Spf))).Validate();
-            if (StateStore != null && Redis != null)
-                throw new ArgumentException("Give a state store or a Redis to connect to, not both.", nameof(Redis));
+            if ((StateStore != null ? 1 : 0) + (Redis != null ? 1 : 0) + (StatePath != null ? 1 : 0) > 1)
+                throw new ArgumentException("Give one place for the state: a state store, a Redis to connect to, or a folder.", nameof(Redis));
             Redis?.Validate();
             (RateLimits ?? throw new ArgumentNullException(nameof(RateLimits))).Validate();
             (RuleEvaluation?.Greylist ?? throw new ArgumentNullException(nameof(RuleEvaluation))).Validate();

@@ -42,6 +42,10 @@ namespace SmtpdModule.Engine.Spool
         /// <see cref="DeliveryStatusFile"/>).</summary>
         public const string Status = "status";
 
+        /// <summary>The proxy's embedded state store (greylisting, rate limits, passes) when no other
+        /// place is given: the proxy's, never the forwarder's, and never shared by two proxies.</summary>
+        public const string ProxyState = "proxy-state";
+
         /// <summary>A message's delivery record in <see cref="Status"/>.</summary>
         public const string StatusExtension = ".status";
 

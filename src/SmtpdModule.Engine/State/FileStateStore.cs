@@ -356,31 +356,6 @@ namespace SmtpdModule.Engine.State
             !_compacting && _journal != null && _journal.Length > _compactionFloor
             && _journal.Length > 2 * (StateJournalFormat.Header.Length + _liveBytes);
 
-        static void CheckEntry(string key, string value)
-        {
-            StateArguments.CheckKey(key);
-            StateArguments.CheckValue(value);
-            CheckSize(key, MaxKeyBytes, nameof(key));
-            CheckSize(value, MaxValueBytes, nameof(value));
-        }
-
-        static void CheckSize(string text, int max, string name)
-        {
-            // Each UTF-16 unit is at most 3 UTF-8 bytes: most strings need no count at all.
-            if (text.Length * 3 <= max && !HasSurrogate(text)) return;
-            int bytes;
-            try { bytes = StateJournalFormat.Utf8.GetByteCount(text); }
-            catch (ArgumentException) { throw new ArgumentException("the " + name + " has no UTF-8 form (a lone surrogate)", name); }
-            if (bytes > max) throw new ArgumentException("the " + name + " is " + bytes + " bytes of UTF-8; the file state store takes at most " + max, name);
-        }
-
-        static bool HasSurrogate(string text)
-        {
-            foreach (var c in text)
-                if (char.IsSurrogate(c)) return true;
-            return false;
-        }
-
         void Report(Exception ex)
         {
             try { BackgroundError?.Invoke(this, new ErrorEventArgs(ex)); }

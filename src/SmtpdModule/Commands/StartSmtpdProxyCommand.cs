@@ -143,6 +143,8 @@ namespace SmtpdModule.Commands
         /// <summary>Networks (CIDR) no rate limit applies to.</summary>
         [Parameter] [ValidateNotNull] public string[] RateLimitExempt { get; set; }
 
+        /// <summary>The folder of the proxy's own state store (greylisting, rate limits); proxy-state in the spool by default.</summary>
+        [Parameter] [ValidateNotNullOrEmpty] public string StatePath { get; set; }
         /// <summary>The Redis shared by the proxies of one set of MX records: redis://host[:port][/db] or rediss:// (TLS).</summary>
         [Parameter] [ValidateNotNullOrEmpty] public string StateStore { get; set; }
         /// <summary>Redis's ACL user and password (user "default" with the password for requirepass).</summary>
@@ -224,6 +226,9 @@ namespace SmtpdModule.Commands
                 GreetWait = TimeSpan.FromSeconds(GreetWaitSeconds),
                 Exempt = new List<string>(ProtocolTestExempt ?? new string[0]),
             };
+            if (StatePath != null && StateStore != null)
+                ThrowTerminatingError(ErrorMapping.BadProxyOption(new ArgumentException("Give -StatePath (this proxy's own state) or -StateStore (a shared Redis), not both.", "StatePath")));
+            if (StatePath != null) options.StatePath = ResolvePath(StatePath);
             if (StateStore != null)
             {
                 try

@@ -41,6 +41,7 @@ namespace SmtpdModule.Hosting
         public const string CertificateUnusable = "CertificateUnusable";
         public const string LogPathUnusable = "LogPathUnusable";
         public const string InvalidProxyOption = "InvalidProxyOption";
+        public const string StateStoreUnusable = "StateStoreUnusable";
         /// <summary>Start-SmtpdProxy refused a rules file (or its directory) that other users can change.</summary>
         public const string RulesFileInsecure = "RulesFileInsecure";
         /// <summary>Start-SmtpdProxy refused a spool directory that other users can change.</summary>
@@ -116,6 +117,11 @@ namespace SmtpdModule.Hosting
                 case SmtpdModule.Engine.Smtp.ProxyStartFailure.RulesFileInsecure:
                     return Described(new ErrorRecord(ex, RulesFileInsecure, ErrorCategory.SecurityError, ex.Target),
                         ex.Message + ". Remove the write permission of other users, or use -AllowInsecurePermissions.");
+                case SmtpdModule.Engine.Smtp.ProxyStartFailure.StateStore:
+                    return Described(new ErrorRecord(ex, StateStoreUnusable, ErrorCategory.OpenError, ex.Target),
+                        ex.Message + (ex.InnerException is SmtpdModule.Engine.State.StateStoreLockedException
+                            ? ". Each proxy needs a state folder of its own: give another -StatePath, or share state through -StateStore."
+                            : "."));
                 case SmtpdModule.Engine.Smtp.ProxyStartFailure.SpoolInsecure:
                     return Described(new ErrorRecord(ex, SpoolInsecure, ErrorCategory.SecurityError, ex.Target),
                         ex.Message + ". Remove the write permission of other users, or use -AllowInsecurePermissions.");

@@ -103,9 +103,12 @@ namespace SmtpdModule.Engine.Tests.Spool
         static void AssertNoMessageFiles(string spool, TestProxy proxy)
         {
             // The live proxy's control endpoint (control/) is not a message file.
+            // Nor is the proxy's state store (proxy-state/).
             var control = Path.Combine(spool, SmtpdModule.Engine.Control.ControlLocation.DirectoryName) + Path.DirectorySeparatorChar;
+            var state = Path.Combine(spool, SmtpdModule.Engine.Spool.SpoolLayout.ProxyState) + Path.DirectorySeparatorChar;
             var files = Directory.GetFiles(spool, "*", SearchOption.AllDirectories)
-                                 .Where(f => !f.EndsWith(".lock", StringComparison.Ordinal) && !f.StartsWith(control, StringComparison.Ordinal)).ToList();
+                                 .Where(f => !f.EndsWith(".lock", StringComparison.Ordinal) && !f.StartsWith(control, StringComparison.Ordinal)
+                                             && !f.StartsWith(state, StringComparison.Ordinal)).ToList();
             Assert.True(files.Count == 0, "left in the spool: " + string.Join(", ", files.Select(f => Path.GetRelativePath(spool, f)))
                                           + "\nserver log:\n" + proxy.Log);
         }
