@@ -77,7 +77,21 @@ Describe 'greylisting state in the embedded store' {
         Test-Path -LiteralPath (Join-Path $spool 'proxy-state/state.journal') | Should -BeTrue
     }
 
-    It 'refuses a second proxy on the same state folder with StateStoreUnusable' {
-        { Start-SmtpdProxy -Listen 127.0.0.1:0 @proxyArguments } | Should -Throw -ErrorId 'StateStoreUnusable,SmtpdModule.Commands.StartSmtpdProxyCommand'
+    It 'refuses a second proxy on a -StatePath in use with StateStoreUnusable' {
+        $state = Join-Path $TestDrive 'own-state'
+        $first = Start-SmtpdProxy -Listen 127.0.0.1:0 @proxyArguments -SpoolPath (Join-Path $TestDrive 'spool-a') -StatePath $state
+        try {
+            { Start-SmtpdProxy -Listen 127.0.0.1:0 @proxyArguments -SpoolPath (Join-Path $TestDrive 'spool-b') -StatePath $state } |
+                Should -Throw -ErrorId 'StateStoreUnusable,SmtpdModule.Commands.StartSmtpdProxyCommand'
+        }
+        finally { Stop-SmtpdProxy -InputObject $first -TimeoutSeconds 1 -Confirm:$false }
+    }
+
+    It 'lets a second proxy on the same spool start, its state in memory' {
+        # A spool can take a second proxy (about_SmtpdSpool); the spool's state folder stays the first one's.
+        $second = Start-SmtpdProxy -Listen 127.0.0.1:0 @proxyArguments
+        try { $second.IsRunning | Should -BeTrue }
+        finally { Stop-SmtpdProxy -InputObject $second -TimeoutSeconds 1 -Confirm:$false }
+        $script:proxy.IsRunning | Should -BeTrue
     }
 }

@@ -27,7 +27,7 @@ namespace SmtpdModule.Engine.Smtp
             Dns = dns;
             Spool = spool;
             Events = events;
-            State = options.StateStore ?? OpenStateStore(options);
+            State = options.StateStore ?? OpenStateStore(options, out _stateNote);
             OwnsState = options.StateStore == null;
             _verifier = options.RecipientVerification?.CreateVerifier(State);
             _greylist = new GreylistRecorder(State, options.RuleEvaluation.Greylist,
@@ -60,8 +60,13 @@ namespace SmtpdModule.Engine.Smtp
         /// <summary>The proxy opened its state store itself, and closes it when it stops.</summary>
         public bool OwnsState { get; }
 
-        static IStateStore OpenStateStore(SmtpProxyOptions options)
+        /// <summary>Why the proxy keeps its state in memory though it was to keep it on disk; null when it does not.</summary>
+        public string StateNote => _stateNote;
+        readonly string _stateNote;
+
+        static IStateStore OpenStateStore(SmtpProxyOptions options, out string note)
         {
+            note = null;
             if (options.Redis != null) return new RedisStateStore(options.Redis);
             var folder = options.StatePath ?? System.IO.Path.Combine(options.SpoolPath, Engine.Spool.SpoolLayout.ProxyState);
             try
@@ -72,6 +77,13 @@ namespace SmtpdModule.Engine.Smtp
                     Engine.Spool.UnixPermissions.Restrict(folder, Engine.Spool.UnixPermissions.PrivateDirectory);   // it holds addresses
                 }
                 return new FileStateStore(folder);
+            }
+            catch (StateStoreLockedException) when (options.StatePath == null)
+            {
+                // Another proxy on the same spool holds the spool's state folder: this one still
+                // starts (a spool can take a second proxy), with its state in memory only.
+                note = "the state folder " + folder + " is held by another proxy on this spool: this proxy keeps its state in memory until it stops; give it a -StatePath of its own";
+                return new MemoryStateStore();
             }
             catch (Exception ex) when (ex is System.IO.IOException || ex is UnauthorizedAccessException || ex is System.IO.InvalidDataException)
             {

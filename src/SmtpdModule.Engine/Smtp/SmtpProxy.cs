@@ -181,6 +181,7 @@ namespace SmtpdModule.Engine.Smtp
             proxy._rt.Events.Write(new ProxyEvent("start", null, null, "listening on " + string.Join(", ", proxy.LocalEndPoints),
                 new[] { new KeyValuePair<string, object>("rules", rulesFile.Path), new KeyValuePair<string, object>("spool", spool.Root) }));
             WriteWarnings(proxy._rt.Events, rulesFile.Current);
+            if (proxy._rt.StateNote != null) proxy._rt.Events.Write(new ProxyEvent("state", null, null, proxy._rt.StateNote));
             if (proxy._rt.State is State.RedisStateStore redis
                 && !redis.WaitUntilConnectedAsync(options.Redis.ConnectTimeout).GetAwaiter().GetResult())
                 proxy._rt.Events.Write(new ProxyEvent("state", null, null, "the state store " + redis.Name + " is not reachable yet; until it is, fail mode "

@@ -6,18 +6,51 @@ namespace SmtpdModule.Engine.State
     // Opening: the lock, the recovery rule for a compaction cut short, the replay.
     public sealed partial class FileStateStore
     {
+        // Folders held by stores of this process: a byte-range lock is per process on Unix, so it
+        // cannot keep a second store of the same process out.
+        static readonly System.Collections.Generic.HashSet<string> s_held =
+            new System.Collections.Generic.HashSet<string>(System.StringComparer.Ordinal);
+
+        // Beyond any byte the file will hold: a reader (a backup, Copy-Item) never meets the lock.
+        const long LockOffset = 1L << 40;
+
+        /// <summary>Holds the folder: a byte-range lock on state.lock (fcntl on Unix, LockFileEx on
+        /// Windows), taken beyond its end, and the file opened sharing reads and writes. A lock that
+        /// denied sharing would also stop anyone copying the folder (on Unix .NET takes flock for it,
+        /// which every other .NET reader then fails).</summary>
         static FileStream TakeLock(string directory)
         {
             var path = Path.Combine(directory, LockFileName);
+            var key = Path.GetFullPath(directory);
+            lock (s_held)
+                if (!s_held.Add(key))
+                    throw new StateStoreLockedException(directory, path, new IOException("another store of this process holds it"));
+            FileStream file = null;
             try
             {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1);
+                file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1);
+                file.Lock(LockOffset, 1);
+                return file;
             }
             catch (IOException ex) when (IsSharingViolation(ex))
             {
+                Release(file, key);
                 throw new StateStoreLockedException(directory, path, ex);
             }
+            catch
+            {
+                Release(file, key);
+                throw;
+            }
         }
+
+        static void Release(FileStream file, string key)
+        {
+            file?.Dispose();
+            lock (s_held) s_held.Remove(key);
+        }
+
+        void ReleaseLock() => Release(_lock, Path.GetFullPath(Directory));
 
         // The runtime reports a held lock as a plain IOException; its HResult tells it from a disk
         // error: ERROR_SHARING_VIOLATION or ERROR_LOCK_VIOLATION on Windows, EWOULDBLOCK from
@@ -30,7 +63,7 @@ namespace SmtpdModule.Engine.State
                     int code = ex.HResult & 0xFFFF;
                     return code == 32 || code == 33;
                 case HostOs.Linux:
-                    return ex.HResult == 11;
+                    return ex.HResult == 11 || ex.HResult == 13;   // EAGAIN, or EACCES from fcntl
                 default:
                     return ex.HResult == 35;
             }

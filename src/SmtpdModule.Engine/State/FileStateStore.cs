@@ -51,10 +51,10 @@ namespace SmtpdModule.Engine.State
     /// greylist key is a network and two addresses of at most 256 octets each (RFC 5321
     /// §4.5.3.1.3), a counter is 20 digits. Expired entries are swept in the background so the
     /// live-size account, and memory, follow the clock.</para>
-    /// <para><b>One process.</b> The store holds <c>state.lock</c> open with no sharing for its
-    /// lifetime (on Unix, .NET takes flock(LOCK_EX)); a second store on the folder, in this
-    /// process or another, fails to open with <see cref="StateStoreLockedException"/>. The lock
-    /// goes with the process, so a crashed owner never blocks the next start.</para>
+    /// <para><b>One store per folder.</b> The store holds a byte-range lock on <c>state.lock</c>
+    /// for its lifetime (beyond the file's end, so copying the folder still works); a second store on
+    /// the folder, in this process or another, fails to open with <see cref="StateStoreLockedException"/>.
+    /// The lock goes with the process, so a crashed owner never blocks the next start.</para>
     /// <para><b>Failures.</b> If a journal write or fsync fails (a full disk), the operation in
     /// hand fails with <see cref="IOException"/> (it may or may not have taken effect, as with a
     /// Redis command whose reply was lost), and further writes are refused with
@@ -153,7 +153,7 @@ namespace SmtpdModule.Engine.State
             catch
             {
                 _journal?.Dispose();
-                _lock.Dispose();
+                ReleaseLock();
                 throw;
             }
             // Armed after the field is set: the callback re-arms it through the field.
@@ -309,7 +309,7 @@ namespace SmtpdModule.Engine.State
                 _journal?.Dispose();
                 _journal = null;
             }
-            _lock.Dispose();
+            ReleaseLock();
         }
 
         long Now() => _clock.UtcNow.UtcTicks;
