@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.Net;
 
@@ -55,6 +56,27 @@ namespace SmtpdModule.Engine.Net
             if (rest == 0) return true;
             int mask = 0xFF << (8 - rest) & 0xFF;
             return (b[full] & mask) == (_network[full] & mask);
+        }
+
+        /// <summary>Parses a list of networks (an option's exemptions).</summary>
+        /// <exception cref="ArgumentException">One is not a network; <paramref name="option"/> is its ParamName.</exception>
+        public static IReadOnlyList<NetworkRange> ParseList(IEnumerable<string> texts, string option)
+        {
+            var list = new List<NetworkRange>();
+            foreach (var text in texts ?? new string[0])
+            {
+                if (!TryParse(text, out var range, out var error)) throw new ArgumentException(error, option);
+                list.Add(range);
+            }
+            return list;
+        }
+
+        /// <summary>One of <paramref name="networks"/> holds <paramref name="peer"/>.</summary>
+        public static bool AnyContains(IReadOnlyList<NetworkRange> networks, PeerAddress peer)
+        {
+            foreach (var n in networks)
+                if (n.Contains(peer)) return true;
+            return false;
         }
 
         public override string ToString() => Text;

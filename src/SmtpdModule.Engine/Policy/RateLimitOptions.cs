@@ -39,17 +39,7 @@ namespace SmtpdModule.Engine.Policy
 
         /// <summary>The exempt networks, parsed.</summary>
         /// <exception cref="ArgumentException">One is not a network.</exception>
-        public IReadOnlyList<NetworkRange> ParseExempt()
-        {
-            var list = new List<NetworkRange>();
-            foreach (var text in Exempt ?? new string[0])
-            {
-                if (!NetworkRange.TryParse(text, out var range, out var error))
-                    throw new ArgumentException("'" + text + "' is not a network for the rate limit exemptions: " + error, nameof(Exempt));
-                list.Add(range);
-            }
-            return list;
-        }
+        public IReadOnlyList<NetworkRange> ParseExempt() => NetworkRange.ParseList(Exempt, nameof(Exempt));
 
         /// <exception cref="ArgumentException">A value out of range or an exemption that is not a network.</exception>
         public void Validate()

@@ -30,20 +30,17 @@ namespace SmtpdModule.Engine.Policy
             _exempt = _o.ParseExempt();
         }
 
-        bool Exempt(PeerAddress client)
-        {
-            foreach (var range in _exempt)
-                if (range.Contains(client)) return true;
-            return false;
-        }
+        /// <summary>The network <paramref name="client"/> is counted under; null when it is exempt.</summary>
+        public string NetworkOf(PeerAddress client) =>
+            NetworkRange.AnyContains(_exempt, client) ? null : GreylistKeys.Network(client, _o.IPv4PrefixLength, _o.IPv6PrefixLength);
 
         static string Minute(DateTimeOffset now) => (now.ToUnixTimeSeconds() / 60).ToString(CultureInfo.InvariantCulture);
 
         /// <summary>The connection's count; a refusal (421, the session closes) when the network is over its limit.</summary>
         public async Task<Verdict> ConnectAsync(PolicySession session, CancellationToken cancellationToken)
         {
-            if (_o.ConnectionsPerMinute == 0 || Exempt(session.Client)) return null;
-            var network = GreylistKeys.Network(session.Client, _o.IPv4PrefixLength, _o.IPv6PrefixLength);
+            var network = _o.ConnectionsPerMinute == 0 ? null : NetworkOf(session.Client);
+            if (network == null) return null;
             var count = await CountAsync(session, "rate:c:" + network + ":" + Minute(session.Clock.UtcNow), cancellationToken).ConfigureAwait(false);
             if (count <= _o.ConnectionsPerMinute) return null;
             return Verdict.Of(PolicyStage.Connect, VerdictKind.Close,
@@ -54,11 +51,11 @@ namespace SmtpdModule.Engine.Policy
         /// <summary>The recipient's counts; a temporary refusal (450) when the network, or the SPF-proven sender, is over its limit.</summary>
         public async Task<Verdict> RcptAsync(PolicySession session, CancellationToken cancellationToken)
         {
-            if (Exempt(session.Client)) return null;
+            var network = NetworkOf(session.Client);
+            if (network == null) return null;
             var minute = Minute(session.Clock.UtcNow);
             if (_o.RecipientsPerMinute > 0)
             {
-                var network = GreylistKeys.Network(session.Client, _o.IPv4PrefixLength, _o.IPv6PrefixLength);
                 var count = await CountAsync(session, "rate:r:" + network + ":" + minute, cancellationToken).ConfigureAwait(false);
                 if (count > _o.RecipientsPerMinute)
                     return Limited("Too many recipients from " + network + ", slow down",

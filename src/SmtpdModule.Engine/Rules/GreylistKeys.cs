@@ -11,14 +11,13 @@ namespace SmtpdModule.Engine.Rules
     /// the same on every proxy, so several proxies behind one set of MX records share them.</summary>
     internal static class GreylistKeys
     {
-        /// <summary>The client's network as CIDR text (IPv4-mapped IPv6 counts as IPv4).</summary>
+        /// <summary>The client's network as CIDR text (an IPv4-mapped IPv6 peer counts as IPv4, as <see cref="PeerAddress"/> gives it).</summary>
         public static string Network(PeerAddress client, GreylistOptions o) => Network(client, o.IPv4PrefixLength, o.IPv6PrefixLength);
 
         /// <summary>The client's network as CIDR text, with the given prefix lengths.</summary>
         public static string Network(PeerAddress client, int ipv4PrefixLength, int ipv6PrefixLength)
         {
-            var address = client.Address;
-            if (address.AddressFamily == AddressFamily.InterNetworkV6 && address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+            var address = client.Address;   // IPv4-mapped IPv6 already in its IPv4 form
             var bits = address.AddressFamily == AddressFamily.InterNetwork ? ipv4PrefixLength : ipv6PrefixLength;
             var bytes = address.GetAddressBytes();
             for (int i = 0; i < bytes.Length; i++)

@@ -21,8 +21,6 @@ namespace SmtpdModule.Engine.Smtp
             _patterns = list.ToArray();
         }
 
-        public bool IsEmpty => _patterns.Length == 0;
-
         /// <summary>True when a pattern is valid: printable ASCII without ':' or a space (RFC 5322
         /// §3.6.8 ftext), wildcards included.</summary>
         public static bool IsValidPattern(string pattern)

@@ -62,16 +62,7 @@ namespace SmtpdModule.Engine.Smtp
             return t;
         }
 
-        internal IReadOnlyList<NetworkRange> ParseExempt()
-        {
-            var list = new List<NetworkRange>();
-            foreach (var text in Exempt ?? new List<string>())
-            {
-                if (!NetworkRange.TryParse(text, out var range, out var error)) throw new ArgumentException(error, nameof(Exempt));
-                list.Add(range);
-            }
-            return list;
-        }
+        internal IReadOnlyList<NetworkRange> ParseExempt() => NetworkRange.ParseList(Exempt, nameof(Exempt));
 
         internal void Validate()
         {

@@ -18,7 +18,7 @@ namespace SmtpdModule.Engine.Smtp
         PolicyPipeline _pipeline;
         readonly RecipientVerifier _verifier;
         readonly GreylistRecorder _greylist;
-        readonly System.Collections.Generic.IReadOnlyList<Net.NetworkRange> _rateExempt;
+        readonly RateLimiter _rates;   // for the sessions-at-once count; the pipeline's own counts the rest
 
         public ProxyRuntime(SmtpProxyOptions options, RulesFile rulesFile, IDnsResolver dns, SpoolWriter spool, IEventSink events)
         {
@@ -35,7 +35,7 @@ namespace SmtpdModule.Engine.Smtp
             _pipeline = NewPipeline(rulesFile.Current);
             RemoveHeaders = new HeaderNameMatcher(options.RemoveHeaders);
             AuthServId = options.Spf.AuthServId ?? options.HostName;
-            _rateExempt = options.RateLimits.ParseExempt();
+            _rates = new RateLimiter(options.RateLimits);
             ProtocolExempt = options.ProtocolTests.ParseExempt();
         }
 
@@ -49,12 +49,7 @@ namespace SmtpdModule.Engine.Smtp
         /// the limit is off or the client's network is exempt.</summary>
         public string ConcurrencyNetworkOf(System.Net.IPAddress client)
         {
-            var limits = Options.RateLimits;
-            if (limits.ConnectionsAtOnce == 0) return null;
-            var peer = new Net.PeerAddress(client);
-            foreach (var range in _rateExempt)
-                if (range.Contains(peer)) return null;
-            return GreylistKeys.Network(peer, limits.IPv4PrefixLength, limits.IPv6PrefixLength);
+            return Options.RateLimits.ConnectionsAtOnce == 0 ? null : _rates.NetworkOf(new Net.PeerAddress(client));
         }
 
         /// <summary>The proxy opened its state store itself, and closes it when it stops.</summary>

@@ -1,18 +1,9 @@
-using System;
 using System.Collections.Concurrent;
-using System.Collections.Generic;
-using System.Linq;
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
-using SmtpdModule.Engine.Control;
 using SmtpdModule.Engine.Diagnostics;
-using SmtpdModule.Engine.Lookup;
-using SmtpdModule.Engine.Rules;
-using SmtpdModule.Engine.Spool;
-using SmtpdModule.Engine.Verification;
 using SmtpdModule.Engine.Protocol;
 
 namespace SmtpdModule.Engine.Smtp

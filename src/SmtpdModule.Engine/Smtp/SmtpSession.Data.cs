@@ -91,7 +91,7 @@ namespace SmtpdModule.Engine.Smtp
             // The size this session's EHLO announced: the downstream's, when smaller than our own.
             var data = await _io.ReadDataAsync(firewall, _rt.Pipeline.MaxMessageSize(_known), Limits.MaxTextLine,
                                                _rt.Options.BareLineEnding == BareLineEndingPolicy.Reject).ConfigureAwait(false);
-            if (data.Status == SmtpConnection.ReadStatus.Ok) firewall?.Complete();
+            if (data.Status == SmtpConnection.ReadStatus.Ok) firewall.Complete();
             return data;
         }
 
@@ -132,7 +132,7 @@ namespace SmtpdModule.Engine.Smtp
             _rt.Counters.MessageAccepted(data.Size);
             Log("accepted", message.Id, F("id", message.Id), F("bytes", data.Size), F("from", _known.Sender.Text),
                 F("to", _known.Recipients.Select(r => r.Text).ToList()), F("bareLineEndings", data.BareLineEndings),
-                F("headersRemoved", firewall?.Removed ?? 0));
+                F("headersRemoved", firewall.Removed));
             return Done(new SmtpReply(250, "2.0.0", "OK queued as " + message.Id));
         }
     }

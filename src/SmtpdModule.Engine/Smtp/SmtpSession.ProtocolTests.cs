@@ -28,12 +28,7 @@ namespace SmtpdModule.Engine.Smtp
 
         string PassKey => "pass:" + _peer.Text;
 
-        bool IsExempt()
-        {
-            foreach (var n in _rt.ProtocolExempt)
-                if (n.Contains(_peer)) return true;
-            return false;
-        }
+        bool IsExempt() => Net.NetworkRange.AnyContains(_rt.ProtocolExempt, _peer);
 
         /// <summary>The client passed the pregreet test within the pass TTL. A store that cannot be read
         /// remembers nothing: the test runs again (the fail mode lets mail through, at the cost of a wait).</summary>
