@@ -24,6 +24,7 @@
         'Test-SmtpdRule'
         'Test-SmtpdDnsbl'
         'Test-SmtpdSpf'
+        'Compare-SmtpdRule'
         'Get-SmtpdRule'
         'Get-SmtpdSpool'
         'Suspend-SmtpdSpoolItem'

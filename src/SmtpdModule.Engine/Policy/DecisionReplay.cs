@@ -19,7 +19,19 @@ namespace SmtpdModule.Engine.Policy
         /// <param name="fallback">Asked for what the record does not hold (a new rule's RBL, say);
         /// null answers those as failed lookups. Either way they are listed in the outcome.</param>
         /// <param name="cancellationToken">Stops a fallback lookup.</param>
-        public static async Task<ReplayOutcome> RunAsync(DecisionRecord record, PolicyPipeline pipeline, IFacts fallback = null, CancellationToken cancellationToken = default)
+        public static Task<ReplayOutcome> RunAsync(DecisionRecord record, PolicyPipeline pipeline, IFacts fallback = null, CancellationToken cancellationToken = default) =>
+            RunAsync(record, pipeline, fallback, false, cancellationToken);
+
+        /// <summary>Decides <paramref name="record"/>'s command again under <paramref name="pipeline"/>.</summary>
+        /// <param name="record">A logged decision (<see cref="DecisionRecordReader"/>).</param>
+        /// <param name="pipeline">The policy to decide with: the proxy's, or a candidate.</param>
+        /// <param name="fallback">Asked for what the record does not hold; null answers those as failed lookups.</param>
+        /// <param name="askDnsLive">Ask <paramref name="fallback"/> every DNS question, recorded or not.</param>
+        /// <param name="cancellationToken">Stops a fallback lookup.</param>
+        /// <exception cref="NotSupportedException">The record is of a stage other than MAIL or RCPT.</exception>
+        /// <exception cref="FormatException">The record's client address or a failed test is not one this engine reads.</exception>
+        public static async Task<ReplayOutcome> RunAsync(DecisionRecord record, PolicyPipeline pipeline, IFacts fallback, bool askDnsLive,
+                                                         CancellationToken cancellationToken = default)
         {
             if (record == null) throw new ArgumentNullException(nameof(record));
             if (pipeline == null) throw new ArgumentNullException(nameof(pipeline));
@@ -28,7 +40,7 @@ namespace SmtpdModule.Engine.Policy
             if (!IPAddress.TryParse(record.ClientAddress ?? "", out var client))
                 throw new FormatException("The record's client address '" + record.ClientAddress + "' is not an IP address.");
 
-            var facts = new RecordedFacts(record.Facts, fallback);
+            var facts = new RecordedFacts(record.Facts, fallback, askDnsLive);
             // The check runs at the record's time: a greylisted retry's wait is measured as it was.
             var session = new PolicySession(client, facts) { Clock = new State.FixedClock(record.Time) };
             // The downstream's limits as the session had them: a SIZE or SMTPUTF8 refusal decides again the same way.

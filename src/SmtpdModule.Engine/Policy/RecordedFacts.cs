@@ -16,12 +16,18 @@ namespace SmtpdModule.Engine.Policy
     {
         readonly IReadOnlyList<Fact> _facts;
         readonly IFacts _fallback;
+        readonly bool _askDnsLive;
         readonly List<string> _unrecorded = new List<string>();
 
-        public RecordedFacts(IReadOnlyList<Fact> facts, IFacts fallback = null)
+        /// <param name="facts">The record's facts.</param>
+        /// <param name="fallback">Asked what the record does not hold; null fails those questions.</param>
+        /// <param name="askDnsLive">Every DNS question goes to <paramref name="fallback"/>, recorded or not
+        /// (a replay that wants today's DNS); ident, state and counts still come from the record.</param>
+        public RecordedFacts(IReadOnlyList<Fact> facts, IFacts fallback = null, bool askDnsLive = false)
         {
             _facts = facts ?? throw new ArgumentNullException(nameof(facts));
             _fallback = fallback;
+            _askDnsLive = askDnsLive && fallback != null;
         }
 
         /// <summary>The questions the record could not answer, as "Dns name A", "Ident", "State key".</summary>
@@ -37,6 +43,7 @@ namespace SmtpdModule.Engine.Policy
 
         public Task<DnsAnswer> QueryAsync(string name, DnsRecordType type, CancellationToken cancellationToken = default)
         {
+            if (_askDnsLive) return _fallback.QueryAsync(name, type, cancellationToken);
             var f = Find(FactKind.Dns, name, type);
             if (f != null) return Task.FromResult(f.ToDnsAnswer());
             return _fallback != null ? _fallback.QueryAsync(name, type, cancellationToken)

@@ -50,7 +50,7 @@ namespace SmtpdModule.Engine.Policy
         public string Rule => Decision?.Rule;
 
         /// <summary>The parsed sender or recipient a Continue at MAIL or RCPT takes into the transaction.</summary>
-        internal MailPath Path { get; }
+        public MailPath Path { get; }
         /// <summary>A client error (bad syntax): the session counts it towards its error limit.</summary>
         internal bool IsClientError { get; }
         /// <summary>A refusal the proxy's counters count (address and rule refusals, not limits).</summary>
