@@ -21,21 +21,20 @@ namespace SmtpdModule.Engine.Evidence
         readonly bool _askDnsLive;
         IDisposable _owned;
 
-        /// <summary>A comparison against <paramref name="candidate"/> rules under the proxy's default
-        /// policy options, asking <paramref name="dns"/> what a record does not hold (the resolver is
+        /// <summary>A comparison against <paramref name="candidate"/> rules under <paramref name="policy"/>
+        /// (the proxy's options: reverse lookup, forward confirmation, host name), asking <paramref name="dns"/> what a record does not hold (the resolver is
         /// made on the first such question, so a log that holds every fact never touches DNS).</summary>
         /// <param name="candidate">The rules to decide with.</param>
         /// <param name="evaluation">The rules' options (default action, lookup failures), as the proxy's.</param>
-        /// <param name="hostName">The name the replies use, as the proxy's -HostName; null for the machine's.</param>
+        /// <param name="policy">The proxy's policy options; null for its defaults.</param>
         /// <param name="dns">Where live questions go.</param>
         /// <param name="askDnsLive">Ask DNS every question again instead of using the recorded answers.</param>
         /// <exception cref="ArgumentNullException"><paramref name="candidate"/> or <paramref name="dns"/> is null.</exception>
-        public static RuleComparison ForRules(RuleSet candidate, RuleEvaluationOptions evaluation, string hostName, DnsResolverOptions dns, bool askDnsLive)
+        public static RuleComparison ForRules(RuleSet candidate, RuleEvaluationOptions evaluation, PolicyOptions policy, DnsResolverOptions dns, bool askDnsLive)
         {
             if (candidate == null) throw new ArgumentNullException(nameof(candidate));
             if (dns == null) throw new ArgumentNullException(nameof(dns));
-            var options = new PolicyOptions();
-            if (hostName != null) options.HostName = hostName;
+            var options = policy ?? new PolicyOptions();
             var resolver = new LazyResolver(dns);
             // Ident cannot be asked again (the client is gone) and the live state store is not this replay's to read.
             var live = new LiveFacts(resolver, FixedIdentSource.None, (IStateStore)null);

@@ -58,6 +58,12 @@ namespace SmtpdModule.Commands
         public string HostName { get; set; }
 
         [Parameter]
+        public SwitchParameter NoReverseLookup { get; set; }
+
+        [Parameter]
+        public SwitchParameter SkipForwardConfirmation { get; set; }
+
+        [Parameter]
         public SwitchParameter Summary { get; set; }
 
         RuleComparison _comparison;
@@ -71,8 +77,11 @@ namespace SmtpdModule.Commands
             try { rules = RuleSet.Load(rulesPath); }
             catch (RuleFileException ex) { ThrowTerminatingError(ErrorMapping.From(ex, rulesPath)); }
             foreach (var warning in InFileOrder(rules.Diagnostics)) WriteWarning(warning.ToString());
+            // The options the proxy decided with: the replay asks what it asked, and no more.
+            var policy = new PolicyOptions { ReverseLookup = !NoReverseLookup.IsPresent, ConfirmReverseName = !SkipForwardConfirmation.IsPresent };
+            if (HostName != null) policy.HostName = HostName;
             _comparison = RuleComparison.ForRules(rules, new RuleEvaluationOptions { DefaultAction = DefaultAction, OnLookupFailure = OnLookupFailure },
-                                                  HostName, DnsOptionsFrom(DnsServer), Live.IsPresent);
+                                                  policy, DnsOptionsFrom(DnsServer), Live.IsPresent);
         }
 
         protected override void ProcessRecord()

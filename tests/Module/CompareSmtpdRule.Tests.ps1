@@ -1,0 +1,127 @@
+#Requires -Version 7.0
+# Compare-SmtpdRule replays what a live proxy decided: a proxy on the loopback, asking the test
+# knotd (tests/fixtures/dns), takes real sessions from python's smtplib and from swaks, each from
+# its own 127/8 address, and logs its decisions; the replay of that log against the same rules
+# changes nothing, and against rules with one line changed, exactly the decisions that line touches.
+
+BeforeAll {
+    Import-Module "$PSScriptRoot/../../out/SmtpdModule/SmtpdModule.psd1" -Force
+    . "$PSScriptRoot/TestHelpers.ps1"
+    $dns = & "$PSScriptRoot/../tools/Start-TestDns.ps1"
+    $sendScript = (Resolve-Path -LiteralPath "$PSScriptRoot/../fixtures/smtp/pester_send.py").ProviderPath
+    $python = Get-TestPython
+    $swaks = Get-Command -Name swaks -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1 -ExpandProperty Source
+    if (-not $swaks) { throw 'swaks is needed: run tests/tools/install-test-deps.sh.' }
+
+    $lines = @(
+        'allow:127.0.0.2:ALL:ALL'                             # the own host
+        'noto:RBL.bl2.test:ALL:ALL:550 5.7.1 %I is listed'    # bl2.test lists 127.0.0.3
+        'noto:ALL:*@spam.test:ALL:550 5.7.1 no mail from %F'
+        'allow:ALL:ALL:*@example.test'
+        'noto:ALL:ALL:ALL:550 5.7.1 relaying denied')
+    $rules = New-RulesFile -Name rules -Line $lines
+    $log = Join-Path $TestDrive 'smtpd.log'
+    $proxy = Start-SmtpdProxy -Listen '127.0.0.1:0' -DnsServer $dns.EndPoint -RulesPath $rules -SpoolPath (Join-Path $TestDrive spool) `
+        -LogPath $log -IdentTimeoutSeconds 0 -NotoDelaySeconds 0 -NoReverseLookup
+    $port = $proxy.LocalEndPoints[0].Port
+
+    function Send-Smtplib([string] $Source, [string] $From, [string[]] $To) {
+        $arguments = @($sendScript, '--port', $port, '--source', $Source, '--helo', 'client.test', '--from', $From)
+        foreach ($t in $To) { $arguments += '--to', $t }
+        & $python @arguments | ConvertFrom-Json
+    }
+    function Send-Swaks([string] $Source, [string] $From, [string] $To) {
+        (& $swaks --server 127.0.0.1 --port $port --local-interface $Source --helo client.test --from $From --to $To `
+            --quit-after RCPT --timeout 20 2>&1) -join "`n"
+    }
+
+    # Six recipients in four sessions; each comment says the line that decides.
+    $a = Send-Smtplib 127.0.0.2 '<a@corp.test>' '<out@elsewhere.test>'                        # 1: allow, a relay for the own host
+    $b = Send-Swaks 127.0.0.3 'x@example.org' 'b@example.test'                                # 2: listed
+    $c = Send-Swaks 127.0.0.4 'offers@spam.test' 'b@example.test'                             # 3: refused sender
+    $d = Send-Smtplib 127.0.0.5 '<ok@example.org>' '<b@example.test>', '<c@example.test>', '<out@elsewhere.test>'   # 4, 4, 5
+    Wait-Until -Seconds 15 -Because 'the proxy logs each of the six decisions' -Condition {
+        @(Select-String -LiteralPath $log -Pattern '"event":"decision"' -SimpleMatch -ErrorAction SilentlyContinue).Count -ge 6
+    }
+}
+
+AfterAll {
+    if ($proxy -and $proxy.IsRunning) { Stop-SmtpdProxy -InputObject $proxy -TimeoutSeconds 1 -Confirm:$false }
+    if ($dns) { $dns.Stop() }
+}
+
+Describe 'Compare-SmtpdRule on a live proxy''s log' {
+    It 'saw the traffic decided as the rules say' {
+        $a.rcpt[0][0] | Should -Be 250
+        $b | Should -Match '<\*\* 550 5\.7\.1 127\.0\.0\.3 is listed'
+        $c | Should -Match '<\*\* 550 5\.7\.1 no mail from <offers@spam\.test>'
+        $d.rcpt | ForEach-Object { $_[0] } | Should -Be 250, 250, 550
+    }
+
+    It 'finds no difference when the rules are the same' {
+        $changes = @(Compare-SmtpdRule -Path $rules -LogPath $log -DnsServer $dns.EndPoint -NoReverseLookup -InformationVariable info)
+        $changes | Should -BeNullOrEmpty
+        $summary = $info | Where-Object { $_.Tags -contains 'RuleComparisonSummary' } | ForEach-Object MessageData
+        $summary.Total | Should -Be 6
+        $summary.Unchanged | Should -Be 6
+        $summary.AskedLive | Should -Be 0 -Because 'the log holds every fact the same rules need'
+    }
+
+    It 'finds no difference asking DNS again with -Live' {
+        $summary = Compare-SmtpdRule -Path $rules -LogPath $log -DnsServer $dns.EndPoint -NoReverseLookup -Live -Summary
+        $summary.Total | Should -Be 6
+        $summary.Changed | Should -Be 0
+    }
+
+    It 'reports exactly the decision a changed line touches, from the recorded facts' {
+        $candidate = New-RulesFile -Name candidate-sender -Line (@($lines[0, 1]) + 'noto:ALL:*@bulk.test:ALL:550 5.7.1 no mail from %F' + $lines[3, 4])
+        $changes = @(Compare-SmtpdRule -Path $candidate -LogPath $log -DnsServer $dns.EndPoint -NoReverseLookup -InformationVariable info)
+        $changes.Count | Should -Be 1
+        $changes[0].ClientAddress | Should -Be '127.0.0.4'
+        $changes[0].From | Should -Be '<offers@spam.test>'
+        $changes[0].To | Should -Be '<b@example.test>'
+        $changes[0].Before | Should -Be 'Refused'
+        $changes[0].BeforeLine | Should -Be 3
+        $changes[0].BeforeReply | Should -BeLike '550 5.7.1 no mail from <offers@spam.test>*'
+        $changes[0].After | Should -Be 'Accepted'
+        $changes[0].AfterLine | Should -Be 4
+        $changes[0].AskedLive | Should -BeNullOrEmpty
+        $summary = ($info | Where-Object { $_.Tags -contains 'RuleComparisonSummary' }).MessageData
+        $summary.Changes['Refused->Accepted'] | Should -Be 1
+        $summary.Changed | Should -Be 1
+    }
+
+    It 'asks DNS for a fact the log never held, and says so' {
+        # bl.test does not list 127.0.0.3: the listed client's mail would now be accepted.
+        $candidate = New-RulesFile -Name candidate-list -Line (@($lines[0]) + 'noto:RBL.bl.test:ALL:ALL:550 5.7.1 %I is listed' + $lines[2..4])
+        $changes = @(Compare-SmtpdRule -Path $candidate -LogPath $log -DnsServer $dns.EndPoint -NoReverseLookup)
+        $changes.Count | Should -Be 1
+        $changes[0].ClientAddress | Should -Be '127.0.0.3'
+        $changes[0].Before | Should -Be 'Refused'
+        $changes[0].After | Should -Be 'Accepted'
+        $changes[0].AfterLine | Should -Be 4
+        $changes[0].AskedLive | Should -Contain 'Dns 3.0.0.127.bl.test A'
+    }
+
+    It 'keeps to a time window' {
+        $summary = Compare-SmtpdRule -Path $rules -LogPath $log -DnsServer $dns.EndPoint -NoReverseLookup -After ([DateTime]::UtcNow.AddDays(1)) -Summary
+        $summary.Total | Should -Be 0
+    }
+
+    It 'reports a line it cannot read, names it, and goes on' {
+        $damaged = Join-Path $TestDrive 'damaged.log'
+        $text = [System.IO.File]::ReadAllLines($log)
+        [System.IO.File]::WriteAllLines($damaged, [string[]](@('{"time":"2026-12-01T00:00:00Z","event":"decision","v":1,"stage"') + $text))
+        $summary = Compare-SmtpdRule -Path $rules -LogPath $damaged -DnsServer $dns.EndPoint -NoReverseLookup -Summary -ErrorVariable err -ErrorAction SilentlyContinue
+        $summary.Total | Should -Be 6
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'ReplayLogLineUnreadable,*'
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $err[0].TargetObject | Should -Be "${damaged}:1"
+    }
+
+    It 'refuses a log that is not there with a stable error' {
+        { Compare-SmtpdRule -Path $rules -LogPath (Join-Path $TestDrive 'none.log') -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ReplayLogNotFound,SmtpdModule.Commands.CompareSmtpdRuleCommand'
+    }
+}
