@@ -14,7 +14,7 @@
 #   log/, tmp/, home/   empty; tmp/ is the child's temporary folder (TMPDIR), so New-TemporaryFile
 #                       leaves nothing behind, and home/ holds its XDG data, config and cache folders,
 #                       so settings an example might write (a PSResource repository) stay in there
-# and with $PSDefaultParameterValues giving Start-SmtpdProxy, Test-SmtpdRule, Test-SmtpdDnsbl and Test-SmtpdSpf `-DnsServer` the test's
+# and with $PSDefaultParameterValues giving Start-SmtpdProxy, Test-SmtpdRule, Test-SmtpdDnsbl, Test-SmtpdSpf and Compare-SmtpdRule `-DnsServer` the test's
 # knotd (NXDOMAIN for every name): no example asks this machine's resolver. The example's text runs
 # as it stands, piped through `Out-String -Width 200 -Stream` (so tables are not cut at the width of a
 # redirected console), then every proxy and forwarder it left running is stopped. It must end with exit
@@ -85,8 +85,20 @@ BeforeDiscovery {
     $greylisted = "Set-Content ./grey_rules 'grey:ALL:ALL:ALL', 'allow:ALL:ALL:ALL'; `$grey = Start-SmtpdProxy -Listen 127.0.0.1:0 -RulesPath ./grey_rules -SpoolPath ./spool; " +
         "try { [System.Net.Mail.SmtpClient]::new('127.0.0.1', `$grey.LocalEndPoints[0].Port).Send('sender@example.org', 'user@example.test', 'hello', 'hello') } catch [System.Net.Mail.SmtpException] { }" +
         "  # the proxy of a service (here of this process), which greylisted a message"
+    # A proxy of the shipped rules logs two decisions (a local recipient, a relay for the own host); the candidate
+    # no longer lets the own host relay.
+    $logged = "`$logging = Start-SmtpdProxy -Listen 127.0.0.1:0 -RulesPath ./smtpd_check_rules -SpoolPath ./spool -LogPath ./log/smtpd.jsonl; " +
+        "`$client = [System.Net.Mail.SmtpClient]::new('127.0.0.1', `$logging.LocalEndPoints[0].Port); " +
+        "`$client.Send('sender@example.org', 'user@example.test', 'hello', 'hello'); `$client.Send('sender@example.org', 'friend@elsewhere.test', 'hello', 'hello'); " +
+        "(Get-Content ./smtpd_check_rules) -replace '^allow:127\.0\.0\.1 \[::1\]:ALL:ALL$', '# the own host relays no more' | Set-Content ./smtpd_check_rules.new" +
+        "  # a proxy's log of two decisions, and a candidate rules file"
     $Examples = @{
         # --- cmdlet pages
+        'Compare-SmtpdRule.md: Example 1'      = @{ Before = $logged; Check = '$Out | Should -Match ''friend@elsewhere\.test>\s+Accepted\s+\d+\s+Refused\s+\d+''' }
+        'Compare-SmtpdRule.md: Example 2'      = @{ Before = $logged; Check = '$Out | Should -Match ''\s2\s+1\s+1\s+Accepted->Refused 1''' }
+        'Compare-SmtpdRule.md: Example 3'      = @{ Before = $logged }
+        'Compare-SmtpdRule.md: Example 4'      = @{ Before = $logged }
+        'about_SmtpdEvidence.md: The decision log' = @{ Before = $logged; Check = '$Out | Should -Match ''Continue''' }
         'Export-SmtpdSpoolItem.md: Example 2'  = @{ Id = 'Failed'; Answers = 'A'
             Check = 'Test-Path (Join-Path $Dir "failed-mail/$($Ids.Failed).eml") | Should -BeTrue; Test-Path (Join-Path $Dir "spool/failed/$($Ids.Failed).msg") | Should -BeFalse' }
         'Export-SmtpdSpoolItem.md: Example 1'  = @{ Check = 'Test-Path (Join-Path $Dir "$($Ids.Ready).eml") | Should -BeTrue' }
@@ -372,6 +384,7 @@ Describe 'Runnable doc example' {
             "`$PSDefaultParameterValues['Test-SmtpdRule:DnsServer'] = $(Quote $dns.EndPoint)"
             "`$PSDefaultParameterValues['Test-SmtpdDnsbl:DnsServer'] = $(Quote $dns.EndPoint)"
             "`$PSDefaultParameterValues['Test-SmtpdSpf:DnsServer'] = $(Quote $dns.EndPoint)"
+            "`$PSDefaultParameterValues['Compare-SmtpdRule:DnsServer'] = $(Quote $dns.EndPoint)"
             "Import-Module $(Quote $modulePath)"
             "Set-Location -LiteralPath $(Quote $dir)"
             $before

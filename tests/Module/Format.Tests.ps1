@@ -132,6 +132,7 @@ Describe 'SmtpdModule.Format.ps1xml' {
             'Test-SmtpdRule'         = @('SmtpdModule.Engine.Rules.RuleDecision', 'SmtpdModule.Engine.Policy.StageVerdict')
             'Test-SmtpdDnsbl'        = @('SmtpdModule.Engine.Lookup.DnsblProbeResult', 'System.Boolean')
             'Test-SmtpdSpf'          = @('SmtpdModule.Engine.Spf.SpfCheckResult')
+            'Compare-SmtpdRule'      = @('SmtpdModule.Engine.Evidence.RuleChange', 'SmtpdModule.Engine.Evidence.RuleComparisonSummary')
             'Get-SmtpdRule'          = @('SmtpdModule.Engine.Rules.Rule')
             'Get-SmtpdSpool'         = @('SmtpdModule.Engine.Spool.SpoolItem')
             'Suspend-SmtpdSpoolItem' = @('SmtpdModule.Engine.Spool.SpoolItem')
