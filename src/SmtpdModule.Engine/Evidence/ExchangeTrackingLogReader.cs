@@ -52,7 +52,8 @@ namespace SmtpdModule.Engine.Evidence
             {
                 number++;
                 stats.Lines++;
-                var line = number == 1 ? raw.TrimStart('\uFEFF') : raw;
+                // Every file starts with a BOM, so files joined end to end (type MSGTRK*.LOG) have one on each header.
+                var line = raw.TrimStart('\uFEFF');
                 if (line.Length == 0) continue;
                 string problem;
                 if (line[0] == '#')
