@@ -17,7 +17,7 @@ namespace SmtpdModule.Engine.Evidence
     /// client sent, and it is counted once however often its delivery is deferred and retried.
     /// </summary>
     /// <remarks>
-    /// Only mail smtpd received is imported: pickup (local sendmail) has no client= line, and mail a
+    /// postscreen's RCPT refusals (action enforce) are imported too. Only mail smtpd received is imported: pickup (local sendmail) has no client= line, and mail a
     /// content filter hands back (client= with orig_queue_id= or orig_client=) was counted on its
     /// first pass. Postfix logs a client's name only when it is forward-confirmed, "unknown" otherwise.
     /// Postfix does not log the HELO of accepted mail, nor recipients a cleanup or milter refused after
@@ -29,9 +29,10 @@ namespace SmtpdModule.Engine.Evidence
         const string Origin = "postfix";
 
         static readonly Regex QueueLine = new Regex(@"^(?<qid>NOQUEUE|[0-9A-Za-z]{5,20}): (?<rest>.*)$", RegexOptions.CultureInvariant | RegexOptions.Compiled);
-        static readonly Regex Peer = new Regex(@"^(?<name>[^\s\[\]]+)\[(?:ipv6:)?(?<ip>[0-9A-Fa-f:.]+)\](?::\d+)?", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase | RegexOptions.Compiled);
+        static readonly Regex Peer = new Regex(@"^(?<name>[^\s\[\]]*)\[(?:ipv6:)?(?<ip>[0-9A-Fa-f:.]+)\](?::\d+)?", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase | RegexOptions.Compiled);
         static readonly Regex Reject = new Regex(@"^reject: (?<stage>RCPT|MAIL) from (?<peer>\S+): (?<rest>.*)$", RegexOptions.CultureInvariant | RegexOptions.Compiled);
-        static readonly Regex Envelope = new Regex(@"^; from=<(?<from>.*?)>(?: to=<(?<to>.*?)>)?(?: proto=(?<proto>\S+))?(?: helo=<(?<helo>.*)>)?$", RegexOptions.CultureInvariant | RegexOptions.Compiled);
+        // smtpd separates the fields with spaces, postscreen with ", ".
+        static readonly Regex Envelope = new Regex(@"^; from=<(?<from>.*?)>,?(?: to=<(?<to>.*?)>,?)?(?: proto=(?<proto>[^\s,]+),?)?(?: helo=<(?<helo>.*)>)?$", RegexOptions.CultureInvariant | RegexOptions.Compiled);
         static readonly Regex Reply = new Regex(@"^(?<code>[245]\d\d)[ -]", RegexOptions.CultureInvariant | RegexOptions.Compiled);
         static readonly Regex Sender = new Regex(@"^from=<(?<from>.*?)>, (?:size|nrcpt)=", RegexOptions.CultureInvariant | RegexOptions.Compiled);
         static readonly Regex Delivery = new Regex(@"^to=<(?<to>.*?)>, (?:orig_to=<(?<orig>.*?)>, )?", RegexOptions.CultureInvariant | RegexOptions.Compiled);
@@ -88,7 +89,8 @@ namespace SmtpdModule.Engine.Evidence
             var key = line.Host + " " + line.Instance + " " + qid;
             var program = line.Program;
 
-            if (program == "smtpd" && rest.StartsWith("reject: ", StringComparison.Ordinal))
+            // postscreen refuses RCPT itself when a client failed its tests and the action is "enforce".
+            if ((program == "smtpd" || program == "postscreen") && rest.StartsWith("reject: ", StringComparison.Ordinal))
                 return Refusal(line, qid == "NOQUEUE" ? null : qid, rest, records);
             if (qid == "NOQUEUE") return null;
 
@@ -155,7 +157,9 @@ namespace SmtpdModule.Engine.Evidence
             if (stage == PolicyStage.Rcpt && to == null) return "RCPT reject without to=<...>";
             var proto = envelope.Groups["proto"].Value;
             var helo = envelope.Groups["helo"].Success ? envelope.Groups["helo"].Value : null;
-            records.Add(ImportedRecord.Make(Origin, line.Time, qid, stage, kind.Value, new[] { reply }, client, name, Evidence(name),
+            // postscreen logs "[ip]:port" and looks up no name: whether the client had one is not in the log.
+            var evidence = m.Groups["peer"].Value.StartsWith("[", StringComparison.Ordinal) ? ImportedRecord.NameEvidence.NotLogged : Evidence(name);
+            records.Add(ImportedRecord.Make(Origin, line.Time, qid, stage, kind.Value, new[] { reply }, client, name, evidence,
                 helo, string.Equals(proto, "ESMTP", StringComparison.OrdinalIgnoreCase), ImportedRecord.Path(envelope.Groups["from"].Value),
                 stage == PolicyStage.Mail ? null : to));
             return null;
@@ -171,7 +175,7 @@ namespace SmtpdModule.Engine.Evidence
             var m = Peer.Match(text);
             if (!m.Success || !IPAddress.TryParse(m.Groups["ip"].Value, out client)) return false;
             var n = m.Groups["name"].Value;
-            name = string.Equals(n, "unknown", StringComparison.OrdinalIgnoreCase) ? null : n;
+            name = n.Length == 0 || string.Equals(n, "unknown", StringComparison.OrdinalIgnoreCase) ? null : n;
             return true;
         }
     }

@@ -66,6 +66,22 @@ namespace SmtpdModule.Engine.Tests.Evidence
             Assert.Equal("4QmZ1k2Xz3z9vN", r.Session);
         }
 
+        [Fact]
+        public void A_postscreen_refusal_is_a_refused_RCPT_whose_client_name_is_not_known()
+        {
+            var r = Assert.Single(Read(
+                "Dec  7 02:00:00 mx1 postfix/postscreen[3001]: NOQUEUE: reject: RCPT from [198.51.100.9]:51234: 550 5.7.1 Service unavailable; client [198.51.100.9] blocked using zen.example; from=<s@b.example>, to=<u@example.test>, proto=ESMTP, helo=<b.example>\n"));
+            Assert.Equal(VerdictKind.Reject, r.Kind);
+            Assert.Equal(new[] { "550 5.7.1 Service unavailable; client [198.51.100.9] blocked using zen.example" }, r.Replies);
+            Assert.Equal("198.51.100.9", r.ClientAddress);
+            Assert.Equal("<s@b.example>", r.From);
+            Assert.Equal("<u@example.test>", r.To);
+            Assert.Equal("b.example", r.Helo);
+            Assert.True(r.Esmtp);
+            Assert.Null(r.ClientName);
+            Assert.Empty(r.Facts);   // postscreen looks up no name: a replay asks, or lists the PTR as unrecorded
+        }
+
         const string Accepted =
             "Dec  7 03:10:00 mx1 postfix/smtpd[5001]: connect from mail.partner.example[192.0.2.10]\n" +
             "Dec  7 03:10:01 mx1 postfix/smtpd[5001]: 4QmZ9a1bC2z9vX: client=mail.partner.example[192.0.2.10]\n" +
