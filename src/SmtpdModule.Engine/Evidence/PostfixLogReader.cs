@@ -17,9 +17,9 @@ namespace SmtpdModule.Engine.Evidence
     /// client sent, and it is counted once however often its delivery is deferred and retried.
     /// </summary>
     /// <remarks>
-    /// postscreen's RCPT refusals (action enforce) are imported too. Only mail smtpd received is imported: pickup (local sendmail) has no client= line, and mail a
-    /// content filter hands back (client= with orig_queue_id= or orig_client=) was counted on its
-    /// first pass. Postfix logs a client's name only when it is forward-confirmed, "unknown" otherwise.
+    /// postscreen's RCPT refusals (action enforce) are imported too. Only mail smtpd received is
+    /// imported: pickup (local sendmail) has no client= line, and mail a content filter hands back
+    /// (client= with orig_queue_id= or orig_client=) was counted on its first pass. Postfix logs a client's name only when it is forward-confirmed, "unknown" otherwise.
     /// Postfix does not log the HELO of accepted mail, nor recipients a cleanup or milter refused after
     /// RCPT; recipients added by always_bcc or recipient_bcc_maps look like any other. A line that
     /// cannot be parsed is counted and passed over (<see cref="TrafficLogStats"/>).
