@@ -125,3 +125,70 @@ Describe 'Compare-SmtpdRule on a live proxy''s log' {
             Should -Throw -ErrorId 'ReplayLogNotFound,SmtpdModule.Commands.CompareSmtpdRuleCommand'
     }
 }
+
+# Logs of other servers, written for this test (tests/fixtures/traffic-logs): Postfix accepted
+# mail.partner.example's and mx.bulk.example's mail for example.test and refused unknown[198.51.100.7]
+# a relay; Exchange's tracking log holds only the three messages it received.
+Describe 'Compare-SmtpdRule on a Postfix log and an Exchange message tracking log' {
+    BeforeAll {
+        $fixtures = (Resolve-Path -LiteralPath "$PSScriptRoot/../fixtures/traffic-logs").ProviderPath
+        $postfixLog = Join-Path $fixtures 'postfix-maillog.txt'
+        $exchangeLog = Join-Path $fixtures 'exchange-msgtrk.log'
+        $policy = @(
+            'noto:ALL:*@spam.example:ALL:550 5.7.1 no mail from %F'
+            'allow:ALL:ALL:*@example.test'
+            'noto:ALL:ALL:ALL:554 5.7.1 relay access denied')
+        $samePolicy = New-RulesFile -Name import-policy -Line $policy
+        $noBulkSender = New-RulesFile -Name import-no-bulk-sender -Line (@('noto:ALL:*@bulk.example:ALL:550 5.7.1 no mail from %F') + $policy[1, 2])
+        $noBulkHost = New-RulesFile -Name import-no-bulk-host -Line (@('noto:*.bulk.example:ALL:ALL:550 5.7.1 no mail from %H') + $policy[1, 2])
+    }
+
+    It 'finds no difference in Postfix''s log under rules that decide as Postfix did' {
+        $changes = @(Compare-SmtpdRule -Path $samePolicy -LogPath $postfixLog -DnsServer $dns.EndPoint -InformationVariable info)
+        $changes | Should -BeNullOrEmpty
+        $summary = ($info | Where-Object { $_.Tags -contains 'RuleComparisonSummary' }).MessageData
+        $summary.Total | Should -Be 3 -Because 'two accepted recipients and one refused relay; the local pickup message is not SMTP traffic'
+        $summary.AskedLive | Should -Be 0 -Because 'Postfix''s log says each client''s verified name'
+    }
+
+    It 'reports exactly the Postfix decisions a changed line touches: by sender, and by the logged client name' {
+        $bySender = @(Compare-SmtpdRule -Path $noBulkSender -LogPath $postfixLog -DnsServer $dns.EndPoint -LogFormat Postfix)
+        $bySender.Count | Should -Be 1 -Because 'the refused relay from bulk.example stays refused'
+        $bySender[0].ClientAddress | Should -Be '203.0.113.5'
+        $bySender[0].ClientName | Should -Be 'mx.bulk.example'
+        $bySender[0].To | Should -Be '<bob@example.test>'
+        $bySender[0].Before | Should -Be 'Accepted'
+        $bySender[0].BeforeLine | Should -BeNullOrEmpty -Because 'Postfix has no rules line'
+        $bySender[0].After | Should -Be 'Refused'
+        $bySender[0].AfterLine | Should -Be 1
+
+        $byHost = @(Compare-SmtpdRule -Path $noBulkHost -LogPath $postfixLog -DnsServer $dns.EndPoint)
+        $byHost.Count | Should -Be 1
+        $byHost[0].ClientName | Should -Be 'mx.bulk.example'
+        $byHost[0].AfterReply | Should -Be '550 5.7.1 no mail from mx.bulk.example'
+        $byHost[0].AskedLive | Should -BeNullOrEmpty
+    }
+
+    It 'finds no difference in Exchange''s tracking log under rules that decide as Exchange did' {
+        # Exchange logs no verified client name: the replay decides as a proxy without reverse lookups.
+        $summary = Compare-SmtpdRule -Path $samePolicy -LogPath $exchangeLog -DnsServer $dns.EndPoint -NoReverseLookup -Summary
+        $summary.Total | Should -Be 3 -Because 'three recipients received over SMTP; the store driver''s delivery is not'
+        $summary.Changed | Should -Be 0
+    }
+
+    It 'reports exactly the Exchange decisions a changed line touches' {
+        $changes = @(Compare-SmtpdRule -Path $noBulkSender -LogPath $exchangeLog -DnsServer $dns.EndPoint -NoReverseLookup -LogFormat ExchangeTracking)
+        $changes.Count | Should -Be 2
+        @($changes | ForEach-Object { "$($_.From) $($_.To) $($_.Before)->$($_.After) $($_.AfterLine)" }) |
+            Should -Be '<spam@bulk.example> <victim@example.test> Accepted->Refused 1', '<promo@bulk.example> <bob@example.test> Accepted->Refused 1'
+    }
+
+    It 'refuses a log whose format it cannot tell, with a stable error' {
+        $other = Join-Path $TestDrive 'other.log'
+        Set-Content -LiteralPath $other -Value 'just some text', 'and more'
+        Compare-SmtpdRule -Path $samePolicy -LogPath $other -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'ReplayLogUnreadable,*'
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $err[0].TargetObject | Should -Be $other
+    }
+}

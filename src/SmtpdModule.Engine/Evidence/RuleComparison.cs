@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 using SmtpdModule.Engine.Lookup;
@@ -62,6 +63,17 @@ namespace SmtpdModule.Engine.Evidence
 
         public void Dispose() => _owned?.Dispose();
 
+        // A rate limit's count that a record lacks is this one command's (RecordedFacts.CountAsync) and
+        // is never asked of anyone: an imported log has none, and listing them would hide what was asked.
+        static IReadOnlyList<string> Asked(IReadOnlyList<string> unrecorded)
+        {
+            if (unrecorded.Count == 0) return unrecorded;
+            var asked = new List<string>(unrecorded.Count);
+            foreach (var q in unrecorded)
+                if (!q.StartsWith(nameof(FactKind.Count) + " ", StringComparison.Ordinal)) asked.Add(q);
+            return asked;
+        }
+
         /// <summary>Decides <paramref name="record"/> again; the change, or null when the outcome is the same.</summary>
         /// <exception cref="NotSupportedException">The record is of a stage a replay does not decide (counted as unreplayable).</exception>
         /// <exception cref="FormatException">The record holds what this engine cannot read (counted as unreplayable).</exception>
@@ -79,11 +91,12 @@ namespace SmtpdModule.Engine.Evidence
                 Summary.Unreplayable++;
                 throw;
             }
-            if (_live != null && outcome.Unrecorded.Count > 0) Summary.AskedLive++;
+            var unrecorded = Asked(outcome.Unrecorded);
+            if (_live != null && unrecorded.Count > 0) Summary.AskedLive++;
             var before = TransactionOutcomes.Of(record.Kind);
             var after = TransactionOutcomes.Of(outcome.Verdict.Kind);
             Summary.Add(before, after);
-            return before == after ? null : new RuleChange(record, outcome.Verdict, outcome.Unrecorded);
+            return before == after ? null : new RuleChange(record, outcome.Verdict, unrecorded);
         }
     }
 }

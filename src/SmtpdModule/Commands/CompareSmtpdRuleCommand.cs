@@ -33,6 +33,16 @@ namespace SmtpdModule.Commands
         public string[] LogPath { get; set; }
 
         [Parameter]
+        public TrafficLogFormat LogFormat { get => (TrafficLogFormat)_format; set { _format = (int)value; _formatGiven = true; } }
+        // A number, as _defaultAction below; without -LogFormat each file's format is told from its first lines.
+        int _format;
+        bool _formatGiven;
+
+        [Parameter]
+        [ValidateRange(1970, 9999)]
+        public int Year { get; set; }
+
+        [Parameter]
         public SwitchParameter Live { get; set; }
 
         [Parameter]
@@ -119,6 +129,47 @@ namespace SmtpdModule.Commands
         /// <returns>False when the pipeline was stopped.</returns>
         bool Replay(string file)
         {
+            TrafficLogFormat format;
+            try { format = _formatGiven ? LogFormat : TrafficLog.Detect(file); }
+            catch (Exception ex) when (ex is FormatException || ex is IOException)
+            {
+                WriteError(ErrorMapping.ReplayLogUnknown(ex, file));
+                return true;
+            }
+            return format == TrafficLogFormat.Smtpd ? ReplayOwnLog(file) : ReplayImport(file, format);
+        }
+
+        /// <summary>Another server's log, imported record by record; lines it cannot read are counted, not errors.</summary>
+        bool ReplayImport(string file, TrafficLogFormat format)
+        {
+            var options = new TrafficLogOptions { Stats = new TrafficLogStats() };
+            if (Year != 0) options.Year = Year;
+            try
+            {
+                foreach (var record in TrafficLog.Read(file, format, options))
+                {
+                    if (StopToken.IsCancellationRequested) return false;
+                    if (!InWindow(record)) continue;
+                    if (!Compare(record)) return false;
+                    if (_sinceProgress.ElapsedMilliseconds >= 250) Progress(file, null);
+                }
+            }
+            catch (Exception ex) when (ex is FormatException || ex is IOException)
+            {
+                WriteError(ErrorMapping.ReplayLogUnknown(ex, file));
+            }
+            WriteVerbose(file + " (" + format + "): " + options.Stats.Lines + " lines, " + options.Stats.Records + " records, "
+                         + options.Stats.Skipped + " lines passed over");
+            foreach (var skipped in options.Stats.SkippedSamples) WriteVerbose(skipped.ToString());
+            return true;
+        }
+
+        bool InWindow(DecisionRecord record) =>
+            record.Time.UtcDateTime >= After.ToUniversalTime() && record.Time.UtcDateTime <= Before.ToUniversalTime();
+
+        /// <summary>This proxy's own log: a line that is not a record is an error naming it, and the replay goes on.</summary>
+        bool ReplayOwnLog(string file)
+        {
             using (var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16))
             using (var reader = new StreamReader(stream, new UTF8Encoding(false), false, 1 << 16))
             {
@@ -132,7 +183,7 @@ namespace SmtpdModule.Commands
                     DecisionRecord record;
                     try { record = DecisionRecordReader.FromLine(line); }
                     catch (FormatException ex) { WriteError(ErrorMapping.ReplayLogLineBad(ex, file, number)); continue; }
-                    if (record == null || record.Time.UtcDateTime < After.ToUniversalTime() || record.Time.UtcDateTime > Before.ToUniversalTime()) continue;
+                    if (record == null || !InWindow(record)) continue;
                     if (!Compare(record)) return false;
                     if (_sinceProgress.ElapsedMilliseconds >= 250) Progress(file, stream);
                 }
@@ -168,7 +219,7 @@ namespace SmtpdModule.Commands
             _sinceProgress.Restart();
             var s = _comparison.Summary;
             var record = new ProgressRecord(ProgressId, "Replaying decisions from " + file, s.Total + " replayed, " + s.Changed + " changed");
-            if (stream.Length > 0) record.PercentComplete = (int)Math.Min(100, stream.Position * 100 / stream.Length);
+            if (stream != null && stream.Length > 0) record.PercentComplete = (int)Math.Min(100, stream.Position * 100 / stream.Length);
             WriteProgress(record);
         }
 
