@@ -34,6 +34,7 @@
 # type). Nothing else of the example is changed. Tokens in replacements:
 #   {Dir} the example's directory  {Port} {Port2} free loopback ports  {Downstream} 127.0.0.1:<port>
 #   of the downstream server  {Dns} the knotd end point  {Module} the built module  {Id} a spool id
+#   {PostfixLog} the Postfix log of tests/fixtures/traffic-logs (quoted)
 #   of the template spool, chosen by the entry's `Id` (default: a Ready message)
 #
 # MODES (per example, in $Examples; an example without an entry is Run with no extras):
@@ -97,7 +98,9 @@ BeforeDiscovery {
         'Compare-SmtpdRule.md: Example 1'      = @{ Before = $logged; Check = '$Out | Should -Match ''friend@elsewhere\.test>\s+Accepted\s+\d+\s+Refused\s+\d+''' }
         'Compare-SmtpdRule.md: Example 2'      = @{ Before = $logged; Check = '$Out | Should -Match ''\s2\s+1\s+1\s+Accepted->Refused 1''' }
         'Compare-SmtpdRule.md: Example 3'      = @{ Before = $logged }
-        'Compare-SmtpdRule.md: Example 4'      = @{ Before = $logged }
+        'Compare-SmtpdRule.md: Example 4'      = @{ Before = 'Copy-Item {PostfixLog} ./log/maillog  # a Postfix log (tests/fixtures/traffic-logs)'
+            Check = '$Out | Should -Match ''\b3\s+3\s+0\b''' }
+        'Compare-SmtpdRule.md: Example 5'      = @{ Before = $logged }
         'about_SmtpdEvidence.md: The decision log' = @{ Before = $logged; Check = '$Out | Should -Match ''Continue''' }
         'Export-SmtpdSpoolItem.md: Example 2'  = @{ Id = 'Failed'; Answers = 'A'
             Check = 'Test-Path (Join-Path $Dir "failed-mail/$($Ids.Failed).eml") | Should -BeTrue; Test-Path (Join-Path $Dir "spool/failed/$($Ids.Failed).msg") | Should -BeFalse' }
@@ -368,6 +371,7 @@ Describe 'Runnable doc example' {
         $tokens = [ordered]@{
             Dir = $dir.Replace('\', '/'); Port = Get-FreePort; Port2 = Get-FreePort; Downstream = $downstream
             Dns = $dns.EndPoint; Module = $modulePath; Id = $Ids[$idName]; TestCertificate = (Quote $certScript)
+            PostfixLog = (Quote (Join-Path $root 'tests/fixtures/traffic-logs/postfix-maillog.txt'))
         }
         $code = Resolve-Example $Code $Substitutions $Entry.Replace $tokens
         $before = if ($Entry.Before) { Resolve-Example $Entry.Before @{} $null $tokens } else { '' }
