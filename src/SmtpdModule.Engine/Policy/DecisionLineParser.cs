@@ -46,12 +46,15 @@ namespace SmtpdModule.Engine.Policy
         readonly EnumCache<FactKind> _factKinds = new EnumCache<FactKind>("kind");
         readonly EnumCache<DnsRecordType> _recordTypes = new EnumCache<DnsRecordType>("type");
 
+        /// <summary>Lines handed to the reference reader: none for a log the proxy wrote (the tests hold it so).</summary>
+        public long Declines { get; private set; }
+
         /// <summary>The record one line holds; null when it holds another event.</summary>
         /// <exception cref="FormatException">The line is not JSON or not a record this module reads (the reference reader's message).</exception>
         public DecisionRecord Parse(byte[] bytes, int start, int length)
         {
             try { return Fast(bytes, start, length); }
-            catch (Exception ex) when (ex is Utf8JsonCursor.Declined || ex is FormatException || ex is ArgumentException || ex is OverflowException) { }
+            catch (Exception ex) when (ex is Utf8JsonCursor.Declined || ex is FormatException || ex is ArgumentException || ex is OverflowException) { Declines++; }
             return DecisionRecordReader.FromJsonText(Encoding.UTF8.GetString(bytes, start, length));
         }
 

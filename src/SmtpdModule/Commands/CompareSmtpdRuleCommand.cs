@@ -4,7 +4,6 @@ using System.Collections.ObjectModel;
 using System.Diagnostics;
 using System.IO;
 using System.Management.Automation;
-using System.Text;
 using SmtpdModule.Engine.Evidence;
 using SmtpdModule.Engine.Lookup;
 using SmtpdModule.Engine.Policy;
@@ -110,23 +109,25 @@ namespace SmtpdModule.Commands
         /// <returns>False when the pipeline was stopped.</returns>
         bool Replay(string file)
         {
-            using (var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16))
-            using (var reader = new StreamReader(stream, new UTF8Encoding(false), false, 1 << 16))
+            var after = After.ToUniversalTime();
+            var before = Before.ToUniversalTime();
+            // No FileStream buffer: the reader's own reads are large. The proxy may be appending.
+            using (var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1))
+            using (var reader = new DecisionLogReader(stream, cancellationToken: StopToken))
             {
-                string line;
-                long number = 0;
-                while ((line = reader.ReadLine()) != null)
+                try
                 {
-                    number++;
-                    if (StopToken.IsCancellationRequested) return false;
-                    if (line.Length == 0) continue;
-                    DecisionRecord record;
-                    try { record = DecisionRecordReader.FromLine(line); }
-                    catch (FormatException ex) { WriteError(ErrorMapping.ReplayLogLineBad(ex, file, number)); continue; }
-                    if (record == null || record.Time.UtcDateTime < After.ToUniversalTime() || record.Time.UtcDateTime > Before.ToUniversalTime()) continue;
-                    if (!Compare(record)) return false;
-                    if (_sinceProgress.ElapsedMilliseconds >= 250) Progress(file, stream);
+                    while (reader.Read(out var entry))
+                    {
+                        if (StopToken.IsCancellationRequested) return false;
+                        if (entry.Error != null) { WriteError(ErrorMapping.ReplayLogLineBad(entry.Error, file, entry.LineNumber)); continue; }
+                        var record = entry.Record;
+                        if (record.Time.UtcDateTime < after || record.Time.UtcDateTime > before) continue;
+                        if (!Compare(record)) return false;
+                        if (_sinceProgress.ElapsedMilliseconds >= 250) Progress(file, reader.Position, stream.Length);
+                    }
                 }
+                catch (OperationCanceledException) when (StopToken.IsCancellationRequested) { return false; }
             }
             return true;
         }
@@ -154,12 +155,12 @@ namespace SmtpdModule.Commands
             return true;
         }
 
-        void Progress(string file, Stream stream)
+        void Progress(string file, long position, long length)
         {
             _sinceProgress.Restart();
             var s = _comparison.Summary;
             var record = new ProgressRecord(ProgressId, "Replaying decisions from " + file, s.Total + " replayed, " + s.Changed + " changed");
-            if (stream.Length > 0) record.PercentComplete = (int)Math.Min(100, stream.Position * 100 / stream.Length);
+            if (length > 0) record.PercentComplete = (int)Math.Min(100, position * 100 / length);
             WriteProgress(record);
         }
 
