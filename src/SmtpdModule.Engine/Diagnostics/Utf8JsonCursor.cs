@@ -1,6 +1,5 @@
 using System;
 using System.Globalization;
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Text;
 
@@ -67,18 +66,15 @@ namespace SmtpdModule.Engine.Diagnostics
         {
             var b = _b;
             int end = _end;
-            if (Vector.IsHardwareAccelerated)
+            // Eight bytes at a time (SWAR): a byte below 0x20, at or past 0x80, '"' or '\\' stops the run.
+            // The lowest flagged byte is exact (the borrows run upwards only), so the scalar loop below finds it.
+            while (p + 8 <= end)
             {
-                int width = Vector<byte>.Count;
-                while (p + width <= end)
-                {
-                    var v = new Vector<byte>(b, p);
-                    // Bytes 0x20..0x7F map below 0x60 (unsigned, wrapping); the rest, and '"' and '\\', stop the run.
-                    var stop = Vector.BitwiseOr(Vector.GreaterThanOrEqual(v - Space, AsciiSpan),
-                                                Vector.BitwiseOr(Vector.Equals(v, Quote), Vector.Equals(v, Backslash)));
-                    if (!Vector.EqualsAll(stop, Vector<byte>.Zero)) break;
-                    p += width;
-                }
+                ulong x = BitConverter.ToUInt64(b, p);
+                ulong q = x ^ 0x2222222222222222UL, s = x ^ 0x5C5C5C5C5C5C5C5CUL;
+                ulong stop = (((x - 0x2020202020202020UL) & ~x) | ((q - 0x0101010101010101UL) & ~q) | ((s - 0x0101010101010101UL) & ~s) | x) & 0x8080808080808080UL;
+                if (stop != 0) break;
+                p += 8;
             }
             while (p < end)
             {
@@ -88,11 +84,6 @@ namespace SmtpdModule.Engine.Diagnostics
             }
             return end;
         }
-
-        static readonly Vector<byte> Space = new Vector<byte>((byte)0x20);
-        static readonly Vector<byte> AsciiSpan = new Vector<byte>((byte)0x60);
-        static readonly Vector<byte> Quote = new Vector<byte>((byte)'"');
-        static readonly Vector<byte> Backslash = new Vector<byte>((byte)'\\');
 
         /// <summary>The next byte that is not white space; 0 at the end.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -168,6 +159,20 @@ namespace SmtpdModule.Engine.Diagnostics
             _pos++;
             Take((byte)':');
             return length;
+        }
+
+        /// <summary>Takes <paramref name="quotedName"/> (a member name in quotes and the ':' after it)
+        /// when it is exactly what follows: the usual case, for the log writes its names in one order.</summary>
+        public bool TryName(byte[] quotedName)
+        {
+            int n = quotedName.Length;
+            if (_pos + n > _end) return false;
+            var b = _b;
+            int p = _pos;
+            for (int i = 0; i < n; i++)
+                if (b[p + i] != quotedName[i]) return false;
+            _pos = p + n;
+            return true;
         }
 
         /// <summary>Whether the name at <paramref name="start"/> is <paramref name="name"/>.</summary>

@@ -20,6 +20,15 @@ namespace SmtpdModule.Engine.Diagnostics
         readonly int[] _lengths = new int[Slots];
         readonly string[] _values = new string[Slots];
 
+        bool Same(byte[] bytes, int start, int at, int length)
+        {
+            if (length > 16) return new ReadOnlySpan<byte>(_keys, at, length).SequenceEqual(new ReadOnlySpan<byte>(bytes, start, length));
+            var keys = _keys;
+            for (int i = 0; i < length; i++)
+                if (keys[at + i] != bytes[start + i]) return false;
+            return true;
+        }
+
         /// <summary>The string of <paramref name="length"/> ASCII bytes (the caller has checked) at <paramref name="start"/>.</summary>
         public string Get(byte[] bytes, int start, int length)
         {
@@ -31,9 +40,7 @@ namespace SmtpdModule.Engine.Diagnostics
             for (; i < length; i++) h = (h ^ bytes[start + i]) * 16777619u;
             int slot = (int)((h ^ (h >> 15)) & (Slots - 1));
             var value = _values[slot];
-            if (value != null && _lengths[slot] == length
-                && new ReadOnlySpan<byte>(_keys, slot * MaxBytes, length).SequenceEqual(new ReadOnlySpan<byte>(bytes, start, length)))
-                return value;
+            if (value != null && _lengths[slot] == length && Same(bytes, start, slot * MaxBytes, length)) return value;
             value = Encoding.ASCII.GetString(bytes, start, length);
             Buffer.BlockCopy(bytes, start, _keys, slot * MaxBytes, length);
             _lengths[slot] = length;

@@ -31,11 +31,17 @@ namespace SmtpdModule.Engine.Policy
             "name", "reverse", "reverseFailed", "helo", "esmtp", "tls", "from", "smtputf8", "to", "action", "basis", "line", "rule", "ident",
             "failure", "rules", "rulesSha256", "size", "downstream", "failed", "score", "scoreDetail", "facts", "results");
 
+        static readonly byte[][] QuotedFields = Quoted(Fields);
+
         enum FactField { Kind, Name, Type, Status, Values, Error, Ttl }
         static readonly byte[][] FactFields = Names("kind", "name", "type", "status", "values", "error", "ttl");
 
+        static readonly byte[][] QuotedFactFields = Quoted(FactFields);
+
         enum DownstreamField { Size, SmtpUtf8, EightBitMime, Learned, From }
         static readonly byte[][] DownstreamFields = Names("size", "smtputf8", "8bitmime", "learned", "from");
+
+        static readonly byte[][] QuotedDownstreamFields = Quoted(DownstreamFields);
 
         static readonly string[] NoTexts = new string[0];
 
@@ -70,8 +76,7 @@ namespace SmtpdModule.Engine.Policy
             int expected = 0;
             do
             {
-                int nameLength = json.Name(out int nameStart);
-                int f = Lookup(Fields, nameStart, nameLength, ref expected);
+                int f = Member(Fields, QuotedFields, ref expected);
                 if (f < 0 || (decision == false && f != (int)Field.Event)) { json.Skip(1); continue; }   // another event: only checked
                 if ((seen & (1L << f)) != 0) throw Utf8JsonCursor.Decline();   // the reference keeps the last; rare enough to leave to it
                 seen |= 1L << f;
@@ -86,11 +91,11 @@ namespace SmtpdModule.Engine.Policy
                     case Field.Replies: r.Replies = Texts(); break;
                     case Field.Reason: r.Reason = json.StringOrNull(true); break;
                     case Field.Delay: r.DelaySeconds = json.NumberOrNull() ?? 0; break;
-                    case Field.ClientAddress: r.ClientAddress = json.StringOrNull(false); break;
-                    case Field.Name: r.ClientName = json.StringOrNull(false); break;
+                    case Field.ClientAddress: r.ClientAddress = json.StringOrNull(true); break;
+                    case Field.Name: r.ClientName = json.StringOrNull(true); break;
                     case Field.Reverse: r.ReverseLookupNote = json.StringOrNull(true); break;
                     case Field.ReverseFailed: r.ReverseLookupFailed = json.Flag(1); break;
-                    case Field.Helo: r.Helo = json.StringOrNull(false); break;
+                    case Field.Helo: r.Helo = json.StringOrNull(true); break;
                     case Field.Esmtp: r.Esmtp = json.Flag(1); break;
                     case Field.Tls: r.Tls = json.Flag(1); break;
                     case Field.From: r.From = json.StringOrNull(false); break;
@@ -164,8 +169,7 @@ namespace SmtpdModule.Engine.Policy
             if (json.BeginObject())
                 do
                 {
-                    int length = json.Name(out int nameStart);
-                    int f = Lookup(FactFields, nameStart, length, ref expected);
+                    int f = Member(FactFields, QuotedFactFields, ref expected);
                     if (f < 0) { json.Skip(3); continue; }
                     if ((seen & (1 << f)) != 0) throw Utf8JsonCursor.Decline();
                     seen |= 1 << f;
@@ -198,8 +202,7 @@ namespace SmtpdModule.Engine.Policy
             if (json.BeginObject())
                 do
                 {
-                    int length = json.Name(out int nameStart);
-                    int f = Lookup(DownstreamFields, nameStart, length, ref expected);
+                    int f = Member(DownstreamFields, QuotedDownstreamFields, ref expected);
                     if (f < 0) { json.Skip(2); continue; }
                     if ((seen & (1 << f)) != 0) throw Utf8JsonCursor.Decline();
                     seen |= 1 << f;
@@ -235,9 +238,11 @@ namespace SmtpdModule.Engine.Policy
             return results;
         }
 
-        int Lookup(byte[][] names, int start, int length, ref int expected)
+        /// <summary>The next member's name as an index into <paramref name="names"/>; -1 for a name not there.</summary>
+        int Member(byte[][] names, byte[][] quoted, ref int expected)
         {
-            if (expected < names.Length && _json.NameIs(start, length, names[expected])) return expected++;
+            if (expected < names.Length && _json.TryName(quoted[expected])) return expected++;
+            int length = _json.Name(out int start);
             for (int i = 0; i < names.Length; i++)
                 if (_json.NameIs(start, length, names[i]))
                 {
@@ -251,6 +256,14 @@ namespace SmtpdModule.Engine.Policy
         {
             var result = new byte[names.Length][];
             for (int i = 0; i < names.Length; i++) result[i] = Encoding.ASCII.GetBytes(names[i]);
+            return result;
+        }
+
+        /// <summary>Each name as written: in quotes, with its ':'.</summary>
+        static byte[][] Quoted(byte[][] names)
+        {
+            var result = new byte[names.Length][];
+            for (int i = 0; i < names.Length; i++) result[i] = Encoding.ASCII.GetBytes("\"" + Encoding.ASCII.GetString(names[i]) + "\":");
             return result;
         }
 
