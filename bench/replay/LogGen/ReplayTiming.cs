@@ -40,6 +40,9 @@ namespace SmtpdModule.Bench.Replay
 
         static void Time(string what, int n, Action a)
         {
+            // The last step's garbage is not this one's cost.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
             var p = Process.GetCurrentProcess();
             var cpu = p.TotalProcessorTime;
             a();

@@ -67,13 +67,19 @@ namespace SmtpdModule.Engine.Diagnostics
             var b = _b;
             int end = _end;
             // Eight bytes at a time (SWAR): a byte below 0x20, at or past 0x80, '"' or '\\' stops the run.
-            // The lowest flagged byte is exact (the borrows run upwards only), so the scalar loop below finds it.
+            // The lowest flagged byte is exact: a borrow only runs upwards from a flagged byte.
             while (p + 8 <= end)
             {
                 ulong x = BitConverter.ToUInt64(b, p);
                 ulong q = x ^ 0x2222222222222222UL, s = x ^ 0x5C5C5C5C5C5C5C5CUL;
                 ulong stop = (((x - 0x2020202020202020UL) & ~x) | ((q - 0x0101010101010101UL) & ~q) | ((s - 0x0101010101010101UL) & ~s) | x) & 0x8080808080808080UL;
-                if (stop != 0) break;
+                if (stop != 0)
+                {
+                    if (!BitConverter.IsLittleEndian) break;
+                    // The lowest flag's byte: y holds 0x01 in that byte alone, and multiplying lifts its index to the top byte.
+                    ulong y = (stop & (~stop + 1)) >> 7;
+                    return p + (int)((y * 0x0001020304050607UL) >> 56);
+                }
                 p += 8;
             }
             while (p < end)

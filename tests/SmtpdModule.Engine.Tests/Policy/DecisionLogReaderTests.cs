@@ -187,6 +187,16 @@ namespace SmtpdModule.Engine.Tests.Policy
         public void A_hostile_line_reads_as_the_reference_reads_it(string line) => AssertLineSame(line);
 
         [Fact]
+        public void A_string_read_eight_bytes_at_a_time_stops_at_each_position()
+        {
+            const string ok = "{\"event\":\"decision\",\"v\":1,\"stage\":\"Rcpt\",\"verdict\":\"Continue\",\"reason\":\"";
+            foreach (var stop in new[] { "", "\\n", "\\u00e9", "é", "\U0001F600", "\t", "\u001f", "\u007f" })
+                for (int before = 0; before < 20; before++)
+                    for (int after = 0; after < 10; after += 3)
+                        AssertLineSame(ok + new string('a', before) + stop + new string('b', after) + "\"}");
+        }
+
+        [Fact]
         public void Every_cut_of_a_line_reads_as_the_reference_reads_it()
         {
             var line = Utf8.GetBytes(DecisionLogSample.Lines(40, 5).Split('\n').OrderByDescending(l => l.Count(c => c > 0x7F) * 10 + l.Length).First());
