@@ -20,29 +20,39 @@ namespace SmtpdModule.Engine.Policy
         /// <summary>The log's name for an event that carries a decision record.</summary>
         public const string EventName = "decision";
 
-        /// <summary>Every decision record in the log at <paramref name="path"/>, in the order written.</summary>
+        /// <summary>Every decision record in the log at <paramref name="path"/>, in the order written
+        /// (read by <see cref="DecisionLogReader"/>; a file may be appended to while it is read).</summary>
+        /// <exception cref="FormatException">A line is not JSON, not a record this module reads, or longer
+        /// than <see cref="DecisionLogReader.DefaultMaxLineLength"/>; the message starts with path:line.</exception>
         public static IEnumerable<DecisionRecord> ReadFile(string path)
         {
-            // The proxy may be appending while we read.
-            using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
-            using (var reader = new StreamReader(stream, new UTF8Encoding(false)))
-            {
-                string line;
-                int number = 0;
-                while ((line = reader.ReadLine()) != null)
+            using (var reader = DecisionLogReader.Open(path))
+                while (reader.Read(out var entry))
                 {
-                    number++;
-                    if (line.Length == 0) continue;
-                    DecisionRecord record;
-                    try { record = FromLine(line); }
-                    catch (FormatException ex) { throw new FormatException(path + ":" + number + ": " + ex.Message, ex); }
-                    if (record != null) yield return record;
+                    if (entry.Error != null) throw new FormatException(path + ":" + entry.LineNumber + ": " + entry.Error.Message, entry.Error);
+                    yield return entry.Record;
                 }
-            }
         }
 
+        static readonly Encoding StrictUtf8 = new UTF8Encoding(false, true);
+        [ThreadStatic] static DecisionLineParser t_parser;
+
         /// <summary>The record one log line holds; null when the line is another kind of event.</summary>
+        /// <exception cref="FormatException">The line is not JSON, or not a record this module reads.</exception>
         public static DecisionRecord FromLine(string line)
+        {
+            if (line == null) throw new ArgumentNullException(nameof(line));
+            byte[] bytes;
+            // A lone surrogate has no UTF-8 form: such a string is read as it is, by the reference.
+            try { bytes = StrictUtf8.GetBytes(line); }
+            catch (EncoderFallbackException) { return FromJsonText(line); }
+            return (t_parser ?? (t_parser = new DecisionLineParser())).Parse(bytes, 0, bytes.Length);
+        }
+
+        /// <summary>The reference reading of one line, through <see cref="JsonReader"/> and
+        /// <see cref="FromData"/>: what the fast path (<see cref="DecisionLineParser"/>) must equal,
+        /// and what decides every line it is not sure of.</summary>
+        internal static DecisionRecord FromJsonText(string line)
         {
             if (!(JsonReader.Parse(line) is Dictionary<string, object> data)) throw new FormatException("A log line is a JSON object.");
             return Text(data, "event") == EventName ? FromData(data) : null;
@@ -167,7 +177,7 @@ namespace SmtpdModule.Engine.Policy
         static T Enum<T>(IDictionary<string, object> data, string key) where T : struct =>
             Parse<T>(Text(data, key) ?? throw new FormatException("'" + key + "' is missing."), key);
 
-        static T Parse<T>(string text, string key) where T : struct =>
+        internal static T Parse<T>(string text, string key) where T : struct =>
             System.Enum.TryParse<T>(text, false, out var value) && System.Enum.IsDefined(typeof(T), value)
                 ? value
                 : throw new FormatException("'" + key + "' is '" + text + "', not one of " + string.Join(", ", System.Enum.GetNames(typeof(T))) + ".");

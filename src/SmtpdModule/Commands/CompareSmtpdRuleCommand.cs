@@ -4,7 +4,6 @@ using System.Collections.ObjectModel;
 using System.Diagnostics;
 using System.IO;
 using System.Management.Automation;
-using System.Text;
 using SmtpdModule.Engine.Evidence;
 using SmtpdModule.Engine.Lookup;
 using SmtpdModule.Engine.Policy;
@@ -82,6 +81,8 @@ namespace SmtpdModule.Commands
 
         protected override void BeginProcessing()
         {
+            _after = After.ToUniversalTime();
+            _before = Before.ToUniversalTime();
             var rulesPath = ResolveExistingFile(Path);
             RuleSet rules = null;
             try { rules = RuleSet.Load(rulesPath); }
@@ -151,7 +152,7 @@ namespace SmtpdModule.Commands
                     if (StopToken.IsCancellationRequested) return false;
                     if (!InWindow(record)) continue;
                     if (!Compare(record)) return false;
-                    if (_sinceProgress.ElapsedMilliseconds >= 250) Progress(file, null);
+                    if (_sinceProgress.ElapsedMilliseconds >= 250) Progress(file, 0, 0);
                 }
             }
             catch (Exception ex) when (ex is FormatException || ex is IOException)
@@ -164,29 +165,29 @@ namespace SmtpdModule.Commands
             return true;
         }
 
-        bool InWindow(DecisionRecord record) =>
-            record.Time.UtcDateTime >= After.ToUniversalTime() && record.Time.UtcDateTime <= Before.ToUniversalTime();
+        bool InWindow(DecisionRecord record) => record.Time.UtcDateTime >= _after && record.Time.UtcDateTime <= _before;
+        DateTime _after, _before;
 
         /// <summary>This proxy's own log: a line that is not a record is an error naming it, and the replay goes on.</summary>
         bool ReplayOwnLog(string file)
         {
-            using (var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16))
-            using (var reader = new StreamReader(stream, new UTF8Encoding(false), false, 1 << 16))
+            // No FileStream buffer: the reader's own reads are large. The proxy may be appending.
+            using (var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1))
+            using (var reader = new DecisionLogReader(stream, cancellationToken: StopToken))
             {
-                string line;
-                long number = 0;
-                while ((line = reader.ReadLine()) != null)
+                try
                 {
-                    number++;
-                    if (StopToken.IsCancellationRequested) return false;
-                    if (line.Length == 0) continue;
-                    DecisionRecord record;
-                    try { record = DecisionRecordReader.FromLine(line); }
-                    catch (FormatException ex) { WriteError(ErrorMapping.ReplayLogLineBad(ex, file, number)); continue; }
-                    if (record == null || !InWindow(record)) continue;
-                    if (!Compare(record)) return false;
-                    if (_sinceProgress.ElapsedMilliseconds >= 250) Progress(file, stream);
+                    while (reader.Read(out var entry))
+                    {
+                        if (StopToken.IsCancellationRequested) return false;
+                        if (entry.Error != null) { WriteError(ErrorMapping.ReplayLogLineBad(entry.Error, file, entry.LineNumber)); continue; }
+                        var record = entry.Record;
+                        if (!InWindow(record)) continue;
+                        if (!Compare(record)) return false;
+                        if (_sinceProgress.ElapsedMilliseconds >= 250) Progress(file, reader.Position, stream.Length);
+                    }
                 }
+                catch (OperationCanceledException) when (StopToken.IsCancellationRequested) { return false; }
             }
             return true;
         }
@@ -214,12 +215,12 @@ namespace SmtpdModule.Commands
             return true;
         }
 
-        void Progress(string file, Stream stream)
+        void Progress(string file, long position, long length)
         {
             _sinceProgress.Restart();
             var s = _comparison.Summary;
             var record = new ProgressRecord(ProgressId, "Replaying decisions from " + file, s.Total + " replayed, " + s.Changed + " changed");
-            if (stream != null && stream.Length > 0) record.PercentComplete = (int)Math.Min(100, stream.Position * 100 / stream.Length);
+            if (length > 0) record.PercentComplete = (int)Math.Min(100, position * 100 / length);
             WriteProgress(record);
         }
 
