@@ -160,7 +160,7 @@ namespace SmtpdModule.Engine.Smtp
             JsonLinesLog log = null;
             try
             {
-                if (options.LogPath != null) log = new JsonLinesLog(options.LogPath);
+                if (options.LogPath != null) log = new JsonLinesLog(options.LogPath, options.LogRotation);
             }
             catch (Exception ex) when (ex is System.IO.IOException || ex is UnauthorizedAccessException || ex is NotSupportedException)
             {
