@@ -97,7 +97,7 @@ namespace SmtpdModule.Engine.Diagnostics
             // Later than every rotated file there is, so names keep sorting by time even when two
             // rotations fall in one millisecond or the clock steps back.
             var existing = Files.RotatedFiles();
-            var stamp = now;
+            var stamp = new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerMillisecond, TimeSpan.Zero);   // as the name has it
             if (existing.Count > 0 && existing[existing.Count - 1].Rotated >= stamp)
                 stamp = existing[existing.Count - 1].Rotated.AddMilliseconds(1);
             try
