@@ -33,6 +33,7 @@
         'Start-SmtpFwd'
         'Get-SmtpFwd'
         'Stop-SmtpFwd'
+        'Get-SmtpdLog'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -85,8 +85,16 @@ BeforeDiscovery {
     $greylisted = "Set-Content ./grey_rules 'grey:ALL:ALL:ALL', 'allow:ALL:ALL:ALL'; `$grey = Start-SmtpdProxy -Listen 127.0.0.1:0 -RulesPath ./grey_rules -SpoolPath ./spool; " +
         "try { [System.Net.Mail.SmtpClient]::new('127.0.0.1', `$grey.LocalEndPoints[0].Port).Send('sender@example.org', 'user@example.test', 'hello', 'hello') } catch [System.Net.Mail.SmtpException] { }" +
         "  # the proxy of a service (here of this process), which greylisted a message"
+    $logged = "Set-Content ./log_rules 'noto:ALL:ALL:*@spam.test', 'allow:ALL:ALL:ALL'; " +
+        "`$p = Start-SmtpdProxy -Listen 127.0.0.1:0 -RulesPath ./log_rules -SpoolPath ./spool -LogPath ./log/smtpd.log -NotoDelaySeconds 0; " +
+        "foreach (`$to in 'user@example.test', 'x@spam.test') { try { [System.Net.Mail.SmtpClient]::new('127.0.0.1', `$p.LocalEndPoints[0].Port).Send('sender@example.org', `$to, 'hello', 'hello') } catch [System.Net.Mail.SmtpException] { } }; " +
+        "`$p | Stop-SmtpdProxy -TimeoutSeconds 1 -Confirm:`$false  # a proxy that logged one message accepted and one refused"
     $Examples = @{
         # --- cmdlet pages
+        'Get-SmtpdLog.md: Example 1'           = @{ Before = $logged; Check = '$Out | Should -Match ''Refused\s+1\s+<sender@example\.org>''' }
+        'Get-SmtpdLog.md: Example 2'           = @{ Before = $logged }
+        'Get-SmtpdLog.md: Example 3'           = @{ Before = $logged; Check = '$Out | Should -Match ''1\s+1''' }
+        'Get-SmtpdLog.md: Example 4'           = @{ Before = $logged; Check = '$Out | Should -Match ''disconnect''; $Out | Should -Match ''Outcome\s+: Refused''' }
         'Export-SmtpdSpoolItem.md: Example 2'  = @{ Id = 'Failed'; Answers = 'A'
             Check = 'Test-Path (Join-Path $Dir "failed-mail/$($Ids.Failed).eml") | Should -BeTrue; Test-Path (Join-Path $Dir "spool/failed/$($Ids.Failed).msg") | Should -BeFalse' }
         'Export-SmtpdSpoolItem.md: Example 1'  = @{ Check = 'Test-Path (Join-Path $Dir "$($Ids.Ready).eml") | Should -BeTrue' }
