@@ -15,6 +15,7 @@ namespace SmtpdModule.Engine.Evidence
     /// only to decisions, so giving one of those leaves only decisions. Besides the exact test
     /// (<see cref="Matches"/>) it answers, from the start of a line or its raw text, whether the
     /// line can match at all, so that most lines of a selective query are never parsed.
+    /// One reader at a time: it remembers the clients it has tested.
     /// </summary>
     public sealed class LogFilter
     {
@@ -31,7 +32,7 @@ namespace SmtpdModule.Engine.Evidence
         public IReadOnlyCollection<int> Lines { get; private set; }
 
         string _afterText, _beforeText;     // the times as the log writes them: fixed-width UTC, so they compare as text
-        string[] _verdictNeedles, _lineNeedles;
+        byte[][] _verdictNeedles, _lineNeedles;
 
         /// <summary>Only decisions can match.</summary>
         public bool DecisionsOnly => From != null || To != null || Verdicts != null || Outcomes != null || Lines != null;
@@ -67,14 +68,16 @@ namespace SmtpdModule.Engine.Evidence
                 f.Verdicts = kinds;
                 f.Outcomes = outcomes;
                 f._verdictNeedles = kinds.Concat(outcomes.SelectMany(DecisionOutcomes.KindsOf)).Distinct()
-                    .Select(k => "\"verdict\":\"" + k + "\"").ToArray();
+                    .Select(k => Utf8("\"verdict\":\"" + k + "\"")).ToArray();
             }
-            if (f.Lines != null) f._lineNeedles = f.Lines.SelectMany(n => new[] { "\"line\":" + n.ToString(CultureInfo.InvariantCulture) + ",",
-                                                                                   "\"line\":" + n.ToString(CultureInfo.InvariantCulture) + "}" }).ToArray();
+            if (f.Lines != null) f._lineNeedles = f.Lines.SelectMany(n => new[] { Utf8("\"line\":" + n.ToString(CultureInfo.InvariantCulture) + ","),
+                                                                                   Utf8("\"line\":" + n.ToString(CultureInfo.InvariantCulture) + "}") }).ToArray();
             if (after != null) f._afterText = LogText(after.Value);
             if (before != null) f._beforeText = LogText(before.Value);
             return f;
         }
+
+        static byte[] Utf8(string s) => System.Text.Encoding.UTF8.GetBytes(s);
 
         static string LogText(DateTimeOffset t) => t.UtcDateTime.ToString("o", CultureInfo.InvariantCulture);
 
@@ -112,24 +115,37 @@ namespace SmtpdModule.Engine.Evidence
             return true;
         }
 
-        /// <summary>False when the raw line lacks what a match needs (the writer's spelling of a verdict or a rule line).</summary>
-        internal bool TextMayMatch(string line)
+        /// <summary>False when the raw line (UTF-8) lacks what a match needs (the writer's spelling of a verdict or a rule line).</summary>
+        internal bool TextMayMatch(byte[] line, int start, int length)
         {
-            if (_verdictNeedles != null && !ContainsAny(line, _verdictNeedles)) return false;
-            if (_lineNeedles != null && !ContainsAny(line, _lineNeedles)) return false;
+            if (_verdictNeedles != null && !ContainsAny(line, start, length, _verdictNeedles)) return false;
+            if (_lineNeedles != null && !ContainsAny(line, start, length, _lineNeedles)) return false;
             return true;
         }
 
-        static bool ContainsAny(string line, string[] needles)
+        static bool ContainsAny(byte[] line, int start, int length, byte[][] needles)
         {
+            var text = new ReadOnlySpan<byte>(line, start, length);
             foreach (var n in needles)
-                if (line.IndexOf(n, StringComparison.Ordinal) >= 0) return true;
+                if (text.IndexOf(n) >= 0) return true;
             return false;
         }
+
+        // A client's lines come in runs (a session writes several), and parsing an address costs
+        // more than the rest of a skipped line: remember the answers, within a bound.
+        readonly Dictionary<string, bool> _clientAnswers = new Dictionary<string, bool>(StringComparer.Ordinal);
+        const int MaxClientAnswers = 10000;
 
         bool ClientMatches(string client)
         {
             if (client == null) return false;
+            if (_clientAnswers.TryGetValue(client, out var known)) return known;
+            if (_clientAnswers.Count >= MaxClientAnswers) _clientAnswers.Clear();
+            return _clientAnswers[client] = ClientIn(client);
+        }
+
+        bool ClientIn(string client)
+        {
             // Session events name an address; a refused connection (limit) its end point.
             IPAddress ip;
             if (IPText.TryParseAddress(client, out var address, out _)) ip = address;

@@ -21,7 +21,6 @@ namespace SmtpdModule.Engine.Evidence
         /// stamped just before they are written, on the same clock) and still be looked for.</summary>
         public static readonly TimeSpan RotationSlack = TimeSpan.FromMinutes(1);
 
-        const int BufferSize = 1 << 20;
         readonly LogFilter _filter;
 
         public LogReader(LogFilter filter) { _filter = filter ?? LogFilter.Create(); }
@@ -75,23 +74,29 @@ namespace SmtpdModule.Engine.Evidence
         IEnumerable<LogEvent> ReadOpen(FileStream stream, string path, Action<LogLineError> unreadable, Action<long> bytesRead, CancellationToken cancellationToken)
         {
             using (stream)
-            using (var reader = new StreamReader(stream, new UTF8Encoding(false), false, BufferSize))
             {
+                var lines = new LogLineScanner(stream);
                 long number = 0, reported = 0;
-                string line;
-                while ((line = reader.ReadLine()) != null)
+                while (lines.Next(out int start, out int length, out bool tooLong))
                 {
                     number++;
                     if ((number & 1023) == 0)
                     {
                         cancellationToken.ThrowIfCancellationRequested();
-                        if (bytesRead != null && stream.Position != reported) bytesRead(reported = stream.Position);
+                        if (bytesRead != null && lines.BytesRead != reported) bytesRead(reported = lines.BytesRead);
                     }
-                    if (line.Length == 0) continue;
-                    if (LogLineHead.TryRead(line, out var head) && !_filter.HeadMayMatch(head)) continue;
-                    if (!_filter.TextMayMatch(line)) continue;
+                    if (tooLong)
+                    {
+                        unreadable?.Invoke(new LogLineError(path, number, "The line is longer than " + LogLineScanner.MaxLineLength + " bytes."));
+                        continue;
+                    }
+                    if (length == 0) continue;
+                    // Most lines of a selective query end here, never decoded.
+                    var buffer = lines.Buffer;
+                    if (LogLineHead.TryRead(buffer, start, length, out var head) && !_filter.HeadMayMatch(head)) continue;
+                    if (!_filter.TextMayMatch(buffer, start, length)) continue;
                     LogEvent e;
-                    try { e = Parse(line, path, number); }
+                    try { e = Parse(Utf8.GetString(buffer, start, length), path, number); }
                     catch (FormatException ex)
                     {
                         unreadable?.Invoke(new LogLineError(path, number, ex.Message));
@@ -99,9 +104,11 @@ namespace SmtpdModule.Engine.Evidence
                     }
                     if (_filter.Matches(e)) yield return e;
                 }
-                bytesRead?.Invoke(stream.Position);
+                bytesRead?.Invoke(lines.BytesRead);
             }
         }
+
+        static readonly UTF8Encoding Utf8 = new UTF8Encoding(false);
 
         /// <summary>The event one line holds.</summary>
         /// <exception cref="FormatException">The line is not JSON, not an object with a time and an event, or a decision that cannot be read.</exception>

@@ -214,6 +214,23 @@ namespace SmtpdModule.Engine.Tests.Diagnostics
             Assert.Equal(new DateTimeOffset(2026, 12, 7, 1, 2, 3, TimeSpan.Zero), time);
         }
 
+        [Fact]
+        public void Two_rotations_within_one_millisecond_both_rename()
+        {
+            // Before the fix the second rotation compared the clock's ticks with the name's
+            // milliseconds, chose the same name, and failed to rename.
+            _now = _now.AddTicks(4000);
+            using (var log = Open(new LogRotationOptions { MaxSize = 1, MaxAge = TimeSpan.Zero, MaxFiles = 100 }))
+            {
+                log.Append(Line("a"));
+                log.Append(Line("b"));
+                _now = _now.AddTicks(3000);
+                log.Append(Line("c"));
+                Assert.Equal(0, log.RotationFailures);
+                Assert.Equal(2, log.Files.RotatedFiles().Count);
+            }
+        }
+
         public void Dispose()
         {
             try { Directory.Delete(_dir, true); } catch (IOException) { }

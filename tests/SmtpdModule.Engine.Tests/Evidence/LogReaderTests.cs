@@ -190,6 +190,31 @@ namespace SmtpdModule.Engine.Tests.Evidence
             Assert.True(new LogFileSet(LogPath).RotatedFiles().Count > 5, string.Join("\n", Directory.GetFiles(_dir)));
         }
 
+        [Fact]
+        public void Reads_crlf_lines_a_byte_order_mark_and_a_last_line_without_newline()
+        {
+            Directory.CreateDirectory(_dir);
+            var text = "\uFEFF" + Event(0, "connect", "a", "192.0.2.1", null) + "\r\n" + Event(1, "connect", "b", "192.0.2.1", null) + "\r\n\r\n"
+                       + Event(2, "connect", "c", "192.0.2.1", "last, ünïcode");
+            File.WriteAllText(LogPath, text, new System.Text.UTF8Encoding(false));
+            var found = Read(LogFilter.Create(clients: new[] { "192.0.2.0/24" }));
+            Assert.Equal("a,b,c", string.Join(",", found.Select(e => e.Session)));
+            Assert.Equal("last, ünïcode", found[2].Message);
+        }
+
+        [Fact]
+        public void Reads_lines_longer_than_the_read_buffer_and_passes_over_one_past_the_bound()
+        {
+            var big = Event(1, "connect", "big", "192.0.2.1", new string('x', 3 * 1024 * 1024));
+            var huge = new string('y', 17 * 1024 * 1024);
+            Write(LogPath, Event(0, "connect", "a", "192.0.2.1", null), big, huge, Event(2, "connect", "b", "192.0.2.1", null));
+            var errors = new List<LogLineError>();
+            var found = Read(LogFilter.Create(), errors);
+            Assert.Equal("a,big,b", string.Join(",", found.Select(e => e.Session)));
+            Assert.Equal(3 * 1024 * 1024, found[1].Message.Length);
+            Assert.Equal(3, Assert.Single(errors).LineNumber);
+        }
+
         public void Dispose()
         {
             try { Directory.Delete(_dir, true); } catch (IOException) { }
