@@ -119,6 +119,10 @@ Describe 'Get-SmtpdLog on a real proxy''s rotated log' {
         @(Get-SmtpdLog (Join-Path $logDir 'none*.log')).Count | Should -Be 0
     }
 
+    It 'takes a proxy from the pipeline by its LogPath' {
+        @($proxy | Get-SmtpdLog -Event connect).Count | Should -Be 2
+    }
+
     It 'reads a rotated file named on its own alone' {
         $first = (Get-ChildItem $logDir -Filter 'smtpd.*.log' | Sort-Object Name)[0]
         @(Get-SmtpdLog -LiteralPath $first.FullName).Path | Sort-Object -Unique | Should -Be $first.FullName
