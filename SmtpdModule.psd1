@@ -34,6 +34,7 @@
         'Start-SmtpFwd'
         'Get-SmtpFwd'
         'Stop-SmtpFwd'
+        'Get-SmtpdLog'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -88,20 +88,28 @@ BeforeDiscovery {
         "  # the proxy of a service (here of this process), which greylisted a message"
     # A proxy of the shipped rules logs two decisions (a local recipient, a relay for the own host); the candidate
     # no longer lets the own host relay.
-    $logged = "`$logging = Start-SmtpdProxy -Listen 127.0.0.1:0 -RulesPath ./smtpd_check_rules -SpoolPath ./spool -LogPath ./log/smtpd.jsonl; " +
+    $replayed = "`$logging = Start-SmtpdProxy -Listen 127.0.0.1:0 -RulesPath ./smtpd_check_rules -SpoolPath ./spool -LogPath ./log/smtpd.jsonl; " +
         "`$client = [System.Net.Mail.SmtpClient]::new('127.0.0.1', `$logging.LocalEndPoints[0].Port); " +
         "`$client.Send('sender@example.org', 'user@example.test', 'hello', 'hello'); `$client.Send('sender@example.org', 'friend@elsewhere.test', 'hello', 'hello'); " +
         "(Get-Content ./smtpd_check_rules) -replace '^allow:127\.0\.0\.1 \[::1\]:ALL:ALL$', '# the own host relays no more' | Set-Content ./smtpd_check_rules.new" +
         "  # a proxy's log of two decisions, and a candidate rules file"
+    $logged = "Set-Content ./log_rules 'noto:ALL:ALL:*@spam.test', 'allow:ALL:ALL:ALL'; " +
+        "`$p = Start-SmtpdProxy -Listen 127.0.0.1:0 -RulesPath ./log_rules -SpoolPath ./spool -LogPath ./log/smtpd.log -NotoDelaySeconds 0; " +
+        "foreach (`$to in 'user@example.test', 'x@spam.test') { try { [System.Net.Mail.SmtpClient]::new('127.0.0.1', `$p.LocalEndPoints[0].Port).Send('sender@example.org', `$to, 'hello', 'hello') } catch [System.Net.Mail.SmtpException] { } }; " +
+        "`$p | Stop-SmtpdProxy -TimeoutSeconds 1 -Confirm:`$false  # a proxy that logged one message accepted and one refused"
     $Examples = @{
         # --- cmdlet pages
-        'Compare-SmtpdRule.md: Example 1'      = @{ Before = $logged; Check = '$Out | Should -Match ''friend@elsewhere\.test>\s+Accepted\s+\d+\s+Refused\s+\d+''' }
-        'Compare-SmtpdRule.md: Example 2'      = @{ Before = $logged; Check = '$Out | Should -Match ''\s2\s+1\s+1\s+Accepted->Refused 1''' }
-        'Compare-SmtpdRule.md: Example 3'      = @{ Before = $logged }
+        'Compare-SmtpdRule.md: Example 1'      = @{ Before = $replayed; Check = '$Out | Should -Match ''friend@elsewhere\.test>\s+Accepted\s+\d+\s+Refused\s+\d+''' }
+        'Compare-SmtpdRule.md: Example 2'      = @{ Before = $replayed; Check = '$Out | Should -Match ''\s2\s+1\s+1\s+Accepted->Refused 1''' }
+        'Compare-SmtpdRule.md: Example 3'      = @{ Before = $replayed }
         'Compare-SmtpdRule.md: Example 4'      = @{ Before = 'Copy-Item {PostfixLog} ./log/maillog  # a Postfix log (tests/fixtures/traffic-logs)'
             Check = '$Out | Should -Match ''\b3\s+3\s+0\b''' }
-        'Compare-SmtpdRule.md: Example 5'      = @{ Before = $logged }
-        'about_SmtpdEvidence.md: The decision log' = @{ Before = $logged; Check = '$Out | Should -Match ''Continue''' }
+        'Compare-SmtpdRule.md: Example 5'      = @{ Before = $replayed }
+        'about_SmtpdEvidence.md: The decision log' = @{ Before = $replayed; Check = '$Out | Should -Match ''Continue''' }
+        'Get-SmtpdLog.md: Example 1'           = @{ Before = $logged; Check = '$Out | Should -Match ''Refused\s+1\s+<sender@example\.''' }
+        'Get-SmtpdLog.md: Example 2'           = @{ Before = $logged }
+        'Get-SmtpdLog.md: Example 3'           = @{ Before = $logged; Check = '$Out | Should -Match ''1\s+1''' }
+        'Get-SmtpdLog.md: Example 4'           = @{ Before = $logged; Check = '$Out | Should -Match ''disconnect''; $Out | Should -Match ''Outcome\s+: Refused''' }
         'Export-SmtpdSpoolItem.md: Example 2'  = @{ Id = 'Failed'; Answers = 'A'
             Check = 'Test-Path (Join-Path $Dir "failed-mail/$($Ids.Failed).eml") | Should -BeTrue; Test-Path (Join-Path $Dir "spool/failed/$($Ids.Failed).msg") | Should -BeFalse' }
         'Export-SmtpdSpoolItem.md: Example 1'  = @{ Check = 'Test-Path (Join-Path $Dir "$($Ids.Ready).eml") | Should -BeTrue' }

@@ -8,35 +8,34 @@ namespace SmtpdModule.Engine.Diagnostics
 {
     /// <summary>
     /// Writes every event as one JSON object per line (JSON Lines), appending to a file that
-    /// other programs may read while it grows. A write error is counted, never thrown: logging
-    /// must not take the mail path down.
+    /// other programs may read while it grows, rotated by size and age (<see cref="RotatingLogFile"/>).
+    /// A write error is counted, never thrown: logging must not take the mail path down.
     /// </summary>
     public sealed class JsonLinesLog : IEventSink, IDisposable
     {
-        readonly object _gate = new object();
-        readonly StreamWriter _writer;
-        long _failures;
+        static readonly UTF8Encoding Utf8 = new UTF8Encoding(false);
+        readonly RotatingLogFile _file;
 
-        public JsonLinesLog(string path)
+        /// <param name="path">The log's current file.</param>
+        /// <param name="rotation">When it rotates and what is kept; null: the defaults (<see cref="LogRotationOptions"/>).</param>
+        /// <param name="clock">The time rotation is measured by; null: the machine's clock.</param>
+        /// <exception cref="IOException">The file cannot be opened.</exception>
+        /// <exception cref="UnauthorizedAccessException">The file or its folder may not be written.</exception>
+        public JsonLinesLog(string path, LogRotationOptions rotation = null, Func<DateTimeOffset> clock = null)
         {
-            Path = System.IO.Path.GetFullPath(path);
-            var dir = System.IO.Path.GetDirectoryName(Path);
-            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-            var stream = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
-            _writer = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true, NewLine = "\n" };
+            _file = new RotatingLogFile(path, rotation, clock);
         }
 
-        public string Path { get; }
-        public long Failures => System.Threading.Interlocked.Read(ref _failures);
+        public string Path => _file.Path;
+        /// <summary>Events that could not be written.</summary>
+        public long Failures => _file.Failures;
+        /// <summary>The file being written and its rotated files.</summary>
+        public RotatingLogFile File => _file;
 
         public void Write(ProxyEvent e)
         {
-            var line = Format(e);
-            lock (_gate)
-            {
-                try { _writer.WriteLine(line); }
-                catch (Exception ex) when (ex is IOException || ex is ObjectDisposedException) { System.Threading.Interlocked.Increment(ref _failures); }
-            }
+            // Formatted outside the lock; written whole, with its newline, in one call.
+            _file.Append(Utf8.GetBytes(Format(e) + "\n"));
         }
 
         public static string Format(ProxyEvent e)
@@ -112,10 +111,7 @@ namespace SmtpdModule.Engine.Diagnostics
             sb.Append('"');
         }
 
-        public void Dispose()
-        {
-            lock (_gate) { try { _writer.Dispose(); } catch (IOException) { } }
-        }
+        public void Dispose() => _file.Dispose();
     }
 
     /// <summary>Sends each event to several sinks.</summary>

@@ -89,6 +89,18 @@ namespace SmtpdModule.Engine.Diagnostics
         string String()
         {
             _pos++;   // the opening quote
+            // Most strings of a log have no escape: one copy, no builder.
+            for (int i = _pos; i < _text.Length; i++)
+            {
+                var c = _text[i];
+                if (c == '"')
+                {
+                    var plain = _text.Substring(_pos, i - _pos);
+                    _pos = i + 1;
+                    return plain;
+                }
+                if (c == '\\' || c < 0x20) break;
+            }
             var sb = new StringBuilder();
             while (true)
             {

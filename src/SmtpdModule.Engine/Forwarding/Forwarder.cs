@@ -168,7 +168,7 @@ namespace SmtpdModule.Engine.Forwarding
             JsonLinesLog log = null;
             if (options.LogPath != null)
             {
-                log = new JsonLinesLog(options.LogPath);
+                log = new JsonLinesLog(options.LogPath, options.LogRotation);
                 events = events == null ? (IEventSink)log : new EventFanOut(log, events);
             }
             var lease = SpoolLease.Acquire(writer.Root);

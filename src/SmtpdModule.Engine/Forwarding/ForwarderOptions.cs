@@ -27,6 +27,8 @@ namespace SmtpdModule.Engine.Forwarding
 
         /// <summary>A file to append every event to, one JSON object per line; null for none.</summary>
         public string LogPath { get; set; }
+        /// <summary>When the log at <see cref="LogPath"/> rotates and how many old files are kept.</summary>
+        public Diagnostics.LogRotationOptions LogRotation { get; set; } = new Diagnostics.LogRotationOptions();
         /// <summary>Serve a control endpoint in the spool's <c>control/</c> folder, through which
         /// another process on this machine can see and stop the forwarder (see <see cref="Control.ControlEndpoint"/>).</summary>
         public bool ControlChannel { get; set; } = true;
@@ -42,6 +44,8 @@ namespace SmtpdModule.Engine.Forwarding
             if (MaxConcurrency < 1 || MaxConcurrency > 1000) throw new ArgumentException("MaxConcurrency must be 1 to 1000.", nameof(MaxConcurrency));
             if (PollInterval <= TimeSpan.Zero) throw new ArgumentException("PollInterval must be positive.", nameof(PollInterval));
             if (Retry == null) throw new ArgumentException("A retry schedule is required.", nameof(Retry));
+            if (LogRotation == null) throw new ArgumentException("Log rotation options are required.", nameof(LogRotation));
+            LogRotation.Validate();
         }
     }
 }

@@ -107,6 +107,8 @@ namespace SmtpdModule.Engine.Smtp
 
         public int Id { get; }
         public SmtpProxyOptions Options { get; }
+        /// <summary>The log's current file (as <see cref="ProxyStatus.LogPath"/>), so that a proxy binds to Get-SmtpdLog; null without a log.</summary>
+        public string LogPath => Options.LogPath;
         public DateTimeOffset StartTime { get; }
         public IReadOnlyList<IPEndPoint> LocalEndPoints { get; private set; }
         public ProxyCounters Counters => _rt.Counters;
@@ -160,7 +162,7 @@ namespace SmtpdModule.Engine.Smtp
             JsonLinesLog log = null;
             try
             {
-                if (options.LogPath != null) log = new JsonLinesLog(options.LogPath);
+                if (options.LogPath != null) log = new JsonLinesLog(options.LogPath, options.LogRotation);
             }
             catch (Exception ex) when (ex is System.IO.IOException || ex is UnauthorizedAccessException || ex is NotSupportedException)
             {

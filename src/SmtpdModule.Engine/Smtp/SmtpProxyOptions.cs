@@ -66,6 +66,8 @@ namespace SmtpdModule.Engine.Smtp
         public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(30);
         /// <summary>Structured log (JSON lines); null for none.</summary>
         public string LogPath { get; set; }
+        /// <summary>When the log at <see cref="LogPath"/> rotates and how many old files are kept.</summary>
+        public Diagnostics.LogRotationOptions LogRotation { get; set; } = new Diagnostics.LogRotationOptions();
         /// <summary>Serve a control endpoint in the spool's <c>control/</c> folder, through which
         /// another process on this machine can see and stop the proxy (see <see cref="Control.ControlEndpoint"/>).</summary>
         public bool ControlChannel { get; set; } = true;
@@ -129,6 +131,7 @@ namespace SmtpdModule.Engine.Smtp
                     if (!HeaderNameMatcher.IsValidPattern(p))
                         throw new ArgumentException("'" + p + "' is not a header field name: printable ASCII without ':' or spaces, '*' and '?' as wildcards.", nameof(RemoveHeaders));
             Limits.Validate();
+            (LogRotation ?? throw new ArgumentNullException(nameof(LogRotation))).Validate();
             (ProtocolTests ?? throw new ArgumentNullException(nameof(ProtocolTests))).Validate();
             Dnsbl?.Validate();
             (Spf ?? throw new ArgumentNullException(nameof(Spf))).Validate();

@@ -80,6 +80,24 @@ namespace SmtpdModule.Commands
         [Parameter]
         public string LogPath { get; set; }
 
+        /// <summary>The log's file is rotated before it would pass this many bytes; 0: never by size.</summary>
+        [Parameter]
+        [ValidateRange(0, long.MaxValue)]
+        public long LogMaxSize { get; set; } = 100L * 1024 * 1024;
+
+        /// <summary>The log's file is rotated once its first line is this old; zero: never by age.</summary>
+        [Parameter]
+        public TimeSpan LogMaxAge { get; set; } = TimeSpan.FromDays(1);
+
+        /// <summary>Rotated log files kept; older ones are deleted.</summary>
+        [Parameter]
+        [ValidateRange(0, 100000)]
+        public int LogMaxFiles { get; set; } = 30;
+
+        /// <summary>Rotated log files older than this are deleted; zero: kept whatever their age.</summary>
+        [Parameter]
+        public TimeSpan LogRetention { get; set; } = TimeSpan.FromDays(14);
+
         [Parameter]
         public SwitchParameter Once { get; set; }
 
@@ -119,6 +137,8 @@ namespace SmtpdModule.Commands
             };
 
             options.LogPath = LogPath == null ? null : ResolvePath(LogPath);
+            try { options.LogRotation = LogRotationParameters.From(LogMaxSize, LogMaxAge, LogMaxFiles, LogRetention); }
+            catch (ArgumentException ex) { options.Transport.Dispose(); ThrowTerminatingError(ErrorMapping.BadForwarderOption(ex, ex.ParamName)); }
             var queue = new EventQueue();
             if (Once) RunOnce(options, queue);
             else StartDaemon(options, queue);

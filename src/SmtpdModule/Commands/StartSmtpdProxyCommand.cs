@@ -66,6 +66,14 @@ namespace SmtpdModule.Commands
         /// <summary>Hand source routes, %-hacks, bang paths and quoted '@' to the rules, as the original did.</summary>
         [Parameter] public SwitchParameter AcceptRoutedAddresses { get; set; }
         [Parameter] public string LogPath { get; set; }
+        /// <summary>The log's file is rotated before it would pass this many bytes; 0: never by size.</summary>
+        [Parameter] [ValidateRange(0, long.MaxValue)] public long LogMaxSize { get; set; } = 100L * 1024 * 1024;
+        /// <summary>The log's file is rotated once its first line is this old; zero: never by age.</summary>
+        [Parameter] public TimeSpan LogMaxAge { get; set; } = TimeSpan.FromDays(1);
+        /// <summary>Rotated log files kept; older ones are deleted.</summary>
+        [Parameter] [ValidateRange(0, 100000)] public int LogMaxFiles { get; set; } = 30;
+        /// <summary>Rotated log files older than this are deleted; zero: kept whatever their age.</summary>
+        [Parameter] public TimeSpan LogRetention { get; set; } = TimeSpan.FromDays(14);
         /// <summary>Start even when other users may change the rules file or the spool (least privilege is checked at start).</summary>
         [Parameter] public SwitchParameter AllowInsecurePermissions { get; set; }
         /// <summary>A lone CR or LF in message text: stored as CRLF (Normalize) or the message refused (Reject).</summary>
@@ -226,6 +234,8 @@ namespace SmtpdModule.Commands
                 GreetWait = TimeSpan.FromSeconds(GreetWaitSeconds),
                 Exempt = new List<string>(ProtocolTestExempt ?? new string[0]),
             };
+            try { options.LogRotation = LogRotationParameters.From(LogMaxSize, LogMaxAge, LogMaxFiles, LogRetention); }
+            catch (ArgumentException ex) { ThrowTerminatingError(ErrorMapping.BadProxyOption(ex)); }
             if (StatePath != null && StateStore != null)
                 ThrowTerminatingError(ErrorMapping.BadProxyOption(new ArgumentException("Give -StatePath (this proxy's own state) or -StateStore (a shared Redis), not both.", "StatePath")));
             if (StatePath != null) options.StatePath = ResolvePath(StatePath);
