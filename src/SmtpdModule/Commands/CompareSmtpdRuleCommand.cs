@@ -4,6 +4,7 @@ using System.Collections.ObjectModel;
 using System.Diagnostics;
 using System.IO;
 using System.Management.Automation;
+using SmtpdModule.Engine.Diagnostics;
 using SmtpdModule.Engine.Evidence;
 using SmtpdModule.Engine.Lookup;
 using SmtpdModule.Engine.Policy;
@@ -76,6 +77,8 @@ namespace SmtpdModule.Commands
         public SwitchParameter Summary { get; set; }
 
         RuleComparison _comparison;
+        // A file named twice (a wildcard and a log's name that brings its rotated files) is replayed once.
+        readonly HashSet<string> _read = new HashSet<string>(StringComparer.Ordinal);
         readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
         const int ProgressId = 1;
 
@@ -99,7 +102,7 @@ namespace SmtpdModule.Commands
         {
             foreach (var pattern in LogPath)
                 foreach (var file in ResolveLogs(pattern))
-                    if (!Replay(file)) return;   // stopped
+                    if (_read.Add(file) && !Replay(file)) return;   // stopped
         }
 
         protected override void EndProcessing()
@@ -122,9 +125,10 @@ namespace SmtpdModule.Commands
                 else foreach (var f in found) yield return f;
                 yield break;
             }
-            var resolved = ResolvePath(pattern);
-            if (!File.Exists(resolved)) { WriteError(ErrorMapping.ReplayLogMissing(resolved)); yield break; }
-            yield return resolved;
+            // A log's name brings its rotated files, oldest first (-LogMaxSize, -LogMaxAge), as Get-SmtpdLog reads them.
+            var files = new LogFileSet(ResolvePath(pattern)).AllFiles();
+            if (files.Count == 0) { WriteError(ErrorMapping.ReplayLogMissing(ResolvePath(pattern))); yield break; }
+            foreach (var f in files) yield return f;
         }
 
         /// <returns>False when the pipeline was stopped.</returns>
