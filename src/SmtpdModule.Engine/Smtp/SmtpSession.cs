@@ -290,7 +290,7 @@ namespace SmtpdModule.Engine.Smtp
                 Log("limit", verdict.Reason, F("to", PeerText.CleanAddress(cmd.PathText)));   // a rate or recipient limit
             if (verdict.TakesEffect)
             {
-                _known.AddRecipient(verdict.Path);
+                _known.AddRecipient(verdict.Path, verdict.Decision, pipeline.Evaluator.RuleSet.Sha256);
                 return Done(verdict.ToWire());
             }
             return await RefuseAsync(verdict).ConfigureAwait(false);

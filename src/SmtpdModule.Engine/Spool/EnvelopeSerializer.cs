@@ -31,6 +31,12 @@ namespace SmtpdModule.Engine.Spool
     /// (upper-case hex of the character, always below 0x80); inside a <c>rcpt</c> line <c>;</c>
     /// also becomes <c>%3B</c>, because there it separates the forward path from the
     /// recipient's parameters.
+    /// <para>A recipient's parameters: <c>status=</c> (absent: pending), then its
+    /// <see cref="RecipientProvenance"/>: <c>rules-sha256=</c> (64 lower-case hex digits),
+    /// <c>rule-line=</c> (a decimal line number), <c>rule=</c> (the line's text, escaped as any value:
+    /// a rule may hold <c>;</c>, <c>%</c> and spaces), <c>basis=</c> (a word, when no line decided)
+    /// and <c>check-&lt;name&gt;=</c> per check; then the unknown ones. A value runs from the first
+    /// <c>=</c> to the next raw <c>;</c>, so it may hold <c>=</c> and leading spaces.</para>
     /// </summary>
     /// <remarks>
     /// Reading is strict: any deviation throws <see cref="SpoolException"/> with reason
@@ -52,7 +58,8 @@ namespace SmtpdModule.Engine.Spool
         const string KeyId = "id", KeyReceived = "received", KeyClientAddress = "client-address",
             KeyClientName = "client-name", KeyHelo = "helo", KeyFrom = "from", KeyRcpt = "rcpt",
             KeyProtocol = "protocol", KeySize = "size", KeyBody = "body", KeySmtpUtf8 = "smtputf8";
-        const string ParamStatus = "status";
+        const string ParamStatus = "status", ParamRulesSha256 = "rules-sha256", ParamRuleLine = "rule-line",
+            ParamRule = "rule", ParamBasis = "basis";
 
         // "size" is known only to be refused: it was part of the format while envelope and body were
         // separate files, and must not come back as an extra field either.
@@ -101,13 +108,16 @@ namespace SmtpdModule.Engine.Spool
                     writer.Write("; " + ParamStatus + "=");
                     writer.Write(r.Status == RecipientStatus.Delivered ? "delivered" : "failed");
                 }
-                foreach (var p in r.ExtraParameters)
+                var why = r.Provenance;
+                if (why != null)
                 {
-                    writer.Write("; ");
-                    writer.Write(p.Key);
-                    writer.Write('=');
-                    writer.Write(Escape(p.Value ?? "", inRecipient: true));
+                    if (why.RulesSha256 != null) Parameter(writer, ParamRulesSha256, why.RulesSha256);
+                    if (why.Line != null) Parameter(writer, ParamRuleLine, why.Line.Value.ToString(CultureInfo.InvariantCulture));
+                    if (why.Rule != null) Parameter(writer, ParamRule, why.Rule);
+                    if (why.Basis != null) Parameter(writer, ParamBasis, why.Basis);
+                    foreach (var c in why.Checks) Parameter(writer, RecipientProvenance.CheckPrefix + c.Key, c.Value);
                 }
+                foreach (var p in r.ExtraParameters) Parameter(writer, p.Key, p.Value);
                 writer.Write('\n');
             }
             Line(writer, KeyProtocol, envelope.Protocol);
@@ -222,7 +232,7 @@ namespace SmtpdModule.Engine.Spool
             {
                 if (r == null) throw new ArgumentException("The envelope has a null recipient.", nameof(envelope));
                 foreach (var p in r.ExtraParameters)
-                    if (!IsKey(p.Key) || p.Key == ParamStatus)
+                    if (!IsKey(p.Key) || p.Key == ParamStatus || IsProvenanceParameter(p.Key))
                         throw new ArgumentException("Bad recipient parameter name: " + p.Key, nameof(envelope));
             }
             foreach (var f in envelope.ExtraFields)
@@ -240,6 +250,19 @@ namespace SmtpdModule.Engine.Spool
             return true;
         }
 
+        // The parameters RecipientProvenance owns: as extras they would come back as provenance.
+        static bool IsProvenanceParameter(string name) =>
+            name == ParamRulesSha256 || name == ParamRuleLine || name == ParamRule || name == ParamBasis
+            || name.StartsWith(RecipientProvenance.CheckPrefix, StringComparison.Ordinal);
+
+        static void Parameter(TextWriter writer, string name, string value)
+        {
+            writer.Write("; ");
+            writer.Write(name);
+            writer.Write('=');
+            writer.Write(Escape(value ?? "", inRecipient: true));
+        }
+
         static bool IsProtocol(string value)
         {
             if (string.IsNullOrEmpty(value) || value.Length > MaxProtocolLength) return false;
@@ -255,6 +278,7 @@ namespace SmtpdModule.Engine.Spool
             var parts = raw.Split(';');
             var recipient = new EnvelopeRecipient(Unescape(parts[0], lineNumber, KeyRcpt));
             var statusSeen = false;
+            Provenance why = null;
             for (var i = 1; i < parts.Length; i++)
             {
                 var part = parts[i].TrimStart(' ');
@@ -263,6 +287,12 @@ namespace SmtpdModule.Engine.Spool
                 var name = part.Substring(0, eq);
                 if (!IsKey(name)) throw Corrupt(lineNumber, KeyRcpt);
                 var value = Unescape(part.Substring(eq + 1), lineNumber, KeyRcpt);
+                if (IsProvenanceParameter(name))
+                {
+                    if (why == null) why = new Provenance();
+                    if (!why.Take(name, value)) throw Corrupt(lineNumber, KeyRcpt);
+                    continue;
+                }
                 if (name != ParamStatus)
                 {
                     recipient.ExtraParameters.Add(new KeyValuePair<string, string>(name, value));
@@ -278,7 +308,49 @@ namespace SmtpdModule.Engine.Spool
                     default: throw Corrupt(lineNumber, KeyRcpt);
                 }
             }
+            if (why != null) recipient.Provenance = why.ToProvenance();
             return recipient;
+        }
+
+        /// <summary>A recipient's provenance parameters as read: each at most once, each well formed.</summary>
+        sealed class Provenance
+        {
+            string _sha, _rule, _basis;
+            int? _line;
+            List<KeyValuePair<string, string>> _checks;
+
+            public bool Take(string name, string value)
+            {
+                switch (name)
+                {
+                    case ParamRulesSha256:
+                        if (_sha != null || !RecipientProvenance.IsSha256(value)) return false;
+                        _sha = value;
+                        return true;
+                    case ParamRuleLine:
+                        if (_line != null || value.Length == 0 || value.Length > 9 || value[0] == '0') return false;
+                        foreach (var c in value) if (c < '0' || c > '9') return false;
+                        _line = int.Parse(value, NumberStyles.None, CultureInfo.InvariantCulture);
+                        return true;
+                    case ParamRule:
+                        if (_rule != null) return false;
+                        _rule = value;
+                        return true;
+                    case ParamBasis:
+                        if (_basis != null || !RecipientProvenance.IsToken(value)) return false;
+                        _basis = value;
+                        return true;
+                    default:
+                        var check = name.Substring(RecipientProvenance.CheckPrefix.Length);
+                        if (check.Length == 0) return false;
+                        if (_checks == null) _checks = new List<KeyValuePair<string, string>>();
+                        foreach (var c in _checks) if (c.Key == check) return false;
+                        _checks.Add(new KeyValuePair<string, string>(check, value));
+                        return true;
+                }
+            }
+
+            public RecipientProvenance ToProvenance() => new RecipientProvenance(_sha, _line, _rule, _basis, _checks);
         }
 
         static void Line(TextWriter writer, string key, string value)
