@@ -350,7 +350,7 @@ Describe 'List views' {
         @{ Type = 'SpoolItem'; Variable = 'deferredItem'; Property = $null
             Labels = 'Id', 'State', 'Received', 'Sender', 'Recipients', 'Size', 'ClientAddress', 'ClientName', 'Helo', 'Attempts', 'LastAttempt', 'NextAttempt', 'LastError', 'SpoolPath' }
         @{ Type = 'SpoolRecipient'; Variable = 'deferredItem'; Property = 'Recipients'
-            Labels = 'Index', 'Address', 'Status', 'StatusCode', 'Diagnostic', 'Time' }
+            Labels = 'Index', 'Address', 'Status', 'StatusCode', 'Diagnostic', 'Time', 'RulesSha256', 'Line', 'Rule', 'Basis', 'Checks' }
         @{ Type = 'RuleDecision'; Variable = 'decisions'; Property = $null
             Labels = 'Action', 'Basis', 'LineNumber', 'Rule', 'Reply', 'ClientAddress', 'ClientName', 'Ident', 'From', 'To', 'DebugLines', 'Explanation', 'Stages', 'RulesPath' }
         @{ Type = 'StageVerdict'; Variable = 'stageVerdicts'; Property = $null
