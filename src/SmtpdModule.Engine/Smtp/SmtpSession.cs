@@ -277,6 +277,7 @@ namespace SmtpdModule.Engine.Smtp
         {
             var pipeline = _rt.Pipeline;
             var verdict = await pipeline.RcptAsync(_known, cmd.PathText).ConfigureAwait(false);
+            pipeline.Hits?.Count(verdict);
             if (verdict.Fault != null)
                 Log("error", verdict.Fault);
             else if (verdict.Decision?.Basis == DecisionBasis.AddressCheck)
