@@ -58,8 +58,7 @@ namespace SmtpdModule.Engine.Spool
         const string KeyId = "id", KeyReceived = "received", KeyClientAddress = "client-address",
             KeyClientName = "client-name", KeyHelo = "helo", KeyFrom = "from", KeyRcpt = "rcpt",
             KeyProtocol = "protocol", KeySize = "size", KeyBody = "body", KeySmtpUtf8 = "smtputf8";
-        const string ParamStatus = "status", ParamRulesSha256 = "rules-sha256", ParamRuleLine = "rule-line",
-            ParamRule = "rule", ParamBasis = "basis";
+        const string ParamStatus = "status";
 
         // "size" is known only to be refused: it was part of the format while envelope and body were
         // separate files, and must not come back as an extra field either.
@@ -108,15 +107,7 @@ namespace SmtpdModule.Engine.Spool
                     writer.Write("; " + ParamStatus + "=");
                     writer.Write(r.Status == RecipientStatus.Delivered ? "delivered" : "failed");
                 }
-                var why = r.Provenance;
-                if (why != null)
-                {
-                    if (why.RulesSha256 != null) Parameter(writer, ParamRulesSha256, why.RulesSha256);
-                    if (why.Line != null) Parameter(writer, ParamRuleLine, why.Line.Value.ToString(CultureInfo.InvariantCulture));
-                    if (why.Rule != null) Parameter(writer, ParamRule, why.Rule);
-                    if (why.Basis != null) Parameter(writer, ParamBasis, why.Basis);
-                    foreach (var c in why.Checks) Parameter(writer, RecipientProvenance.CheckPrefix + c.Key, c.Value);
-                }
+                if (r.Provenance != null) ProvenanceParameters.Write(writer, r.Provenance);
                 foreach (var p in r.ExtraParameters) Parameter(writer, p.Key, p.Value);
                 writer.Write('\n');
             }
@@ -232,7 +223,7 @@ namespace SmtpdModule.Engine.Spool
             {
                 if (r == null) throw new ArgumentException("The envelope has a null recipient.", nameof(envelope));
                 foreach (var p in r.ExtraParameters)
-                    if (!IsKey(p.Key) || p.Key == ParamStatus || IsProvenanceParameter(p.Key))
+                    if (!IsKey(p.Key) || p.Key == ParamStatus || ProvenanceParameters.Owns(p.Key))
                         throw new ArgumentException("Bad recipient parameter name: " + p.Key, nameof(envelope));
             }
             foreach (var f in envelope.ExtraFields)
@@ -250,12 +241,7 @@ namespace SmtpdModule.Engine.Spool
             return true;
         }
 
-        // The parameters RecipientProvenance owns: as extras they would come back as provenance.
-        static bool IsProvenanceParameter(string name) =>
-            name == ParamRulesSha256 || name == ParamRuleLine || name == ParamRule || name == ParamBasis
-            || name.StartsWith(RecipientProvenance.CheckPrefix, StringComparison.Ordinal);
-
-        static void Parameter(TextWriter writer, string name, string value)
+        internal static void Parameter(TextWriter writer, string name, string value)
         {
             writer.Write("; ");
             writer.Write(name);
@@ -278,7 +264,7 @@ namespace SmtpdModule.Engine.Spool
             var parts = raw.Split(';');
             var recipient = new EnvelopeRecipient(Unescape(parts[0], lineNumber, KeyRcpt));
             var statusSeen = false;
-            Provenance why = null;
+            ProvenanceParameters.Reader why = null;
             for (var i = 1; i < parts.Length; i++)
             {
                 var part = parts[i].TrimStart(' ');
@@ -287,9 +273,9 @@ namespace SmtpdModule.Engine.Spool
                 var name = part.Substring(0, eq);
                 if (!IsKey(name)) throw Corrupt(lineNumber, KeyRcpt);
                 var value = Unescape(part.Substring(eq + 1), lineNumber, KeyRcpt);
-                if (IsProvenanceParameter(name))
+                if (ProvenanceParameters.Owns(name))
                 {
-                    if (why == null) why = new Provenance();
+                    if (why == null) why = new ProvenanceParameters.Reader();
                     if (!why.Take(name, value)) throw Corrupt(lineNumber, KeyRcpt);
                     continue;
                 }
@@ -310,47 +296,6 @@ namespace SmtpdModule.Engine.Spool
             }
             if (why != null) recipient.Provenance = why.ToProvenance();
             return recipient;
-        }
-
-        /// <summary>A recipient's provenance parameters as read: each at most once, each well formed.</summary>
-        sealed class Provenance
-        {
-            string _sha, _rule, _basis;
-            int? _line;
-            List<KeyValuePair<string, string>> _checks;
-
-            public bool Take(string name, string value)
-            {
-                switch (name)
-                {
-                    case ParamRulesSha256:
-                        if (_sha != null || !RecipientProvenance.IsSha256(value)) return false;
-                        _sha = value;
-                        return true;
-                    case ParamRuleLine:
-                        if (_line != null || value.Length == 0 || value.Length > 9 || value[0] == '0') return false;
-                        foreach (var c in value) if (c < '0' || c > '9') return false;
-                        _line = int.Parse(value, NumberStyles.None, CultureInfo.InvariantCulture);
-                        return true;
-                    case ParamRule:
-                        if (_rule != null) return false;
-                        _rule = value;
-                        return true;
-                    case ParamBasis:
-                        if (_basis != null || !RecipientProvenance.IsToken(value)) return false;
-                        _basis = value;
-                        return true;
-                    default:
-                        var check = name.Substring(RecipientProvenance.CheckPrefix.Length);
-                        if (check.Length == 0) return false;
-                        if (_checks == null) _checks = new List<KeyValuePair<string, string>>();
-                        foreach (var c in _checks) if (c.Key == check) return false;
-                        _checks.Add(new KeyValuePair<string, string>(check, value));
-                        return true;
-                }
-            }
-
-            public RecipientProvenance ToProvenance() => new RecipientProvenance(_sha, _line, _rule, _basis, _checks);
         }
 
         static void Line(TextWriter writer, string key, string value)
