@@ -143,6 +143,7 @@ Describe 'SmtpdModule.Format.ps1xml' {
             'Stop-SmtpFwd'           = @('SmtpdModule.Engine.Forwarding.Forwarder', 'SmtpdModule.Engine.Forwarding.ForwarderStatus')
             'Get-SmtpdGreylistEntry'    = @('SmtpdModule.Engine.Greylist.GreylistEntry')
             'Remove-SmtpdGreylistEntry' = @('SmtpdModule.Engine.Greylist.GreylistEntry')
+            'Get-SmtpdRuleHit'          = @('SmtpdModule.Engine.Policy.RuleHit')
         }
         $commands = @(Get-Command -Module SmtpdModule -CommandType Cmdlet)
         @($commands.Name | Sort-Object) | Should -Be @($expected.Keys | Sort-Object)

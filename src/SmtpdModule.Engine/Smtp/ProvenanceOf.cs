@@ -27,7 +27,7 @@ namespace SmtpdModule.Engine.Smtp
             {
                 if (IsPerRecipient(r.Key)) continue;
                 var name = r.Key.ToLowerInvariant();
-                if (EnvelopeSerializer.IsKey(RecipientProvenance.CheckPrefix + name)) Add(checks, name, r.Value);
+                if (RecipientProvenance.IsCheckName(name)) Add(checks, name, r.Value);
             }
             if (decision?.Score != null) Add(checks, Score, decision.Score.Value.ToString(CultureInfo.InvariantCulture));
             if (decision?.ScoreDetail != null) Add(checks, Dnsbl, decision.ScoreDetail);

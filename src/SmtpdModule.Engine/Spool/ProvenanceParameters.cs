@@ -26,7 +26,13 @@ namespace SmtpdModule.Engine.Spool
             if (why.Line != null) EnvelopeSerializer.Parameter(writer, ParamRuleLine, why.Line.Value.ToString(CultureInfo.InvariantCulture));
             if (why.Rule != null) EnvelopeSerializer.Parameter(writer, ParamRule, why.Rule);
             if (why.Basis != null) EnvelopeSerializer.Parameter(writer, ParamBasis, why.Basis);
-            foreach (var c in why.Checks) EnvelopeSerializer.Parameter(writer, RecipientProvenance.CheckPrefix + c.Key, c.Value);
+            foreach (var c in why.Checks)
+            {
+                writer.Write("; " + RecipientProvenance.CheckPrefix);
+                writer.Write(c.Key);
+                writer.Write('=');
+                writer.Write(EnvelopeSerializer.Escape(c.Value ?? "", inRecipient: true));
+            }
         }
 
         /// <summary>A recipient's provenance parameters as read: each at most once, each well formed.</summary>

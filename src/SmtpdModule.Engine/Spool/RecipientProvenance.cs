@@ -36,7 +36,7 @@ namespace SmtpdModule.Engine.Spool
             if (line < 1) throw new ArgumentException("A line number starts at 1.", nameof(line));
             if (basis != null && !IsToken(basis)) throw new ArgumentException("The basis is not a word.", nameof(basis));
             foreach (var c in checks ?? NoChecks)
-                if (!EnvelopeSerializer.IsKey(CheckPrefix + c.Key)) throw new ArgumentException("Bad check name: " + c.Key, nameof(checks));
+                if (!IsCheckName(c.Key)) throw new ArgumentException("Bad check name: " + c.Key, nameof(checks));
             RulesSha256 = rulesSha256;
             Line = line;
             Rule = rule;
@@ -65,6 +65,16 @@ namespace SmtpdModule.Engine.Spool
             foreach (var c in Checks)
                 if (string.Equals(c.Key, name, StringComparison.OrdinalIgnoreCase)) return c.Value;
             return null;
+        }
+
+        /// <summary>A check's name makes a parameter name after <c>check-</c>: lower-case letters, digits
+        /// and <c>-</c>, starting with either. Checked in place: the session's path allocates nothing for it.</summary>
+        internal static bool IsCheckName(string name)
+        {
+            if (string.IsNullOrEmpty(name) || name.Length > 64 - CheckPrefix.Length) return false;
+            foreach (var c in name)
+                if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+            return true;
         }
 
         internal static bool IsSha256(string s)
