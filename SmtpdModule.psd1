@@ -21,6 +21,7 @@
         'Stop-SmtpdProxy'
         'Get-SmtpdGreylistEntry'
         'Remove-SmtpdGreylistEntry'
+        'Get-SmtpdRuleHit'
         'Test-SmtpdRule'
         'Test-SmtpdDnsbl'
         'Test-SmtpdSpf'

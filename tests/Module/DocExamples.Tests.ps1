@@ -127,6 +127,12 @@ BeforeDiscovery {
             Check = 'Test-Path (Join-Path $Dir smtpd_check_rules) | Should -BeTrue' }
         'Get-SmtpdSpool.md: Example 5'         = @{ Before = 'Start-SmtpdProxy -Listen 127.0.0.1:0 -RulesPath ./smtpd_check_rules -SpoolPath ./spool | Out-Null  # a running proxy' }
         'Get-SmtpdSpool.md: Example 6'         = @{ Id = 'Partial'; CompareLines = 2 }
+        'Get-SmtpdSpool.md: Example 7'         = @{ Check = '$Out | Should -Match ''True''' }
+        'Get-SmtpdRuleHit.md: Example 1'       = @{ Before = 'Start-SmtpdProxy -Listen 127.0.0.1:0 -RulesPath ./smtpd_check_rules -SpoolPath ./spool | Out-Null  # the proxy of a service (here of this process)'
+            Check = '$Out | Should -Match ''Line\s+Accepted\s+Refused\s+Deferred\s+Closed\s+Rule''' }
+        'Get-SmtpdRuleHit.md: Example 2'       = @{ Before = 'Start-SmtpdProxy -Listen 127.0.0.1:0 -RulesPath ./smtpd_check_rules -SpoolPath ./spool | Out-Null  # the proxy of a service (here of this process)' }
+        'Get-SmtpdRuleHit.md: Example 3'       = @{ Before = 'Start-SmtpdProxy -Listen 127.0.0.1:0 -RulesPath ./smtpd_check_rules -SpoolPath ./spool | Out-Null  # the proxy of a service (here of this process)'
+            Check = '$Out | Should -Match ''Accepted\s+0''' }
         'Remove-SmtpdSpoolItem.md: Example 1'  = @{ Answers = 'Y'; Check = 'Test-Path (Join-Path $Dir "spool/ready/$($Ids.Ready).msg") | Should -BeFalse' }
         'Remove-SmtpdSpoolItem.md: Example 2'  = @{ Check = '@(Get-ChildItem (Join-Path $Dir spool/ready) -Filter *.msg).Count | Should -Be ($Ids.ReadyCount - 1)' }
         'Remove-SmtpdSpoolItem.md: Example 3'  = @{ Id = 'Failed' }

@@ -145,6 +145,7 @@ Describe 'SmtpdModule.Format.ps1xml' {
             'Get-SmtpdGreylistEntry'    = @('SmtpdModule.Engine.Greylist.GreylistEntry')
             'Remove-SmtpdGreylistEntry' = @('SmtpdModule.Engine.Greylist.GreylistEntry')
             'Get-SmtpdLog'              = @('SmtpdModule.Engine.Evidence.LogEvent', 'SmtpdModule.Engine.Evidence.LogDecision')
+            'Get-SmtpdRuleHit'          = @('SmtpdModule.Engine.Policy.RuleHit')
         }
         $commands = @(Get-Command -Module SmtpdModule -CommandType Cmdlet)
         @($commands.Name | Sort-Object) | Should -Be @($expected.Keys | Sort-Object)
@@ -352,7 +353,7 @@ Describe 'List views' {
         @{ Type = 'SpoolItem'; Variable = 'deferredItem'; Property = $null
             Labels = 'Id', 'State', 'Received', 'Sender', 'Recipients', 'Size', 'ClientAddress', 'ClientName', 'Helo', 'Attempts', 'LastAttempt', 'NextAttempt', 'LastError', 'SpoolPath' }
         @{ Type = 'SpoolRecipient'; Variable = 'deferredItem'; Property = 'Recipients'
-            Labels = 'Index', 'Address', 'Status', 'StatusCode', 'Diagnostic', 'Time' }
+            Labels = 'Index', 'Address', 'Status', 'StatusCode', 'Diagnostic', 'Time', 'RulesSha256', 'Line', 'Rule', 'Basis', 'Checks' }
         @{ Type = 'RuleDecision'; Variable = 'decisions'; Property = $null
             Labels = 'Action', 'Basis', 'LineNumber', 'Rule', 'Reply', 'ClientAddress', 'ClientName', 'Ident', 'From', 'To', 'DebugLines', 'Explanation', 'Stages', 'RulesPath' }
         @{ Type = 'StageVerdict'; Variable = 'stageVerdicts'; Property = $null

@@ -64,6 +64,10 @@ namespace SmtpdModule.Engine.Policy
 
         /// <summary>The rules in force.</summary>
         public RuleEvaluator Evaluator { get; }
+
+        /// <summary>Where a proxy counts the RCPT verdicts made under these rules; null elsewhere
+        /// (Test-SmtpdRule, a replay). Set before the pipeline is shared.</summary>
+        internal RuleHitCounter Hits { get; set; }
         public PolicyOptions Options => _options.Clone();
 
         /// <summary>The client connected, before anything is written to it: null to go on, or a refusal
@@ -245,7 +249,8 @@ namespace SmtpdModule.Engine.Policy
             var enforced = EnforcedFailures(session, d);
             if (enforced != ProtocolTests.None)
                 return new Verdict(PolicyStage.Rcpt, VerdictKind.Close, new[] { ProtocolError(enforced) },
-                                   "protocol test failed: " + ProtocolTestNames.Describe(enforced) + " (action Enforce)", _options.Tarpit, d);
+                                   "protocol test failed: " + ProtocolTestNames.Describe(enforced) + " (action Enforce)", _options.Tarpit, d)
+                       { ByProtocolTest = true };
             if (_verifier == null) return verdict;
             // RCPT TO:<Postmaster> (no domain) must always be accepted (RFC 5321 §4.5.1): no source is asked.
             var notAsked = verdict.Kind != VerdictKind.Continue ? "the rules did not allow the recipient"

@@ -20,6 +20,9 @@ namespace SmtpdModule.Engine.Policy
     public sealed class PolicySession
     {
         readonly List<MailPath> _recipients = new List<MailPath>();
+        // Beside each recipient, the decision that accepted it and the rules' hash, for the
+        // envelope's provenance: structs in a list the session reuses, nothing per recipient.
+        readonly List<(RuleDecision Decision, string RulesSha256)> _decisions = new List<(RuleDecision, string)>();
         // The session's SPF checks by HELO and sender: a client that sends several transactions from
         // one sender is checked once. Bounded: beyond it the oldest answers are forgotten.
         const int SpfChecksKept = 16;
@@ -103,9 +106,26 @@ namespace SmtpdModule.Engine.Policy
             SmtpUtf8 = smtpUtf8;
             DeclaredSize = declaredSize;
             _recipients.Clear();
+            _decisions.Clear();
         }
 
-        public void AddRecipient(MailPath recipient) => _recipients.Add(recipient ?? throw new ArgumentNullException(nameof(recipient)));
+        /// <param name="recipient">The recipient accepted.</param>
+        /// <param name="decision">The rules' decision that accepted it; null when none is known.</param>
+        /// <param name="rulesSha256">The SHA-256 of the rules it was decided under.</param>
+        public void AddRecipient(MailPath recipient, RuleDecision decision = null, string rulesSha256 = null)
+        {
+            _recipients.Add(recipient ?? throw new ArgumentNullException(nameof(recipient)));
+            _decisions.Add((decision, rulesSha256));
+        }
+
+        /// <summary>The decision that accepted recipient <paramref name="index"/> of <see cref="Recipients"/>, and
+        /// the hash of the rules it was made under; null when none was given.</summary>
+        internal RuleDecision DecisionOf(int index, out string rulesSha256)
+        {
+            var d = _decisions[index];
+            rulesSha256 = d.RulesSha256;
+            return d.Decision;
+        }
 
         /// <summary>The SPF check of the open transaction, started at MAIL; null when SPF is not checked.</summary>
         public Task<Spf.SpfCheckResult> Spf { get; private set; }
@@ -134,6 +154,7 @@ namespace SmtpdModule.Engine.Policy
             SmtpUtf8 = false;
             DeclaredSize = null;
             _recipients.Clear();
+            _decisions.Clear();
         }
 
         /// <summary>The rules' view of this session for one recipient.</summary>

@@ -58,6 +58,8 @@ namespace SmtpdModule.Engine.Policy
         /// <summary>A refusal by the session's message limits (SIZE, SMTPUTF8), which depend on the
         /// downstream: the proxy logs its decision record, so a replay can decide it again.</summary>
         internal bool DependsOnLimits { get; set; }
+        /// <summary>An enforced protocol test closed the session, not the deciding line (which the decision still names).</summary>
+        internal bool ByProtocolTest { get; set; }
         /// <summary>A check could not run (an internal fault, not the client's doing): for the proxy's error log.</summary>
         internal string Fault { get; set; }
 

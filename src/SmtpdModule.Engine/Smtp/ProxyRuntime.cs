@@ -121,15 +121,24 @@ namespace SmtpdModule.Engine.Smtp
                 var p = Volatile.Read(ref _pipeline);
                 if (!ReferenceEquals(p.Evaluator.RuleSet, current))
                 {
-                    p = NewPipeline(current);
-                    Volatile.Write(ref _pipeline, p);
+                    // One successor per pipeline: its hit counter takes over the old one's rows, and
+                    // a second one made meanwhile would count changed lines where nobody reads.
+                    var next = NewPipeline(current, p.Hits);
+                    var seen = Interlocked.CompareExchange(ref _pipeline, next, p);
+                    p = ReferenceEquals(seen, p) ? next : seen;
                 }
                 return p;
             }
         }
 
-        PolicyPipeline NewPipeline(RuleSet ruleSet) =>
-            new PolicyPipeline(new RuleEvaluator(ruleSet, Options.RuleEvaluation), PolicyOptionsFor(Options), _verifier, _greylist);
+        PolicyPipeline NewPipeline(RuleSet ruleSet, RuleHitCounter previousHits = null) =>
+            new PolicyPipeline(new RuleEvaluator(ruleSet, Options.RuleEvaluation), PolicyOptionsFor(Options), _verifier, _greylist)
+            {
+                Hits = previousHits == null ? new RuleHitCounter(ruleSet) : new RuleHitCounter(ruleSet, previousHits, DateTimeOffset.UtcNow),
+            };
+
+        /// <summary>The RCPT verdicts counted per rule line under the rules in force (reloaded first if the file changed).</summary>
+        public RuleHitCounter Hits => Pipeline.Hits;
 
         /// <summary>The proxy's settings the policy decides with.</summary>
         internal static PolicyOptions PolicyOptionsFor(SmtpProxyOptions o) => new PolicyOptions

@@ -102,6 +102,10 @@ namespace SmtpdModule.Engine.Smtp
         /// <summary>The health of every DNSBL zone the rules name, as the guard last found it (empty with the guard off).</summary>
         public IReadOnlyList<DnsblProbeResult> DnsblZones => _dnsbl?.Current ?? new DnsblProbeResult[0];
 
+        /// <summary>The RCPT verdicts counted per rule line of the rules in force, and per way of deciding
+        /// without a line, since each row's start (see <see cref="Policy.RuleHitCounter"/>).</summary>
+        public Policy.RuleHitSnapshot RuleHits => _rt.Hits.Snapshot(Id, ControlRequest.ProcessId);
+
         /// <summary>The warnings of the rules in force (<c>file:line:column: warning: ...</c>), in file order.</summary>
         public IReadOnlyList<RuleDiagnostic> RuleWarnings => new List<RuleDiagnostic>(RuleWarningsOf(_rt.RulesFile.Current));
 
@@ -305,6 +309,9 @@ namespace SmtpdModule.Engine.Smtp
             // Get-/Remove-SmtpdGreylistEntry -SpoolPath: answered from this proxy's store, whatever it is.
             var grey = await Greylist.GreylistControl.AnswerAsync(request, _rt.State, Options.RuleEvaluation.Greylist).ConfigureAwait(false);
             if (grey != null) return grey;
+            // Get-SmtpdRuleHit -SpoolPath: the counts of the rules in force.
+            var hits = Policy.RuleHitControl.Answer(request, () => RuleHits);
+            if (hits != null) return hits;
             if (request == "status")
                 return ProxyStatus.Fields(this, ControlRequest.ProcessId, IsRunning && !_rt.IsStopping).ToWire();
             if (ControlRequest.TryParseStop(request, out var timeout))

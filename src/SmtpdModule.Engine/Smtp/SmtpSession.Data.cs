@@ -16,6 +16,8 @@ namespace SmtpdModule.Engine.Smtp
         {
             var received = DateTimeOffset.Now;
             var protocol = ReceivedHeader.Protocol(_known.Esmtp, SessionStateTable.IsSecure(_state), authenticated: false, smtpUtf8: _mail.SmtpUtf8);
+            // The SPF result first (it is awaited before the 354 in any case): the envelope records it.
+            var spf = await _rt.Pipeline.SpfResultAsync(_known).ConfigureAwait(false);
             IncomingMessage message;
             try { message = _rt.Spool.BeginMessage(NewEnvelope(received, protocol)); }
             catch (SpoolException ex)
@@ -32,7 +34,7 @@ namespace SmtpdModule.Engine.Smtp
                 SmtpConnection.DataResult data;
                 try
                 {
-                    data = await ReceiveBodyAsync(message, firewall, received, protocol).ConfigureAwait(false);
+                    data = await ReceiveBodyAsync(message, firewall, received, protocol, spf).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is IOException && !(ex is EndOfStreamException) || ex is UnauthorizedAccessException)
                 {
@@ -70,17 +72,22 @@ namespace SmtpdModule.Engine.Smtp
                 Body = _mail.Body == BodyType.EightBitMime ? EnvelopeBodyType.EightBitMime : EnvelopeBodyType.SevenBit,
                 SmtpUtf8 = _mail.SmtpUtf8,
             };
-            foreach (var r in _known.Recipients) envelope.Recipients.Add(new EnvelopeRecipient(r.Text));
+            for (var i = 0; i < _known.Recipients.Count; i++)
+            {
+                var decision = _known.DecisionOf(i, out var sha);
+                envelope.Recipients.Add(new EnvelopeRecipient(_known.Recipients[i].Text)
+                                        { Provenance = ProvenanceOf.Recipient(decision, sha, _known.Results) });
+            }
             return envelope;
         }
 
         /// <summary>Our Received: field, the 354, then the client's text into the spool (through the header filter).</summary>
-        async Task<SmtpConnection.DataResult> ReceiveBodyAsync(IncomingMessage message, HeaderFirewallStream firewall, DateTimeOffset received, string protocol)
+        async Task<SmtpConnection.DataResult> ReceiveBodyAsync(IncomingMessage message, HeaderFirewallStream firewall, DateTimeOffset received, string protocol,
+                                                               Spf.SpfCheckResult spf)
         {
             var header = ReceivedHeader.Build(_known.Helo, _known.ClientName, _peer.Text, _rt.Options.HostName, protocol, message.Id,
                                               _known.Recipients.Count == 1 ? "<" + _known.Recipients[0].Mailbox + ">" : null, received);
             // The SPF result above our Received: field (RFC 7208 §9.1), as RFC 8601 §4 places its field too.
-            var spf = await _rt.Pipeline.SpfResultAsync(_known).ConfigureAwait(false);
             if (spf != null)
                 header = Spf.SpfHeaders.AuthenticationResults(spf, _rt.AuthServId)
                          + Spf.SpfHeaders.ReceivedSpf(spf, _peer.Text, _known.Helo, _rt.Options.HostName) + header;

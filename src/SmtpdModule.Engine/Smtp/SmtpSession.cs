@@ -277,6 +277,7 @@ namespace SmtpdModule.Engine.Smtp
         {
             var pipeline = _rt.Pipeline;
             var verdict = await pipeline.RcptAsync(_known, cmd.PathText).ConfigureAwait(false);
+            pipeline.Hits?.Count(verdict);
             if (verdict.Fault != null)
                 Log("error", verdict.Fault);
             else if (verdict.Decision?.Basis == DecisionBasis.AddressCheck)
@@ -290,7 +291,7 @@ namespace SmtpdModule.Engine.Smtp
                 Log("limit", verdict.Reason, F("to", PeerText.CleanAddress(cmd.PathText)));   // a rate or recipient limit
             if (verdict.TakesEffect)
             {
-                _known.AddRecipient(verdict.Path);
+                _known.AddRecipient(verdict.Path, verdict.Decision, pipeline.Evaluator.RuleSet.Sha256);
                 return Done(verdict.ToWire());
             }
             return await RefuseAsync(verdict).ConfigureAwait(false);

@@ -31,6 +31,12 @@ namespace SmtpdModule.Engine.Spool
     /// (upper-case hex of the character, always below 0x80); inside a <c>rcpt</c> line <c>;</c>
     /// also becomes <c>%3B</c>, because there it separates the forward path from the
     /// recipient's parameters.
+    /// <para>A recipient's parameters: <c>status=</c> (absent: pending), then its
+    /// <see cref="RecipientProvenance"/>: <c>rules-sha256=</c> (64 lower-case hex digits),
+    /// <c>rule-line=</c> (a decimal line number), <c>rule=</c> (the line's text, escaped as any value:
+    /// a rule may hold <c>;</c>, <c>%</c> and spaces), <c>basis=</c> (a word, when no line decided)
+    /// and <c>check-&lt;name&gt;=</c> per check; then the unknown ones. A value runs from the first
+    /// <c>=</c> to the next raw <c>;</c>, so it may hold <c>=</c> and leading spaces.</para>
     /// </summary>
     /// <remarks>
     /// Reading is strict: any deviation throws <see cref="SpoolException"/> with reason
@@ -101,13 +107,8 @@ namespace SmtpdModule.Engine.Spool
                     writer.Write("; " + ParamStatus + "=");
                     writer.Write(r.Status == RecipientStatus.Delivered ? "delivered" : "failed");
                 }
-                foreach (var p in r.ExtraParameters)
-                {
-                    writer.Write("; ");
-                    writer.Write(p.Key);
-                    writer.Write('=');
-                    writer.Write(Escape(p.Value ?? "", inRecipient: true));
-                }
+                if (r.Provenance != null) ProvenanceParameters.Write(writer, r.Provenance);
+                foreach (var p in r.ExtraParameters) Parameter(writer, p.Key, p.Value);
                 writer.Write('\n');
             }
             Line(writer, KeyProtocol, envelope.Protocol);
@@ -222,7 +223,7 @@ namespace SmtpdModule.Engine.Spool
             {
                 if (r == null) throw new ArgumentException("The envelope has a null recipient.", nameof(envelope));
                 foreach (var p in r.ExtraParameters)
-                    if (!IsKey(p.Key) || p.Key == ParamStatus)
+                    if (!IsKey(p.Key) || p.Key == ParamStatus || ProvenanceParameters.Owns(p.Key))
                         throw new ArgumentException("Bad recipient parameter name: " + p.Key, nameof(envelope));
             }
             foreach (var f in envelope.ExtraFields)
@@ -240,6 +241,14 @@ namespace SmtpdModule.Engine.Spool
             return true;
         }
 
+        internal static void Parameter(TextWriter writer, string name, string value)
+        {
+            writer.Write("; ");
+            writer.Write(name);
+            writer.Write('=');
+            writer.Write(Escape(value ?? "", inRecipient: true));
+        }
+
         static bool IsProtocol(string value)
         {
             if (string.IsNullOrEmpty(value) || value.Length > MaxProtocolLength) return false;
@@ -255,6 +264,7 @@ namespace SmtpdModule.Engine.Spool
             var parts = raw.Split(';');
             var recipient = new EnvelopeRecipient(Unescape(parts[0], lineNumber, KeyRcpt));
             var statusSeen = false;
+            ProvenanceParameters.Reader why = null;
             for (var i = 1; i < parts.Length; i++)
             {
                 var part = parts[i].TrimStart(' ');
@@ -263,6 +273,12 @@ namespace SmtpdModule.Engine.Spool
                 var name = part.Substring(0, eq);
                 if (!IsKey(name)) throw Corrupt(lineNumber, KeyRcpt);
                 var value = Unescape(part.Substring(eq + 1), lineNumber, KeyRcpt);
+                if (ProvenanceParameters.Owns(name))
+                {
+                    if (why == null) why = new ProvenanceParameters.Reader();
+                    if (!why.Take(name, value)) throw Corrupt(lineNumber, KeyRcpt);
+                    continue;
+                }
                 if (name != ParamStatus)
                 {
                     recipient.ExtraParameters.Add(new KeyValuePair<string, string>(name, value));
@@ -278,6 +294,7 @@ namespace SmtpdModule.Engine.Spool
                     default: throw Corrupt(lineNumber, KeyRcpt);
                 }
             }
+            if (why != null) recipient.Provenance = why.ToProvenance();
             return recipient;
         }
 

@@ -32,7 +32,7 @@ namespace SmtpdModule.Engine.Spool
             {
                 RecipientProgress progress = null;
                 status?.Recipients.TryGetValue(i, out progress);
-                recipients.Add(new SpoolRecipient(i, EnvelopeAddress.Bare(envelope.Recipients[i].Address), progress));
+                recipients.Add(new SpoolRecipient(i, EnvelopeAddress.Bare(envelope.Recipients[i].Address), progress, envelope.Recipients[i].Provenance));
             }
             Recipients = recipients;
         }

@@ -29,8 +29,10 @@ namespace SmtpdModule.Hosting
                 "The greylist state could not be read or changed: " + ex.Message);
 
         /// <summary>-SpoolPath given and no proxy serves it: its greylist state is read through a running proxy.</summary>
-        public static ErrorRecord NoProxyServes(string spool) =>
-            new ErrorRecord(new ArgumentException("No running SMTP proxy serves the spool '" + spool + "': greylist state is read through the proxy's control channel."),
+        /// <param name="spool">The spool.</param>
+        /// <param name="what">What the command reads through the channel ("greylist state is").</param>
+        public static ErrorRecord NoProxyServes(string spool, string what = "greylist state is") =>
+            new ErrorRecord(new ArgumentException("No running SMTP proxy serves the spool '" + spool + "': " + what + " read through the proxy's control channel."),
                 SmtpdProxyNotFound, ErrorCategory.ObjectNotFound, spool);
     }
 }

@@ -15,7 +15,7 @@ namespace SmtpdModule.Hosting
     /// <remarks>Entries are written with a note property, <c>SpoolPath</c> or <c>Proxy</c>, saying where
     /// they came from, so <c>Get-SmtpdGreylistEntry ... | Remove-SmtpdGreylistEntry</c> binds it by
     /// property name and removes them there.</remarks>
-    public abstract class GreylistCmdlet : SmtpdCmdlet
+    public abstract class GreylistCmdlet : ProxyChannelCmdlet
     {
         internal const string SpoolNote = "SpoolPath", ProxyNote = "Proxy";
 
@@ -128,36 +128,5 @@ namespace SmtpdModule.Hosting
         internal static string Describe(GreylistEntry e) =>
             e.Kind + " " + (e.Client ?? e.Identity)
             + (e.From == null ? "" : " <" + e.From + ">") + (e.To == null ? "" : " -> <" + e.To + ">") + " (" + e.Key + ")";
-
-        List<ControlLocation> ProxiesOf(string spoolPath)
-        {
-            if (!TryGetFileSystemPath(spoolPath, out var spool))
-            {
-                WriteError(ErrorMapping.NotInFileSystem(spoolPath));
-                return null;
-            }
-            List<ControlLocation> found;
-            try { found = ControlLookup.Find(spool, ControlLocation.ProxyKind, null, 0); }
-            catch (UnauthorizedAccessException ex)
-            {
-                WriteError(ErrorMapping.ControlAccessDenied(ex, System.IO.Path.Combine(spool, ControlLocation.DirectoryName)));
-                return null;
-            }
-            if (found.Count == 0)
-            {
-                WriteError(ErrorMapping.NoProxyServes(spool));
-                return null;
-            }
-            return found;
-        }
-
-        // One request; null when it failed (the error is written) or the endpoint turned out stale.
-        ControlFields Ask(ControlLocation location, string request)
-        {
-            try { return Run(_ => ControlLookup.AskAsync(location, request, ControlLookup.StatusTimeout)); }
-            catch (ControlException ex) { WriteError(ErrorMapping.From(ex)); }
-            catch (UnauthorizedAccessException ex) { WriteError(ErrorMapping.ControlAccessDenied(ex, location.File)); }
-            return null;
-        }
     }
 }
