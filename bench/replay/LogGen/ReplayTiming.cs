@@ -28,15 +28,29 @@ namespace SmtpdModule.Bench.Replay
             var pipeline = new PolicyPipeline(new RuleEvaluator(RuleSet.Load(rulesPath)));
             double best = double.MaxValue;
             long bytes = 0;
+            double pause = 0;
             for (int pass = 0; pass < passes; pass++)
             {
                 var cmp = new RuleComparison(pipeline, null);
                 var before = GC.GetAllocatedBytesForCurrentThread();
+                var paused = GC.GetTotalPauseDuration();
                 var s = Cpu(() => { foreach (var r in records) cmp.CompareAsync(r).GetAwaiter().GetResult(); });
                 bytes = (GC.GetAllocatedBytesForCurrentThread() - before) / records.Length;
+                if (s < best) pause = (GC.GetTotalPauseDuration() - paused).TotalMilliseconds * 1e3 / records.Length;
                 best = Math.Min(best, s);
             }
-            Console.WriteLine($"replay-best {records.Length / best,12:N0}/cpu-s  {best * 1e6 / records.Length,8:N2} us each  {bytes,6} B each");
+            if (Environment.GetEnvironmentVariable("REPLAY_ALLOCATIONS") != null)
+            {
+                using (var types = new AllocationTypes())
+                {
+                    var cmp = new RuleComparison(pipeline, null);
+                    types.On = true;
+                    for (int pass = 0; pass < 3; pass++) foreach (var r in records) cmp.CompareAsync(r).GetAwaiter().GetResult();
+                    types.On = false;
+                    types.Print(40);
+                }
+            }
+            Console.WriteLine($"replay-best {records.Length / best,12:N0}/cpu-s  {best * 1e6 / records.Length,8:N2} us each  {bytes,6} B each  (GC pauses {pause:N2} us each)");
             return 0;
         }
 

@@ -19,7 +19,9 @@ namespace SmtpdModule.Engine.Policy
     /// </summary>
     public sealed class PolicySession
     {
-        readonly List<MailPath> _recipients = new List<MailPath>();
+        static readonly MailPath[] NoRecipients = new MailPath[0];
+        // Made on the first recipient: a session refused before one needs none.
+        List<MailPath> _recipients;
         // The session's SPF checks by HELO and sender: a client that sends several transactions from
         // one sender is checked once. Bounded: beyond it the oldest answers are forgotten.
         const int SpfChecksKept = 16;
@@ -27,12 +29,22 @@ namespace SmtpdModule.Engine.Policy
 
         /// <param name="client">The client's address.</param>
         /// <param name="facts">Where the checks learn DNS, ident and state answers.</param>
-        public PolicySession(IPAddress client, IFacts facts)
+        public PolicySession(IPAddress client, IFacts facts) : this(client, facts, recordFacts: true) { }
+
+        /// <param name="client">The client's address.</param>
+        /// <param name="facts">Where the checks learn DNS, ident and state answers.</param>
+        /// <param name="recordFacts">False for a session whose facts are already on record (a replay's):
+        /// the answers go to the checks and are not kept again, so <see cref="Facts"/> stays empty.</param>
+        internal PolicySession(IPAddress client, IFacts facts, bool recordFacts)
         {
             Client = new PeerAddress(client ?? throw new ArgumentNullException(nameof(client)));
-            Facts = new FactRecorder(facts ?? throw new ArgumentNullException(nameof(facts)));
-            RuleCache = new RuleSession(new RuleLookups(Facts), Facts, Facts.ReadStateAsync);
+            Facts = new FactRecorder(facts ?? throw new ArgumentNullException(nameof(facts)), recordFacts);
+            Lookups = new RuleLookups(Facts);
+            RuleCache = new RuleSession(Lookups, Facts, Facts.ReadStateAsync);
         }
+
+        /// <summary>The session's DNS questions (reverse name, DNSBL, hosts), asked through <see cref="Facts"/>.</summary>
+        internal RuleLookups Lookups { get; }
 
         public PeerAddress Client { get; }
         /// <summary>The confirmed reverse name; null for UNKNOWN (or not looked up).</summary>
@@ -56,11 +68,11 @@ namespace SmtpdModule.Engine.Policy
         /// for the whole session. <see cref="DownstreamLimits.Unknown"/> when nothing is known.</summary>
         public DownstreamLimits Downstream { get; private set; } = DownstreamLimits.Unknown;
         /// <summary>The recipients accepted in the open transaction, in order.</summary>
-        public IReadOnlyList<MailPath> Recipients => _recipients;
+        public IReadOnlyList<MailPath> Recipients => (IReadOnlyList<MailPath>)_recipients ?? NoRecipients;
         /// <summary>Every answer the checks have used so far.</summary>
         public FactRecorder Facts { get; }
         /// <summary>The results of checks made so far, by name ("reverse" today; SPF and others later).</summary>
-        public IDictionary<string, string> Results { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        public IDictionary<string, string> Results { get; } = new SessionResults();
 
         /// <summary>The protocol tests the client failed in this session (pregreet, pipelining, ...):
         /// facts the rules test with <c>FAILED=</c>. Once failed, a test stays failed, STARTTLS included.</summary>
@@ -100,12 +112,14 @@ namespace SmtpdModule.Engine.Policy
         public void BeginTransaction(MailPath sender, bool smtpUtf8, long? declaredSize = null)
         {
             Sender = sender ?? throw new ArgumentNullException(nameof(sender));
+            _senderForRules = null;
             SmtpUtf8 = smtpUtf8;
             DeclaredSize = declaredSize;
-            _recipients.Clear();
+            _recipients?.Clear();
         }
 
-        public void AddRecipient(MailPath recipient) => _recipients.Add(recipient ?? throw new ArgumentNullException(nameof(recipient)));
+        public void AddRecipient(MailPath recipient) =>
+            (_recipients ?? (_recipients = new List<MailPath>())).Add(recipient ?? throw new ArgumentNullException(nameof(recipient)));
 
         /// <summary>The SPF check of the open transaction, started at MAIL; null when SPF is not checked.</summary>
         public Task<Spf.SpfCheckResult> Spf { get; private set; }
@@ -131,17 +145,34 @@ namespace SmtpdModule.Engine.Policy
             Spf = null;
             RuleCache.UseSpf(null);
             Sender = null;
+            _senderForRules = null;
             SmtpUtf8 = false;
             DeclaredSize = null;
-            _recipients.Clear();
+            _recipients?.Clear();
         }
+
+        /// <summary>The rules' view of the open transaction for one recipient it parsed.</summary>
+        internal RuleInput RuleInputFor(MailPath recipient) =>
+            WithSession(RuleInput.OfSession(Client, ClientName, SenderForRules(), MailboxText.Of(recipient), Helo, ReverseLookupNote, ReverseLookupFailed));
+
+        // The open transaction's sender as the rules see it, made once for all its recipients.
+        MailboxText _senderForRules;
+
+        MailboxText SenderForRules() =>
+            Sender == null ? new MailboxText("<>") : _senderForRules ?? (_senderForRules = MailboxText.Of(Sender));
 
         /// <summary>The rules' view of this session for one recipient.</summary>
         /// <param name="recipient">The recipient as the rules see it.</param>
         /// <param name="senderText">The sender when no transaction is open (a refused MAIL, for the record).</param>
         internal RuleInput RuleInputFor(string recipient, string senderText = null) =>
-            new RuleInput(Client.Address, ClientName, Sender?.Text ?? senderText ?? "<>", recipient, Helo, ReverseLookupNote, ReverseLookupFailed)
-            { FailedTests = FailedTests, Time = Clock.UtcNow };
+            WithSession(RuleInput.OfSession(Client, ClientName, Sender?.Text ?? senderText ?? "<>", recipient, Helo, ReverseLookupNote, ReverseLookupFailed));
+
+        RuleInput WithSession(RuleInput input)
+        {
+            input.FailedTests = FailedTests;
+            input.Time = Clock.UtcNow;
+            return input;
+        }
 
         /// <summary>The time checks measure by (greylisting's wait): the machine's, or a record's in a replay.</summary>
         public State.ISystemClock Clock { get; set; } = State.SystemClock.Instance;
