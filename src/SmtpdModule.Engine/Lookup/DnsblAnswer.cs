@@ -13,13 +13,16 @@ namespace SmtpdModule.Engine.Lookup
     public sealed class DnsblAnswer
     {
         static readonly IPAddress[] None = new IPAddress[0];
+        static readonly string[] NoRaw = new string[0];
+        // Most questions to a list are answered "no such name": that answer is one shared instance.
+        static readonly DnsblAnswer NotListed = new DnsblAnswer(LookupOutcome.NotFound, null, null, null, null);
 
         DnsblAnswer(LookupOutcome outcome, IReadOnlyList<IPAddress> listings, IReadOnlyList<IPAddress> errorCodes, IReadOnlyList<string> raw, string error)
         {
             Outcome = outcome;
             Listings = listings ?? None;
             ErrorCodes = errorCodes ?? None;
-            Raw = raw ?? new string[0];
+            Raw = raw ?? NoRaw;
             Error = error;
         }
 
@@ -47,6 +50,7 @@ namespace SmtpdModule.Engine.Lookup
         public static DnsblAnswer From(DnsAnswer answer)
         {
             if (answer.Status == DnsStatus.Failed) return Failed(answer.Error ?? "lookup failed");
+            if (answer.Values.Count == 0) return NotListed;
             List<IPAddress> listings = null, errors = null;
             foreach (var v in answer.Values)
             {

@@ -13,7 +13,23 @@ namespace SmtpdModule.Engine.Lookup
         const string Prefix = "dnsbl-health:";
 
         /// <summary>The state key of <paramref name="zone"/>'s health.</summary>
-        public static string StateKey(string zone) => Prefix + (zone ?? "").TrimEnd('.').ToLowerInvariant();
+        public static string StateKey(string zone)
+        {
+            // Every check of a DNSBL token asks its zone's health: the last key is kept (rules name few zones).
+            var last = _last;
+            if (last != null && ReferenceEquals(last.Zone, zone)) return last.Key;
+            var key = Prefix + (zone ?? "").TrimEnd('.').ToLowerInvariant();
+            _last = new ZoneKey(zone, key);
+            return key;
+        }
+
+        sealed class ZoneKey
+        {
+            public ZoneKey(string zone, string key) { Zone = zone; Key = key; }
+            public readonly string Zone, Key;
+        }
+
+        static volatile ZoneKey _last;
 
         /// <summary>The stored value for a probe's verdict.</summary>
         public static string ToStateValue(DnsblProbeResult r) =>

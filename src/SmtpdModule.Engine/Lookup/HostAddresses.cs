@@ -6,10 +6,12 @@ namespace SmtpdModule.Engine.Lookup
     /// <summary>The A and AAAA addresses of a host name.</summary>
     public sealed class HostAddresses
     {
+        static readonly IPAddress[] None = new IPAddress[0];
+
         public HostAddresses(LookupOutcome outcome, IReadOnlyList<IPAddress> addresses, string error = null)
         {
             Outcome = outcome;
-            Addresses = addresses ?? new IPAddress[0];
+            Addresses = addresses ?? None;
             Error = error;
         }
 

@@ -1,8 +1,6 @@
 using System;
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 
 namespace SmtpdModule.Engine.Lookup
 {
@@ -29,7 +27,7 @@ namespace SmtpdModule.Engine.Lookup
         public static string ReverseName(IPAddress address)
         {
             var bytes = Bytes(address, nameof(address));
-            return Reversed(bytes).Append(bytes.Length == 4 ? "in-addr.arpa" : "ip6.arpa").ToString();
+            return Reversed(bytes, bytes.Length == 4 ? "in-addr.arpa" : "ip6.arpa");
         }
 
         /// <summary>The name a DNS block list answers for <paramref name="address"/>:
@@ -41,6 +39,19 @@ namespace SmtpdModule.Engine.Lookup
         /// <paramref name="zone"/> is empty or has an empty label.</exception>
         public static string DnsblName(IPAddress address, string zone)
         {
+            var z = Zone(zone);
+            return Reversed(Bytes(address, nameof(address)), z);
+        }
+
+        /// <summary><see cref="DnsblName(IPAddress, string)"/> for a peer whose bytes are at hand.</summary>
+        internal static string DnsblNameOf(Net.PeerAddress peer, string zone)
+        {
+            var z = Zone(zone);
+            return Reversed(peer.Bytes, z);
+        }
+
+        static string Zone(string zone)
+        {
             if (zone == null)
                 throw new ArgumentNullException(nameof(zone));
             var z = zone.EndsWith(".", StringComparison.Ordinal) ? zone.Substring(0, zone.Length - 1) : zone;
@@ -49,7 +60,7 @@ namespace SmtpdModule.Engine.Lookup
             if (z.Trim().Length != z.Length || z.IndexOf(' ') >= 0)
                 throw new ArgumentException("'" + zone + "' is not a DNS block list zone: it contains white space.", nameof(zone));
 
-            return Reversed(Bytes(address, nameof(address))).Append(z).ToString();
+            return z;
         }
 
         static byte[] Bytes(IPAddress address, string paramName)
@@ -63,23 +74,31 @@ namespace SmtpdModule.Engine.Lookup
             return address.GetAddressBytes();
         }
 
-        // Each octet (IPv4) or nibble (IPv6), last first, each followed by a dot.
-        static StringBuilder Reversed(byte[] bytes)
+        // Each octet in decimal (IPv4) or nibble in hex (IPv6), last first, each followed by a dot; then the suffix.
+        static string Reversed(byte[] bytes, string suffix)
         {
-            var sb = new StringBuilder(bytes.Length == 4 ? 32 : 80);
+            // Every lookup of a session builds one of these names: one string each.
+            var buffer = Net.CharBuffer.Rent((bytes.Length == 4 ? 16 : 64) + suffix.Length);
+            int n = 0;
             for (var i = bytes.Length - 1; i >= 0; i--)
             {
+                int b = bytes[i];
                 if (bytes.Length == 4)
                 {
-                    sb.Append(bytes[i].ToString(CultureInfo.InvariantCulture)).Append('.');
+                    if (b >= 100) buffer[n++] = (char)('0' + b / 100);
+                    if (b >= 10) buffer[n++] = (char)('0' + b / 10 % 10);
+                    buffer[n++] = (char)('0' + b % 10);
                 }
                 else
                 {
-                    sb.Append(HexDigits[bytes[i] & 0x0f]).Append('.');
-                    sb.Append(HexDigits[bytes[i] >> 4]).Append('.');
+                    buffer[n++] = HexDigits[b & 0x0f];
+                    buffer[n++] = '.';
+                    buffer[n++] = HexDigits[b >> 4];
                 }
+                buffer[n++] = '.';
             }
-            return sb;
+            suffix.CopyTo(0, buffer, n, suffix.Length);
+            return Net.CharBuffer.ToStringAndReturn(buffer, n + suffix.Length);
         }
     }
 }

@@ -36,6 +36,13 @@ namespace SmtpdModule.Engine.Lookup
             return DnsblAnswer.From(await _dns.QueryAsync(queryName, DnsRecordType.A, cancellationToken).ConfigureAwait(false));
         }
 
+        /// <summary>The DNS question behind <see cref="DnsblAsync"/>, its answer not yet sorted (<see cref="DnsblAnswer.From"/>).</summary>
+        internal Task<DnsAnswer> AskDnsbl(string queryName, CancellationToken cancellationToken)
+        {
+            if (queryName == null) throw new ArgumentNullException(nameof(queryName));
+            return _dns.QueryAsync(queryName, DnsRecordType.A, cancellationToken);
+        }
+
         /// <summary>A and AAAA addresses of <paramref name="host"/>. A dotted quad resolves to itself,
         /// as gethostbyname did.</summary>
         public async Task<HostAddresses> ResolveHostAsync(string host, CancellationToken cancellationToken = default)
@@ -45,25 +52,49 @@ namespace SmtpdModule.Engine.Lookup
             if (IsDottedQuad(host, out var literal)) return new HostAddresses(LookupOutcome.Found, new[] { literal });
             var a = _dns.QueryAsync(host, DnsRecordType.A, cancellationToken);
             var aaaa = _dns.QueryAsync(host, DnsRecordType.AAAA, cancellationToken);
-            var answers = await Task.WhenAll(a, aaaa).ConfigureAwait(false);
-            var list = new List<IPAddress>();
-            foreach (var ans in answers)
-                foreach (var v in ans.Values)
-                    if (IPAddress.TryParse(v, out var ip)) list.Add(ip);
-            if (list.Count > 0) return new HostAddresses(LookupOutcome.Found, list);
-            var failed = answers.FirstOrDefault(x => x.Status == DnsStatus.Failed);
+            // Both at hand (a cache hit, a recorded fact): no need to wait for them together.
+            if (a.Status != TaskStatus.RanToCompletion || aaaa.Status != TaskStatus.RanToCompletion)
+                await Task.WhenAll(a, aaaa).ConfigureAwait(false);
+            var first = a.Result;
+            var second = aaaa.Result;
+            List<IPAddress> list = null;
+            AddAddresses(first, ref list);
+            AddAddresses(second, ref list);
+            if (list != null) return new HostAddresses(LookupOutcome.Found, list);
+            var failed = first.Status == DnsStatus.Failed ? first : second.Status == DnsStatus.Failed ? second : null;
             return failed != null
                 ? new HostAddresses(LookupOutcome.Failed, null, failed.Error)
                 : new HostAddresses(LookupOutcome.NotFound, null);
         }
 
+        static void AddAddresses(DnsAnswer answer, ref List<IPAddress> list)
+        {
+            foreach (var v in answer.Values)
+                if (IPAddress.TryParse(v, out var ip)) (list ?? (list = new List<IPAddress>())).Add(ip);
+        }
+
+        // Four groups of one to three digits, each at most 255, then whatever IPAddress makes of it.
         static bool IsDottedQuad(string s, out IPAddress ip)
         {
             ip = null;
-            var parts = s.Split('.');
-            if (parts.Length != 4) return false;
-            foreach (var p in parts)
-                if (p.Length == 0 || p.Length > 3 || !p.All(char.IsDigit) || int.Parse(p) > 255) return false;
+            int parts = 0, digits = 0, value = 0;
+            foreach (var c in s)
+            {
+                if (c == '.')
+                {
+                    if (digits == 0 || ++parts > 3) return false;
+                    digits = 0;
+                    value = 0;
+                }
+                else if (c >= '0' && c <= '9')
+                {
+                    if (++digits > 3) return false;
+                    value = value * 10 + (c - '0');
+                    if (value > 255) return false;
+                }
+                else return false;
+            }
+            if (parts != 3 || digits == 0) return false;
             return IPAddress.TryParse(s, out ip);
         }
 
@@ -161,6 +192,19 @@ namespace SmtpdModule.Engine.Lookup
             public string Error { get; }
         }
 
+        /// <summary>Whether <paramref name="addresses"/> hold <paramref name="peer"/>, each compared as a
+        /// <see cref="PeerAddress"/> (IPv4-mapped unwrapped, zone index dropped).</summary>
+        static bool Contains(IReadOnlyList<IPAddress> addresses, IPAddress peer)
+        {
+            for (int i = 0; i < addresses.Count; i++)
+            {
+                var a = addresses[i];
+                var compared = a.AddressFamily == AddressFamily.InterNetwork ? a : new PeerAddress(a).Address;
+                if (compared.Equals(peer)) return true;
+            }
+            return false;
+        }
+
         /// <summary>The name without its leftmost label, or null when that would leave no dot.</summary>
         static string DropLabel(string d)
         {
@@ -175,22 +219,29 @@ namespace SmtpdModule.Engine.Lookup
         /// module) a PTR name counts only if its own A/AAAA answer contains the peer address;
         /// otherwise the peer has no name (UNKNOWN). Returns null for no (confirmed) name.
         /// </summary>
-        public async Task<ReverseName> ReverseNameAsync(IPAddress address, bool confirm, CancellationToken cancellationToken = default)
+        public Task<ReverseName> ReverseNameAsync(IPAddress address, bool confirm, CancellationToken cancellationToken = default)
         {
             if (address == null) throw new ArgumentNullException(nameof(address));
-            var peer = new PeerAddress(address);
+            return ReverseNameOfAsync(new PeerAddress(address), confirm, cancellationToken);
+        }
+
+        static readonly ReverseName NoPtr = new ReverseName(null, null, LookupOutcome.NotFound, null);
+
+        /// <summary>The reverse name of a peer whose address is already in its compared form.</summary>
+        internal async Task<ReverseName> ReverseNameOfAsync(PeerAddress peer, bool confirm, CancellationToken cancellationToken = default)
+        {
             var ptr = await _dns.QueryAsync(ReverseNames.ReverseName(peer.Address), DnsRecordType.PTR, cancellationToken).ConfigureAwait(false);
             if (ptr.Status == DnsStatus.Failed) return new ReverseName(null, null, LookupOutcome.Failed, ptr.Error);
-            if (ptr.Values.Count == 0) return new ReverseName(null, null, LookupOutcome.NotFound, null);
+            if (ptr.Values.Count == 0) return NoPtr;
             string firstName = null;
             string failure = null;
-            foreach (var raw in ptr.Values.Take(10))
+            for (int i = 0; i < ptr.Values.Count && i < 10; i++)
             {
-                var name = raw.TrimEnd('.');
+                var name = ptr.Values[i].TrimEnd('.');
                 if (firstName == null) firstName = name;
                 if (!confirm) return new ReverseName(PeerText.CleanName(name), name, LookupOutcome.Found, null);
                 var forward = await ResolveHostAsync(name, cancellationToken).ConfigureAwait(false);
-                if (forward.Addresses.Any(a => new PeerAddress(a).Address.Equals(peer.Address)))
+                if (Contains(forward.Addresses, peer.Address))
                     return new ReverseName(PeerText.CleanName(name), name, LookupOutcome.Found, null);
                 if (forward.Outcome == LookupOutcome.Failed && failure == null) failure = forward.Error ?? "lookup failed";
             }

@@ -28,6 +28,9 @@ namespace SmtpdModule.Engine.Net
         public string Text { get; }
         public bool IsIPv6 => _bytes.Length == 16;
 
+        /// <summary>The address's bytes, IPv4 unwrapped: the caller must not change them.</summary>
+        internal byte[] Bytes => _bytes;
+
         /// <summary>The IPv4 address as a 32-bit number (big-endian order); 0 for IPv6.</summary>
         public uint IPv4 => IsIPv6 ? 0u : (uint)(_bytes[0] << 24 | _bytes[1] << 16 | _bytes[2] << 8 | _bytes[3]);
 

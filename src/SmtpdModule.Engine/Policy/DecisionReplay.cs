@@ -42,7 +42,8 @@ namespace SmtpdModule.Engine.Policy
 
             var facts = new RecordedFacts(record.Facts, fallback, askDnsLive);
             // The check runs at the record's time: a greylisted retry's wait is measured as it was.
-            var session = new PolicySession(client, facts) { Clock = new State.FixedClock(record.Time) };
+            // The session is handed the record's facts; it has no need to record them again.
+            var session = new PolicySession(client, facts, recordFacts: false) { Clock = new State.FixedClock(record.Time) };
             // The downstream's limits as the session had them: a SIZE or SMTPUTF8 refusal decides again the same way.
             session.UseDownstream(record.Downstream);
             // The protocol tests the client had failed: FAILED= lines and enforced tests decide again the same way.

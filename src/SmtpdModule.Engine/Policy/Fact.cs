@@ -44,8 +44,22 @@ namespace SmtpdModule.Engine.Policy
         public static Fact FromDns(string name, DnsRecordType type, DnsAnswer answer) =>
             new Fact(FactKind.Dns, name, type, answer.Status.ToString(), answer.Values, answer.Error, answer.TimeToLive);
 
-        public DnsAnswer ToDnsAnswer() =>
-            DnsAnswer.Of((DnsStatus)Enum.Parse(typeof(DnsStatus), Status), Values, Error, TimeToLive);
+        /// <exception cref="ArgumentException"><see cref="Status"/> is not a <see cref="DnsStatus"/> name.</exception>
+        public DnsAnswer ToDnsAnswer()
+        {
+            // The three names as the proxy writes them, without Enum.Parse's cost; anything else as Enum.Parse reads it.
+            DnsStatus status;
+            switch (Status)
+            {
+                case "Ok": status = DnsStatus.Ok; break;
+                case "NameError": status = DnsStatus.NameError; break;
+                case "Failed": status = DnsStatus.Failed; break;
+                default: status = (DnsStatus)Enum.Parse(typeof(DnsStatus), Status); break;
+            }
+            // A plain NXDOMAIN, the most common answer, is the one shared instance.
+            if (status == DnsStatus.NameError && Values.Count == 0 && TimeToLive == null) return DnsAnswer.NameError;
+            return DnsAnswer.Of(status, Values, Error, TimeToLive);
+        }
 
         public static Fact FromIdent(IdentAnswer answer) =>
             new Fact(FactKind.Ident, null, null, answer.Failed ? "Failed" : answer.User == null ? "None" : "User",

@@ -27,6 +27,7 @@ namespace SmtpdModule.Engine.Policy
         // more whenever the downstream's limits call for others (they change only when it is
         // probed again): a session never builds them.
         readonly EhloExtensions _ownExtensions;
+        readonly string[] _lineReasons;
         EhloExtensions _downstreamExtensions;
 
         /// <param name="evaluator">The rules in force.</param>
@@ -44,6 +45,7 @@ namespace SmtpdModule.Engine.Policy
             Greeting = new SmtpReply(220, null, _options.HostName + " ESMTP SmtpdModule ready");
             _ownExtensions = EhloExtensions.For(_options.MaxMessageSize, smtpUtf8: true, _options.OfferStartTls);
             TestsNamedByRules = ProtocolTestNames.NamedBy(evaluator.RuleSet);
+            _lineReasons = LineReasons(evaluator.RuleSet);
             // grey lines key a sender whose SPF passes by its domain.
             ChecksSpf = _options.Spf.Mode == SpfCheckMode.Always || SpfTokens.NamedBy(evaluator.RuleSet) || HasGreyLines(evaluator.RuleSet);
         }
@@ -79,16 +81,13 @@ namespace SmtpdModule.Engine.Policy
         /// <summary>The client connected: its reverse name is looked up (reference §4.1), and the greeting follows.</summary>
         public async Task<Verdict> ConnectAsync(PolicySession session, CancellationToken cancellationToken = default)
         {
-            string reason = null;
-            if (_options.ReverseLookup)
-            {
-                var lookups = new RuleLookups(session.Facts);
-                var reverse = await lookups.ReverseNameAsync(session.Client.Address, _options.ConfirmReverseName, cancellationToken).ConfigureAwait(false);
-                session.SetClientName(reverse.Name, reverse.Note, reverse.Outcome == LookupOutcome.Failed);
-                session.Results["reverse"] = reverse.Outcome.ToString();
-                reason = DescribeReverse(session.Client.Text, _options.ConfirmReverseName, reverse);
-            }
-            return Verdict.Of(PolicyStage.Connect, VerdictKind.Continue, Greeting, reason);
+            if (!_options.ReverseLookup) return Verdict.Of(PolicyStage.Connect, VerdictKind.Continue, Greeting, null);
+            var reverse = await session.Lookups.ReverseNameOfAsync(session.Client, _options.ConfirmReverseName, cancellationToken).ConfigureAwait(false);
+            session.SetClientName(reverse.Name, reverse.Note, reverse.Outcome == LookupOutcome.Failed);
+            session.Results["reverse"] = ReverseReason.OutcomeName(reverse.Outcome);
+            // Written when read (the session log, Test-SmtpdRule): a replay never reads it.
+            return new Verdict(PolicyStage.Connect, VerdictKind.Continue, Greeting.Lines,
+                               new ReverseReason(session.Client.Text, _options.ConfirmReverseName, reverse));
         }
 
         /// <summary>The greeting line (220).</summary>
@@ -101,15 +100,11 @@ namespace SmtpdModule.Engine.Policy
         /// </summary>
         public Verdict Helo(PolicySession session, string helo, bool esmtp)
         {
-            var first = _options.HostName + " Hello " + helo + " [" + session.Client.Text + "]";
-            if (!esmtp) return Verdict.Of(PolicyStage.Helo, VerdictKind.Continue, new SmtpReply(250, null, first), null);
+            if (!esmtp) return new Verdict(PolicyStage.Helo, VerdictKind.Continue, new HeloReply(_options.HostName, helo, session.Client.Text, null), null);
             // STARTTLS once: RFC 3207 §4.2 forbids offering it on a secured session.
             var set = ExtensionsFor(session);
             var extensions = session.Tls ? set.Plain : set.WithStartTls;
-            var lines = new string[extensions.Length + 1];
-            lines[0] = "250-" + first;
-            extensions.CopyTo(lines, 1);
-            return new Verdict(PolicyStage.Helo, VerdictKind.Continue, lines, null);
+            return new Verdict(PolicyStage.Helo, VerdictKind.Continue, new HeloReply(_options.HostName, helo, session.Client.Text, extensions), null);
         }
 
         /// <summary>The largest message <paramref name="session"/> may send: the proxy's own limit,
@@ -166,7 +161,12 @@ namespace SmtpdModule.Engine.Policy
         public void BeginTransaction(PolicySession session, MailPath sender, bool smtpUtf8, long? declaredSize, CancellationToken cancellationToken = default)
         {
             session.BeginTransaction(sender, smtpUtf8, declaredSize);
-            if (!ChecksSpf) return;
+            if (ChecksSpf) StartSpf(session, sender, cancellationToken);
+        }
+
+        // A method of its own: the closure is made only when SPF is checked, not on every MAIL.
+        void StartSpf(PolicySession session, MailPath sender, CancellationToken cancellationToken)
+        {
             var helo = session.Helo ?? "";
             session.UseSpf(helo + "\n" + sender.Mailbox, () => CheckSpfAsync(session.Facts, session.Client.Address, helo, sender.Mailbox, cancellationToken));
         }
@@ -177,8 +177,9 @@ namespace SmtpdModule.Engine.Policy
             using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
                 var check = new SpfEvaluator(dns, _options.HostName).CheckMailFromAsync(client, helo, sender, stop.Token);
-                // The bound holds even if a lookup does not heed cancellation.
-                var first = await Task.WhenAny(check, Task.Delay(bound, stop.Token)).ConfigureAwait(false);
+                // The bound holds even if a lookup does not heed cancellation. A check that ended at
+                // once (cached or recorded answers) needs no timer.
+                var first = check.IsCompleted ? check : await Task.WhenAny(check, Task.Delay(bound, stop.Token)).ConfigureAwait(false);
                 stop.Cancel();
                 if (first == check && check.Status == TaskStatus.RanToCompletion) return check.Result;
                 cancellationToken.ThrowIfCancellationRequested();
@@ -202,14 +203,32 @@ namespace SmtpdModule.Engine.Policy
         /// RCPT TO: the recipient limit, the address check (reference §7), then the rules
         /// (reference §1.7, §1.8). A deny closes the session; a lookup failure defers.
         /// </summary>
-        public async Task<Verdict> RcptAsync(PolicySession session, string pathText, bool explain = false, CancellationToken cancellationToken = default)
+        public Task<Verdict> RcptAsync(PolicySession session, string pathText, bool explain = false, CancellationToken cancellationToken = default)
         {
-            var verdict = await DecideRcptAsync(session, pathText, explain, cancellationToken).ConfigureAwait(false);
-            var grey = verdict.Decision?.Greylist;
-            if (grey != null) session.Results["grey"] = grey.State + " " + grey.Identity;
+            var decided = DecideRcptAsync(session, pathText, explain, cancellationToken);
+            // Decided at once, with no grey line to record: the decision's own task is the answer.
+            if (decided.Status == TaskStatus.RanToCompletion && (decided.Result.Decision?.Greylist == null || _greylist == null))
+            {
+                NoteGrey(session, decided.Result);
+                return decided;
+            }
+            return RecordGreyAsync(session, decided, cancellationToken);
+        }
+
+        async Task<Verdict> RecordGreyAsync(PolicySession session, Task<Verdict> decided, CancellationToken cancellationToken)
+        {
+            var verdict = await decided.ConfigureAwait(false);
+            var grey = NoteGrey(session, verdict);
             if (grey != null && _greylist != null)
                 await _greylist.RecordAsync(grey, verdict.Kind == VerdictKind.Continue, cancellationToken).ConfigureAwait(false);
             return verdict;
+        }
+
+        static GreylistCheck NoteGrey(PolicySession session, Verdict verdict)
+        {
+            var grey = verdict.Decision?.Greylist;
+            if (grey != null) session.Results["grey"] = grey.State + " " + grey.Identity;
+            return grey;
         }
 
         async Task<Verdict> DecideRcptAsync(PolicySession session, string pathText, bool explain, CancellationToken cancellationToken)
@@ -235,7 +254,7 @@ namespace SmtpdModule.Engine.Policy
             RuleDecision d;
             try
             {
-                d = await Evaluator.EvaluateAsync(session.RuleInputFor(path.Text), session.RuleCache, explain, cancellationToken).ConfigureAwait(false);
+                d = await Evaluator.EvaluateAsync(session.RuleInputFor(path), session.RuleCache, explain, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (!(ex is OperationCanceledException))
             {
@@ -311,12 +330,12 @@ namespace SmtpdModule.Engine.Policy
 
         Verdict FromDecision(RuleDecision d, MailPath path)
         {
-            var reason = d.LineNumber != null ? "line " + d.LineNumber : "default (" + d.Basis + ")";
-            var rendered = d.Reply == null ? null : SmtpReply.RuleReplyToWire(d.Reply).TrimEnd('\r', '\n');
+            var reason = d.LineNumber != null ? LineReason(d.LineNumber.Value) : "default (" + d.Basis + ")";
+            var rendered = d.Reply == null ? null : SmtpReply.RuleReplyLine(d.Reply);
             switch (d.Action)
             {
                 case RuleAction.Allow:
-                    return new Verdict(PolicyStage.Rcpt, VerdictKind.Continue, new[] { Replies.RecipientOk.ToString() }, reason, decision: d, path: path);
+                    return new Verdict(PolicyStage.Rcpt, VerdictKind.Continue, Replies.RecipientOk.Lines, reason, decision: d, path: path);
                 case RuleAction.Defer:
                 case RuleAction.Grey:
                     return new Verdict(PolicyStage.Rcpt, VerdictKind.TempFail, new[] { rendered }, reason, decision: d) { CountsAsRefusal = true };
@@ -328,6 +347,20 @@ namespace SmtpdModule.Engine.Policy
             }
         }
 
+        /// <summary>"line N", the reason of every verdict a rule line decided: made once per line of the rules.</summary>
+        string LineReason(int line) =>
+            line >= 0 && line < _lineReasons.Length && _lineReasons[line] != null ? _lineReasons[line] : "line " + line;
+
+        static string[] LineReasons(RuleSet rules)
+        {
+            int last = 0;
+            foreach (var rule in rules.Rules) last = Math.Max(last, rule.LineNumber);
+            var reasons = new string[Math.Min(last, 100_000) + 1];
+            foreach (var rule in rules.Rules)
+                if (rule.LineNumber >= 0 && rule.LineNumber < reasons.Length) reasons[rule.LineNumber] = "line " + rule.LineNumber;
+            return reasons;
+        }
+
         Verdict AddressRefusal(PolicyStage stage, MailPath.Problem problem, SmtpReply syntax)
         {
             if (problem == MailPath.Problem.Syntax)
@@ -336,21 +369,6 @@ namespace SmtpdModule.Engine.Policy
             var v = Verdict.Of(stage, VerdictKind.Reject, reply, "refused " + problem, _options.Tarpit);
             v.CountsAsRefusal = true;
             return v;
-        }
-
-        static string DescribeReverse(string peer, bool confirm, ReverseName r)
-        {
-            switch (r.Outcome)
-            {
-                case LookupOutcome.Found:
-                    return "reverse name of " + peer + ": " + r.Name + (confirm ? " (forward-confirmed)" : " (PTR trusted without forward confirmation)");
-                case LookupOutcome.Failed:
-                    return "reverse lookup of " + peer + " failed, whether the client has a name is unknown: " + r.Note;
-                default:
-                    return r.Ptr == null
-                        ? "reverse name of " + peer + ": none (no PTR record), the client is UNKNOWN"
-                        : "reverse name of " + peer + ": UNKNOWN, " + r.Note;
-            }
         }
     }
 }

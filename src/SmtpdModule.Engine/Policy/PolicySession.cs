@@ -30,12 +30,22 @@ namespace SmtpdModule.Engine.Policy
 
         /// <param name="client">The client's address.</param>
         /// <param name="facts">Where the checks learn DNS, ident and state answers.</param>
-        public PolicySession(IPAddress client, IFacts facts)
+        public PolicySession(IPAddress client, IFacts facts) : this(client, facts, recordFacts: true) { }
+
+        /// <param name="client">The client's address.</param>
+        /// <param name="facts">Where the checks learn DNS, ident and state answers.</param>
+        /// <param name="recordFacts">False for a session whose facts are already on record (a replay's):
+        /// the answers go to the checks and are not kept again, so <see cref="Facts"/> stays empty.</param>
+        internal PolicySession(IPAddress client, IFacts facts, bool recordFacts)
         {
             Client = new PeerAddress(client ?? throw new ArgumentNullException(nameof(client)));
-            Facts = new FactRecorder(facts ?? throw new ArgumentNullException(nameof(facts)));
-            RuleCache = new RuleSession(new RuleLookups(Facts), Facts, Facts.ReadStateAsync);
+            Facts = new FactRecorder(facts ?? throw new ArgumentNullException(nameof(facts)), recordFacts);
+            Lookups = new RuleLookups(Facts);
+            RuleCache = new RuleSession(Lookups, Facts, Facts.ReadStateAsync);
         }
+
+        /// <summary>The session's DNS questions (reverse name, DNSBL, hosts), asked through <see cref="Facts"/>.</summary>
+        internal RuleLookups Lookups { get; }
 
         public PeerAddress Client { get; }
         /// <summary>The confirmed reverse name; null for UNKNOWN (or not looked up).</summary>
@@ -63,7 +73,7 @@ namespace SmtpdModule.Engine.Policy
         /// <summary>Every answer the checks have used so far.</summary>
         public FactRecorder Facts { get; }
         /// <summary>The results of checks made so far, by name ("reverse" today; SPF and others later).</summary>
-        public IDictionary<string, string> Results { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        public IDictionary<string, string> Results { get; } = new SessionResults();
 
         /// <summary>The protocol tests the client failed in this session (pregreet, pipelining, ...):
         /// facts the rules test with <c>FAILED=</c>. Once failed, a test stays failed, STARTTLS included.</summary>
@@ -103,6 +113,7 @@ namespace SmtpdModule.Engine.Policy
         public void BeginTransaction(MailPath sender, bool smtpUtf8, long? declaredSize = null)
         {
             Sender = sender ?? throw new ArgumentNullException(nameof(sender));
+            _senderForRules = null;
             SmtpUtf8 = smtpUtf8;
             DeclaredSize = declaredSize;
             _recipients.Clear();
@@ -151,18 +162,35 @@ namespace SmtpdModule.Engine.Policy
             Spf = null;
             RuleCache.UseSpf(null);
             Sender = null;
+            _senderForRules = null;
             SmtpUtf8 = false;
             DeclaredSize = null;
             _recipients.Clear();
             _decisions.Clear();
         }
 
+        /// <summary>The rules' view of the open transaction for one recipient it parsed.</summary>
+        internal RuleInput RuleInputFor(MailPath recipient) =>
+            WithSession(RuleInput.OfSession(Client, ClientName, SenderForRules(), MailboxText.Of(recipient), Helo, ReverseLookupNote, ReverseLookupFailed));
+
+        // The open transaction's sender as the rules see it, made once for all its recipients.
+        MailboxText _senderForRules;
+
+        MailboxText SenderForRules() =>
+            Sender == null ? new MailboxText("<>") : _senderForRules ?? (_senderForRules = MailboxText.Of(Sender));
+
         /// <summary>The rules' view of this session for one recipient.</summary>
         /// <param name="recipient">The recipient as the rules see it.</param>
         /// <param name="senderText">The sender when no transaction is open (a refused MAIL, for the record).</param>
         internal RuleInput RuleInputFor(string recipient, string senderText = null) =>
-            new RuleInput(Client.Address, ClientName, Sender?.Text ?? senderText ?? "<>", recipient, Helo, ReverseLookupNote, ReverseLookupFailed)
-            { FailedTests = FailedTests, Time = Clock.UtcNow };
+            WithSession(RuleInput.OfSession(Client, ClientName, Sender?.Text ?? senderText ?? "<>", recipient, Helo, ReverseLookupNote, ReverseLookupFailed));
+
+        RuleInput WithSession(RuleInput input)
+        {
+            input.FailedTests = FailedTests;
+            input.Time = Clock.UtcNow;
+            return input;
+        }
 
         /// <summary>The time checks measure by (greylisting's wait): the machine's, or a record's in a replay.</summary>
         public State.ISystemClock Clock { get; set; } = State.SystemClock.Instance;

@@ -34,7 +34,26 @@ namespace SmtpdModule.Engine.Policy
         public string NetworkOf(PeerAddress client) =>
             NetworkRange.AnyContains(_exempt, client) ? null : GreylistKeys.Network(client, _o.IPv4PrefixLength, _o.IPv6PrefixLength);
 
-        static string Minute(DateTimeOffset now) => (now.ToUnixTimeSeconds() / 60).ToString(CultureInfo.InvariantCulture);
+        /// <summary>The minute's number as its counters' keys write it; the last one is kept (every
+        /// recipient of a minute asks for it).</summary>
+        string Minute(DateTimeOffset now)
+        {
+            var minute = now.ToUnixTimeSeconds() / 60;
+            var last = _minute;
+            if (last != null && last.Minute == minute) return last.Text;
+            var text = minute.ToString(CultureInfo.InvariantCulture);
+            _minute = new MinuteText(minute, text);
+            return text;
+        }
+
+        sealed class MinuteText
+        {
+            public MinuteText(long minute, string text) { Minute = minute; Text = text; }
+            public readonly long Minute;
+            public readonly string Text;
+        }
+
+        volatile MinuteText _minute;
 
         /// <summary>The connection's count; a refusal (421, the session closes) when the network is over its limit.</summary>
         public async Task<Verdict> ConnectAsync(PolicySession session, CancellationToken cancellationToken)
@@ -85,9 +104,24 @@ namespace SmtpdModule.Engine.Policy
             return v;
         }
 
-        static async Task<long> CountAsync(PolicySession session, string key, CancellationToken cancellationToken)
+        static readonly Task<long> NotCounted = Task.FromResult(0L);
+
+        /// <summary>The count after this increment; 0 when it cannot be made. A count at hand is its own task.</summary>
+        static Task<long> CountAsync(PolicySession session, string key, CancellationToken cancellationToken)
         {
-            try { return await session.Facts.CountAsync(key, 1, CounterLifetime, cancellationToken).ConfigureAwait(false); }
+            Task<long> counting;
+            try { counting = session.Facts.CountAsync(key, 1, CounterLifetime, cancellationToken); }
+            catch (Exception ex) when (!(ex is OperationCanceledException) || !cancellationToken.IsCancellationRequested)
+            {
+                session.Results["rate"] = "not counted: " + ex.Message;
+                return NotCounted;
+            }
+            return counting.Status == TaskStatus.RanToCompletion ? counting : CountedAsync(session, counting, cancellationToken);
+        }
+
+        static async Task<long> CountedAsync(PolicySession session, Task<long> counting, CancellationToken cancellationToken)
+        {
+            try { return await counting.ConfigureAwait(false); }
             catch (Exception ex) when (!(ex is OperationCanceledException) || !cancellationToken.IsCancellationRequested)
             {
                 session.Results["rate"] = "not counted: " + ex.Message;

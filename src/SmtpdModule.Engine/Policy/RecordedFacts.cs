@@ -14,10 +14,19 @@ namespace SmtpdModule.Engine.Policy
     /// </summary>
     public sealed class RecordedFacts : IFacts
     {
+        static readonly string[] NoneUnrecorded = new string[0];
+        // Answers that recur in every replay, as tasks made once.
+        static readonly Task<DnsAnswer> NameErrorTask = Task.FromResult(DnsAnswer.NameError);
+        static readonly Task<string> MissingTask = Task.FromResult<string>(null);
+        static readonly Task<IdentAnswer> NoIdentTask = Task.FromResult(IdentAnswer.None);
+        static readonly Task<long>[] SmallCounts = MakeCounts(64);
+
         readonly IReadOnlyList<Fact> _facts;
         readonly IFacts _fallback;
         readonly bool _askDnsLive;
-        readonly List<string> _unrecorded = new List<string>();
+        // Made on the first question the record cannot answer (most records answer every one), and
+        // locked itself: questions may run in parallel.
+        List<string> _unrecorded;
 
         /// <param name="facts">The record's facts.</param>
         /// <param name="fallback">Asked what the record does not hold; null fails those questions.</param>
@@ -30,14 +39,39 @@ namespace SmtpdModule.Engine.Policy
             _askDnsLive = askDnsLive && fallback != null;
         }
 
+        static Task<long>[] MakeCounts(int n)
+        {
+            var tasks = new Task<long>[n];
+            for (int i = 0; i < n; i++) tasks[i] = Task.FromResult((long)i);
+            return tasks;
+        }
+
         /// <summary>The questions the record could not answer, as "Dns name A", "Ident", "State key".</summary>
-        public IReadOnlyList<string> Unrecorded { get { lock (_unrecorded) return _unrecorded.ToArray(); } }
+        public IReadOnlyList<string> Unrecorded
+        {
+            get
+            {
+                var list = Volatile.Read(ref _unrecorded);
+                if (list == null) return NoneUnrecorded;
+                lock (list) return list.ToArray();
+            }
+        }
 
         Fact Find(FactKind kind, string name, DnsRecordType? type)
         {
-            foreach (var f in _facts)
+            // A record holds a handful of facts: a scan is cheaper than any index.
+            for (int i = 0; i < _facts.Count; i++)
+            {
+                var f = _facts[i];
                 if (f.Answers(kind, name, type)) return f;
-            lock (_unrecorded) _unrecorded.Add(kind + (name != null ? " " + name : "") + (type != null ? " " + type : ""));
+            }
+            var list = Volatile.Read(ref _unrecorded);
+            if (list == null)
+            {
+                Interlocked.CompareExchange(ref _unrecorded, new List<string>(), null);
+                list = _unrecorded;
+            }
+            lock (list) list.Add(kind + (name != null ? " " + name : "") + (type != null ? " " + type : ""));
             return null;
         }
 
@@ -45,7 +79,11 @@ namespace SmtpdModule.Engine.Policy
         {
             if (_askDnsLive) return _fallback.QueryAsync(name, type, cancellationToken);
             var f = Find(FactKind.Dns, name, type);
-            if (f != null) return Task.FromResult(f.ToDnsAnswer());
+            if (f != null)
+            {
+                var answer = f.ToDnsAnswer();
+                return ReferenceEquals(answer, DnsAnswer.NameError) ? NameErrorTask : Task.FromResult(answer);
+            }
             return _fallback != null ? _fallback.QueryAsync(name, type, cancellationToken)
                                      : Task.FromResult(DnsAnswer.Failed("not recorded: " + name + " " + type));
         }
@@ -53,7 +91,11 @@ namespace SmtpdModule.Engine.Policy
         public Task<IdentAnswer> QueryAsync(CancellationToken cancellationToken = default)
         {
             var f = Find(FactKind.Ident, null, null);
-            if (f != null) return Task.FromResult(f.ToIdentAnswer());
+            if (f != null)
+            {
+                var answer = f.ToIdentAnswer();
+                return ReferenceEquals(answer, IdentAnswer.None) ? NoIdentTask : Task.FromResult(answer);
+            }
             return _fallback != null ? _fallback.QueryAsync(cancellationToken) : Task.FromResult(IdentAnswer.Failure("not recorded"));
         }
 
@@ -62,14 +104,19 @@ namespace SmtpdModule.Engine.Policy
         public Task<long> CountAsync(string key, long delta, TimeSpan window, CancellationToken cancellationToken = default)
         {
             var f = Find(FactKind.Count, key, null);
-            return Task.FromResult(f != null ? f.ToCount() : delta);
+            var count = f != null ? f.ToCount() : delta;
+            return count >= 0 && count < SmallCounts.Length ? SmallCounts[count] : Task.FromResult(count);
         }
 
         public Task<string> ReadStateAsync(string key, CancellationToken cancellationToken = default)
         {
             var f = Find(FactKind.State, key, null);
-            if (f != null) return Task.FromResult(f.ToStateValue());
-            return _fallback != null ? _fallback.ReadStateAsync(key, cancellationToken) : Task.FromResult<string>(null);
+            if (f != null)
+            {
+                var value = f.ToStateValue();
+                return value == null ? MissingTask : Task.FromResult(value);
+            }
+            return _fallback != null ? _fallback.ReadStateAsync(key, cancellationToken) : MissingTask;
         }
     }
 }

@@ -21,16 +21,32 @@ namespace SmtpdModule.Engine.Policy
             Stage = stage;
             Kind = kind;
             Replies = replies ?? NoReplies;
-            Reason = reason;
+            _reason = reason;
             Delay = delay;
             Decision = decision;
             Path = path;
             IsClientError = clientError;
         }
 
+        /// <summary>A verdict whose reason is written only when read.</summary>
+        internal Verdict(PolicyStage stage, VerdictKind kind, IReadOnlyList<string> replies, LazyReason reason)
+            : this(stage, kind, replies, (string)null)
+        {
+            _lazyReason = reason;
+        }
+
+        /// <summary>A reason that costs more to write than most readers of a verdict need.</summary>
+        internal abstract class LazyReason
+        {
+            public abstract string Make();
+        }
+
+        string _reason;
+        LazyReason _lazyReason;
+
         internal static Verdict Of(PolicyStage stage, VerdictKind kind, SmtpReply reply, string reason, TimeSpan delay = default,
                                    MailPath path = null, bool clientError = false) =>
-            new Verdict(stage, kind, new[] { reply.ToString() }, reason, delay, null, path, clientError);
+            new Verdict(stage, kind, reply.Lines, reason, delay, null, path, clientError);
 
         public PolicyStage Stage { get; }
         public VerdictKind Kind { get; }
@@ -38,7 +54,14 @@ namespace SmtpdModule.Engine.Policy
         /// rule's reply, then 421); for EHLO every line, the extensions too.</summary>
         public IReadOnlyList<string> Replies { get; }
         /// <summary>Why, in a few words (the rule line, an address problem, a lookup failure).</summary>
-        public string Reason { get; }
+        public string Reason
+        {
+            get
+            {
+                if (_reason == null && _lazyReason != null) _reason = _lazyReason.Make();
+                return _reason;
+            }
+        }
         /// <summary>How long the proxy waits before the replies (tarpit, noto_delay, deny_delay).</summary>
         public TimeSpan Delay { get; }
         /// <summary>The rules' decision at RCPT, with its line and evidence; null at the other stages and when an

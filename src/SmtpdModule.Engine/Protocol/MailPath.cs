@@ -141,12 +141,20 @@ namespace SmtpdModule.Engine.Protocol
         {
             if (d.Length == 0) return false;
             if (d[0] == '[') return d[d.Length - 1] == ']' && IsAddressLiteral(d.Substring(1, d.Length - 2));
-            foreach (var label in d.Split('.'))
+            // Label by label, in place (every MAIL and RCPT comes here).
+            for (int start = 0; start <= d.Length; )
             {
+                int end = d.IndexOf('.', start);
+                if (end < 0) end = d.Length;
+                int length = end - start;
                 // A trailing dot leaves an empty label: not a domain in SMTP.
-                if (label.Length == 0 || label.Length > 63 * 4 || label[0] == '-' || label[label.Length - 1] == '-') return false;
-                foreach (var c in label)
+                if (length == 0 || length > 63 * 4 || d[start] == '-' || d[end - 1] == '-') return false;
+                for (int i = start; i < end; i++)
+                {
+                    var c = d[i];
                     if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c > 0x7F)) return false;
+                }
+                start = end + 1;
             }
             return true;
         }

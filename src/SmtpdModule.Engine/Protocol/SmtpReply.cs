@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Text;
 
 namespace SmtpdModule.Engine.Protocol
@@ -30,6 +31,11 @@ namespace SmtpdModule.Engine.Protocol
 
         public override string ToString() => _line ?? (_line = ToWire().TrimEnd());
 
+        string[] _lines;
+
+        /// <summary>The reply as a verdict's one line, made once (a verdict's lines are read-only).</summary>
+        internal IReadOnlyList<string> Lines => _lines ?? (_lines = new[] { ToString() });
+
         /// <summary>A multi-line reply: every line but the last has a dash after the code (RFC 5321 §4.2.1).</summary>
         public static string MultiLine(int code, params string[] lines)
         {
@@ -43,12 +49,16 @@ namespace SmtpdModule.Engine.Protocol
         /// A reply rendered from a rules file, made safe for the wire: one line, and a dash after
         /// the code (which would announce a continuation that never comes) becomes a space.
         /// </summary>
-        public static string RuleReplyToWire(string rendered)
+        public static string RuleReplyToWire(string rendered) => RuleReplyLine(rendered) + "\r\n";
+
+        /// <summary><see cref="RuleReplyToWire"/> without the CRLF: a verdict's line (the same string
+        /// when it needs no change).</summary>
+        internal static string RuleReplyLine(string rendered)
         {
             var s = rendered ?? "";
             if (s.IndexOf('\r') >= 0 || s.IndexOf('\n') >= 0) s = s.Replace("\r", " ").Replace("\n", " ");
             if (s.Length >= 4 && s[3] == '-') s = s.Substring(0, 3) + " " + s.Substring(4);
-            return s + "\r\n";
+            return s;
         }
     }
 }

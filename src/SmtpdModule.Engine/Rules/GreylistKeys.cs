@@ -17,6 +17,7 @@ namespace SmtpdModule.Engine.Rules
         /// <summary>The client's network as CIDR text, with the given prefix lengths.</summary>
         public static string Network(PeerAddress client, int ipv4PrefixLength, int ipv6PrefixLength)
         {
+            if (!client.IsIPv6 && ipv4PrefixLength >= 0 && ipv4PrefixLength <= 32) return IPv4Network(client.Bytes, ipv4PrefixLength);
             var address = client.Address;   // IPv4-mapped IPv6 already in its IPv4 form
             var bits = address.AddressFamily == AddressFamily.InterNetwork ? ipv4PrefixLength : ipv6PrefixLength;
             var bytes = address.GetAddressBytes();
@@ -26,6 +27,27 @@ namespace SmtpdModule.Engine.Rules
                 bytes[i] &= (byte)(0xFF << (8 - keep));
             }
             return new IPAddress(bytes) + "/" + bits;
+        }
+
+        // Every recipient's rate limit key holds the network: written straight from the bytes, as
+        // IPAddress.ToString() writes a dotted quad, then the prefix length.
+        static string IPv4Network(byte[] address, int bits)
+        {
+            var buffer = CharBuffer.Rent(24);
+            int n = 0;
+            for (int i = 0; i < 4; i++)
+            {
+                int keep = Math.Max(0, Math.Min(8, bits - i * 8));
+                int b = address[i] & (byte)(0xFF << (8 - keep));
+                if (i > 0) buffer[n++] = '.';
+                if (b >= 100) buffer[n++] = (char)('0' + b / 100);
+                if (b >= 10) buffer[n++] = (char)('0' + b / 10 % 10);
+                buffer[n++] = (char)('0' + b % 10);
+            }
+            buffer[n++] = '/';
+            if (bits >= 10) buffer[n++] = (char)('0' + bits / 10);
+            buffer[n++] = (char)('0' + bits % 10);
+            return CharBuffer.ToStringAndReturn(buffer, n);
         }
 
         public static string Allow(string identity) => GreylistCheck.KeyPrefix + "a:" + identity;

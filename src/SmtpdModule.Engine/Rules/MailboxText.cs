@@ -27,6 +27,30 @@ namespace SmtpdModule.Engine.Rules
             }
         }
 
+        MailboxText(string raw, string address, string local, string domain)
+        {
+            Raw = raw;
+            Address = address;
+            Local = local;
+            Domain = domain;
+        }
+
+        /// <summary>
+        /// The rules' view of an address the session has parsed: its parts are the same text when it
+        /// needs no cleaning, has plain brackets, an '@', and no route or quotes (nearly every one), so
+        /// they are not cut again; any other is read as the constructor reads it.
+        /// </summary>
+        internal static MailboxText Of(Protocol.MailPath path)
+        {
+            var text = path.Text;
+            var mailbox = path.Mailbox;
+            if (!path.HasRoute && text.Length >= 3 && text[0] == '<' && text[text.Length - 1] == '>' && text[1] != ' ' && text[1] != '\t'
+                && mailbox.Length == text.Length - 2 && mailbox.IndexOf('"') < 0 && mailbox.IndexOf('@') >= 0
+                && ReferenceEquals(PeerText.CleanAddress(text), text))
+                return new MailboxText(text, mailbox, path.LocalPart, path.Domain);
+            return new MailboxText(text);
+        }
+
         /// <summary>The cleaned argument as sent, brackets included: what <c>%F</c>/<c>%T</c> show.</summary>
         public string Raw { get; }
         /// <summary>The argument without its brackets: what whole-address patterns see.</summary>

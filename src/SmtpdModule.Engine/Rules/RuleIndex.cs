@@ -218,6 +218,15 @@ namespace SmtpdModule.Engine.Rules
             _count++;
         }
 
+        /// <summary>The candidate lists added so far, into <paramref name="lists"/> (made or grown as needed); their count.</summary>
+        public int CopyTo(ref int[][] lists)
+        {
+            if (lists == null || lists.Length < _count) lists = new int[Math.Max(_count, 4)][];
+            Array.Copy(_arrays, lists, _count);
+            for (int i = _count; i < lists.Length; i++) lists[i] = null;
+            return _count;
+        }
+
         /// <summary>The next rule index in ascending order (duplicates across buckets skipped), or -1.</summary>
         public int Next()
         {

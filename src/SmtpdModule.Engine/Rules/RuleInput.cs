@@ -26,7 +26,17 @@ namespace SmtpdModule.Engine.Rules
             : this(new PeerAddress(clientAddress ?? throw new ArgumentNullException(nameof(clientAddress))),
                    clientName, new MailboxText(from), new MailboxText(to), helo, reverseLookupNote, reverseLookupFailed)
         {
+            // Now, unless the caller says when; a session's checks set their clock's time (no clock read here).
+            Time = DateTimeOffset.UtcNow;
         }
+
+        /// <summary>A session's check: its peer is already in the compared form, not made again for every recipient.</summary>
+        internal static RuleInput OfSession(PeerAddress client, string clientName, string from, string to, string helo, string reverseLookupNote, bool reverseLookupFailed) =>
+            new RuleInput(client ?? throw new ArgumentNullException(nameof(client)), clientName, new MailboxText(from), new MailboxText(to), helo, reverseLookupNote, reverseLookupFailed);
+
+        /// <summary>A session's check of addresses it has parsed (<see cref="MailboxText.Of"/>).</summary>
+        internal static RuleInput OfSession(PeerAddress client, string clientName, MailboxText from, MailboxText to, string helo, string reverseLookupNote, bool reverseLookupFailed) =>
+            new RuleInput(client ?? throw new ArgumentNullException(nameof(client)), clientName, from, to, helo, reverseLookupNote, reverseLookupFailed);
 
         RuleInput(PeerAddress client, string clientName, MailboxText from, MailboxText to, string helo, string note, bool reverseFailed)
         {
@@ -38,14 +48,14 @@ namespace SmtpdModule.Engine.Rules
             From = from;
             To = to;
             Helo = helo == null ? null : PeerText.CleanName(helo);
-            // NS= on a peer without a name asks its in-addr.arpa./ip6.arpa. name (trailing dot: the walk may reach arpa.).
-            ReverseZoneName = ReverseNames.ReverseName(client.Address) + ".";
         }
+
+        string _reverseZoneName;
 
         public PeerAddress Client { get; }
         /// <summary>When the check runs: greylisting measures a retry's wait by it, and a replay sets the
         /// time the record was made.</summary>
-        public DateTimeOffset Time { get; internal set; } = DateTimeOffset.UtcNow;
+        public DateTimeOffset Time { get; internal set; }
         /// <summary>The cleaned, verified reverse name; null when the peer has none (UNKNOWN).</summary>
         public string ClientName { get; }
         /// <summary>The reverse name parses as an IP address: only the IP matcher applies (reference §2.2 b1).</summary>
@@ -53,7 +63,9 @@ namespace SmtpdModule.Engine.Rules
         public MailboxText From { get; }
         public MailboxText To { get; }
         public string Helo { get; }
-        internal string ReverseZoneName { get; }
+        /// <summary>What NS= on a peer without a name asks: its in-addr.arpa./ip6.arpa. name (trailing dot: the
+        /// walk may reach arpa.). Made when a line asks for it, which few do.</summary>
+        internal string ReverseZoneName => _reverseZoneName ?? (_reverseZoneName = ReverseNames.ReverseName(Client.Address) + ".");
         /// <summary>The reverse lookup failed, so the client's name (or its absence) is not known.</summary>
         public bool ReverseLookupFailed { get; }
         /// <summary>How the reverse name was found, or why there is none; null when it was given.</summary>

@@ -23,7 +23,7 @@ namespace SmtpdModule.Engine.Rules
                 Note(p.Text + ": zone unhealthy: " + unhealthy + "; the token matches nothing");
                 return Tri.No;
             }
-            var query = ReverseNames.DnsblName(address.Address, p.DnsblZone);
+            var query = _ruleSession.DnsblName(address, p.DnsblZone);
             if (!_ruleSession.TryGet(RuleSession.FactKind.Dnsbl, query, out var f)) return Pending(RuleSession.FactKind.Dnsbl, query);
             var answer = (DnsblAnswer)f;
             if (answer.Outcome == LookupOutcome.Failed) return Failed("DNSBL lookup " + query + " failed");

@@ -81,7 +81,7 @@ namespace SmtpdModule.Engine.Rules
             var cursor = CandidateCursor.Create();
             try
             {
-                _evaluator.RuleSet.Index.Collect(_in, ref cursor);
+                _ruleSession.Collect(_evaluator.RuleSet.Index, _in, ref cursor);
                 for (int i = cursor.Next(); i >= 0; i = cursor.Next())
                 {
                     var d = Try(lines[i], out bool stop);

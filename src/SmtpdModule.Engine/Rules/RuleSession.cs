@@ -22,7 +22,7 @@ namespace SmtpdModule.Engine.Rules
 
         internal enum FactKind { Ident, Dnsbl, Host, NameServers, DnsblHealth, Spf, State }
 
-        readonly Dictionary<FactKey, object> _facts = new Dictionary<FactKey, object>();
+        readonly SmallMap<FactKey, object> _facts = new SmallMap<FactKey, object>();
         readonly RuleLookups _lookups;
         readonly IIdentSource _ident;
         readonly Func<string, CancellationToken, Task<string>> _readState;
@@ -54,6 +54,42 @@ namespace SmtpdModule.Engine.Rules
 
         internal int Count => _facts.Count;
 
+        // The candidate lines of the last input: a scan that stops for a fact starts again with the
+        // same input, and its candidates (a function of the input alone) need not be looked up again.
+        RuleIndex _collectedIndex;
+        RuleInput _collectedFor;
+        int[][] _collected;
+        int _collectedCount;
+
+        internal void Collect(RuleIndex index, RuleInput input, ref CandidateCursor cursor)
+        {
+            if (ReferenceEquals(input, _collectedFor) && ReferenceEquals(index, _collectedIndex))
+            {
+                for (int i = 0; i < _collectedCount; i++) cursor.Add(_collected[i]);
+                return;
+            }
+            index.Collect(input, ref cursor);
+            _collectedCount = cursor.CopyTo(ref _collected);
+            _collectedFor = input;
+            _collectedIndex = index;
+        }
+
+        // The last DNSBL name asked: a scan that stops for a fact starts again and asks the same name.
+        PeerAddress _dnsblPeer;
+        string _dnsblZone, _dnsblName;
+
+        /// <summary>The DNSBL query name of <paramref name="peer"/> in <paramref name="zone"/> (<see cref="ReverseNames.DnsblName(System.Net.IPAddress, string)"/>).</summary>
+        internal string DnsblName(PeerAddress peer, string zone)
+        {
+            if (!ReferenceEquals(peer, _dnsblPeer) || !string.Equals(zone, _dnsblZone, StringComparison.Ordinal))
+            {
+                _dnsblName = ReverseNames.DnsblNameOf(peer, zone);
+                _dnsblPeer = peer;
+                _dnsblZone = zone;
+            }
+            return _dnsblName;
+        }
+
         internal void BeginCheck()
         {
             if (_facts.Count > CacheLimit) _facts.Clear();
@@ -61,8 +97,58 @@ namespace SmtpdModule.Engine.Rules
 
         internal bool TryGet(FactKind kind, string name, out object value) => _facts.TryGetValue(new FactKey(kind, name), out value);
 
-        internal async Task FetchAsync(FactKind kind, string name, CancellationToken cancellationToken) =>
-            _facts[new FactKey(kind, name)] = await LoadAsync(kind, name, cancellationToken).ConfigureAwait(false);
+        /// <summary>Fetches one fact into the cache: at once when its answer is at hand (a cached or
+        /// recorded answer: no task is made for it), else when it comes.</summary>
+        internal Task FetchAsync(FactKind kind, string name, CancellationToken cancellationToken)
+        {
+            if (TryLoadNow(kind, name, cancellationToken, out var value, out var pending))
+            {
+                _facts.Set(new FactKey(kind, name), value);
+                return Task.CompletedTask;
+            }
+            return StoreWhenLoadedAsync(kind, name, pending);
+        }
+
+        async Task StoreWhenLoadedAsync(FactKind kind, string name, Task<object> pending) =>
+            _facts.Set(new FactKey(kind, name), await pending.ConfigureAwait(false));
+
+        /// <summary>The fact's value when its answer is at hand; otherwise false and the load to wait for.
+        /// The DNSBL questions, asked for most recipients, come this way without a task of their own;
+        /// the others go through <see cref="LoadAsync"/>, whose task is looked at before it is awaited.</summary>
+        bool TryLoadNow(FactKind kind, string name, CancellationToken cancellationToken, out object value, out Task<object> pending)
+        {
+            value = null;
+            pending = null;
+            switch (kind)
+            {
+                case FactKind.DnsblHealth:
+                    if (_readState == null) return true;
+                    Task<string> read;
+                    try { read = _readState(DnsblHealth.StateKey(name), cancellationToken); }
+                    catch (Exception ex) when (!(ex is OperationCanceledException) || !cancellationToken.IsCancellationRequested) { return true; }
+                    if (read.Status == TaskStatus.RanToCompletion) { value = read.Result; return true; }
+                    pending = HealthWhenReadAsync(read, cancellationToken);
+                    return false;
+                case FactKind.Dnsbl when _lookups != null:
+                    var asked = _lookups.AskDnsbl(name, cancellationToken);
+                    if (asked.Status == TaskStatus.RanToCompletion) { value = DnsblAnswer.From(asked.Result); return true; }
+                    pending = DnsblWhenAnsweredAsync(asked);
+                    return false;
+            }
+            var load = LoadAsync(kind, name, cancellationToken);
+            if (load.Status == TaskStatus.RanToCompletion) { value = load.Result; return true; }
+            pending = load;
+            return false;
+        }
+
+        // As LoadAsync's DnsblHealth case: a store that cannot be read leaves the zone's health unknown (healthy).
+        static async Task<object> HealthWhenReadAsync(Task<string> read, CancellationToken cancellationToken)
+        {
+            try { return await read.ConfigureAwait(false); }
+            catch (Exception ex) when (!(ex is OperationCanceledException) || !cancellationToken.IsCancellationRequested) { return null; }
+        }
+
+        static async Task<object> DnsblWhenAnsweredAsync(Task<DnsAnswer> asked) => DnsblAnswer.From(await asked.ConfigureAwait(false));
 
         /// <summary>Asks several questions of one kind at once (a score's zones); the answers are stored
         /// together after all have come, so the cache is only touched from the checking thread.</summary>
@@ -71,7 +157,7 @@ namespace SmtpdModule.Engine.Rules
             var tasks = new Task<object>[names.Count];
             for (int i = 0; i < tasks.Length; i++) tasks[i] = LoadAsync(kind, names[i], cancellationToken);
             var values = await Task.WhenAll(tasks).ConfigureAwait(false);
-            for (int i = 0; i < values.Length; i++) _facts[new FactKey(kind, names[i])] = values[i];
+            for (int i = 0; i < values.Length; i++) _facts.Set(new FactKey(kind, names[i]), values[i]);
         }
 
         async Task<object> LoadAsync(FactKind kind, string name, CancellationToken cancellationToken)
