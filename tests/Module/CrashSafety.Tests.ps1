@@ -229,7 +229,8 @@ Describe 'A proxy killed right after its 250' {
         $stored = Split-MessageFile $file
         $stored.Envelope[0] | Should -Be 'smtpd-envelope 1'
         $stored.Envelope | Should -Contain "id: $id"
-        $stored.Envelope | Should -Contain 'rcpt: <b@example.test>'
+        # The recipient, with its provenance (the rules' hash, the deciding line) after it.
+        @($stored.Envelope -match '^rcpt: <b@example\.test>; rules-sha256=[0-9a-f]{64}; rule-line=1;') | Should -HaveCount 1
         @($stored.Envelope -like 'size:*') | Should -HaveCount 0 -Because 'the size is the file length less the header'
         $parts = Split-StoredMessage $stored.Message
         $parts.Header | Should -BeLike "* id $id*"

@@ -204,7 +204,7 @@ Describe 'Start-SmtpdProxy' {
         $split = $text.IndexOf("`n`n")
         $split | Should -BeGreaterThan 0
         $text.Substring(0, $split) -split "`n" | Should -Contain "id: $($stored[0].BaseName)"
-        $text.Substring(0, $split) -split "`n" | Should -Contain 'rcpt: <b@example.test>'
+        @($text.Substring(0, $split) -split "`n" -match '^rcpt: <b@example\.test>; rules-sha256=') | Should -HaveCount 1
         $text.Substring($split + 2) | Should -BeLike 'Received: *'
         $sent = [System.IO.File]::ReadAllBytes($message)
         [System.Linq.Enumerable]::SequenceEqual(
