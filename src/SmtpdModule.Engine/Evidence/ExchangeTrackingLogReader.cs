@@ -71,8 +71,7 @@ namespace SmtpdModule.Engine.Evidence
                 else problem = Take(fields, columns, records);
                 if (problem != null)
                 {
-                    stats.Skip(number, line, problem);
-                    options.Skipped?.Invoke(new SkippedLine(number, line, problem));
+                    options.Skip(stats, number, line, problem);
                     continue;
                 }
                 foreach (var r in records)

@@ -67,12 +67,17 @@ namespace SmtpdModule.Engine.Evidence
         // is never asked of anyone: an imported log has none, and listing them would hide what was asked.
         static IReadOnlyList<string> Asked(IReadOnlyList<string> unrecorded)
         {
-            if (unrecorded.Count == 0) return unrecorded;
+            bool counts = false;
+            foreach (var q in unrecorded) counts |= IsCount(q);
+            if (!counts) return unrecorded;   // nothing to leave out: no copy per decision
             var asked = new List<string>(unrecorded.Count);
             foreach (var q in unrecorded)
-                if (!q.StartsWith(nameof(FactKind.Count) + " ", StringComparison.Ordinal)) asked.Add(q);
+                if (!IsCount(q)) asked.Add(q);
             return asked;
         }
+
+        const string CountPrefix = nameof(FactKind.Count) + " ";
+        static bool IsCount(string question) => question.StartsWith(CountPrefix, StringComparison.Ordinal);
 
         /// <summary>Decides <paramref name="record"/> again; the change, or null when the outcome is the same.</summary>
         /// <exception cref="NotSupportedException">The record is of a stage a replay does not decide (counted as unreplayable).</exception>

@@ -26,6 +26,13 @@ namespace SmtpdModule.Engine.Evidence
         /// <summary>Called for each line passed over as unparseable, on the enumerating thread.</summary>
         public Action<SkippedLine> Skipped { get; set; }
 
+        /// <summary>A line passed over: counted in <paramref name="stats"/> and told to <see cref="Skipped"/>.</summary>
+        internal void Skip(TrafficLogStats stats, long number, string line, string problem)
+        {
+            stats.Skip(number, line, problem);
+            Skipped?.Invoke(new SkippedLine(number, line, problem));
+        }
+
         /// <summary>The "now" the default <see cref="Year"/> is judged by; tests fix it.</summary>
         internal DateTimeOffset? Now { get; set; }
     }

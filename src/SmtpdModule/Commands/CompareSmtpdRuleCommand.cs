@@ -126,8 +126,9 @@ namespace SmtpdModule.Commands
                 yield break;
             }
             // A log's name brings its rotated files, oldest first (-LogMaxSize, -LogMaxAge), as Get-SmtpdLog reads them.
-            var files = new LogFileSet(ResolvePath(pattern)).AllFiles();
-            if (files.Count == 0) { WriteError(ErrorMapping.ReplayLogMissing(ResolvePath(pattern))); yield break; }
+            var resolved = ResolvePath(pattern);
+            var files = new LogFileSet(resolved).AllFiles();
+            if (files.Count == 0) { WriteError(ErrorMapping.ReplayLogMissing(resolved)); yield break; }
             foreach (var f in files) yield return f;
         }
 
