@@ -13,11 +13,14 @@
 #   ldap-utils     ldapsearch, to see when that directory answers
 #   openssl        makes the test directory's CA and server certificate (LDAPS, StartTLS)
 #   redis-server   the shared state store: Redis tests run their own server on 127.0.0.1 (plain and TLS)
+#   chromium       headless Chromium: renders Export-SmtpdReport's page and reports its console errors
+#   fonts-dejavu-core  a font for that page's text (Chromium only recommends one)
+#   prometheus     promtool, which checks what the metrics endpoint serves (`promtool check metrics`)
 # Idempotent: when everything is installed it only says so. Non-interactive.
 # Called by `build.ps1 -Task Test` on Linux hosts that have apt-get.
 set -euo pipefail
 
-packages=(knot knot-dnsutils swaks libnet-ssleay-perl python3 python3-yaml postfix python3-aiosmtpd afl++ slapd ldap-utils openssl redis-server)
+packages=(knot knot-dnsutils swaks libnet-ssleay-perl python3 python3-yaml postfix python3-aiosmtpd afl++ slapd ldap-utils openssl redis-server chromium fonts-dejavu-core prometheus)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -111,6 +114,13 @@ if printf '%s\n' "${missing[@]}" | grep -qx redis-server && [ -d /run/systemd/sy
     && command -v systemctl >/dev/null 2>&1; then
     echo "install-test-deps: disabling the packaged redis-server service (tests run their own)"
     as_root systemctl disable --now redis-server.service >/dev/null 2>&1 || true
+fi
+
+# The same for prometheus, whose packaged service would scrape and listen on port 9090.
+if printf '%s\n' "${missing[@]}" | grep -qx prometheus && [ -d /run/systemd/system ] \
+    && command -v systemctl >/dev/null 2>&1; then
+    echo "install-test-deps: disabling the packaged prometheus service (tests only run promtool)"
+    as_root systemctl disable --now prometheus.service >/dev/null 2>&1 || true
 fi
 
 echo "install-test-deps: done"
