@@ -22,6 +22,7 @@
         'Get-SmtpdGreylistEntry'
         'Remove-SmtpdGreylistEntry'
         'Get-SmtpdRuleHit'
+        'Export-SmtpdReport'
         'Test-SmtpdRule'
         'Test-SmtpdDnsbl'
         'Test-SmtpdSpf'

@@ -144,6 +144,7 @@ Describe 'SmtpdModule.Format.ps1xml' {
             'Stop-SmtpFwd'           = @('SmtpdModule.Engine.Forwarding.Forwarder', 'SmtpdModule.Engine.Forwarding.ForwarderStatus')
             'Get-SmtpdGreylistEntry'    = @('SmtpdModule.Engine.Greylist.GreylistEntry')
             'Remove-SmtpdGreylistEntry' = @('SmtpdModule.Engine.Greylist.GreylistEntry')
+            'Export-SmtpdReport'        = @('SmtpdModule.Engine.Evidence.Report.TrafficReport')
             'Get-SmtpdLog'              = @('SmtpdModule.Engine.Evidence.LogEvent', 'SmtpdModule.Engine.Evidence.LogDecision')
             'Get-SmtpdRuleHit'          = @('SmtpdModule.Engine.Policy.RuleHit')
         }
