@@ -106,6 +106,11 @@ BeforeDiscovery {
             Check = '$Out | Should -Match ''\b3\s+3\s+0\b''' }
         'Compare-SmtpdRule.md: Example 5'      = @{ Before = $replayed }
         'about_SmtpdEvidence.md: The decision log' = @{ Before = $replayed; Check = '$Out | Should -Match ''Continue''' }
+        'Export-SmtpdReport.md: Example 1'     = @{ Before = $logged; Check = '(Get-Content -Raw (Join-Path $Dir mail-report.html)) | Should -Match ''<td>Rule: noto</td><td class="n">1</td>''' }
+        'Export-SmtpdReport.md: Example 2'     = @{ Before = $logged; Check = 'Test-Path (Join-Path $Dir yesterday.html) | Should -BeTrue' }
+        'Export-SmtpdReport.md: Example 3'     = @{ Before = $logged; Check = '$Out | Should -Match ''Interval\s+: 00:05:00''; $Out | Should -Match ''MessagesAccepted\s+: 1''' }
+        'about_SmtpdService.md: Every morning: the report by mail' = @{ Before = $replayed
+            Replace = @{ '-SmtpServer mail.example.com -Port 25' = "-SmtpServer ([uri]'smtp://{Downstream}').Host -Port ([uri]'smtp://{Downstream}').Port" } }
         'Get-SmtpdLog.md: Example 1'           = @{ Before = $logged; Check = '$Out | Should -Match ''Refused\s+1\s+<sender@example\.''' }
         'Get-SmtpdLog.md: Example 2'           = @{ Before = $logged }
         'Get-SmtpdLog.md: Example 3'           = @{ Before = $logged; Check = '$Out | Should -Match ''1\s+1''' }
@@ -173,6 +178,7 @@ BeforeDiscovery {
         'about_SmtpdModule.md: Getting started (3)'   = @{ Mode = 'CtrlC'; Ready = ' forwarded ' }
         'about_SmtpdService.md: Windows: a scheduled task at start-up' = @{ Mode = 'Syntax'; Windows = $true; Reason = 'Windows only: registers scheduled tasks' }
         'about_SmtpdService.md: Windows: flushing the spool every five minutes' = @{ Mode = 'Syntax'; Windows = $true; Reason = 'Windows only: registers a scheduled task' }
+        'about_SmtpdService.md: Windows: the report every morning at 06:30' = @{ Mode = 'Syntax'; Windows = $true; Reason = 'Windows only: registers a scheduled task' }
         'about_SmtpdService.md: Windows: stopping and removing the tasks' = @{ Mode = 'Syntax'; Windows = $true; Reason = 'Windows only: stops scheduled tasks' }
         "about_SmtpdService.md: Linux: the proxy's script, /usr/local/lib/smtpd/smtpd.ps1" = @{ Mode = 'CtrlC'; Ready = '127\.0\.0\.1:\d+'
             Replace = @{ "-Listen 0.0.0.0:25, '[::]:25'" = '-Listen 127.0.0.1:{Port}' } }
