@@ -247,8 +247,10 @@ BeforeDiscovery {
         if ($e.Mode -eq 'Syntax' -and -not $e.Entry.Reason) { throw "$($e.Key): a syntax-only example needs a Reason." }
         $e.Reason = $e.Entry.Reason
     }
-    $runnable = @($all | Where-Object Mode -NE 'Syntax')
-    $syntaxOnly = @($all | Where-Object Mode -EQ 'Syntax')
+    # While writing a page, SMTPD_DOC_EXAMPLES='Export-SmtpdReport.md*' runs only its examples (CI sets nothing).
+    $only = if ($env:SMTPD_DOC_EXAMPLES) { $env:SMTPD_DOC_EXAMPLES } else { '*' }
+    $runnable = @($all | Where-Object { $_.Mode -ne 'Syntax' -and $_.Key -like $only })
+    $syntaxOnly = @($all | Where-Object { $_.Mode -eq 'Syntax' -and $_.Key -like $only })
     $tableKeys = @($Examples.Keys)
     $extractedKeys = @($all | ForEach-Object Key)
 }
