@@ -95,6 +95,7 @@ function Invoke-HeadlessPage {
     # Ids of the live processes whose command line names the profile: the browser and all it spawned
     # (each child gets --user-data-dir too), whoever their parent is by now.
     function Get-ProfileProcessId {
+        if (-not [System.IO.Directory]::Exists('/proc')) { return }    # not Linux: Kill($true) has to do
         $needle = "--user-data-dir=$profileDir"
         foreach ($dir in [System.IO.Directory]::EnumerateDirectories('/proc')) {
             $name = [System.IO.Path]::GetFileName($dir)
