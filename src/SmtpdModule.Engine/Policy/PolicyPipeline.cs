@@ -205,6 +205,10 @@ namespace SmtpdModule.Engine.Policy
         /// </summary>
         public Task<Verdict> RcptAsync(PolicySession session, string pathText, bool explain = false, CancellationToken cancellationToken = default)
         {
+            // What one recipient's checks found is that recipient's: without this, the next recipient's
+            // record (and a report counting it) showed the last one's greylisting and verification.
+            session.Results.Remove("grey");
+            session.Results.Remove("verify");
             var decided = DecideRcptAsync(session, pathText, explain, cancellationToken);
             // Decided at once, with no grey line to record: the decision's own task is the answer.
             if (decided.Status == TaskStatus.RanToCompletion && (decided.Result.Decision?.Greylist == null || _greylist == null))
