@@ -135,6 +135,27 @@ namespace SmtpdModule.Engine.Tests.Verification
         }
 
         [Fact]
+        public async Task A_recipients_results_do_not_carry_over_to_the_next_recipient()
+        {
+            // Before issue 19, the results of a session's checks kept the last verified recipient's
+            // answer: a recipient the rules refused then showed "verify: list: Unknown" in its record.
+            var store = new MemoryStateStore();
+            var verifier = new RecipientVerifier(new[] { new VerificationSource(new TableSource("list", Users("alice@example.test"))) }, store);
+            var pipeline = new PolicyPipeline(new RuleEvaluator(RuleSet.Parse("allow:ALL:ALL:*@example.test\nnoto:ALL:ALL:ALL\n")),
+                                              new PolicyOptions { ReverseLookup = false }, verifier);
+            var session = new PolicySession(IPAddress.Parse("192.0.2.7"), new LiveFacts(new FactDnsResolver(), null, store));
+            session.Greeted("client.test", true);
+            MailPath.TryParse("<sender@elsewhere.test>", allowNull: true, strict: true, smtpUtf8: false, out var from);
+            session.BeginTransaction(from, false);
+            await pipeline.RcptAsync(session, "<carol@example.test>");
+            Assert.StartsWith("list: Unknown", session.Results["verify"]);
+            var relay = await pipeline.RcptAsync(session, "<x@elsewhere.test>");
+            Assert.Equal(VerdictKind.Reject, relay.Kind);
+            Assert.False(session.Results.ContainsKey("verify"));
+            Assert.False(DecisionRecord.Of(session, relay, pipeline, "s1").Results.ContainsKey("verify"));
+        }
+
+        [Fact]
         public async Task A_source_that_cannot_answer_defers_or_accepts_as_the_fail_mode_says()
         {
             var down = new TableSource("callahead", null) { Override = m => new RecipientAnswer(MailboxStatus.Unavailable, "callahead", "timed out") };
