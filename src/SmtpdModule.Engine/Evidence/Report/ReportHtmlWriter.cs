@@ -41,8 +41,8 @@ namespace SmtpdModule.Engine.Evidence.Report
                 new SvgTimeChart.Series("deferred", "Deferred", Amber, b => b.Deferred));
             BucketTable(h, "mail", report, new[] { "Accepted messages", "Refused", "Deferred" }, b => new[] { b.Accepted, b.Refused, b.Deferred });
 
-            h.Append("<h2>Why mail was refused</h2>\n");
-            Counts(h, "reasons", report.RefusalsByReason, "Reason", null, "Refusals", withShare: true);
+            h.Append("<h2>Why mail was refused or deferred</h2>\n");
+            Counts(h, "reasons", report.RefusalsByReason, "Reason", null, "Refused or deferred", withShare: true);
             h.Append("<h3>By rule line</h3>\n");
             RuleLines(h, report.RefusalsByLine);
             h.Append("<h3>Clients refused most</h3>\n");
