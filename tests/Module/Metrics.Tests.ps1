@@ -99,6 +99,9 @@ Describe 'Prometheus metrics of a proxy and a forwarder' {
         $m['smtpd_spool_commits_total'] | Should -Be 3
         $m['smtpd_message_bytes_accepted_total'] | Should -BeGreaterThan 0
         $m['smtpd_start_time_seconds'] | Should -BeGreaterThan 1.7e9
+
+        # Another process sees the endpoint through the control channel.
+        "$((Get-SmtpdProxy -SpoolPath $spool).MetricsEndPoint)" | Should -Be "$($proxy.MetricsEndPoint)"
     }
 
     It 'closes the proxy''s endpoint when the proxy stops' {
@@ -137,6 +140,7 @@ Describe 'Prometheus metrics of a proxy and a forwarder' {
             $m['smtpfwd_attempt_duration_seconds_bucket{le="+Inf"}'] | Should -Be 3
             $m['smtpfwd_spool_time_seconds_count'] | Should -Be 3
             $m['smtpfwd_spool_messages{state="ready"}'] | Should -Be 0
+            "$((Get-SmtpFwd -SpoolPath $spool).MetricsEndPoint)" | Should -Be "$($fwd.MetricsEndPoint)"
         }
         finally { $fwd | Stop-SmtpFwd -Confirm:$false }
         $fwd.MetricsEndPoint | Should -Not -BeNullOrEmpty   # still says where it was
