@@ -16,7 +16,10 @@ BeforeAll {
     $promtool = Get-Command -Name promtool -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1 -ExpandProperty Source
     if (-not $promtool) { throw 'promtool is needed (Debian package prometheus): run tests/tools/install-test-deps.sh.' }
 
-    $rules = New-RulesFile -Name metrics-rules -Line 'allow:ALL:ALL:*@example.test', 'noto:ALL:ALL:*@spam.test'
+    # The third line names a DNSBL zone that no test mail reaches: its guard probes the zone (knotd
+    # says NXDOMAIN for everything, so it does not list its test point) and the gauge shows it.
+    $rules = New-RulesFile -Name metrics-rules -Line 'allow:ALL:ALL:*@example.test', 'noto:ALL:ALL:*@spam.test',
+        'deny:RBL.bl.example.test:ALL:ALL'
     $body = Join-Path $TestDrive body.eml
     [System.IO.File]::WriteAllBytes($body, [System.Text.Encoding]::ASCII.GetBytes("Subject: metrics`r`n`r`nhello`r`n"))
 
@@ -78,6 +81,9 @@ Describe 'Prometheus metrics of a proxy and a forwarder' {
         "$(Send-Mail -Port $port -To '<a2@example.test>', '<y@spam.test>')" | Should -Be '250 550'
         "$(Send-Mail -Port $port -To '<a3@example.test>')" | Should -Be '250'
 
+        # The guard's first probe has ended once the zone's status is no longer unknown.
+        Wait-Until { (ConvertFrom-Exposition ([string](Get-Scrape $proxy.MetricsEndPoint).Content))['smtpd_dnsbl_status{zone="bl.example.test",status="unknown"}'] -eq 0 } `
+            -Seconds 30 -Because 'the DNSBL guard has probed bl.example.test'
         $scrape = Get-Scrape $proxy.MetricsEndPoint
         $scrape.StatusCode | Should -Be 200
         "$($scrape.Headers['Content-Type'])" | Should -Be 'text/plain; version=0.0.4; charset=utf-8'
@@ -99,6 +105,10 @@ Describe 'Prometheus metrics of a proxy and a forwarder' {
         $m['smtpd_spool_commits_total'] | Should -Be 3
         $m['smtpd_message_bytes_accepted_total'] | Should -BeGreaterThan 0
         $m['smtpd_start_time_seconds'] | Should -BeGreaterThan 1.7e9
+        $zone = @($m.Keys | Where-Object { $_ -like 'smtpd_dnsbl_status{zone="bl.example.test",*' })
+        $zone.Count | Should -Be 6   # one series per status
+        ($zone | ForEach-Object { $m[$_] } | Measure-Object -Sum).Sum | Should -Be 1   # one-hot
+        $m['smtpd_dnsbl_status{zone="bl.example.test",status="not_listing"}'] | Should -Be 1
 
         # Another process sees the endpoint through the control channel.
         "$((Get-SmtpdProxy -SpoolPath $spool).MetricsEndPoint)" | Should -Be "$($proxy.MetricsEndPoint)"
