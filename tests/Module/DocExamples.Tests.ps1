@@ -76,6 +76,7 @@ BeforeDiscovery {
         '127\.0\.0\.1:5353|192\.0\.2\.53'        = '{Dns}'
         '(?<![\d.])2525(?!\d)'                   = '{Port}'
         '(?<![\d.])2526(?!\d)'                   = '{Port2}'
+        '(?<![\d.])9325(?!\d)'                   = '{Port2}'   # -MetricsListen
         '\./out/SmtpdModule(?![/\w])'            = '{Module}'
         '\./examples/smtpd_check_rules'          = './smtpd_check_rules'
         '20250102T030405-abcdefghijklmnopqrstuvwx' = '{Id}'
@@ -183,6 +184,7 @@ BeforeDiscovery {
         "about_SmtpdService.md: Linux: the proxy's script, /usr/local/lib/smtpd/smtpd.ps1" = @{ Mode = 'CtrlC'; Ready = '127\.0\.0\.1:\d+'
             Replace = @{ "-Listen 0.0.0.0:25, '[::]:25'" = '-Listen 127.0.0.1:{Port}' } }
         "about_SmtpdService.md: Linux: the forwarder's script, /usr/local/lib/smtpd/smtpfwd.ps1" = @{ Mode = 'CtrlC'; Ready = 'smtp:127' }
+        'about_SmtpdService.md: Windows: the metrics endpoint under a service account' = @{ Mode = 'Syntax'; Windows = $true; Reason = 'Windows only: changes the firewall' }
         'about_SmtpdService.md: Reading the logs' = @{ Before = 'Start-SmtpdProxy -Listen 127.0.0.1:0 -RulesPath ./smtpd_check_rules -SpoolPath ./spool -LogPath ./log/smtpd.jsonl | Stop-SmtpdProxy  # a log to read' }
         'README.md: From nothing to a forwarded message' = @{ Check = '$Out | Should -Match ''X-Receiver: <you@example.test>''' }
     }
@@ -190,7 +192,7 @@ BeforeDiscovery {
     $WindowsCommands = 'Register-ScheduledTask', 'Unregister-ScheduledTask', 'New-ScheduledTaskAction',
         'New-ScheduledTaskTrigger', 'New-ScheduledTaskPrincipal', 'New-ScheduledTaskSettingsSet',
         'Start-ScheduledTask', 'Stop-ScheduledTask', 'Get-ScheduledTask', 'Get-ScheduledTaskInfo',
-        'icacls', 'icacls.exe', 'Get-Acl', 'Set-Acl'
+        'icacls', 'icacls.exe', 'Get-Acl', 'Set-Acl', 'New-NetFirewallRule'
 
     # The fenced blocks of a markdown file: language, text, and the heading above each.
     function Get-FencedBlock {

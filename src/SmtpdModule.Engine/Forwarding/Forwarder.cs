@@ -21,7 +21,7 @@ namespace SmtpdModule.Engine.Forwarding
     /// delivered by one of them at a time, and the claims of one that dies are given back.
     /// A slot is taken before a claim, so a busy forwarder leaves due mail to its peers.
     /// </remarks>
-    public sealed class Forwarder : IDisposable
+    public sealed partial class Forwarder : IDisposable
     {
         static int s_nextId;
 
@@ -227,6 +227,7 @@ namespace SmtpdModule.Engine.Forwarding
             _drained.TrySetResult(true);
             if (_control != null) await _control.CloseAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             _log?.Dispose();
+            CloseMetrics();
             _stopped.TrySetResult(true);
         }
 
@@ -309,9 +310,11 @@ namespace SmtpdModule.Engine.Forwarding
         {
             await Task.Yield();
             Counters.AddAttempt();
+            var clock = Stopwatch.StartNew();
             try
             {
                 var outcome = await _attempt.RunAsync(claim, _abort.Token).ConfigureAwait(false);
+                Counters.AddTiming(clock.Elapsed, outcome, claim.Envelope.Received, DateTimeOffset.UtcNow);
                 Counters.AddOutcome(outcome);
                 _events?.Write(outcome.ToEvent(claim.Id));
             }

@@ -1,4 +1,6 @@
+using System;
 using System.Threading;
+using SmtpdModule.Engine.Diagnostics;
 
 namespace SmtpdModule.Engine.Forwarding
 {
@@ -30,6 +32,21 @@ namespace SmtpdModule.Engine.Forwarding
 
         /// <summary>Spool errors met (unreadable files, failed renames).</summary>
         public long Errors => Interlocked.Read(ref _errors);
+
+        /// <summary>How long each delivery attempt took, in seconds, whatever its outcome.</summary>
+        public Histogram AttemptDuration { get; } = new Histogram(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300);
+
+        /// <summary>Each message's time in the spool, in seconds, from its acceptance to the attempt that
+        /// finished it having delivered at least one recipient.</summary>
+        public Histogram TimeInSpool { get; } = new Histogram(1, 5, 15, 60, 300, 900, 3600, 14400, 86400, 432000);
+
+        /// <summary>Records one finished attempt's timing (the spool time once the message is done).</summary>
+        internal void AddTiming(TimeSpan attempt, AttemptOutcome outcome, DateTimeOffset received, DateTimeOffset now)
+        {
+            AttemptDuration.Observe(attempt.TotalSeconds);
+            if (outcome != null && outcome.Next == null && outcome.Delivered > 0)
+                TimeInSpool.Observe(Math.Max(0, (now - received).TotalSeconds));
+        }
 
         internal void AddAttempt() { Interlocked.Increment(ref _attempts); Interlocked.Increment(ref _active); }
         internal void EndAttempt() => Interlocked.Decrement(ref _active);

@@ -29,6 +29,8 @@ namespace SmtpdModule.Engine.Forwarding
         public long Bounced { get; private set; }
         public long RecipientsDelivered { get; private set; }
         public long Errors { get; private set; }
+        /// <summary>Where its metrics endpoint listens (<c>-MetricsListen</c>); null without one.</summary>
+        public System.Net.IPEndPoint MetricsEndPoint { get; private set; }
         /// <summary>The control endpoint it was read from.</summary>
         public string ControlPath { get; private set; }
 
@@ -50,6 +52,7 @@ namespace SmtpdModule.Engine.Forwarding
             x.Add("bounced", f.Bounced);
             x.Add("delivered", f.Counters.RecipientsDelivered);
             x.Add("errors", f.Counters.Errors);
+            x.Add("metrics", f.MetricsEndPoint?.ToString());
             return x;
         }
 
@@ -74,6 +77,7 @@ namespace SmtpdModule.Engine.Forwarding
                 Bounced = f.Number("bounced"),
                 RecipientsDelivered = f.Number("delivered"),
                 Errors = f.Number("errors"),
+                MetricsEndPoint = Net.IPText.TryParseEndPoint(f.Text("metrics"), -1, allowPortZero: false, allowUnspecified: true, out var metrics, out _) ? metrics : null,
                 ControlPath = controlPath,
             };
         }

@@ -70,6 +70,9 @@ namespace SmtpdModule.Engine.Policy
         /// <summary>Where a proxy counts the RCPT verdicts made under these rules; null elsewhere
         /// (Test-SmtpdRule, a replay). Set before the pipeline is shared.</summary>
         internal RuleHitCounter Hits { get; set; }
+        /// <summary>Where a proxy counts its check results (SPF, grey lines, recipient verification); null
+        /// elsewhere. One for the proxy's life, handed from pipeline to pipeline across reloads.</summary>
+        internal CheckResultCounter Checks { get; set; }
         public PolicyOptions Options => _options.Clone();
 
         /// <summary>The client connected, before anything is written to it: null to go on, or a refusal
@@ -310,6 +313,7 @@ namespace SmtpdModule.Engine.Policy
             var answer = await _verifier.VerifyAsync(path.Mailbox, session.Facts.ReadStateAsync, cancellationToken).ConfigureAwait(false);
             var said = answer.ToString();
             session.Results["verify"] = said;
+            Checks?.CountVerification(answer.Status);
             switch (answer.Status)
             {
                 case MailboxStatus.Known:

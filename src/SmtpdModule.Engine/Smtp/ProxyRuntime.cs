@@ -106,6 +106,8 @@ namespace SmtpdModule.Engine.Smtp
         /// <summary>The smart host's limits (<see cref="SmtpProxyOptions.SmartHostLimits"/>); null: the proxy's own.</summary>
         public DownstreamLimitsRefresher Downstream => Options.SmartHostLimits;
         public ProxyCounters Counters { get; } = new ProxyCounters();
+        /// <summary>The check results of every session, across reloads (for the metrics endpoint).</summary>
+        public CheckResultCounter Checks { get; } = new CheckResultCounter();
 
         /// <summary>Cancelled when the proxy starts stopping: idle sessions answer 421 and close.</summary>
         public CancellationToken Stopping => _stopping.Token;
@@ -135,6 +137,7 @@ namespace SmtpdModule.Engine.Smtp
             new PolicyPipeline(new RuleEvaluator(ruleSet, Options.RuleEvaluation), PolicyOptionsFor(Options), _verifier, _greylist)
             {
                 Hits = previousHits == null ? new RuleHitCounter(ruleSet) : new RuleHitCounter(ruleSet, previousHits, DateTimeOffset.UtcNow),
+                Checks = Checks,
             };
 
         /// <summary>The RCPT verdicts counted per rule line under the rules in force (reloaded first if the file changed).</summary>

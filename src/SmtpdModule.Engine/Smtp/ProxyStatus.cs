@@ -33,6 +33,8 @@ namespace SmtpdModule.Engine.Smtp
         public string LogPath { get; private set; }
         /// <summary>The health of every DNSBL zone the rules name (zone, status, detail; the test points' answers stay in the proxy).</summary>
         public IReadOnlyList<Lookup.DnsblProbeResult> DnsblZones { get; private set; }
+        /// <summary>Where its metrics endpoint listens (<c>-MetricsListen</c>); null without one.</summary>
+        public IPEndPoint MetricsEndPoint { get; private set; }
         /// <summary>The control endpoint it was read from.</summary>
         public string ControlPath { get; private set; }
 
@@ -54,6 +56,7 @@ namespace SmtpdModule.Engine.Smtp
             f.Add("rules", proxy.RulesPath);
             f.Add("spool", proxy.SpoolPath);
             f.Add("log", proxy.Options.LogPath);
+            f.Add("metrics", proxy.MetricsEndPoint?.ToString());
             f.Add("dnsbl", string.Join("\n", proxy.DnsblZones.Select(z => z.Zone + "\t" + z.Status + "\t" + z.Detail)));
             return f;
         }
@@ -84,6 +87,7 @@ namespace SmtpdModule.Engine.Smtp
                 LogPath = string.IsNullOrEmpty(f.Text("log")) ? null : f.Text("log"),
                 DnsblZones = (f.Text("dnsbl") ?? "").Split(new[] { '\n' }, StringSplitOptions.RemoveEmptyEntries)
                     .Select(Lookup.DnsblProbeResult.FromStatusLine).Where(z => z != null).ToArray(),
+                MetricsEndPoint = Net.IPText.TryParseEndPoint(f.Text("metrics"), -1, allowPortZero: false, allowUnspecified: true, out var metrics, out _) ? metrics : null,
                 ControlPath = controlPath,
             };
         }

@@ -354,6 +354,7 @@ namespace SmtpdModule.Engine.Smtp
             Options.RecipientVerification?.DisposeSources();
             _rt.CloseState();
             _log?.Dispose();
+            CloseMetrics();
             _stopped.TrySetResult(true);
         }
 

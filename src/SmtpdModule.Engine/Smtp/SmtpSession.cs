@@ -278,6 +278,7 @@ namespace SmtpdModule.Engine.Smtp
             var pipeline = _rt.Pipeline;
             var verdict = await pipeline.RcptAsync(_known, cmd.PathText).ConfigureAwait(false);
             pipeline.Hits?.Count(verdict);
+            pipeline.Checks?.Count(verdict, _known);
             if (verdict.Fault != null)
                 Log("error", verdict.Fault);
             else if (verdict.Decision?.Basis == DecisionBasis.AddressCheck)

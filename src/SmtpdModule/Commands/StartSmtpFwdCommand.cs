@@ -6,6 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using SmtpdModule.Engine.Forwarding;
 using SmtpdModule.Engine.Forwarding.Transports;
+using SmtpdModule.Engine.Metrics;
 using SmtpdModule.Engine.Spool;
 using SmtpdModule.Hosting;
 
@@ -98,6 +99,13 @@ namespace SmtpdModule.Commands
         [Parameter]
         public TimeSpan LogRetention { get; set; } = TimeSpan.FromDays(14);
 
+        /// <summary>Serve Prometheus metrics on this ip:port (GET /metrics); port 0 picks a free one (see MetricsEndPoint).</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string MetricsListen { get; set; }
+
+        IPEndPoint _metricsAt;
+
         [Parameter]
         public SwitchParameter Once { get; set; }
 
@@ -114,6 +122,10 @@ namespace SmtpdModule.Commands
         {
             if (Once && Wait)
                 ThrowTerminatingError(ErrorMapping.BadForwarderOption(new ArgumentException("-Once and -Wait cannot be used together: -Once already waits until the spool is drained.", "Once"), "Once"));
+            if (Once && MetricsListen != null)
+                ThrowTerminatingError(ErrorMapping.BadForwarderOption(new ArgumentException("-MetricsListen serves a running forwarder; -Once returns when the spool is drained.", "MetricsListen"), "MetricsListen"));
+            if (MetricsListen != null && !MetricsEndpoint.TryParseListen(MetricsListen, out _metricsAt, out var badMetrics))
+                ThrowTerminatingError(ErrorMapping.BadMetricsListen(MetricsListen, badMetrics));
             // A bare number binds to a TimeSpan as ticks (10 is a microsecond): refuse what cannot be meant.
             RequireSeconds("PollInterval", PollInterval, "'00:00:10' or (New-TimeSpan -Seconds 10)");
             RequireSeconds("MaxQueueLifetime", MaxQueueLifetime, "'5.00:00:00' or (New-TimeSpan -Days 5)");
@@ -192,6 +204,15 @@ namespace SmtpdModule.Commands
             catch (ArgumentException ex) { options.Transport.Dispose(); ThrowTerminatingError(ErrorMapping.BadForwarderOption(ex, null)); }
             catch (UnauthorizedAccessException ex) { options.Transport.Dispose(); ThrowTerminatingError(ErrorMapping.AccessDenied(ex, options.SpoolPath)); }
             catch (IOException ex) { options.Transport.Dispose(); ThrowTerminatingError(ErrorMapping.LogUnusable(ex, options.LogPath)); }
+            if (_metricsAt != null)
+            {
+                try { ForwarderMetrics.Serve(forwarder, _metricsAt); }
+                catch (MetricsListenException ex)
+                {
+                    forwarder.StopAsync(TimeSpan.Zero).GetAwaiter().GetResult();
+                    ThrowTerminatingError(ErrorMapping.From(ex));
+                }
+            }
             ForwarderRegistry.Add(forwarder);
             WriteObject(forwarder);
             if (!Wait) return;

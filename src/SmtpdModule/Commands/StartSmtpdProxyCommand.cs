@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using System.Security;
 using System.Threading;
 using SmtpdModule.Engine.Lookup;
+using SmtpdModule.Engine.Metrics;
 using SmtpdModule.Engine.Net;
 using SmtpdModule.Engine.Policy;
 using SmtpdModule.Engine.Rules;
@@ -167,6 +168,9 @@ namespace SmtpdModule.Commands
         [Parameter(Mandatory = true, ParameterSetName = Pem)] public string CertificateKeyPath { get; set; }
         [Parameter(Mandatory = true, ParameterSetName = Store)] public string CertificateThumbprint { get; set; }
 
+        /// <summary>Serve Prometheus metrics on this ip:port (GET /metrics); port 0 picks a free one (see MetricsEndPoint).</summary>
+        [Parameter] [ValidateNotNullOrEmpty] public string MetricsListen { get; set; }
+
         /// <summary>Serve until Ctrl+C, a stop signal or Stop-SmtpdProxy; with -Verbose every event is shown.</summary>
         [Parameter] public SwitchParameter Wait { get; set; }
 
@@ -273,6 +277,10 @@ namespace SmtpdModule.Commands
                 options.SmartHostLimits = new DownstreamLimitsRefresher(probe);   // the proxy owns it from here
             }
 
+            IPEndPoint metricsAt = null;
+            if (MetricsListen != null && !MetricsEndpoint.TryParseListen(MetricsListen, out metricsAt, out var badMetrics))
+                ThrowTerminatingError(ErrorMapping.BadMetricsListen(MetricsListen, badMetrics));
+
             var events = Wait ? new EventQueue() : null;
             SmtpProxy proxy = null;
             try
@@ -284,6 +292,16 @@ namespace SmtpdModule.Commands
             catch (ProxyStartException ex) { ThrowTerminatingError(ErrorMapping.From(ex)); }
             catch (UnauthorizedAccessException ex) { ThrowTerminatingError(ErrorMapping.AccessDenied(ex, options.SpoolPath)); }
             catch (ArgumentException ex) { ThrowTerminatingError(ErrorMapping.BadProxyOption(ex)); }
+            if (metricsAt != null)
+            {
+                // Started after the proxy listens, so the first scrape finds it serving; a failure stops it again.
+                try { ProxyMetrics.Serve(proxy, metricsAt); }
+                catch (MetricsListenException ex)
+                {
+                    proxy.StopAsync(TimeSpan.Zero).GetAwaiter().GetResult();
+                    ThrowTerminatingError(ErrorMapping.From(ex));
+                }
+            }
             ProxyRegistry.Add(proxy);
             // With -Wait the same warnings arrive as events and Serve writes them.
             if (!Wait)
