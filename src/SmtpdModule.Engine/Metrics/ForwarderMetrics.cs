@@ -17,7 +17,7 @@ namespace SmtpdModule.Engine.Metrics
         public static MetricsEndpoint Serve(Forwarder forwarder, IPEndPoint listen, MetricsEndpointOptions options = null)
         {
             if (forwarder == null) throw new ArgumentNullException(nameof(forwarder));
-            var depth = new SpoolDepth(forwarder.SpoolPath, TimeSpan.FromSeconds(1));
+            var depth = new SpoolDepthCache(forwarder.SpoolPath, TimeSpan.FromSeconds(1));
             var endpoint = MetricsEndpoint.Start(listen, () => Render(forwarder, depth), options);
             forwarder.AttachMetrics(endpoint.LocalEndPoint, endpoint);
             return endpoint;
@@ -25,7 +25,7 @@ namespace SmtpdModule.Engine.Metrics
 
         /// <summary>The forwarder's metrics in the text format.</summary>
         /// <exception cref="ArgumentNullException"><paramref name="forwarder"/> or <paramref name="depth"/> is null.</exception>
-        public static string Render(Forwarder forwarder, SpoolDepth depth)
+        public static string Render(Forwarder forwarder, SpoolDepthCache depth)
         {
             if (forwarder == null) throw new ArgumentNullException(nameof(forwarder));
             if (depth == null) throw new ArgumentNullException(nameof(depth));

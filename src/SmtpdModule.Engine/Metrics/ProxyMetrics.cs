@@ -21,7 +21,7 @@ namespace SmtpdModule.Engine.Metrics
         public static MetricsEndpoint Serve(SmtpProxy proxy, IPEndPoint listen, MetricsEndpointOptions options = null)
         {
             if (proxy == null) throw new ArgumentNullException(nameof(proxy));
-            var depth = new SpoolDepth(proxy.SpoolPath, TimeSpan.FromSeconds(1));
+            var depth = new SpoolDepthCache(proxy.SpoolPath, TimeSpan.FromSeconds(1));
             var endpoint = MetricsEndpoint.Start(listen, () => Render(proxy, depth), options);
             proxy.AttachMetrics(endpoint.LocalEndPoint, endpoint);
             return endpoint;
@@ -29,7 +29,7 @@ namespace SmtpdModule.Engine.Metrics
 
         /// <summary>The proxy's metrics in the text format.</summary>
         /// <exception cref="ArgumentNullException"><paramref name="proxy"/> or <paramref name="depth"/> is null.</exception>
-        public static string Render(SmtpProxy proxy, SpoolDepth depth)
+        public static string Render(SmtpProxy proxy, SpoolDepthCache depth)
         {
             if (proxy == null) throw new ArgumentNullException(nameof(proxy));
             if (depth == null) throw new ArgumentNullException(nameof(depth));
@@ -89,13 +89,13 @@ namespace SmtpdModule.Engine.Metrics
         }
 
         /// <summary>The <c>&lt;prefix&gt;_spool_messages{state}</c> family; states that cannot be listed are left out.</summary>
-        internal static void WriteSpool(PrometheusTextWriter w, string prefix, SpoolDepth depth)
+        internal static void WriteSpool(PrometheusTextWriter w, string prefix, SpoolDepthCache depth)
         {
             var name = prefix + "_spool_messages";
             w.Gauge(name, "Messages in the spool by state (ready, active, deferred, held, failed, corrupt), counted at most once a second.");
             var counts = depth.Read();
             for (var i = 0; i < counts.Length; i++)
-                if (counts[i] >= 0) w.Sample(name, counts[i], "state", SpoolDepth.StateNames[i]);
+                if (counts[i] >= 0) w.Sample(name, counts[i], "state", SpoolDepthCache.StateNames[i]);
         }
     }
 }

@@ -34,7 +34,7 @@ namespace SmtpdModule.Engine.Tests.Metrics
                 await smtp.SendAsync("QUIT", "221");
             }
 
-            var text = ProxyMetrics.Render(proxy.Proxy, new SpoolDepth(proxy.SpoolPath, TimeSpan.Zero));
+            var text = ProxyMetrics.Render(proxy.Proxy, new SpoolDepthCache(proxy.SpoolPath, TimeSpan.Zero));
             Assert.Contains("\nsmtpd_check_results_total{check=\"greylist\",result=\"first_seen\"} 1\n", text);
             Assert.Contains("\nsmtpd_check_results_total{check=\"verification\",result=\"known\"} 1\n", text);
             Assert.Contains("\nsmtpd_check_results_total{check=\"verification\",result=\"unknown\"} 1\n", text);
@@ -51,11 +51,11 @@ namespace SmtpdModule.Engine.Tests.Metrics
         public void The_spool_depth_is_read_at_most_once_per_interval()
         {
             using var proxy = TestProxy.Start();
-            var depth = new SpoolDepth(proxy.SpoolPath, TimeSpan.FromHours(1));
+            var depth = new SpoolDepthCache(proxy.SpoolPath, TimeSpan.FromHours(1));
             Assert.Equal(0, depth.Read()[0]);
             File.WriteAllText(Path.Combine(proxy.SpoolPath, "ready", "20250102T030405-abcdefghijklmnopqrstuvwx.msg"), "");
             Assert.Equal(0, depth.Read()[0]);   // the cached count: a scrape storm does not list the disk
-            Assert.Equal(1, new SpoolDepth(proxy.SpoolPath, TimeSpan.Zero).Read()[0]);
+            Assert.Equal(1, new SpoolDepthCache(proxy.SpoolPath, TimeSpan.Zero).Read()[0]);
         }
     }
 }

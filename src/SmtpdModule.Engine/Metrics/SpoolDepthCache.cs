@@ -6,17 +6,14 @@ using SmtpdModule.Engine.Spool;
 namespace SmtpdModule.Engine.Metrics
 {
     /// <summary>
-    /// How many messages a spool holds in each state (and in <c>corrupt/</c>), counted by listing its
-    /// directories at scrape time and kept for <see cref="MaxAge"/>, so that scrapes, however many
-    /// and however often, list the disk at most once per interval.
+    /// How many messages a spool holds in each state (and in <c>corrupt/</c>), counted by
+    /// <see cref="Spool.SpoolDepth"/> at scrape time and kept for <see cref="MaxAge"/>, so that scrapes,
+    /// however many and however often, list the disk at most once per interval.
     /// </summary>
-    public sealed class SpoolDepth
+    public sealed class SpoolDepthCache
     {
         /// <summary>The label values, in the order <see cref="Read"/> gives them.</summary>
-        public static IReadOnlyList<string> StateNames { get; } = new[]
-        {
-            SpoolLayout.Ready, SpoolLayout.Active, SpoolLayout.Deferred, SpoolLayout.Held, SpoolLayout.Failed, SpoolLayout.Corrupt,
-        };
+        public static IReadOnlyList<string> StateNames => Spool.SpoolDepth.Directories;
 
         readonly string _root;
         readonly object _gate = new object();
@@ -26,7 +23,7 @@ namespace SmtpdModule.Engine.Metrics
         /// <param name="root">The spool's root.</param>
         /// <param name="maxAge">How long a count is reused; zero counts at every read.</param>
         /// <exception cref="ArgumentNullException"><paramref name="root"/> is null.</exception>
-        public SpoolDepth(string root, TimeSpan maxAge)
+        public SpoolDepthCache(string root, TimeSpan maxAge)
         {
             _root = root ?? throw new ArgumentNullException(nameof(root));
             MaxAge = maxAge;
@@ -56,18 +53,7 @@ namespace SmtpdModule.Engine.Metrics
             var counts = new long[StateNames.Count];
             for (var i = 0; i < counts.Length; i++)
             {
-                try
-                {
-                    var state = StateNames[i];
-                    if (state == SpoolLayout.Corrupt)
-                    {
-                        var dir = Path.Combine(_root, state);
-                        long n = 0;
-                        if (Directory.Exists(dir)) foreach (var _ in Directory.EnumerateFiles(dir)) n++;
-                        counts[i] = n;
-                    }
-                    else counts[i] = SpoolDirectory.List(_root, state).Count;
-                }
+                try { counts[i] = Spool.SpoolDepth.Count(_root, StateNames[i]); }
                 catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
                 {
                     counts[i] = -1;
