@@ -124,6 +124,20 @@ Describe 'Export-SmtpdReport on a live proxy''s and forwarder''s logs' {
         @($result.SpoolDepth).Count | Should -Be 6
     }
 
+    It 'takes the logs of a running proxy and forwarder from the pipeline' {
+        $fwd = Start-SmtpFwd -SpoolPath $spool -SmartHost "127.0.0.1:$($downstream.Port)" -TlsMode None -LogPath $fwdLog -PollInterval 01:00:00
+        try {
+            $fwd.LogPath | Should -Be $fwdLog
+            (Get-SmtpFwd -SpoolPath $spool).LogPath | Should -Be $fwdLog -Because 'another process learns it from the control channel'
+            $piped = $proxy, $fwd | Export-SmtpdReport -Path (Join-Path $TestDrive 'piped.html') -After $windowStart.UtcDateTime `
+                -Before $windowEnd.UtcDateTime -PassThru
+            $piped.MessagesAccepted | Should -Be 2
+            $piped.RecipientsDelivered | Should -Be 4
+            @($piped.LogFiles | ForEach-Object { Split-Path -Leaf $_ }) | Should -Be 'smtpd.log', 'smtpfwd.log'
+        }
+        finally { $fwd | Stop-SmtpFwd -Confirm:$false }
+    }
+
     It 'loads in headless Chromium with no console errors, fetching nothing, with one point per minute and series' {
         $shot = Join-Path $TestDrive 'report.png'
         $page = Invoke-HeadlessPage -Path $report -ScreenshotPath $shot -Width 1100 -FullPage -Evaluate @{

@@ -58,6 +58,9 @@ namespace SmtpdModule.Engine.Forwarding
         public DateTimeOffset StartTime { get; }
         public string SpoolPath => _lease.Root;
         public string Target => _options.Transport.Target;
+        /// <summary>The log's current file (<see cref="ForwarderOptions.LogPath"/>), so that a forwarder binds to
+        /// Get-SmtpdLog and Export-SmtpdReport as a proxy does; null without a log.</summary>
+        public string LogPath => _options.LogPath;
 
         /// <summary>This forwarder's name in the spool (its directory under <c>active/</c>).</summary>
         public string Owner => _lease.Owner;

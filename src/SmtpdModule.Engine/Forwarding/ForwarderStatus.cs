@@ -19,6 +19,8 @@ namespace SmtpdModule.Engine.Forwarding
         public bool IsRunning { get; private set; }
         public string Target { get; private set; }
         public string SpoolPath { get; private set; }
+        /// <summary>The forwarder's log (<c>-LogPath</c>), its current file; null without a log. Binds to Get-SmtpdLog and Export-SmtpdReport.</summary>
+        public string LogPath { get; private set; }
         public string Owner { get; private set; }
         public DateTimeOffset StartTime { get; private set; }
         public long Active { get; private set; }
@@ -53,6 +55,7 @@ namespace SmtpdModule.Engine.Forwarding
             x.Add("delivered", f.Counters.RecipientsDelivered);
             x.Add("errors", f.Counters.Errors);
             x.Add("metrics", f.MetricsEndPoint?.ToString());
+            x.Add("log", f.LogPath);
             return x;
         }
 
@@ -67,6 +70,7 @@ namespace SmtpdModule.Engine.Forwarding
                 IsRunning = f.Number("running") != 0,
                 Target = f.Text("target"),
                 SpoolPath = f.Text("spool"),
+                LogPath = string.IsNullOrEmpty(f.Text("log")) ? null : f.Text("log"),
                 Owner = f.Text("owner"),
                 StartTime = f.Time("start"),
                 Active = f.Number("active"),
