@@ -42,6 +42,22 @@ namespace SmtpdModule.Engine.Metrics
             Family(name, "gauge", help);
         }
 
+        /// <summary>A counter family of one sample without labels.</summary>
+        /// <exception cref="ArgumentException">The name is not a metric name, or does not end in <c>_total</c>.</exception>
+        public void Counter(string name, string help, double value)
+        {
+            Counter(name, help);
+            Sample(name, value);
+        }
+
+        /// <summary>A gauge family of one sample without labels.</summary>
+        /// <exception cref="ArgumentException">The name is not a metric name, or ends in <c>_total</c>.</exception>
+        public void Gauge(string name, string help, double value)
+        {
+            Gauge(name, help);
+            Sample(name, value);
+        }
+
         void Family(string name, string type, string help)
         {
             CheckName(name, nameof(name));

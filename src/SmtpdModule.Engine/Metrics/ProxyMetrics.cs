@@ -35,20 +35,13 @@ namespace SmtpdModule.Engine.Metrics
             if (depth == null) throw new ArgumentNullException(nameof(depth));
             var w = new PrometheusTextWriter();
             var c = proxy.Counters;
-            w.Gauge("smtpd_start_time_seconds", "When the proxy started, in seconds since the Unix epoch.");
-            w.Sample("smtpd_start_time_seconds", proxy.StartTime.ToUnixTimeMilliseconds() / 1000.0);
-            w.Counter("smtpd_sessions_total", "SMTP sessions accepted since start.");
-            w.Sample("smtpd_sessions_total", c.Sessions);
-            w.Gauge("smtpd_sessions_active", "SMTP sessions open now.");
-            w.Sample("smtpd_sessions_active", c.Active);
-            w.Counter("smtpd_sessions_denied_total", "Sessions closed by a deny line or an enforced protocol test.");
-            w.Sample("smtpd_sessions_denied_total", c.Denied);
-            w.Counter("smtpd_messages_accepted_total", "Messages committed to the spool (answered 250 at end of data).");
-            w.Sample("smtpd_messages_accepted_total", c.Accepted);
-            w.Counter("smtpd_message_bytes_accepted_total", "Bytes of the messages committed to the spool.");
-            w.Sample("smtpd_message_bytes_accepted_total", c.Bytes);
-            w.Counter("smtpd_recipients_refused_total", "Recipients refused by the rules or the address check, the session going on.");
-            w.Sample("smtpd_recipients_refused_total", c.Refused);
+            w.Gauge("smtpd_start_time_seconds", "When the proxy started, in seconds since the Unix epoch.", proxy.StartTime.ToUnixTimeMilliseconds() / 1000.0);
+            w.Counter("smtpd_sessions_total", "SMTP sessions accepted since start.", c.Sessions);
+            w.Gauge("smtpd_sessions_active", "SMTP sessions open now.", c.Active);
+            w.Counter("smtpd_sessions_denied_total", "Sessions closed by a deny line or an enforced protocol test.", c.Denied);
+            w.Counter("smtpd_messages_accepted_total", "Messages committed to the spool (answered 250 at end of data).", c.Accepted);
+            w.Counter("smtpd_message_bytes_accepted_total", "Bytes of the messages committed to the spool.", c.Bytes);
+            w.Counter("smtpd_recipients_refused_total", "Recipients refused by the rules or the address check, the session going on.", c.Refused);
             WriteRuleHits(w, proxy.RuleHits);
             w.Counter("smtpd_check_results_total", "Results of the checks behind RCPT verdicts: the SPF result in force and the grey line's finding per recipient decided, and each answer of recipient verification.");
             foreach (var (check, result, count) in proxy.CheckResults.Read())
@@ -60,14 +53,10 @@ namespace SmtpdModule.Engine.Metrics
                     w.Sample("smtpd_dnsbl_status", (int)zone.Status == s ? 1 : 0, "zone", zone.Zone, "status", DnsblStatusNames[s]);
             WriteSpool(w, "smtpd", depth);
             var sc = proxy.SpoolCounters;
-            w.Counter("smtpd_spool_commits_total", "Messages committed to the spool (written, flushed, fsynced and renamed into ready/).");
-            w.Sample("smtpd_spool_commits_total", sc.Commits);
-            w.Counter("smtpd_spool_commit_failures_total", "Commits to the spool that failed (the client was not told 250).");
-            w.Sample("smtpd_spool_commit_failures_total", sc.Failures);
-            w.Counter("smtpd_spool_directory_fsyncs_total", "Directory fsyncs made for commits (group commit serves several commits with one; 0 on Windows).");
-            w.Sample("smtpd_spool_directory_fsyncs_total", sc.DirectoryFsyncs);
-            w.Counter("smtpd_spool_directory_sync_requests_total", "Directory syncs the commits asked for.");
-            w.Sample("smtpd_spool_directory_sync_requests_total", sc.DirectorySyncRequests);
+            w.Counter("smtpd_spool_commits_total", "Messages committed to the spool (written, flushed, fsynced and renamed into ready/).", sc.Commits);
+            w.Counter("smtpd_spool_commit_failures_total", "Commits to the spool that failed (the client was not told 250).", sc.Failures);
+            w.Counter("smtpd_spool_directory_fsyncs_total", "Directory fsyncs made for commits (group commit serves several commits with one; 0 on Windows).", sc.DirectoryFsyncs);
+            w.Counter("smtpd_spool_directory_sync_requests_total", "Directory syncs the commits asked for.", sc.DirectorySyncRequests);
             return w.ToString();
         }
 

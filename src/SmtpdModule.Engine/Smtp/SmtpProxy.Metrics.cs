@@ -1,16 +1,15 @@
 using System;
 using System.Net;
-using System.Threading;
+using SmtpdModule.Engine.Diagnostics;
 using SmtpdModule.Engine.Policy;
 using SmtpdModule.Engine.Spool;
 
 namespace SmtpdModule.Engine.Smtp
 {
-    // What a metrics exporter reads, and the endpoint the proxy closes when it stops. The exporter
-    // sits above the proxy in the engine's layers, so the proxy holds it only as something to dispose.
+    // What a metrics exporter reads, and the endpoint the proxy closes when it stops (see AttachedEndpoint).
     public sealed partial class SmtpProxy
     {
-        IDisposable _metrics;
+        readonly AttachedEndpoint _metrics = new AttachedEndpoint();
 
         /// <summary>The check results of every session (SPF, grey lines, recipient verification), since start.</summary>
         public CheckResultCounter CheckResults => _rt.Checks;
@@ -19,16 +18,11 @@ namespace SmtpdModule.Engine.Smtp
         public SpoolCounters SpoolCounters => _rt.Spool.Counters;
 
         /// <summary>Where the metrics endpoint listens (the port chosen when 0 was asked for); null without one.</summary>
-        public IPEndPoint MetricsEndPoint { get; private set; }
+        public IPEndPoint MetricsEndPoint => _metrics.EndPoint;
 
         /// <summary>Hands the proxy its metrics endpoint, which it closes when it stops (at once if it has).</summary>
-        internal void AttachMetrics(IPEndPoint bound, IDisposable endpoint)
-        {
-            MetricsEndPoint = bound;
-            Interlocked.Exchange(ref _metrics, endpoint)?.Dispose();
-            if (_rt.IsStopping) CloseMetrics();
-        }
+        internal void AttachMetrics(IPEndPoint bound, IDisposable endpoint) => _metrics.Attach(bound, endpoint, _rt.IsStopping);
 
-        void CloseMetrics() => Interlocked.Exchange(ref _metrics, null)?.Dispose();
+        void CloseMetrics() => _metrics.Close();
     }
 }
