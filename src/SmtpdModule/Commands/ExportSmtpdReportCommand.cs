@@ -42,7 +42,6 @@ namespace SmtpdModule.Commands
         [Parameter] public SwitchParameter PassThru { get; set; }
 
         readonly List<string> _files = new List<string>();
-        readonly HashSet<string> _seen = new HashSet<string>(StringComparer.Ordinal);
         TrafficReportOptions _options;
         LogReader _reader;
 
@@ -70,10 +69,7 @@ namespace SmtpdModule.Commands
 
         protected override void ProcessRecord()
         {
-            foreach (var given in LogPath)
-                foreach (var file in ResolveLog(given, literal: false))
-                    foreach (var f in _reader.FilesOf(file))
-                        if (_seen.Add(f)) _files.Add(f);
+            _files.AddRange(NewLogFiles(LogPath, literal: false, _reader));
         }
 
         protected override void EndProcessing()

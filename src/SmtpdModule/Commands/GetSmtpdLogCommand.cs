@@ -41,7 +41,6 @@ namespace SmtpdModule.Commands
         [Parameter] [ValidateNotNullOrEmpty] public string[] Event { get; set; }
 
         LogReader _reader;
-        readonly HashSet<string> _read = new HashSet<string>(StringComparer.Ordinal);
 
         protected override void BeginProcessing()
         {
@@ -58,13 +57,8 @@ namespace SmtpdModule.Commands
 
         protected override void ProcessRecord()
         {
-            var files = new List<string>();
-            foreach (var given in ParameterSetName == LiteralPathSet ? LiteralPath : Path)
-                foreach (var file in ResolveLog(given, ParameterSetName == LiteralPathSet))
-                    foreach (var f in _reader.FilesOf(file))
-                        if (_read.Add(f)) files.Add(f);
-            ReadLogs(_reader, files, WriteObject, error => WriteError(ErrorMapping.From(error)));
+            var literal = ParameterSetName == LiteralPathSet;
+            ReadLogs(_reader, NewLogFiles(literal ? LiteralPath : Path, literal, _reader), WriteObject, error => WriteError(ErrorMapping.From(error)));
         }
-
     }
 }

@@ -12,9 +12,24 @@ namespace SmtpdModule.Hosting
     /// Export-SmtpdReport): a wildcard names its matches, a plain path its file and rotated files.</summary>
     public abstract class LogFileCmdlet : SmtpdCmdlet
     {
+        readonly HashSet<string> _named = new HashSet<string>(StringComparer.Ordinal);
+
+        /// <summary>The files of the logs <paramref name="given"/> names (<see cref="ResolveLog"/>), each
+        /// log's rotated files first as <paramref name="reader"/> orders them, and each file once per
+        /// invocation however often it is named, in this call or an earlier one.</summary>
+        protected List<string> NewLogFiles(IEnumerable<string> given, bool literal, LogReader reader)
+        {
+            var files = new List<string>();
+            foreach (var g in given)
+                foreach (var file in ResolveLog(g, literal))
+                    foreach (var f in reader.FilesOf(file))
+                        if (_named.Add(f)) files.Add(f);
+            return files;
+        }
+
         /// <summary>The log files a path names: a wildcard its matches (none is no error), a plain
         /// path itself when it or a rotated file of it exists; otherwise a LogFileNotFound error.</summary>
-        protected IEnumerable<string> ResolveLog(string given, bool literal)
+        IEnumerable<string> ResolveLog(string given, bool literal)
         {
             if (!literal && WildcardPattern.ContainsWildcardCharacters(given))
             {
