@@ -13,9 +13,11 @@ MODULE="$ROOT/out/SmtpdModule"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-log() { printf '[bench] %s\n' "$*" >&2; }
-[ -f "$MODULE/SmtpdModule.psd1" ] || { log "building the module"; (cd "$ROOT" && dotnet pwsh -NoProfile ./build.ps1 -Task Build >"$WORK/build.log" 2>&1); }
-[ -x /usr/bin/time ] || { log "/usr/bin/time is needed (Debian: apt-get install time)"; exit 1; }
+BUILD=${BENCH_BUILD:-0}                   # 1: build first; else only when out/ has no module
+# shellcheck source=../lib.sh
+. "$ROOT/bench/lib.sh"
+ensure_module
+[ -x /usr/bin/time ] || die "/usr/bin/time is needed (Debian: apt-get install time)"
 
 # BENCH_LOG_FILE: a log gen_log.py made before (kept, not removed), to time the query again.
 LOG=${BENCH_LOG_FILE:-$WORK/smtpd.log}
