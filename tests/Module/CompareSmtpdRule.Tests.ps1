@@ -8,10 +8,6 @@ BeforeAll {
     Import-Module "$PSScriptRoot/../../out/SmtpdModule/SmtpdModule.psd1" -Force
     . "$PSScriptRoot/TestHelpers.ps1"
     $dns = & "$PSScriptRoot/../tools/Start-TestDns.ps1"
-    $sendScript = (Resolve-Path -LiteralPath "$PSScriptRoot/../fixtures/smtp/pester_send.py").ProviderPath
-    $python = Get-TestPython
-    $swaks = Get-Command -Name swaks -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1 -ExpandProperty Source
-    if (-not $swaks) { throw 'swaks is needed: run tests/tools/install-test-deps.sh.' }
 
     $lines = @(
         'allow:127.0.0.2:ALL:ALL'                             # the own host
@@ -25,15 +21,8 @@ BeforeAll {
         -LogPath $log -IdentTimeoutSeconds 0 -NotoDelaySeconds 0 -NoReverseLookup
     $port = $proxy.LocalEndPoints[0].Port
 
-    function Send-Smtplib([string] $Source, [string] $From, [string[]] $To) {
-        $arguments = @($sendScript, '--port', $port, '--source', $Source, '--helo', 'client.test', '--from', $From)
-        foreach ($t in $To) { $arguments += '--to', $t }
-        & $python @arguments | ConvertFrom-Json
-    }
-    function Send-Swaks([string] $Source, [string] $From, [string] $To) {
-        (& $swaks --server 127.0.0.1 --port $port --local-interface $Source --helo client.test --from $From --to $To `
-            --quit-after RCPT --timeout 20 2>&1) -join "`n"
-    }
+    function Send-Smtplib([string] $Source, [string] $From, [string[]] $To) { Send-SmtplibMail -Port $port -Source $Source -From $From -To $To }
+    function Send-Swaks([string] $Source, [string] $From, [string] $To) { Send-SwaksMail -Port $port -Source $Source -From $From -To $To -QuitAfterRcpt }
 
     # Six recipients in four sessions; each comment says the line that decides.
     $a = Send-Smtplib 127.0.0.2 '<a@corp.test>' '<out@elsewhere.test>'                        # 1: allow, a relay for the own host

@@ -12,10 +12,6 @@ BeforeAll {
     . "$PSScriptRoot/../tools/HeadlessChromium.ps1"
     $processes = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
     $dns = & "$PSScriptRoot/../tools/Start-TestDns.ps1"
-    $sendScript = (Resolve-Path -LiteralPath "$PSScriptRoot/../fixtures/smtp/pester_send.py").ProviderPath
-    $python = Get-TestPython
-    $swaks = Get-Command -Name swaks -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1 -ExpandProperty Source
-    if (-not $swaks) { throw 'swaks is needed: run tests/tools/install-test-deps.sh.' }
 
     $lines = @(
         'noto:RBL.bl2.test:ALL:ALL:550 5.7.1 %I is listed'    # 1: bl2.test lists 127.0.0.3
@@ -39,15 +35,8 @@ BeforeAll {
 
     $body = Join-Path $TestDrive 'body.eml'
     Set-Content -LiteralPath $body -Value "From: ok@example.org`r`nTo: a@example.test`r`nSubject: report test`r`n`r`nhello`r`n" -NoNewline
-    function Send-Smtplib([string] $Source, [string] $From, [string[]] $To) {
-        $arguments = @($sendScript, '--port', $port, '--source', $Source, '--helo', 'client.test', '--from', $From, '--body-file', $body)
-        foreach ($t in $To) { $arguments += '--to', $t }
-        & $python @arguments | ConvertFrom-Json
-    }
-    function Send-Swaks([string] $Source, [string] $From, [string] $To) {
-        (& $swaks --server 127.0.0.1 --port $port --local-interface $Source --helo client.test --from $From --to $To `
-            --timeout 20 2>&1) -join "`n"
-    }
+    function Send-Smtplib([string] $Source, [string] $From, [string[]] $To) { Send-SmtplibMail -Port $port -Source $Source -From $From -To $To -BodyFile $body }
+    function Send-Swaks([string] $Source, [string] $From, [string] $To) { Send-SwaksMail -Port $port -Source $Source -From $From -To $To }
 
     # Five sessions: 2 messages (4 recipients) accepted; refused for good: 1 listed, 1 by line 3,
     # 1 unknown recipient, 1 relay by line 5; deferred: 1 greylisted.

@@ -10,7 +10,6 @@ BeforeAll {
     Import-Module "$PSScriptRoot/../../out/SmtpdModule/SmtpdModule.psd1" -Force
     . "$PSScriptRoot/TestHelpers.ps1"
     $dns = & "$PSScriptRoot/../tools/Start-TestDns.ps1" -FixturePath "$PSScriptRoot/../fixtures/dns-nxdomain"
-    $sendScript = (Resolve-Path -LiteralPath "$PSScriptRoot/../fixtures/smtp/pester_send.py").ProviderPath
     $python = Get-AiosmtpdPython
     $processes = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
     $promtool = Get-Command -Name promtool -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1 -ExpandProperty Source
@@ -24,13 +23,7 @@ BeforeAll {
     [System.IO.File]::WriteAllBytes($body, [System.Text.Encoding]::ASCII.GetBytes("Subject: metrics`r`n`r`nhello`r`n"))
 
     # One transaction with smtplib; the RCPT reply codes.
-    function Send-Mail {
-        param([int] $Port, [string[]] $To)
-        $arguments = @($sendScript, '--port', $Port, '--from', '<s@example.org>', '--body-file', $body)
-        foreach ($t in $To) { $arguments += '--to', $t }
-        $out = & $python @arguments | ConvertFrom-Json
-        @($out.rcpt | ForEach-Object { $_[0] })
-    }
+    function Send-Mail([int] $Port, [string[]] $To) { @((Send-SmtplibMail -Port $Port -To $To -BodyFile $body).rcpt | ForEach-Object { $_[0] }) }
 
     # GET /metrics: the response, for its headers and body.
     function Get-Scrape([System.Net.IPEndPoint] $EndPoint) {

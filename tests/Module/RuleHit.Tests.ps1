@@ -10,21 +10,13 @@ BeforeAll {
     . "$PSScriptRoot/TestHelpers.ps1"
     $dns = & "$PSScriptRoot/../tools/Start-TestDns.ps1" -FixturePath "$PSScriptRoot/../fixtures/dns-nxdomain"
     $modulePath = (Resolve-Path -LiteralPath "$PSScriptRoot/../../out/SmtpdModule/SmtpdModule.psd1").ProviderPath
-    $sendScript = (Resolve-Path -LiteralPath "$PSScriptRoot/../fixtures/smtp/pester_send.py").ProviderPath
-    $python = Get-TestPython
     $processes = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
     $started = [System.Collections.Generic.List[object]]::new()
     $body = Join-Path $TestDrive body.eml
     [System.IO.File]::WriteAllBytes($body, [System.Text.Encoding]::ASCII.GetBytes("Subject: hits`r`n`r`nhello`r`n"))
 
     # One transaction with smtplib; the RCPT reply codes.
-    function Send-Mail {
-        param([int] $Port, [string[]] $To)
-        $arguments = @($sendScript, '--port', $Port, '--from', '<s@example.org>', '--body-file', $body)
-        foreach ($t in $To) { $arguments += '--to', $t }
-        $out = & $python @arguments | ConvertFrom-Json
-        @($out.rcpt | ForEach-Object { $_[0] })
-    }
+    function Send-Mail([int] $Port, [string[]] $To) { @((Send-SmtplibMail -Port $Port -To $To -BodyFile $body).rcpt | ForEach-Object { $_[0] }) }
 
     function Get-Output($Child) { Get-Content -LiteralPath $Child.Out -Raw -ErrorAction SilentlyContinue }
     function Get-Row($Rows, [int] $Line) { @($Rows | Where-Object Line -eq $Line)[0] }

@@ -34,6 +34,31 @@ function Get-TestPython {
     $found
 }
 
+# One transaction with python's smtplib (tests/fixtures/smtp/pester_send.py), optionally from loopback
+# address $Source: its parsed result ({ehlo, mail, rcpt: [[code, text] ...], data, closed}). Without
+# -BodyFile no DATA is sent.
+function Send-SmtplibMail {
+    param([Parameter(Mandatory)] [int] $Port, [string[]] $To, [string] $From = '<s@example.org>', [string] $Source,
+          [string] $Helo = 'client.test', [string] $BodyFile)
+    $script = (Resolve-Path -LiteralPath "$PSScriptRoot/../fixtures/smtp/pester_send.py").ProviderPath
+    $arguments = @($script, '--port', $Port, '--helo', $Helo, '--from', $From)
+    if ($Source) { $arguments += '--source', $Source }
+    if ($BodyFile) { $arguments += '--body-file', $BodyFile }
+    foreach ($t in $To) { $arguments += '--to', $t }
+    & (Get-TestPython) @arguments | ConvertFrom-Json
+}
+
+# One transaction with swaks from loopback address $Source: its transcript as one string.
+function Send-SwaksMail {
+    param([Parameter(Mandatory)] [int] $Port, [string] $Source, [string] $From, [string] $To, [switch] $QuitAfterRcpt)
+    $swaks = Get-Command -Name swaks -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1 -ExpandProperty Source
+    if (-not $swaks) { throw 'swaks is needed: run tests/tools/install-test-deps.sh.' }
+    $arguments = @('--server', '127.0.0.1', '--port', $Port, '--local-interface', $Source, '--helo', 'client.test',
+                   '--from', $From, '--to', $To, '--timeout', 20)
+    if ($QuitAfterRcpt) { $arguments += '--quit-after', 'RCPT' }
+    (& $swaks @arguments 2>&1) -join "`n"
+}
+
 # A python3 that can import aiosmtpd: the one on PATH, else the system's (a PATH python from pyenv
 # or a venv does not see Debian's python3-aiosmtpd). Throws when there is none.
 function Get-AiosmtpdPython {
