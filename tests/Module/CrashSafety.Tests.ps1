@@ -119,8 +119,11 @@ BeforeAll {
         [pscustomobject]@{ Header = $text.Substring(0, $end); Body = [System.ArraySegment[byte]]::new($Bytes, $end, $Bytes.Length - $end).ToArray() }
     }
 
+    # The files of messages: the free slots the writer keeps in incoming/ (empty .slot files,
+    # about_SmtpdSpool) are not.
     function Get-Files([string] $Directory, [string] $Filter = '*') {
-        @(Get-ChildItem -LiteralPath $Directory -Filter $Filter -File -ErrorAction SilentlyContinue)
+        @(Get-ChildItem -LiteralPath $Directory -Filter $Filter -File -ErrorAction SilentlyContinue |
+            Where-Object { -not ($_.Extension -eq '.slot' -and $_.Length -eq 0) })
     }
 }
 

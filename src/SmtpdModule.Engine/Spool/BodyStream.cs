@@ -22,11 +22,13 @@ namespace SmtpdModule.Engine.Spool
     {
         readonly FileStream _file;
         readonly long _start;
+        readonly MessageSeal _seal;
 
-        public BodyStream(FileStream file, long start)
+        public BodyStream(FileStream file, long start, MessageSeal seal)
         {
             _file = file;
             _start = start;
+            _seal = seal;
         }
 
         public override bool CanRead => false;
@@ -41,16 +43,26 @@ namespace SmtpdModule.Engine.Spool
             set => throw new NotSupportedException();
         }
 
-        public override void Write(byte[] buffer, int offset, int count) => _file.Write(buffer, offset, count);
+        // The seal follows the bytes only once they are in: a write that fails is not counted, and
+        // the message is aborted anyway.
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            _file.Write(buffer, offset, count);
+            _seal.Add(buffer, offset, count);
+        }
 
-        public override void WriteByte(byte value) => _file.WriteByte(value);
+        public override void WriteByte(byte value)
+        {
+            _file.WriteByte(value);
+            _seal.Add(value);
+        }
 
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         {
             if (cancellationToken.IsCancellationRequested) return Task.FromCanceled(cancellationToken);
             try
             {
-                _file.Write(buffer, offset, count);
+                Write(buffer, offset, count);
                 return Task.CompletedTask;
             }
             catch (Exception ex)

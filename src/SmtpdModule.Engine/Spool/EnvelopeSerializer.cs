@@ -57,7 +57,8 @@ namespace SmtpdModule.Engine.Spool
 
         const string KeyId = "id", KeyReceived = "received", KeyClientAddress = "client-address",
             KeyClientName = "client-name", KeyHelo = "helo", KeyFrom = "from", KeyRcpt = "rcpt",
-            KeyProtocol = "protocol", KeySize = "size", KeyBody = "body", KeySmtpUtf8 = "smtputf8";
+            KeyProtocol = "protocol", KeySize = "size", KeyBody = "body", KeySmtpUtf8 = "smtputf8",
+            KeySeal = "seal";
         const string ParamStatus = "status";
 
         // "size" is known only to be refused: it was part of the format while envelope and body were
@@ -65,7 +66,7 @@ namespace SmtpdModule.Engine.Spool
         static readonly string[] KnownKeys =
         {
             KeyId, KeyReceived, KeyClientAddress, KeyClientName, KeyHelo, KeyFrom, KeyRcpt,
-            KeyProtocol, KeySize, KeyBody, KeySmtpUtf8,
+            KeyProtocol, KeySize, KeyBody, KeySmtpUtf8, KeySeal,
         };
 
         // Present in every envelope this version writes; a header without one of them is refused.
@@ -183,6 +184,11 @@ namespace SmtpdModule.Engine.Spool
                     case KeyProtocol:
                         if (!IsProtocol(value)) throw Corrupt(lineNumber, key);
                         envelope.Protocol = value;
+                        break;
+                    case KeySeal:
+                        // The writer's mark of a complete file (MessageSeal), checked only when a
+                        // crash leaves the file in incoming/; nothing of the envelope.
+                        if (value.Length != MessageSeal.Digits) throw Corrupt(lineNumber, key);
                         break;
                     case KeySize:
                         // The size is the file's length minus the header's; a stated one could only

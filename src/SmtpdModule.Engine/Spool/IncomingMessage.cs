@@ -17,17 +17,21 @@ namespace SmtpdModule.Engine.Spool
         readonly object _gate = new object();
         readonly FileStream _file;
         readonly BodyStream _body;
+        readonly MessageSeal _seal;
         State _state;
 
-        internal IncomingMessage(SpoolWriter writer, Envelope envelope, FileStream file, string tempPath, int headerLength)
+        internal IncomingMessage(SpoolWriter writer, Envelope envelope, FileStream file, string tempPath, byte[] header, bool nameDurable)
         {
             Writer = writer;
             Envelope = envelope;
             Id = envelope.Id;
             _file = file;
-            _body = new BodyStream(file, headerLength);
+            _seal = new MessageSeal();
+            _seal.Add(header, 0, header.Length);
+            _body = new BodyStream(file, header.Length, _seal);
             TempPath = tempPath;
-            HeaderLength = headerLength;
+            HeaderLength = header.Length;
+            NameDurable = nameDurable;
         }
 
         /// <summary>The spool id the message will have once committed.</summary>
@@ -59,6 +63,11 @@ namespace SmtpdModule.Engine.Spool
         internal string TempPath { get; }
         internal int HeaderLength { get; }
 
+        /// <summary>The file took a slot (<see cref="IncomingSlots"/>): its name in
+        /// <c>incoming/</c> was durable before the first byte, so once it is sealed and synced, a
+        /// crash cannot lose it wherever the commit's rename stands.</summary>
+        internal bool NameDurable { get; }
+
         /// <summary>Aborts the message unless it was committed: its temporary file is deleted.</summary>
         public void Dispose() => Writer.Abort(this);
 
@@ -77,29 +86,31 @@ namespace SmtpdModule.Engine.Spool
         }
 
         /// <summary>
-        /// Makes the file durable and closes it; returns the body's length (the file's less the
-        /// header's). Flush(true) is fsync
+        /// Seals the file (<see cref="MessageSeal"/>), makes it durable and closes it; returns the
+        /// body's length (the file's less the header's). Flush(true) is fsync
         /// (FlushFileBuffers on Windows); the close comes after it and is checked too, because a
         /// write error can surface only there (reference §9, CONVENTIONS "Spool").
         /// </summary>
         /// <exception cref="IOException">Writing, syncing or closing failed.</exception>
         internal long SyncAndCloseBody()
         {
-            if (_file.CanWrite)
-            {
-                _file.Flush(true);
-                var length = _file.Length;
-                _file.Dispose();
-                return length - HeaderLength;
-            }
+            var seal = _seal.Finish();
+            if (_file.CanWrite) return SealSyncAndClose(_file, seal);
             // The caller closed Body itself: its buffered bytes reached the file then, but nothing
             // was synced. fsync and FlushFileBuffers act on the file, not on the handle, so a new
             // handle serves.
             using (var again = new FileStream(TempPath, FileMode.Open, FileAccess.Write, FileShare.None, 1))
-            {
-                again.Flush(true);
-                return again.Length - HeaderLength;
-            }
+                return SealSyncAndClose(again, seal);
+        }
+
+        long SealSyncAndClose(FileStream file, byte[] seal)
+        {
+            var length = file.Length;
+            file.Seek(MessageSeal.Offset, SeekOrigin.Begin);
+            file.Write(seal, 0, seal.Length);
+            file.Flush(true);
+            file.Dispose();
+            return length - HeaderLength;
         }
 
         /// <summary>Closes the body, ignoring errors: used only on the way to deleting it.</summary>

@@ -28,7 +28,8 @@ namespace SmtpdModule.Engine.Spool
         static readonly Encoding Utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
         static readonly Encoding StrictUtf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-        /// <summary>The header of <paramref name="envelope"/> as bytes, empty line included.</summary>
+        /// <summary>The header of <paramref name="envelope"/> as bytes, empty line included, with the
+        /// <see cref="MessageSeal"/> placeholder as its second line.</summary>
         /// <exception cref="ArgumentNullException"><paramref name="envelope"/> is null.</exception>
         /// <exception cref="ArgumentException">The envelope cannot be written (see
         /// <see cref="EnvelopeSerializer.Write"/>), or its header exceeds <see cref="MaxHeaderBytes"/>.</exception>
@@ -37,7 +38,12 @@ namespace SmtpdModule.Engine.Spool
             if (envelope == null) throw new ArgumentNullException(nameof(envelope));
             var text = new StringWriter();
             EnvelopeSerializer.Write(text, envelope);
-            var bytes = Utf8.GetBytes(text.ToString());
+            var serialized = text.ToString();
+            var first = EnvelopeSerializer.Header.Length + 1;
+            var bytes = new byte[first + MessageSeal.PlaceholderLine.Length + Utf8.GetByteCount(serialized) - first];
+            Utf8.GetBytes(serialized, 0, first, bytes, 0);
+            Buffer.BlockCopy(MessageSeal.PlaceholderLine, 0, bytes, first, MessageSeal.PlaceholderLine.Length);
+            Utf8.GetBytes(serialized, first, serialized.Length - first, bytes, first + MessageSeal.PlaceholderLine.Length);
             if (bytes.Length > MaxHeaderBytes)
                 throw new ArgumentException("The envelope's header would exceed " + MaxHeaderBytes + " bytes.", nameof(envelope));
             return bytes;

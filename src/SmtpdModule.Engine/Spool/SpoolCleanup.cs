@@ -4,13 +4,53 @@ using System.IO;
 namespace SmtpdModule.Engine.Spool
 {
     /// <summary>
-    /// Removes what a crash leaves behind, when a spool is opened and now and then after: files in
-    /// <c>incoming/</c>. Everything removed here was never acknowledged: a message is acknowledged
-    /// only after its file was renamed into <c>ready/</c> and that directory synced, and a file in
-    /// <c>incoming/</c> is by definition not renamed (yet).
+    /// Clears up what a crash leaves in <c>incoming/</c>, when a spool is opened and now and then
+    /// after. A sealed file (<see cref="MessageSeal"/>) may have been acknowledged: its commit
+    /// synced it and may have said 250 before its rename into <c>ready/</c> was durable; it is
+    /// recovered, never removed. Every other file there was never acknowledged and is removed
+    /// once old; free slots (<see cref="IncomingSlots"/>) are left for the writer.
     /// </summary>
     internal static class SpoolCleanup
     {
+        /// <summary>
+        /// Moves every sealed message file in <c>incoming/</c> that no live writer holds into
+        /// <c>ready/</c>, whatever its age, and syncs <c>ready/</c> if it moved any. A message
+        /// already in a state directory (a rename whose two names a crash both kept) loses its
+        /// name in <c>incoming/</c> instead. Files a writer holds, unsealed ones and ones whose
+        /// bytes no longer hash to their seal are left for <see cref="RemoveIncomingDebris"/>.
+        /// </summary>
+        /// <returns>How many messages were moved into <c>ready/</c>.</returns>
+        public static int RecoverSealed(string root, Action<string> syncDirectory)
+        {
+            var recovered = 0;
+            foreach (var path in Directory.EnumerateFiles(Path.Combine(root, SpoolLayout.Incoming)))
+            {
+                var extension = Path.GetExtension(path);
+                if (extension != SpoolLayout.TemporaryExtension && extension != IncomingSlots.Extension) continue;
+                string id;
+                try
+                {
+                    using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.None, 1))
+                    {
+                        if (file.Length == 0 || !MessageSeal.Holds(file)) continue;
+                        file.Position = 0;
+                        id = MessageFile.ReadHeader(file, out _).Id;
+                    }
+                    if (SpoolDirectory.Locate(root, id) != null) File.Delete(path);
+                    else
+                    {
+                        File.Move(path, SpoolLayout.MessagePath(root, SpoolLayout.Ready, id));
+                        recovered++;
+                    }
+                }
+                catch (IOException) { }                 // in use by a writer, or gone already
+                catch (UnauthorizedAccessException) { }
+                catch (SpoolException) { }              // sealed, yet not a header we read: debris
+            }
+            if (recovered > 0) syncDirectory(Path.Combine(root, SpoolLayout.Ready));
+            return recovered;
+        }
+
         /// <summary>
         /// Deletes the files in <c>incoming/</c> last written more than <paramref name="minimumAge"/>
         /// ago, except those a live writer has open. Every incoming file is opened
@@ -37,6 +77,7 @@ namespace SmtpdModule.Engine.Spool
             {
                 try
                 {
+                    if (Path.GetExtension(path) == IncomingSlots.Extension && new FileInfo(path).Length == 0) continue;
                     if (utcNow - File.GetLastWriteTimeUtc(path) < minimumAge) continue;
                     using (new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose))
                     {

@@ -58,6 +58,9 @@ namespace SmtpdModule.Engine.Spool
         /// <summary>A message file being written in <c>incoming/</c>.</summary>
         public const string TemporaryExtension = ".tmp";
 
+        /// <summary>A message being removed, in <c>incoming/</c> until its deletion.</summary>
+        internal const string RemovedExtension = ".removed";
+
         /// <summary>The state directories, in the order a message normally passes them. A
         /// message is in exactly one of them at any time.</summary>
         public static IReadOnlyList<string> States { get; } = new[] { Ready, Active, Deferred, Held, Failed };
@@ -111,6 +114,10 @@ namespace SmtpdModule.Engine.Spool
 
         internal static string StatusPath(string root, string id) =>
             Path.Combine(root, Status, Checked(id) + StatusExtension);
+
+        /// <summary>Where <see cref="SpoolQueue.Remove"/> puts a message on its way out.</summary>
+        internal static string RemovedPath(string root, string id) =>
+            Path.Combine(root, Incoming, Checked(id) + RemovedExtension);
 
         internal static string IncomingPath(string root, string id) =>
             Path.Combine(root, Incoming, Checked(id) + TemporaryExtension);

@@ -118,8 +118,9 @@ namespace SmtpdModule.Engine.Spool
             var location = Find(id);
             if (location.State == SpoolLayout.Active) throw new SpoolException(id, SpoolErrorReason.Busy);
             // Taken out of its state directory by a rename first, so a forwarder cannot claim it
-            // halfway; what a crash leaves in incoming/ is swept like any other debris.
-            var doomed = SpoolLayout.IncomingPath(Root, id);
+            // halfway; what a crash leaves in incoming/ is swept like any other debris (under a
+            // name crash recovery never takes for a message to keep).
+            var doomed = SpoolLayout.RemovedPath(Root, id);
             Rename(location, doomed);
             SpoolWriter.DeleteQuietly(doomed);
             DeliveryStatusFile.Delete(Root, id);

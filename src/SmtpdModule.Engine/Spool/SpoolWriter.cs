@@ -21,21 +21,26 @@ namespace SmtpdModule.Engine.Spool
     /// </para>
     /// <para>
     /// <b>Commit order.</b> A message is one file (<see cref="MessageFile"/>):
-    /// 1. <see cref="BeginMessage"/> creates <c>incoming/&lt;id&gt;.tmp</c> and writes the
-    ///    envelope header; the SMTP layer appends the body;
-    /// 2. <see cref="CommitAsync"/> flushes it, fsyncs it and closes it (checked);
-    /// 3. renames it to <c>ready/&lt;id&gt;.msg</c>: the commit point, where the forwarder sees it;
-    /// 4. fsyncs <c>ready/</c>, sharing that fsync with concurrent commits (<see cref="GroupCommitter"/>);
-    ///    only then the commit returns and the SMTP layer says 250.
-    /// That is one file fsync, one rename and one shareable directory fsync per message (Postfix's
-    /// cleanup makes one fsync of its queue file). POSIX makes a rename durable only once its
-    /// target directory is synced, hence step 4; <c>incoming/</c> is never synced, because no name
-    /// in it needs to survive a crash: a file the crash leaves there was never acknowledged.
+    /// 1. <see cref="BeginMessage"/> renames a free slot (<see cref="IncomingSlots"/>: an empty
+    ///    file whose name in <c>incoming/</c> was synced in advance, with others) to
+    ///    <c>incoming/&lt;id&gt;.tmp</c> and writes the envelope header; the SMTP layer appends the body;
+    /// 2. <see cref="CommitAsync"/> seals it (<see cref="MessageSeal"/>), fsyncs it and closes it (checked);
+    /// 3. renames it to <c>ready/&lt;id&gt;.msg</c>, where the forwarder sees it; the commit returns
+    ///    and the SMTP layer says 250.
+    /// That is one fsync per message, as Postfix's cleanup makes. The rename need not be durable
+    /// before the 250: the file was synced under a name that was, so a crash leaves it, sealed,
+    /// in <c>incoming/</c> or in <c>ready/</c>, and <see cref="Open(string)"/> moves a sealed file
+    /// whose bytes still match its seal into <c>ready/</c> (<c>SpoolCleanup.RecoverSealed</c>).
+    /// Without a free slot (a burst larger than the pool while it refills) the file is created
+    /// afresh and step 3 adds an fsync of <c>ready/</c>, shared with concurrent commits
+    /// (<see cref="GroupCommitter"/>): POSIX makes a rename durable only once its target directory
+    /// is synced.
     /// </para>
     /// <para>
     /// <b>What it trusts.</b> That fsync means what POSIX says (true for ext4, XFS, Btrfs, ZFS on
     /// drives that honour cache flushes; on macOS fsync does not flush the drive's cache); that
-    /// rename within one directory tree is atomic; and that the spool root is used by SmtpdModule
+    /// rename within one directory tree is atomic, and after a crash either done or not (true of
+    /// journaled file systems); and that the spool root is used by SmtpdModule
     /// only, with the forwarder keeping its side of the layout: a message file moves between
     /// state directories by a single rename and is never rewritten.
     /// </para>
@@ -58,14 +63,18 @@ namespace SmtpdModule.Engine.Spool
 
         readonly string _readyDirectory;
         readonly GroupCommitter _committer;   // null: renames are durable by themselves (Windows)
+        readonly IncomingSlots _slots;        // null where _committer is
+        readonly Action<string> _sync;
         readonly TimeSpan _orphanAge;
 
-        SpoolWriter(string root, TimeSpan orphanAge, GroupCommitter committer, SpoolCounters counters)
+        SpoolWriter(string root, TimeSpan orphanAge, GroupCommitter committer, GroupCommitter slotCommitter, Action<string> sync, SpoolCounters counters)
         {
             Root = root;
             _orphanAge = orphanAge;
             _readyDirectory = Path.Combine(root, SpoolLayout.Ready);
             _committer = committer;
+            _sync = sync;
+            _slots = slotCommitter == null ? null : new IncomingSlots(Path.Combine(root, SpoolLayout.Incoming), slotCommitter);
             Counters = counters;
         }
 
@@ -124,7 +133,9 @@ namespace SmtpdModule.Engine.Spool
         /// <param name="orphanAge">See <see cref="OrphanAge"/>.</param>
         /// <param name="syncDirectory">Replaces <see cref="DirectorySync.Flush"/> (tests); when
         /// given, directories are synced through the group committer on every platform.</param>
-        internal static SpoolWriter Open(string root, TimeSpan orphanAge, Action<string> syncDirectory)
+        /// <param name="slots">False: no <see cref="IncomingSlots"/>, every commit syncs
+        /// <c>ready/</c> (tests of that path, which a writer also takes when its slots run out).</param>
+        internal static SpoolWriter Open(string root, TimeSpan orphanAge, Action<string> syncDirectory, bool slots = true)
         {
             if (string.IsNullOrEmpty(root)) throw new ArgumentException("A spool root is required.", nameof(root));
             string full;
@@ -145,8 +156,16 @@ namespace SmtpdModule.Engine.Spool
             {
                 throw new SpoolException(null, SpoolErrors.ReasonFor(ex), ex);
             }
-            var writer = new SpoolWriter(full, orphanAge, committer, counters);
+            var writer = new SpoolWriter(full, orphanAge, committer, slots ? committer : null, sync, counters);
             writer.RemoveDebris();
+            try
+            {
+                writer._slots?.Fill();
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                throw new SpoolException(null, SpoolErrors.ReasonFor(ex), ex);
+            }
             return writer;
         }
 
@@ -164,6 +183,7 @@ namespace SmtpdModule.Engine.Spool
         {
             try
             {
+                SpoolCleanup.RecoverSealed(Root, _sync);
                 return SpoolCleanup.RemoveIncomingDebris(Root, _orphanAge, DateTime.UtcNow);
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
@@ -200,10 +220,20 @@ namespace SmtpdModule.Engine.Spool
             FileStream file = null;
             try
             {
+                var slotted = _slots != null && _slots.TryTake(path);
+                try
+                {
+                    file = new FileStream(path, slotted ? FileMode.Open : FileMode.CreateNew, FileAccess.Write, FileShare.None, BodyBufferSize);
+                }
+                catch (FileNotFoundException) when (slotted)
+                {
+                    // The debris sweep took the slot between our rename and our open.
+                    slotted = false;
+                    file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, BodyBufferSize);
+                }
                 // CreateNew: ids are unique, so an existing file is a fault, never something to reuse.
-                file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, BodyBufferSize);
                 file.Write(header, 0, header.Length);   // into the buffer: no system call for a usual header
-                return new IncomingMessage(this, envelope, file, path, header.Length);
+                return new IncomingMessage(this, envelope, file, path, header, nameDurable: slotted);
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
@@ -253,9 +283,11 @@ namespace SmtpdModule.Engine.Spool
                 var size = message.SyncAndCloseBody();
 
                 cancellationToken.ThrowIfCancellationRequested();
-                await DurableRename.MoveAsync(message.TempPath, readyPath).ConfigureAwait(false);
+                await MoveToReadyAsync(message.TempPath, readyPath).ConfigureAwait(false);
                 renamed = true;   // visible to the forwarder from here on
-                await SyncDirectoryAsync(_readyDirectory).ConfigureAwait(false);
+                // A slot's name was durable before the message: sealed and synced, the file
+                // survives a crash in incoming/ or in ready/, and recovery finishes the rename.
+                if (!message.NameDurable) await SyncDirectoryAsync(_readyDirectory).ConfigureAwait(false);
 
                 message.Envelope.Size = size;
                 message.EndCommit(succeeded: true);
@@ -288,6 +320,20 @@ namespace SmtpdModule.Engine.Spool
             message.CloseBodyQuietly();
             DeleteQuietly(message.TempPath);
             Counters.AddAbort();
+        }
+
+        /// <summary>The commit's rename; if the file is gone from <c>incoming/</c> but in
+        /// <c>ready/</c>, recovery in another process (or the sweep) finished it for us: it was
+        /// sealed and synced, so that is a success.</summary>
+        static async Task MoveToReadyAsync(string tempPath, string readyPath)
+        {
+            try
+            {
+                await DurableRename.MoveAsync(tempPath, readyPath).ConfigureAwait(false);
+            }
+            catch (FileNotFoundException) when (File.Exists(readyPath))
+            {
+            }
         }
 
         Task SyncDirectoryAsync(string directory) =>

@@ -182,8 +182,11 @@ namespace SmtpdModule.Engine.Tests.Hostile
         static System.Collections.Generic.IEnumerable<SmtpdModule.Engine.Diagnostics.ProxyEvent> Disconnects(Smtp.TestProxy proxy) =>
             proxy.Events.Where(e => e.Kind == "disconnect" && e.Data != null && e.Data.Any(d => d.Key == "peakBuffered"));
 
-        /// <summary>Files anywhere under the spool (incoming leftovers included).</summary>
+        /// <summary>Files anywhere under the spool (incoming leftovers included, the writer's free
+        /// slots not).</summary>
         public static string[] SpoolFiles(Smtp.TestProxy proxy) =>
-            Directory.Exists(proxy.SpoolPath) ? Directory.GetFiles(proxy.SpoolPath, "*", SearchOption.AllDirectories) : Array.Empty<string>();
+            Directory.Exists(proxy.SpoolPath)
+                ? Directory.GetFiles(proxy.SpoolPath, "*", SearchOption.AllDirectories).Where(f => !Spool.TempSpool.IsFreeSlot(f)).ToArray()
+                : Array.Empty<string>();
     }
 }

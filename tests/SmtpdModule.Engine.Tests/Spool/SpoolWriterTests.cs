@@ -55,7 +55,7 @@ namespace SmtpdModule.Engine.Tests.Spool
             Assert.Equal(new[] { id + ".msg" }, spool.Files("ready"));
             var file = File.ReadAllBytes(Path.Combine(spool.Dir("ready"), id + ".msg"));
             var header = Encoding.UTF8.GetString(file, 0, file.Length - Message.Length);
-            Assert.StartsWith("smtpd-envelope 1\nid: " + id + "\n", header);
+            Assert.Matches("^smtpd-envelope 1\nseal: [0-9a-f]{16}\nid: " + id + "\n", header);
             Assert.EndsWith("\nsmtputf8: false\n\n", header);
             Assert.DoesNotContain("size:", header);
             Assert.Equal(Message, file.Skip(file.Length - Message.Length).ToArray());
@@ -263,7 +263,7 @@ namespace SmtpdModule.Engine.Tests.Spool
             var writer = SpoolWriter.Open(spool.Root, SpoolWriter.OrphanAge, dir =>
             {
                 if (failReady && dir.EndsWith("ready", StringComparison.Ordinal)) throw new IOException("fsync failed", 5);
-            });
+            }, slots: false);
             failReady = true;
             using var message = writer.BeginMessage(TempSpool.NewEnvelope());
             var ex = await Assert.ThrowsAsync<SpoolException>(() => writer.CommitAsync(message));
@@ -280,7 +280,7 @@ namespace SmtpdModule.Engine.Tests.Spool
             var writer = SpoolWriter.Open(spool.Root, SpoolWriter.OrphanAge, dir =>
             {
                 if (armed) throw new IOException("no space", OperatingSystem.IsWindows() ? unchecked((int)0x80070070) : 28);
-            });
+            }, slots: false);
             armed = true;
             using var message = writer.BeginMessage(TempSpool.NewEnvelope());
             var ex = await Assert.ThrowsAsync<SpoolException>(() => writer.CommitAsync(message));
@@ -290,17 +290,35 @@ namespace SmtpdModule.Engine.Tests.Spool
         }
 
         [Fact]
-        public async Task A_commit_asks_for_one_directory_sync_of_ready_and_nothing_else()
+        public async Task A_commit_into_a_slot_asks_for_no_directory_sync_the_slots_came_synced()
         {
             using var spool = new TempSpool();
             var synced = new List<string>();
             var writer = SpoolWriter.Open(spool.Root, SpoolWriter.OrphanAge, dir => { lock (synced) synced.Add(dir); });
+            // The layout's creation, then one sync of incoming/ for the slots made at open.
+            Assert.Equal(spool.Dir("incoming"), synced.Last());
+            Assert.Equal(64, spool.Slots);
+            synced.Clear();
+            await CommitOne(writer);
+            await CommitOne(writer);
+            Assert.Empty(synced);
+            Assert.Equal(62, spool.Slots);
+            Assert.Equal(2, spool.Files("ready").Length);
+        }
+
+        [Fact]
+        public async Task Without_a_slot_a_commit_asks_for_one_directory_sync_of_ready_and_nothing_else()
+        {
+            using var spool = new TempSpool();
+            var synced = new List<string>();
+            var writer = SpoolWriter.Open(spool.Root, SpoolWriter.OrphanAge, dir => { lock (synced) synced.Add(dir); }, slots: false);
             synced.Clear();   // the layout's creation
             await CommitOne(writer);
             await CommitOne(writer);
             Assert.Equal(new[] { spool.Dir("ready"), spool.Dir("ready") }, synced);
             Assert.Equal(2, writer.Counters.DirectorySyncRequests);
             Assert.Equal(2, writer.Counters.DirectoryFsyncs);
+            Assert.Equal(0, spool.Slots);
         }
 
         [Fact]
@@ -309,7 +327,7 @@ namespace SmtpdModule.Engine.Tests.Spool
             using var spool = new TempSpool();
             using var cts = new CancellationTokenSource();
             var armed = false;
-            var writer = SpoolWriter.Open(spool.Root, SpoolWriter.OrphanAge, dir => { if (armed) cts.Cancel(); });
+            var writer = SpoolWriter.Open(spool.Root, SpoolWriter.OrphanAge, dir => { if (armed) cts.Cancel(); }, slots: false);
             armed = true;
             using var message = writer.BeginMessage(TempSpool.NewEnvelope());
             await writer.CommitAsync(message, cts.Token);   // cancelled during the sync of ready/

@@ -19,10 +19,17 @@ namespace SmtpdModule.Engine.Tests.Spool
 
         public string Dir(string name) => Path.Combine(Root, name);
 
+        /// <summary>The files in <paramref name="directory"/>, but for the free slots the writer keeps
+        /// in incoming/ (empty <c>.slot</c> files; <see cref="Slots"/> counts them).</summary>
         public string[] Files(string directory) =>
             Directory.Exists(Dir(directory))
-                ? Directory.GetFiles(Dir(directory)).Select(Path.GetFileName).OrderBy(n => n, StringComparer.Ordinal).ToArray()
+                ? Directory.GetFiles(Dir(directory)).Where(p => !IsFreeSlot(p)).Select(Path.GetFileName).OrderBy(n => n, StringComparer.Ordinal).ToArray()
                 : new string[0];
+
+        /// <summary>The free slots in incoming/.</summary>
+        public int Slots => Directory.Exists(Dir("incoming")) ? Directory.GetFiles(Dir("incoming")).Count(IsFreeSlot) : 0;
+
+        public static bool IsFreeSlot(string path) => path.EndsWith(".slot", StringComparison.Ordinal) && new FileInfo(path).Length == 0;
 
         public static Envelope NewEnvelope(params string[] recipients)
         {
