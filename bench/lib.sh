@@ -238,13 +238,21 @@ sink_sessions() {
 
 # The most client connections to the sink seen at once (sampled every 0.2 s) between
 # start_sampler and stop_sampler (which sets SAMPLER_MAX): shows that both sides used the
-# concurrency they were given.
+# concurrency they were given. start_sampler PATTERN counts only the connections whose owner, as
+# ss -p shows it (users:(("smtp",pid=N,fd=N))), matches PATTERN (grep -E): a side's idle pooled
+# connections stay open while the other side is measured.
+# shellcheck disable=SC2120 # the pattern is optional
 start_sampler() {
+    local match=${1:-}
     rm -f "$WORK/sampler.max"
     (
         max=0
         while :; do
-            n=$(ss -tnH state established "( dport = :$SINK_PORT )" 2>/dev/null | wc -l)
+            if [ -n "$match" ]; then
+                n=$(ss -tnpH state established "( dport = :$SINK_PORT )" 2>/dev/null | grep -cE -- "$match" || true)
+            else
+                n=$(ss -tnH state established "( dport = :$SINK_PORT )" 2>/dev/null | wc -l)
+            fi
             if [ "$n" -gt "$max" ]; then max=$n; echo "$max" > "$WORK/sampler.max"; fi
             sleep 0.2
         done
