@@ -253,7 +253,8 @@ start_sampler() {
             else
                 n=$(ss -tnH state established "( dport = :$SINK_PORT )" 2>/dev/null | wc -l)
             fi
-            if [ "$n" -gt "$max" ]; then max=$n; echo "$max" > "$WORK/sampler.max"; fi
+            # Written whole (rename), since stop_sampler may kill this loop at any point.
+            if [ "$n" -gt "$max" ]; then max=$n; echo "$max" > "$WORK/sampler.tmp"; mv "$WORK/sampler.tmp" "$WORK/sampler.max"; fi
             sleep 0.2
         done
     ) &
@@ -263,7 +264,8 @@ stop_sampler() {
     kill "$SAMPLER_PID" 2>/dev/null || true
     wait "$SAMPLER_PID" 2>/dev/null || true
     SAMPLER_PID=""
-    SAMPLER_MAX=$(cat "$WORK/sampler.max" 2>/dev/null || echo 0)
+    SAMPLER_MAX=$(cat "$WORK/sampler.max" 2>/dev/null || true)
+    SAMPLER_MAX=${SAMPLER_MAX:-0}
 }
 
 # ---- our spool ----------------------------------------------------------------------------------
