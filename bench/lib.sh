@@ -1,11 +1,12 @@
-# Shell functions shared by the benchmarks under bench/ (bench/smtp/run.sh, bench/forward/run.sh).
+# Shell functions shared by the benchmarks under bench/ (bench/smtp, bench/forward, bench/e2e, ...).
 # Source it after setting the variables the functions read:
 #   ROOT (the repository), MODULE (out/SmtpdModule), BUILD (1: build first), WORK (the work
 #   directory), FS / FS_SIZE (server_root), MOUNTS (loop mounts made, for the caller's cleanup).
 # start_postfix also reads PF_MAIN_EXTRA and PF_MASTER_EXTRA (arrays, may be unset): main.cf
 # settings (name=value) and master.cf entries (service/type=entry) applied with postconf -e / -M
 # on top of the base configuration, before the instance starts. It sets PF_PORT, POSTFIX_CONF
-# and PF_MASTER.
+# and PF_MASTER. start_sink sets SINK_PORT and SINK_PID, start_sampler SAMPLER_PID (for the
+# caller's cleanup) and stop_sampler SAMPLER_MAX.
 # Every connection goes to 127.0.0.1; every wait has a deadline.
 
 log() { printf '[bench] %s\n' "$*" >&2; }
@@ -206,6 +207,74 @@ pf_wait_drained() {
     done
     return 1
 }
+
+# ---- smtp-sink, the relay target ------------------------------------------------------------
+
+# One smtp-sink for every side of a run (bench/forward, bench/e2e); sets SINK_PORT and SINK_PID.
+# -c writes "sess=N quit=N mesg=N" and a carriage return after every session end, QUIT and ".";
+# the last complete record counts.
+start_sink() {
+    SINK_PORT=$(free_port)
+    local user=()
+    [ "$(id -u)" = 0 ] && user=(-u nobody)
+    smtp-sink -c "${user[@]}" "127.0.0.1:$SINK_PORT" 1000 >"$WORK/sink.out" 2>"$WORK/sink.err" &
+    SINK_PID=$!
+    wait_listener "$SINK_PORT" 30 >/dev/null || { cat "$WORK/sink.err" >&2; die "smtp-sink did not listen within 30 s"; }
+    log "smtp-sink on 127.0.0.1:$SINK_PORT (pid $SINK_PID)"
+}
+# Messages the sink has received (end of data answered). Cheap enough to poll every 50 ms; a
+# record caught half written reads as a smaller number, never a larger one.
+sink_count() {
+    local n
+    n=$(tail -c 256 "$WORK/sink.out" | tr '\r' '\n' | sed -n 's/.*mesg=\([0-9][0-9]*\)$/\1/p' | tail -1)
+    echo "${n:-0}"
+}
+# Sessions the sink has seen end (read when nothing is running).
+sink_sessions() {
+    local n
+    n=$(tail -c 256 "$WORK/sink.out" | tr '\r' '\n' | sed -n 's/^sess=\([0-9][0-9]*\) .*mesg=[0-9][0-9]*$/\1/p' | tail -1)
+    echo "${n:-0}"
+}
+
+# The most client connections to the sink seen at once (sampled every 0.2 s) between
+# start_sampler and stop_sampler (which sets SAMPLER_MAX): shows that both sides used the
+# concurrency they were given. start_sampler PATTERN counts only the connections whose owner, as
+# ss -p shows it (users:(("smtp",pid=N,fd=N))), matches PATTERN (grep -E): a side's idle pooled
+# connections stay open while the other side is measured.
+# shellcheck disable=SC2120 # the pattern is optional
+start_sampler() {
+    local match=${1:-}
+    rm -f "$WORK/sampler.max"
+    (
+        max=0
+        while :; do
+            if [ -n "$match" ]; then
+                n=$(ss -tnpH state established "( dport = :$SINK_PORT )" 2>/dev/null | grep -cE -- "$match" || true)
+            else
+                n=$(ss -tnH state established "( dport = :$SINK_PORT )" 2>/dev/null | wc -l)
+            fi
+            # Written whole (rename), since stop_sampler may kill this loop at any point.
+            if [ "$n" -gt "$max" ]; then max=$n; echo "$max" > "$WORK/sampler.tmp"; mv "$WORK/sampler.tmp" "$WORK/sampler.max"; fi
+            sleep 0.2
+        done
+    ) &
+    SAMPLER_PID=$!
+}
+stop_sampler() {
+    kill "$SAMPLER_PID" 2>/dev/null || true
+    wait "$SAMPLER_PID" 2>/dev/null || true
+    SAMPLER_PID=""
+    SAMPLER_MAX=$(cat "$WORK/sampler.max" 2>/dev/null || true)
+    SAMPLER_MAX=${SAMPLER_MAX:-0}
+}
+
+# ---- our spool ----------------------------------------------------------------------------------
+
+# Messages committed to a spool and waiting for the forwarder.
+spool_ready() { find "$1/ready" -maxdepth 1 -name '*.msg' 2>/dev/null | wc -l; }
+# Messages anywhere in a spool (any state, corrupt included) and delivery records left.
+spool_messages() { find "$1"/{incoming,ready,active,deferred,held,failed,corrupt} -type f \( -name '*.msg' -o -name '*.tmp' \) 2>/dev/null | wc -l; }
+spool_status_files() { find "$1/status" -type f 2>/dev/null | wc -l; }
 
 # median [printf format] < "numbers separated by blanks"
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk -v f="${1:-%.1f}" '{ v[NR] = $1 } END { printf f "\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }

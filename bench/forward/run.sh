@@ -32,7 +32,9 @@ DNS_TOOL="$ROOT/tests/tools/Start-TestDns.ps1"
 DNS_FIXTURE="$ROOT/tests/fixtures/dns-nxdomain"
 
 # log, die, ensure_postfix, ensure_module, free_port, wait_listener, proc_ticks, postfix_ticks,
-# cpu_sample, server_root, start_postfix, pf_queue_files, pf_delivered, pf_wait_drained, median
+# cpu_sample, server_root, start_postfix, pf_queue_files, pf_delivered, pf_wait_drained, start_sink,
+# sink_count, sink_sessions, start_sampler, stop_sampler, spool_ready, spool_messages,
+# spool_status_files, median
 . "$HERE/../lib.sh"
 
 has_side() { case " $SIDES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
@@ -66,52 +68,6 @@ trap 'exit 130' INT TERM
 
 now_ns() { date +%s%N; }
 
-# ---- the sink ----------------------------------------------------------------------------------
-
-# One smtp-sink for both sides for the whole run. -c writes "sess=N quit=N mesg=N" and a
-# carriage return after every session end, QUIT and "."; the last complete record counts.
-start_sink() {
-    SINK_PORT=$(free_port)
-    local user=()
-    [ "$(id -u)" = 0 ] && user=(-u nobody)
-    smtp-sink -c "${user[@]}" "127.0.0.1:$SINK_PORT" 1000 >"$WORK/sink.out" 2>"$WORK/sink.err" &
-    SINK_PID=$!
-    wait_listener "$SINK_PORT" 30 >/dev/null || { cat "$WORK/sink.err" >&2; die "smtp-sink did not listen within 30 s"; }
-    log "smtp-sink on 127.0.0.1:$SINK_PORT (pid $SINK_PID)"
-}
-sink_count() {
-    local n
-    n=$(tail -c 256 "$WORK/sink.out" | tr '\r' '\n' | sed -n 's/.*mesg=\([0-9][0-9]*\)$/\1/p' | tail -1)
-    echo "${n:-0}"
-}
-# Sessions the sink has seen end (read when nothing is running).
-sink_sessions() {
-    local n
-    n=$(tail -c 256 "$WORK/sink.out" | tr '\r' '\n' | sed -n 's/^sess=\([0-9][0-9]*\) .*mesg=[0-9][0-9]*$/\1/p' | tail -1)
-    echo "${n:-0}"
-}
-
-# The most client connections to the sink seen at once (sampled every 0.2 s) while a drain
-# runs: shows that both sides used the concurrency they were given.
-start_sampler() {
-    rm -f "$WORK/sampler.max"
-    (
-        max=0
-        while :; do
-            n=$(ss -tnH state established "( dport = :$SINK_PORT )" 2>/dev/null | wc -l)
-            if [ "$n" -gt "$max" ]; then max=$n; echo "$max" > "$WORK/sampler.max"; fi
-            sleep 0.2
-        done
-    ) &
-    SAMPLER_PID=$!
-}
-stop_sampler() {
-    kill "$SAMPLER_PID" 2>/dev/null || true
-    wait "$SAMPLER_PID" 2>/dev/null || true
-    SAMPLER_PID=""
-    SAMPLER_MAX=$(cat "$WORK/sampler.max" 2>/dev/null || echo 0)
-}
-
 # ---- filling -----------------------------------------------------------------------------------
 
 # source_to PORT → smtp-source's conversation, as bench/smtp runs it, MSGS messages of SIZE.
@@ -125,12 +81,6 @@ source_to() {
         die "smtp-source -m $MSGS_NOW against port $port failed (exit $rc)"
     fi
 }
-
-# Messages committed to a spool and waiting for the forwarder.
-spool_ready() { find "$1/ready" -maxdepth 1 -name '*.msg' 2>/dev/null | wc -l; }
-# Messages anywhere in a spool (any state, corrupt included) and delivery records left.
-spool_messages() { find "$1"/{incoming,ready,active,deferred,held,failed,corrupt} -type f \( -name '*.msg' -o -name '*.tmp' \) 2>/dev/null | wc -l; }
-spool_status_files() { find "$1/status" -type f 2>/dev/null | wc -l; }
 
 # fill_ours SPOOL: a fresh spool filled by the real proxy (fill.ps1), which is then stopped.
 fill_ours() {

@@ -31,7 +31,8 @@ RULES="$ROOT/examples/smtpd_check_rules"
 DNS_TOOL="$ROOT/tests/tools/Start-TestDns.ps1"
 DNS_FIXTURE="$ROOT/tests/fixtures/dns-nxdomain"
 
-# log, die, ensure_postfix, ensure_module, free_port, wait_listener, server_root, median
+# log, die, ensure_postfix, ensure_module, free_port, wait_listener, server_root, start_sink,
+# sink_count, median
 . "$HERE/../lib.sh"
 
 WORK=$(mktemp -d -t smtpd-soak-bench.XXXXXX)
@@ -55,22 +56,6 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 now_ns() { date +%s%N; }
-
-# ---- the sink (as bench/forward) ---------------------------------------------------------------
-start_sink() {
-    SINK_PORT=$(free_port)
-    local user=()
-    [ "$(id -u)" = 0 ] && user=(-u nobody)
-    smtp-sink -c "${user[@]}" "127.0.0.1:$SINK_PORT" 1000 >"$WORK/sink.out" 2>"$WORK/sink.err" &
-    SINK_PID=$!
-    wait_listener "$SINK_PORT" 30 >/dev/null || { cat "$WORK/sink.err" >&2; die "smtp-sink did not listen within 30 s"; }
-    log "smtp-sink on 127.0.0.1:$SINK_PORT (pid $SINK_PID)"
-}
-sink_count() {
-    local n
-    n=$(tail -c 256 "$WORK/sink.out" | tr '\r' '\n' | sed -n 's/.*mesg=\([0-9][0-9]*\)$/\1/p' | tail -1)
-    echo "${n:-0}"
-}
 
 # ---- the process under test ---------------------------------------------------------------------
 start_soak() {
