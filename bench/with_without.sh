@@ -1,10 +1,12 @@
 # The proxy against itself: the same load against a proxy whose rules ask a loopback DNS server
-# ("with") and one whose rules do not ("without"), the two taking turns. Shared by bench/dnsbl
-# and bench/spf; source it after bench/lib.sh (log, die, ensure_module, free_port, proc_ticks,
-# server_root, median), set ROOT and CONCURRENCY, call with_without_init, and before
+# ("with") and one whose rules do not ("without"), the two taking turns. Shared by bench/dnsbl,
+# bench/spf and bench/checks; source it after bench/lib.sh (log, die, ensure_module, free_port,
+# proc_ticks, server_root, median), set ROOT and CONCURRENCY, call with_without_init, and before
 # compare_runs set:
 #   LOAD        the generator (a python script whose command line is bench/smtpload.py's)
 #   LOAD_ARGS   array: the generator's own `send` options (may be empty)
+#   CELLS       optional: the cases, "SESSIONS:BYTES:MESSAGES" each; by default every
+#               CONCURRENCY at SIZE and MSGS
 # start_knot sets KNOT_PID and DNS_PORT; start_rules_proxy fills PROXY_PID, PROXY_PORT;
 # compare_runs fills ROWS; the EXIT trap undoes all of it.
 # Every connection goes to 127.0.0.0/8; every wait has a deadline.
@@ -22,6 +24,7 @@ with_without_init() {
     REUSE=${BENCH_REUSE:-0.2}                 # share of messages from a client already seen in the run
     TTL=${BENCH_TTL:-300}                     # the zones' TTL and negative TTL
     WARMUP=${BENCH_WARMUP:-1000}              # messages per proxy before measuring (at most BENCH_MSGS)
+    [ "$WARMUP" -le "$MSGS" ] || WARMUP=$MSGS
     CASE_TIMEOUT=${BENCH_CASE_TIMEOUT:-300}   # seconds one run may take
     if [ "$(id -u)" = 0 ]; then FS=${BENCH_FS:-ext4}; else FS=${BENCH_FS:-tmp}; fi
     FS_SIZE=${BENCH_FS_SIZE:-2G}
@@ -123,14 +126,18 @@ knot_queries() {
 # ---- the proxies ----------------------------------------------------------------------------------
 
 # start_rules_proxy NAME RULES...: one proxy (bench/rules_proxy.ps1) in its own pwsh process, its
-# spool on its own file system, asking knotd.
+# spool on its own file system, asking knotd; PROXY_OPTIONS (optional, a JSON object) adds
+# parameters of Start-SmtpdProxy. Started again after stop_rules_proxy NAME, it keeps the spool
+# (and the state store in it) and starts with nothing else: a new process, an empty DNS cache.
 start_rules_proxy() {
     local name=$1; shift
-    server_root "$name"
+    [ -d "$WORK/$name" ] || server_root "$name"
     printf '%s\n' "$@" > "$WORK/$name.rules"
+    rm -f "$WORK/$name.stdin"
     mkfifo "$WORK/$name.stdin"
     (cd "$ROOT" && exec dotnet pwsh -NoProfile -NonInteractive -File "$ROOT/bench/rules_proxy.ps1" -ModulePath "$MODULE" \
-        -RulesPath "$WORK/$name.rules" -SpoolPath "$WORK/$name/spool" -DnsServer "127.0.0.1:$DNS_PORT") \
+        -RulesPath "$WORK/$name.rules" -SpoolPath "$WORK/$name/spool" -DnsServer "127.0.0.1:$DNS_PORT" \
+        -ProxyOptions "${PROXY_OPTIONS:-{\}}") \
         < "$WORK/$name.stdin" > "$WORK/$name.out" 2>&1 &
     PROXY_LAUNCHER[$name]=$!
     local fd
@@ -149,19 +156,48 @@ start_rules_proxy() {
     log "proxy '$name' pid ${PROXY_PID[$name]} on 127.0.0.1:${PROXY_PORT[$name]}: $line"
 }
 
+# stop_rules_proxy NAME: closes the proxy's standard input and waits (60 s at most) until its
+# process has stopped the proxy and exited; its output stays in $WORK/NAME.out.
+stop_rules_proxy() {
+    local name=$1 deadline=$((SECONDS + 60))
+    exec {PROXY_FD[$name]}>&-
+    unset "PROXY_FD[$name]"
+    while kill -0 "${PROXY_LAUNCHER[$name]}" 2>/dev/null; do
+        [ $SECONDS -lt $deadline ] || { cat "$WORK/$name.out" >&2; die "proxy '$name' did not stop within 60 s"; }
+        sleep 0.1
+    done
+    unset "PROXY_LAUNCHER[$name]" "PROXY_PID[$name]" "PROXY_PORT[$name]"
+    log "proxy '$name' stopped"
+}
+
+# proxy_stats NAME: the JSON line rules_proxy.ps1 prints for "stats" (rule hits, greylist entries).
+proxy_stats() {
+    local name=$1 before deadline=$((SECONDS + 60)) line
+    before=$(grep -c '^{' "$WORK/$name.out" || true)
+    echo stats >&"${PROXY_FD[$name]}"
+    while [ $SECONDS -lt $deadline ]; do
+        line=$(grep '^{' "$WORK/$name.out" | sed -n "$((before + 1))p")
+        [ -n "$line" ] && { echo "$line"; return; }
+        kill -0 "${PROXY_LAUNCHER[$name]}" 2>/dev/null || break
+        sleep 0.2
+    done
+    cat "$WORK/$name.out" >&2
+    die "proxy '$name' printed no stats within 60 s"
+}
+
 spool_dir() { echo "$WORK/$1/spool/ready"; }
 spooled() { find "$(spool_dir "$1")" -maxdepth 1 -name '*.msg' 2>/dev/null | wc -l; }
 
-# measure NAME BLOCK SESSIONS MESSAGES → "seconds done accepted refused queries questions
+# measure NAME BLOCK SESSIONS MESSAGES [BYTES] → "seconds done accepted refused queries questions
 #   proxy_ticks knot_ticks client_cpu_ms median_ms p90_ms"; the "with" proxy must refuse whom the
 #   generator's plan says, the "without" proxy nobody.
 measure() {
-    local name=$1 block=$2 s=$3 m=$4 expect=none out rc=0
+    local name=$1 block=$2 s=$3 m=$4 size=${5:-$SIZE} expect=none out rc=0
     [ "$name" = with ] && expect=rules
     local spool0 q0 p0 k0 spool1 q1 p1 k1
     spool0=$(spooled "$name"); q0=$(knot_queries); p0=$(proc_ticks "${PROXY_PID[$name]}"); k0=$(proc_ticks "$KNOT_PID")
     out=$(timeout "$CASE_TIMEOUT" python3 "$LOAD" send --port "${PROXY_PORT[$name]}" --block "$block" \
-        --messages "$m" --concurrency "$s" --size "$SIZE" --reuse "$REUSE" --expect "$expect" \
+        --messages "$m" --concurrency "$s" --size "$size" --reuse "$REUSE" --expect "$expect" \
         ${LOAD_ARGS[@]+"${LOAD_ARGS[@]}"}) || rc=$?
     p1=$(proc_ticks "${PROXY_PID[$name]}"); k1=$(proc_ticks "$KNOT_PID"); q1=$(knot_queries); spool1=$(spooled "$name")
     [ "$rc" = 0 ] || die "load against '$name' (block $block, $s sessions) failed (exit $rc): $out"
@@ -177,31 +213,66 @@ EOF
 
 # ---- the alternation ------------------------------------------------------------------------------
 
+# The cases: CELLS, or every CONCURRENCY at SIZE and MSGS ("SESSIONS:BYTES:MESSAGES" each).
+cells() {
+    if [ -n "${CELLS:-}" ]; then echo "$CELLS"; return; fi
+    local s
+    for s in $CONCURRENCY; do printf '%s:%s:%s ' "$s" "$SIZE" "$MSGS"; done
+}
+
+# cell_label CELL: its sessions, and its size when it is not SIZE.
+cell_label() {
+    local s size m
+    IFS=: read -r s size m <<<"$1"
+    if [ "$size" = "$SIZE" ]; then echo "$s"
+    else echo "$s ($(awk -v b="$size" 'BEGIN { printf (b % 1024) ? "%d bytes" : "%d KiB", (b % 1024) ? b : b / 1024 }'))"; fi
+}
+
 # How many senders' blocks compare_runs uses: one per warm-up and per measured run, so no run
 # finds another's answers in the proxy's DNS cache.
-blocks_needed() { set -- $CONCURRENCY; echo $((2 + REPEAT * $# * 2)); }
+blocks_needed() { set -- $(cells); echo $((2 + REPEAT * $# * 2)); }
 
-# compare_runs: warm-up of each proxy (blocks 0 and 1), then for each concurrency REPEAT runs per
+# run_block C R NAME: the block of proxy NAME's run R (1..REPEAT) of cell C (0-based): the warm-ups
+# have 0 (with) and 1 (without), then the runs in the order compare_runs makes them.
+run_block() {
+    local second=1
+    if [ $(($2 % 2)) = 1 ]; then [ "$3" = with ] && second=0; else [ "$3" = without ] && second=0; fi
+    echo $((2 + 2 * ($1 * REPEAT + $2 - 1) + second))
+}
+
+# with_blocks: "BLOCK:MESSAGES" of every run the "with" proxy gets, its warm-up first (for a
+# benchmark that must prepare state for exactly those senders, as bench/checks' greylisting).
+with_blocks() {
+    local cell c=0 r s size m
+    echo "0:$WARMUP"
+    for cell in $(cells); do
+        IFS=: read -r s size m <<<"$cell"
+        for r in $(seq 1 "$REPEAT"); do echo "$(run_block "$c" "$r" with):$m"; done
+        c=$((c + 1))
+    done
+}
+
+# compare_runs: warm-up of each proxy (blocks 0 and 1), then for each cell REPEAT runs per
 # proxy, alternating who goes first (the machine may be shared and load drifts). Fills ROWS with
-# the medians: ROWS[<sessions>.<with|without>.<rate|qpm|cache|cpu|kcpu|ccpu|med|p90>], the
+# the medians: ROWS[<cell>.<with|without>.<rate|qpm|cache|cpu|kcpu|ccpu|med|p90>], the
 # split of the last run (.split) and every run's rate (.rates); notes the load average (LOAD_END).
 compare_runs() {
-    [ "$WARMUP" -le "$MSGS" ] || WARMUP=$MSGS
     log "warm-up (not measured): $WARMUP messages at 10 sessions to each proxy"
     measure with 0 10 "$WARMUP" >/dev/null || exit 1
     measure without 1 10 "$WARMUP" >/dev/null || exit 1
-    local tick block=2 s r name order out rate k
+    local tick block c=0 cell s size m r name order out rate k
     local secs done acc ref queries questions pt kt ccpu med p90
     local -A R
     tick=$(getconf CLK_TCK)
-    for s in $CONCURRENCY; do
+    for cell in $(cells); do
+        IFS=: read -r s size m <<<"$cell"
         R=()
         for r in $(seq 1 "$REPEAT"); do
             if [ $((r % 2)) = 1 ]; then order="with without"; else order="without with"; fi
             for name in $order; do
-                out=$(measure "$name" "$block" "$s" "$MSGS") || exit 1
+                block=$(run_block "$c" "$r" "$name")
+                out=$(measure "$name" "$block" "$s" "$m" "$size") || exit 1
                 read -r secs done acc ref queries questions pt kt ccpu med p90 <<<"$out"
-                block=$((block + 1))
                 rate=$(awk -v d="$done" -v t="$secs" 'BEGIN { printf "%.1f", d / t }')
                 R[$name.rate]+=" $rate"
                 R[$name.qpm]+=" $(awk -v q="$queries" -v d="$done" 'BEGIN { printf "%.3f", q / d }')"
@@ -212,18 +283,19 @@ compare_runs() {
                 R[$name.med]+=" $med"
                 R[$name.p90]+=" $p90"
                 R[$name.split]="$acc/$ref"
-                log "$(printf '%-7s' "$name") s=$s run $r: $done msgs ($acc accepted, $ref refused) in ${secs}s = $rate msgs/s, $queries DNS queries for $questions questions"
+                log "$(printf '%-7s' "$name") $(cell_label "$cell") run $r (block $block): $done msgs ($acc accepted, $ref refused) in ${secs}s = $rate msgs/s, $queries DNS queries for $questions questions"
             done
         done
         for k in "${!R[@]}"; do
             case $k in
-                *.split) ROWS[$s.$k]=${R[$k]} ;;
-                *.qpm|*.cpu|*.kcpu|*.ccpu) ROWS[$s.$k]=$(echo "${R[$k]}" | median %.2f) ;;
-                *) ROWS[$s.$k]=$(echo "${R[$k]}" | median) ;;
+                *.split) ROWS[$cell.$k]=${R[$k]} ;;
+                *.qpm|*.cpu|*.kcpu|*.ccpu) ROWS[$cell.$k]=$(echo "${R[$k]}" | median %.2f) ;;
+                *) ROWS[$cell.$k]=$(echo "${R[$k]}" | median) ;;
             esac
         done
-        ROWS[$s.with.rates]=${R[with.rate]}
-        ROWS[$s.without.rates]=${R[without.rate]}
+        ROWS[$cell.with.rates]=${R[with.rate]}
+        ROWS[$cell.without.rates]=${R[without.rate]}
+        c=$((c + 1))
     done
     LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 }
@@ -240,21 +312,21 @@ report_head() {
     echo
 }
 
-# report_table: the medians of compare_runs, one row per concurrency, and every run's rate.
+# report_table: the medians of compare_runs, one row per cell, and every run's rate.
 report_table() {
-    local s ratio
+    local c ratio
     echo "Median of $REPEAT runs per case, the two proxies alternating."
     echo
     echo "| sessions | without msgs/s | with msgs/s | ratio with/without | DNS queries/msg (with) | DNS questions answered by the cache | proxy CPU ms/msg without / with | knotd CPU ms/msg | median ms without / with | p90 ms without / with | with: accepted/refused (last run) |"
     echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-    for s in $CONCURRENCY; do
-        ratio=$(awk -v a="${ROWS[$s.with.rate]}" -v b="${ROWS[$s.without.rate]}" 'BEGIN { printf "%.2f", a / b }')
-        echo "| $s | ${ROWS[$s.without.rate]} | ${ROWS[$s.with.rate]} | **$ratio** | ${ROWS[$s.with.qpm]} | ${ROWS[$s.with.cache]} % | ${ROWS[$s.without.cpu]} / ${ROWS[$s.with.cpu]} | ${ROWS[$s.with.kcpu]} | ${ROWS[$s.without.med]} / ${ROWS[$s.with.med]} | ${ROWS[$s.without.p90]} / ${ROWS[$s.with.p90]} | ${ROWS[$s.with.split]} |"
+    for c in $(cells); do
+        ratio=$(awk -v a="${ROWS[$c.with.rate]}" -v b="${ROWS[$c.without.rate]}" 'BEGIN { printf "%.2f", a / b }')
+        echo "| $(cell_label "$c") | ${ROWS[$c.without.rate]} | ${ROWS[$c.with.rate]} | **$ratio** | ${ROWS[$c.with.qpm]} | ${ROWS[$c.with.cache]} % | ${ROWS[$c.without.cpu]} / ${ROWS[$c.with.cpu]} | ${ROWS[$c.with.kcpu]} | ${ROWS[$c.without.med]} / ${ROWS[$c.with.med]} | ${ROWS[$c.without.p90]} / ${ROWS[$c.with.p90]} | ${ROWS[$c.with.split]} |"
     done
     echo
-    echo "Every run, msgs/s: $(for s in $CONCURRENCY; do printf '%s sessions: without%s, with%s; ' "$s" "${ROWS[$s.without.rates]}" "${ROWS[$s.with.rates]}"; done)"
-    echo "DNS queries per message without (a check, should be 0): $(for s in $CONCURRENCY; do printf '%s ' "${ROWS[$s.without.qpm]}"; done)."
-    echo "Load generator CPU ms/msg (python, without / with): $(for s in $CONCURRENCY; do printf '%s sessions %s / %s; ' "$s" "${ROWS[$s.without.ccpu]}" "${ROWS[$s.with.ccpu]}"; done)"
+    echo "Every run, msgs/s: $(for c in $(cells); do printf '%s sessions: without%s, with%s; ' "$(cell_label "$c")" "${ROWS[$c.without.rates]}" "${ROWS[$c.with.rates]}"; done)"
+    echo "DNS queries per message without (a check, should be 0): $(for c in $(cells); do printf '%s ' "${ROWS[$c.without.qpm]}"; done)."
+    echo "Load generator CPU ms/msg (python, without / with): $(for c in $(cells); do printf '%s sessions %s / %s; ' "$(cell_label "$c")" "${ROWS[$c.without.ccpu]}" "${ROWS[$c.with.ccpu]}"; done)"
 }
 
 # write_report FILE: $WORK/report.md to FILE, and printed.
