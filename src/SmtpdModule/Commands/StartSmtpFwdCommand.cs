@@ -226,6 +226,7 @@ namespace SmtpdModule.Commands
 
         void Drain(EventQueue queue)
         {
+            queue.BeginDrain();
             while (queue.TryTake(out var e)) WriteVerbose(e.ToString());
         }
 

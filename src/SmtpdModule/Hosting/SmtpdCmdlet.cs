@@ -108,6 +108,8 @@ namespace SmtpdModule.Hosting
         {
             var verbose = VerboseShown();
             if (verbose) hostKinds = new string[0];
+            var kinds = hostKinds;
+            events.ShowOnly(e => verbose || e.Kind == "warning" || kinds.Contains(e.Kind));
             // Held exit (no PosixSignalRegistration): the stop's own bound, the control channel's
             // 5 s to answer, and a margin.
             using (var signals = new ShutdownSignals(stopBound + TimeSpan.FromSeconds(10)))
@@ -137,6 +139,7 @@ namespace SmtpdModule.Hosting
         /// under load is most of what this thread would do.</param>
         void Show(EventQueue events, ICollection<string> hostKinds, bool verbose)
         {
+            events.BeginDrain();
             while (events.TryTake(out var e))
             {
                 // Rules warnings (at start and at each reload) are warnings on any console.
