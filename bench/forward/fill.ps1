@@ -18,7 +18,8 @@ $dns = & $DnsTool -FixturePath $DnsFixture
 try {
     Import-Module $ModulePath
     $proxy = Start-SmtpdProxy -Listen '127.0.0.1:0' -RulesPath $RulesPath -SpoolPath $SpoolPath `
-        -DnsServer $dns.EndPoint -NoReverseLookup
+        -DnsServer $dns.EndPoint -NoReverseLookup -MaxSessions 2000 -MaxSessionsPerClient 2000 `
+        -MaxSessionsPerNetwork 2000 -MaxConnectionsPerMinute 100000000 -MaxRecipientsPerMinute 100000000
     $port = $proxy.LocalEndPoints[0].Port
     [Console]::Out.WriteLine("ready $port $PID $($dns.Process.Id)")
     [Console]::Out.Flush()

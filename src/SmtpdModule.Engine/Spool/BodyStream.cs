@@ -20,42 +20,30 @@ namespace SmtpdModule.Engine.Spool
     /// </remarks>
     internal sealed class BodyStream : Stream
     {
-        readonly FileStream _file;
+        readonly SealedFileWriter _file;
         readonly long _start;
-        readonly MessageSeal _seal;
 
-        public BodyStream(FileStream file, long start, MessageSeal seal)
+        public BodyStream(SealedFileWriter file, long start)
         {
             _file = file;
             _start = start;
-            _seal = seal;
         }
 
         public override bool CanRead => false;
         public override bool CanSeek => false;
-        public override bool CanWrite => _file.CanWrite;
+        public override bool CanWrite => _file.IsOpen;
         public override long Length => throw new NotSupportedException();
 
         /// <summary>Body bytes written so far.</summary>
         public override long Position
         {
-            get => _file.Position - _start;
+            get => _file.Length - _start;
             set => throw new NotSupportedException();
         }
 
-        // The seal follows the bytes only once they are in: a write that fails is not counted, and
-        // the message is aborted anyway.
-        public override void Write(byte[] buffer, int offset, int count)
-        {
-            _file.Write(buffer, offset, count);
-            _seal.Add(buffer, offset, count);
-        }
+        public override void Write(byte[] buffer, int offset, int count) => _file.Write(buffer, offset, count);
 
-        public override void WriteByte(byte value)
-        {
-            _file.WriteByte(value);
-            _seal.Add(value);
-        }
+        public override void WriteByte(byte value) => _file.WriteByte(value);
 
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         {
@@ -93,7 +81,7 @@ namespace SmtpdModule.Engine.Spool
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing) _file.Dispose();
+            if (disposing) _file.Close();
             base.Dispose(disposing);
         }
     }

@@ -9,7 +9,7 @@ namespace SmtpdModule.Engine.Spool
     /// the name taken is a fault, not something to overwrite).
     /// </summary>
     /// <remarks>
-    /// Unix: <see cref="File.Move(string, string)"/>, a rename(2) (some runtime versions link
+    /// Unix: <see cref="NoReplaceRename"/>, a renameat2 or <see cref="File.Move(string, string)"/> (some runtime versions link
     /// then unlink instead, to refuse an existing destination; a crash between the two leaves a
     /// second name in <c>incoming/</c>, which the next open removes). Either way the destination
     /// name appears atomically and names a complete, synced file. The new name is made durable
@@ -27,7 +27,7 @@ namespace SmtpdModule.Engine.Spool
         {
             if (!HostOsInfo.IsWindows)
             {
-                File.Move(source, destination);
+                NoReplaceRename.Move(source, destination);
                 return;
             }
             for (var attempt = 0; ; attempt++)

@@ -15,9 +15,8 @@ namespace SmtpdModule.Engine.Spool
         enum State { Open, Committing, Committed, Failed, Aborted }
 
         readonly object _gate = new object();
-        readonly FileStream _file;
+        readonly SealedFileWriter _file;
         readonly BodyStream _body;
-        readonly MessageSeal _seal;
         State _state;
 
         internal IncomingMessage(SpoolWriter writer, Envelope envelope, FileStream file, string tempPath, byte[] header, bool nameDurable)
@@ -25,10 +24,9 @@ namespace SmtpdModule.Engine.Spool
             Writer = writer;
             Envelope = envelope;
             Id = envelope.Id;
-            _file = file;
-            _seal = new MessageSeal();
-            _seal.Add(header, 0, header.Length);
-            _body = new BodyStream(file, header.Length, _seal);
+            _file = new SealedFileWriter(file);
+            _file.Write(header, 0, header.Length);   // into the buffer: no system call for a usual header
+            _body = new BodyStream(_file, header.Length);
             TempPath = tempPath;
             HeaderLength = header.Length;
             NameDurable = nameDurable;
@@ -42,9 +40,10 @@ namespace SmtpdModule.Engine.Spool
         /// forward-only stream on <c>incoming/&lt;id&gt;.tmp</c> after the envelope header (its
         /// <see cref="Stream.Position"/> counts body bytes). The file is opened exclusively
         /// (<see cref="FileShare.None"/>, which on Unix is also an advisory lock that tells a
-        /// concurrent spool open that the file is in use) with a 64 KiB buffer; asynchronous
-        /// writes complete synchronously (see <c>BodyStream</c>). Closing it is the commit's job;
-        /// a caller that closes it anyway loses nothing, the commit reopens the file to sync it.
+        /// concurrent spool open that the file is in use) and written through a pooled 64 KiB
+        /// buffer (<see cref="SealedFileWriter"/>); asynchronous writes complete synchronously
+        /// (see <c>BodyStream</c>). Closing it is the commit's job; a caller that closes it anyway
+        /// loses nothing, the commit reopens the file to seal and sync it.
         /// </summary>
         public Stream Body => _body;
 
@@ -87,39 +86,14 @@ namespace SmtpdModule.Engine.Spool
 
         /// <summary>
         /// Seals the file (<see cref="MessageSeal"/>), makes it durable and closes it; returns the
-        /// body's length (the file's less the header's). Flush(true) is fsync
-        /// (FlushFileBuffers on Windows); the close comes after it and is checked too, because a
-        /// write error can surface only there (reference §9, CONVENTIONS "Spool").
+        /// body's length (the file's less the header's).
         /// </summary>
         /// <exception cref="IOException">Writing, syncing or closing failed.</exception>
-        internal long SyncAndCloseBody()
-        {
-            var seal = _seal.Finish();
-            if (_file.CanWrite) return SealSyncAndClose(_file, seal);
-            // The caller closed Body itself: its buffered bytes reached the file then, but nothing
-            // was synced. fsync and FlushFileBuffers act on the file, not on the handle, so a new
-            // handle serves.
-            using (var again = new FileStream(TempPath, FileMode.Open, FileAccess.Write, FileShare.None, 1))
-                return SealSyncAndClose(again, seal);
-        }
-
-        long SealSyncAndClose(FileStream file, byte[] seal)
-        {
-            var length = file.Length;
-            file.Seek(MessageSeal.Offset, SeekOrigin.Begin);
-            file.Write(seal, 0, seal.Length);
-            file.Flush(true);
-            file.Dispose();
-            return length - HeaderLength;
-        }
+        internal long SyncAndCloseBody() =>
+            (_file.IsOpen ? _file.SealSyncAndClose() : _file.SealSyncClosed(TempPath)) - HeaderLength;
 
         /// <summary>Closes the body, ignoring errors: used only on the way to deleting it.</summary>
-        internal void CloseBodyQuietly()
-        {
-            try { _file.Dispose(); }
-            catch (IOException) { }
-            catch (UnauthorizedAccessException) { }
-        }
+        internal void CloseBodyQuietly() => _file.Abandon();
 
         public override string ToString() => Id;
     }

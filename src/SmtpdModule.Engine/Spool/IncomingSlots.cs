@@ -66,7 +66,7 @@ namespace SmtpdModule.Engine.Spool
             {
                 try
                 {
-                    File.Move(slot, path);
+                    NoReplaceRename.Move(slot, path);
                     taken = true;
                 }
                 catch (IOException) { }                 // gone: another writer won it

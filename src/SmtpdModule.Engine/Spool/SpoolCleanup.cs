@@ -39,7 +39,7 @@ namespace SmtpdModule.Engine.Spool
                     if (SpoolDirectory.Locate(root, id) != null) File.Delete(path);
                     else
                     {
-                        File.Move(path, SpoolLayout.MessagePath(root, SpoolLayout.Ready, id));
+                        NoReplaceRename.Move(path, SpoolLayout.MessagePath(root, SpoolLayout.Ready, id));
                         recovered++;
                     }
                 }

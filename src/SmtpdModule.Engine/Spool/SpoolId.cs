@@ -26,14 +26,17 @@ namespace SmtpdModule.Engine.Spool
         const int RandomBytes = 15;         // 120 bits; 15 bytes are exactly 24 base32 characters
         const string Base32 = "abcdefghijklmnopqrstuvwxyz234567";
 
+        // One generator for the process: thread-safe, and making one per id cost a new OpenSSL
+        // context (and its fork check, a getpid) for every message.
+        static readonly RandomNumberGenerator Random = RandomNumberGenerator.Create();
+
         /// <summary>A new id for a message arriving now.</summary>
         public static string New() => New(DateTimeOffset.UtcNow);
 
         internal static string New(DateTimeOffset now)
         {
             var random = new byte[RandomBytes];
-            using (var rng = RandomNumberGenerator.Create())
-                rng.GetBytes(random);
+            Random.GetBytes(random);
 
             var chars = new char[Length];
             now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture).CopyTo(0, chars, 0, TimeLength);

@@ -96,7 +96,7 @@ namespace SmtpdModule.Engine.Spool
             var claimed = SpoolLayout.ClaimedPath(Root, Owner, id);
             try
             {
-                File.Move(source, claimed);
+                NoReplaceRename.Move(source, claimed);
             }
             catch (Exception ex) when (ex is FileNotFoundException || ex is DirectoryNotFoundException) { return null; }
             catch (IOException) when (!File.Exists(source)) { return null; }
@@ -147,7 +147,7 @@ namespace SmtpdModule.Engine.Spool
             DeliveryStatusFile.Write(Root, message.Id, message.Status);
             try
             {
-                File.Move(message.Path, SpoolLayout.MessagePath(Root, SpoolLayout.DirectoryOf(next.Value), message.Id));
+                NoReplaceRename.Move(message.Path, SpoolLayout.MessagePath(Root, SpoolLayout.DirectoryOf(next.Value), message.Id));
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException) { throw SpoolErrors.Wrap(message.Id, ex); }
         }
@@ -233,7 +233,7 @@ namespace SmtpdModule.Engine.Spool
         {
             try
             {
-                File.Move(source, destination);
+                NoReplaceRename.Move(source, destination);
                 return true;
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException) { return false; }

@@ -17,7 +17,10 @@ namespace SmtpdModule.Engine.Spool
     /// </remarks>
     public static class SpoolReader
     {
-        const int BodyBufferSize = 64 * 1024;
+        // Small on purpose: the header is read in 4 KiB steps and the body by callers in large
+        // blocks, which bypass a buffer this size, so a reader allocates none (the forwarder opens
+        // one per message; a 64 KiB buffer was a fresh, zeroed 64 KiB each time).
+        const int BodyBufferSize = 4096;
 
         /// <summary>The envelopes in one state directory, by id (that is, by arrival). Reads only
         /// <c>*.msg</c> files with a valid id; a file that cannot be read is left out.

@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
@@ -59,8 +60,6 @@ namespace SmtpdModule.Engine.Spool
         /// commit that is between its close and its rename, which takes microseconds.</summary>
         public static readonly TimeSpan OrphanAge = TimeSpan.FromMinutes(10);
 
-        const int BodyBufferSize = 64 * 1024;
-
         readonly string _readyDirectory;
         readonly GroupCommitter _committer;   // null: renames are durable by themselves (Windows)
         readonly IncomingSlots _slots;        // null where _committer is
@@ -86,22 +85,39 @@ namespace SmtpdModule.Engine.Spool
 
         /// <summary>
         /// Bytes available to this process on the spool's volume, so the receiver can answer
-        /// <c>452 4.3.1</c> before accepting a message it could not store.
+        /// <c>452 4.3.1</c> before accepting a message it could not store: as the volume said it
+        /// at most a tenth of a second ago.
         /// </summary>
         /// <exception cref="SpoolException">The volume cannot be queried (<see cref="SpoolErrorReason.Io"/>).</exception>
         public long FreeBytes
         {
             get
             {
+                var known = _free;
+                var now = Stopwatch.GetTimestamp();
+                if (known != null && now - known.At < FreeBytesFreshFor) return known.Bytes;
                 try
                 {
-                    return HostOsInfo.IsWindows ? WindowsFileApi.FreeBytes(Root) : new DriveInfo(Root).AvailableFreeSpace;
+                    var bytes = HostOsInfo.IsWindows ? WindowsFileApi.FreeBytes(Root) : new DriveInfo(Root).AvailableFreeSpace;
+                    _free = new FreeSpace(bytes, now);
+                    return bytes;
                 }
                 catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is ArgumentException)
                 {
                     throw new SpoolException(null, SpoolErrorReason.Io, ex);
                 }
             }
+        }
+
+        // Asked at every MAIL FROM: a statfs per transaction. A tenth of a second old is fresh
+        // enough against a margin of megabytes (the proxy's is 64 MiB by default).
+        static readonly long FreeBytesFreshFor = Stopwatch.Frequency / 10;
+        volatile FreeSpace _free;
+
+        sealed class FreeSpace
+        {
+            public readonly long Bytes, At;
+            public FreeSpace(long bytes, long at) { Bytes = bytes; At = at; }
         }
 
         /// <summary>
@@ -223,16 +239,16 @@ namespace SmtpdModule.Engine.Spool
                 var slotted = _slots != null && _slots.TryTake(path);
                 try
                 {
-                    file = new FileStream(path, slotted ? FileMode.Open : FileMode.CreateNew, FileAccess.Write, FileShare.None, BodyBufferSize);
+                    file = new FileStream(path, slotted ? FileMode.Open : FileMode.CreateNew, FileAccess.Write, FileShare.None, 1);
                 }
                 catch (FileNotFoundException) when (slotted)
                 {
                     // The debris sweep took the slot between our rename and our open.
                     slotted = false;
-                    file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, BodyBufferSize);
+                    file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1);
                 }
                 // CreateNew: ids are unique, so an existing file is a fault, never something to reuse.
-                file.Write(header, 0, header.Length);   // into the buffer: no system call for a usual header
+                // Unbuffered (bufferSize 1): the message's own writer buffers, in pooled memory.
                 return new IncomingMessage(this, envelope, file, path, header, nameDurable: slotted);
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)

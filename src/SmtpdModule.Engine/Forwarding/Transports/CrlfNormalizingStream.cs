@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
@@ -16,8 +17,10 @@ namespace SmtpdModule.Engine.Forwarding.Transports
     internal sealed class CrlfNormalizingStream : Stream
     {
         readonly Stream _inner;
-        readonly byte[] _in = new byte[32 * 1024];
-        readonly byte[] _out = new byte[64 * 1024 + 1];   // each byte read puts at most two
+        // Borrowed from the shared pool (one stream per message sent) and given back at Dispose.
+        const int InSize = 32 * 1024;
+        byte[] _in = ArrayPool<byte>.Shared.Rent(InSize);
+        byte[] _out = ArrayPool<byte>.Shared.Rent(2 * InSize + 1);   // each byte read puts at most two
         int _outPos, _outLen;
         bool _afterCr;   // a CR went out; an LF must follow, whatever comes next
         bool _eof;
@@ -26,19 +29,19 @@ namespace SmtpdModule.Engine.Forwarding.Transports
 
         public override int Read(byte[] buffer, int offset, int count)
         {
-            if (_outPos == _outLen && !_eof) Transform(_inner.Read(_in, 0, _in.Length));
+            if (_outPos == _outLen && !_eof) Transform(_inner.Read(_in, 0, InSize));
             return Take(buffer, offset, count);
         }
 
         public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         {
-            if (_outPos == _outLen && !_eof) Transform(await _inner.ReadAsync(_in, 0, _in.Length, cancellationToken).ConfigureAwait(false));
+            if (_outPos == _outLen && !_eof) Transform(await _inner.ReadAsync(_in, 0, InSize, cancellationToken).ConfigureAwait(false));
             return Take(buffer, offset, count);
         }
 
         public override int ReadByte()
         {
-            if (_outPos == _outLen && !_eof) Transform(_inner.Read(_in, 0, _in.Length));
+            if (_outPos == _outLen && !_eof) Transform(_inner.Read(_in, 0, InSize));
             return _outPos < _outLen ? _out[_outPos++] : -1;
         }
 
@@ -78,7 +81,16 @@ namespace SmtpdModule.Engine.Forwarding.Transports
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing) _inner.Dispose();
+            if (disposing)
+            {
+                _inner.Dispose();
+                if (_in != null)
+                {
+                    ArrayPool<byte>.Shared.Return(_in);
+                    ArrayPool<byte>.Shared.Return(_out);
+                    _in = _out = null;
+                }
+            }
             base.Dispose(disposing);
         }
 

@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Collections.Generic;
 using System.IO;
 using System.Threading;
@@ -123,23 +124,30 @@ namespace SmtpdModule.Engine.Forwarding.Transports
                     source?.Dispose();
                     throw new SpoolReadException(_message.Id, ex);
                 }
-                using (source)
+                var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);   // one per message sent: borrowed
+                try
                 {
-                    var buffer = new byte[81920];
-                    while (true)
+                    using (source)
                     {
-                        int n;
-                        try
+                        while (true)
                         {
-                            n = await source.ReadAsync(buffer, 0, buffer.Length, cancellationToken).ConfigureAwait(false);
+                            int n;
+                            try
+                            {
+                                n = await source.ReadAsync(buffer, 0, buffer.Length, cancellationToken).ConfigureAwait(false);
+                            }
+                            catch (Exception ex) when (!(ex is OperationCanceledException))
+                            {
+                                throw new SpoolReadException(_message.Id, ex);
+                            }
+                            if (n == 0) break;
+                            await stream.WriteAsync(buffer, 0, n, cancellationToken).ConfigureAwait(false);
                         }
-                        catch (Exception ex) when (!(ex is OperationCanceledException))
-                        {
-                            throw new SpoolReadException(_message.Id, ex);
-                        }
-                        if (n == 0) break;
-                        await stream.WriteAsync(buffer, 0, n, cancellationToken).ConfigureAwait(false);
                     }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
                 }
             }
 

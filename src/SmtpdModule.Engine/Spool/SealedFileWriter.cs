@@ -1,0 +1,126 @@
+using System;
+using System.Buffers;
+using System.IO;
+
+namespace SmtpdModule.Engine.Spool
+{
+    /// <summary>
+    /// Writes a message file front to back through a 64 KiB buffer borrowed from the shared pool,
+    /// hashing every byte for its <see cref="MessageSeal"/>, and at the end seals, syncs and
+    /// closes it. A message that fits the buffer (most do) reaches the file in one write, its seal
+    /// already in place; a larger one gets its seal by a second write at the seal's offset.
+    /// </summary>
+    /// <remarks>The file is opened unbuffered: a FileStream buffer of its own would be a fresh
+    /// 64 KiB per message, and could not take the seal before its one write.</remarks>
+    internal sealed class SealedFileWriter
+    {
+        const int BufferSize = 64 * 1024;
+
+        readonly FileStream _file;
+        readonly MessageSeal _seal = new MessageSeal();
+        byte[] _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        int _filled;
+        long _written;   // bytes already in the file
+
+        public SealedFileWriter(FileStream file) => _file = file;
+
+        /// <summary>Bytes written so far, buffered ones included.</summary>
+        public long Length => _written + _filled;
+
+        /// <summary>False once closed (<see cref="Close"/>, or sealed).</summary>
+        public bool IsOpen => _buffer != null;
+
+        public void Write(byte[] bytes, int offset, int count)
+        {
+            if (_buffer == null) throw new ObjectDisposedException(nameof(SealedFileWriter));
+            while (count > 0)
+            {
+                if (_filled == _buffer.Length) Flush();
+                var n = Math.Min(count, _buffer.Length - _filled);
+                Buffer.BlockCopy(bytes, offset, _buffer, _filled, n);
+                _seal.Add(bytes, offset, n);
+                _filled += n;
+                offset += n;
+                count -= n;
+            }
+        }
+
+        public void WriteByte(byte value) => Write(new[] { value }, 0, 1);
+
+        /// <summary>Puts the buffered bytes into the file (no sync).</summary>
+        public void Flush()
+        {
+            if (_filled == 0) return;
+            _file.Write(_buffer, 0, _filled);
+            _written += _filled;
+            _filled = 0;
+        }
+
+        /// <summary>Seals the file, syncs it (fsync; FlushFileBuffers on Windows) and closes it,
+        /// the close checked too (a write error can surface only there). Returns its length.</summary>
+        /// <exception cref="IOException">Writing, syncing or closing failed.</exception>
+        public long SealSyncAndClose()
+        {
+            var seal = _seal.Finish();
+            var length = Length;
+            if (_written == 0 && _filled >= MessageSeal.Offset + MessageSeal.Digits)
+            {
+                Buffer.BlockCopy(seal, 0, _buffer, MessageSeal.Offset, MessageSeal.Digits);
+                Flush();
+            }
+            else
+            {
+                Flush();
+                _file.Seek(MessageSeal.Offset, SeekOrigin.Begin);
+                _file.Write(seal, 0, seal.Length);
+            }
+            _file.Flush(true);
+            Close();
+            return length;
+        }
+
+        /// <summary>Seals and syncs the file at <paramref name="path"/> after <see cref="Close"/>
+        /// put everything written into it: fsync acts on the file, not the handle, so a new handle serves.</summary>
+        public long SealSyncClosed(string path)
+        {
+            var seal = _seal.Finish();
+            using (var again = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.None, 1))
+            {
+                again.Seek(MessageSeal.Offset, SeekOrigin.Begin);
+                again.Write(seal, 0, seal.Length);
+                again.Flush(true);
+                return again.Length;
+            }
+        }
+
+        /// <summary>Puts what is buffered into the file and closes it; gives the buffer back.</summary>
+        /// <exception cref="IOException">The last write or the close failed (the file is closed anyway).</exception>
+        public void Close()
+        {
+            if (_buffer == null) return;
+            try
+            {
+                Flush();
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = null;
+                _file.Dispose();
+            }
+        }
+
+        /// <summary>Closes without writing what is buffered, ignoring errors: on the way to deleting the file.</summary>
+        public void Abandon()
+        {
+            if (_buffer != null)
+            {
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = null;
+            }
+            try { _file.Dispose(); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+    }
+}
