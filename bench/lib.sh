@@ -277,4 +277,27 @@ spool_messages() { find "$1"/{incoming,ready,active,deferred,held,failed,corrupt
 spool_status_files() { find "$1/status" -type f 2>/dev/null | wc -l; }
 
 # median [printf format] < "numbers separated by blanks"
+# The report's first lines (uses FS, WORK, LOAD_START, LOAD_END): when and on what, where the
+# queues were ($1: what they are, $2: "side" or "server"), and the load.
+report_preamble() {
+    echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -sr), .NET SDK $(dotnet --version 2>/dev/null), Postfix $(postconf -dh mail_version);"
+    echo "$1 on: $( [ "$FS" = ext4 ] && echo "a fresh journaled ext4 loop image per $2" || echo "the temp directory's file system ($(findmnt -n -o FSTYPE -T "$WORK" 2>/dev/null || stat -f -c %T "$WORK"))" )."
+    echo "Load average at start $LOAD_START, at end $LOAD_END (the machine may be shared)."
+}
+
+# ask_script FD OUT WORD: asks a benchmark's PowerShell script (its stdin on fd FD, its stdout in
+# the file OUT) for WORD, waits up to 20 s for its next "WORD ..." line and prints what follows
+# WORD. Call as VAR=$(ask_script ...) || exit 1.
+ask_script() {
+    local fd=$1 out=$2 word=$3 before deadline
+    before=$(grep -c "^$word " "$out" || true)
+    echo "$word" >&"$fd"
+    deadline=$((SECONDS + 20))
+    while [ "$(grep -c "^$word " "$out" || true)" -le "$before" ]; do
+        [ $SECONDS -lt $deadline ] || die "$(basename "$out") gave no $word line within 20 s"
+        sleep 0.05
+    done
+    grep "^$word " "$out" | tail -1 | cut -d' ' -f2-
+}
+
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk -v f="${1:-%.1f}" '{ v[NR] = $1 } END { printf f "\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }

@@ -101,17 +101,7 @@ start_ours() {
 }
 
 # Our counters now → OURS_STATUS="accepted refused forwarded deferred failed bounced errors".
-ours_status() {
-    local before deadline
-    before=$(grep -c '^status ' "$WORK/ours.out" || true)
-    echo status >&8
-    deadline=$((SECONDS + 20))
-    while [ "$(grep -c '^status ' "$WORK/ours.out" || true)" -le "$before" ]; do
-        [ $SECONDS -lt $deadline ] || die "relay.ps1 gave no status within 20 s"
-        sleep 0.05
-    done
-    OURS_STATUS=$(grep '^status ' "$WORK/ours.out" | tail -1 | cut -d' ' -f2-)
-}
+ours_status() { OURS_STATUS=$(ask_script 8 "$WORK/ours.out" status) || exit 1; }
 
 # ---- one timed run ------------------------------------------------------------------------------
 
@@ -332,9 +322,7 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 {
     echo "# End-to-end benchmark"
     echo
-    echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -sr), .NET SDK $(dotnet --version 2>/dev/null), Postfix $(postconf -dh mail_version);"
-    echo "spool and queue on: $( [ "$FS" = ext4 ] && echo "a fresh journaled ext4 loop image per side" || echo "the temp directory's file system ($(findmnt -n -o FSTYPE -T "$WORK" 2>/dev/null || stat -f -c %T "$WORK"))" )."
-    echo "Load average at start $LOAD_START, at end $LOAD_END (the machine may be shared)."
+    report_preamble "spool and queue" side
     [ -n "$OURS_ENV" ] && echo "Our relay's environment: $OURS_ENV."
     echo
     echo "smtp-source -s SESSIONS -m $MSGS -l $SIZE -r 1 (a new connection per message) into each side, which"

@@ -367,9 +367,7 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 {
     echo "# Forwarding benchmark"
     echo
-    echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -sr), .NET SDK $(dotnet --version 2>/dev/null), Postfix $(postconf -dh mail_version);"
-    echo "spools on: $( [ "$FS" = ext4 ] && echo "a fresh journaled ext4 loop image per side" || echo "the temp directory's file system ($(findmnt -n -o FSTYPE -T "$WORK" 2>/dev/null || stat -f -c %T "$WORK"))" )."
-    echo "Load average at start $LOAD_START, at end $LOAD_END (the machine may be shared)."
+    report_preamble "spools" side
     [ -n "$FWD_ENV" ] && echo "Forwarder environment: $FWD_ENV."
     echo
     echo "$MSGS messages of $SIZE bytes (smtp-source -l) drained to one smtp-sink on 127.0.0.1; median (and best)"

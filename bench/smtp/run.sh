@@ -268,9 +268,7 @@ kib() { awk -v b="$1" 'BEGIN { if (b == "?") print "?"; else printf "%d", b / 10
 {
     echo "# SMTP receive benchmark"
     echo
-    echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -sr), .NET SDK $(dotnet --version 2>/dev/null), Postfix $(postconf -dh mail_version);"
-    echo "queues on: $( [ "$FS" = ext4 ] && echo "a fresh journaled ext4 loop image per server" || echo "the temp directory's file system ($(findmnt -n -o FSTYPE -T "$WORK" 2>/dev/null || stat -f -c %T "$WORK"))" )."
-    echo "Load average at start $LOAD_START, at end $LOAD_END (the machine may be shared)."
+    report_preamble "queues" server
     [ -n "$PROXY_ENV" ] && echo "Proxy environment: $PROXY_ENV."
     echo
     echo "smtp-source, one message per connection (no -d), one recipient, no pipelining; median (and best)"

@@ -78,17 +78,7 @@ start_soak() {
 }
 
 # One sample line from soak.ps1 → SAMPLE_LINE (the fields after "sample").
-take_sample() {
-    local before deadline
-    before=$(grep -c '^sample ' "$WORK/soak.out" || true)
-    echo sample >&8
-    deadline=$((SECONDS + 20))
-    while [ "$(grep -c '^sample ' "$WORK/soak.out" || true)" -le "$before" ]; do
-        [ $SECONDS -lt $deadline ] || die "soak.ps1 gave no sample within 20 s"
-        sleep 0.05
-    done
-    SAMPLE_LINE=$(grep '^sample ' "$WORK/soak.out" | tail -1 | cut -d' ' -f2-)
-}
+take_sample() { SAMPLE_LINE=$(ask_script 8 "$WORK/soak.out" sample) || exit 1; }
 
 source_msgs() {  # source_msgs COUNT SESSIONS LOGFILE
     smtp-source -4 -s "$2" -m "$1" -l "$SIZE" -r 1 -M bench-client.invalid \
