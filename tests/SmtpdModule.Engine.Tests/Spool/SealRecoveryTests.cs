@@ -157,6 +157,7 @@ namespace SmtpdModule.Engine.Tests.Spool
         [Fact]
         public void Slots_left_by_a_stopped_writer_are_taken_over_not_piled_up()
         {
+            if (OperatingSystem.IsWindows()) return;   // write-through renames, no slots
             using var spool = new TempSpool();
             SpoolWriter.Open(spool.Root);
             Assert.Equal(64, spool.Slots);
