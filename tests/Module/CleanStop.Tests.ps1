@@ -57,11 +57,10 @@ BeforeAll {
         try { $tcp.Connect('127.0.0.1', $Port); $true } catch { $false } finally { $tcp.Dispose() }
     }
 
-    # The files of messages: the free slots the writer keeps in incoming/ (empty .slot files,
-    # about_SmtpdSpool) are not.
+    # The files of messages: the free slots the writer keeps in incoming/ are not.
     function Get-Files([string] $Directory, [string] $Filter = '*') {
         @(Get-ChildItem -LiteralPath $Directory -Filter $Filter -File -ErrorAction SilentlyContinue |
-            Where-Object { -not ($_.Extension -eq '.slot' -and $_.Length -eq 0) })
+            Where-Object { -not (Test-FreeSlot $_) })
     }
 
     # A message of about $Size bytes with lines that need dot-stuffing; returns its path.

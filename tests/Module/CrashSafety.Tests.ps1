@@ -119,11 +119,10 @@ BeforeAll {
         [pscustomobject]@{ Header = $text.Substring(0, $end); Body = [System.ArraySegment[byte]]::new($Bytes, $end, $Bytes.Length - $end).ToArray() }
     }
 
-    # The files of messages: the free slots the writer keeps in incoming/ (empty .slot files,
-    # about_SmtpdSpool) are not.
+    # The files of messages: the free slots the writer keeps in incoming/ are not.
     function Get-Files([string] $Directory, [string] $Filter = '*') {
         @(Get-ChildItem -LiteralPath $Directory -Filter $Filter -File -ErrorAction SilentlyContinue |
-            Where-Object { -not ($_.Extension -eq '.slot' -and $_.Length -eq 0) })
+            Where-Object { -not (Test-FreeSlot $_) })
     }
 }
 

@@ -410,8 +410,8 @@ Describe 'Remove-SmtpdSpoolItem' {
         (Get-SmtpdSpool $s).Id | Should -Be $ids.Ready, $ids.Failed
         Get-MessageFile $s $ids.Deferred | Should -BeNullOrEmpty
         Join-Path $s "status/$($ids.Deferred).status" | Should -Not -Exist
-        # Nothing on its way out is left; the free slots (empty .slot files) a proxy made are no messages.
-        Get-ChildItem -LiteralPath (Join-Path $s 'incoming') -File | Where-Object { $_.Extension -ne '.slot' -or $_.Length -ne 0 } |
+        # Nothing on its way out is left; the free slots a proxy made are no messages.
+        Get-ChildItem -LiteralPath (Join-Path $s 'incoming') -File | Where-Object { -not (Test-FreeSlot $_) } |
             Should -BeNullOrEmpty
         $err | Should -HaveCount 1
         $err[0].FullyQualifiedErrorId | Should -BeLike 'SpoolItemNotFound,*'

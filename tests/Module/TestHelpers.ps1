@@ -11,6 +11,17 @@ function New-RulesFile {
 }
 
 # Polls an outside effect until it holds; on timeout, throws with what -Context says.
+# A free slot the spool writer keeps in incoming/ (about_SmtpdSpool): a .slot file, empty or
+# preallocated with zeros; one a message was written into starts with its header.
+function Test-FreeSlot([System.IO.FileInfo] $File) {
+    if ($File.Extension -ne '.slot') { return $false }
+    if ($File.Length -eq 0) { return $true }
+    try { $stream = [System.IO.File]::Open($File.FullName, 'Open', 'Read', 'ReadWrite, Delete') }
+    catch [System.IO.FileNotFoundException] { return $false }
+    catch [System.IO.IOException] { return $true }   # locked: a refill is still making it
+    try { $stream.ReadByte() -eq 0 } finally { $stream.Dispose() }
+}
+
 function Wait-Until {
     param([scriptblock] $Condition, [string] $Because, [double] $Seconds = 15, [scriptblock] $Context)
     $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)

@@ -42,6 +42,10 @@ namespace SmtpdModule.Engine.Spool
         /// fill it in.</summary>
         public long Size { get; set; }
 
+        /// <summary>The message file's length its seal states (<see cref="MessageSeal"/>); 0 when it
+        /// has none. The file may be longer after a crash: a slot's zeros the cut did not remove.</summary>
+        internal long SealedLength { get; set; }
+
         public EnvelopeBodyType Body { get; set; } = EnvelopeBodyType.SevenBit;
 
         /// <summary>The client asked for SMTPUTF8 (RFC 6531).</summary>

@@ -187,8 +187,9 @@ namespace SmtpdModule.Engine.Spool
                         break;
                     case KeySeal:
                         // The writer's mark of a complete file (MessageSeal), checked only when a
-                        // crash leaves the file in incoming/; nothing of the envelope.
-                        if (value.Length != MessageSeal.Digits) throw Corrupt(lineNumber, key);
+                        // crash leaves the file in incoming/, and where the message ends.
+                        if (!MessageSeal.IsWellFormed(value)) throw Corrupt(lineNumber, key);
+                        envelope.SealedLength = MessageSeal.StatedLength(value);
                         break;
                     case KeySize:
                         // The size is the file's length minus the header's; a stated one could only

@@ -19,12 +19,12 @@ namespace SmtpdModule.Engine.Spool
         readonly BodyStream _body;
         State _state;
 
-        internal IncomingMessage(SpoolWriter writer, Envelope envelope, FileStream file, string tempPath, byte[] header, bool nameDurable)
+        internal IncomingMessage(SpoolWriter writer, Envelope envelope, FileStream file, string tempPath, byte[] header, bool nameDurable, long preallocated)
         {
             Writer = writer;
             Envelope = envelope;
             Id = envelope.Id;
-            _file = new SealedFileWriter(file);
+            _file = new SealedFileWriter(file, preallocated);
             _file.Write(header, 0, header.Length);   // into the buffer: no system call for a usual header
             _body = new BodyStream(_file, header.Length);
             TempPath = tempPath;
@@ -85,8 +85,8 @@ namespace SmtpdModule.Engine.Spool
         }
 
         /// <summary>
-        /// Seals the file (<see cref="MessageSeal"/>), makes it durable and closes it; returns the
-        /// body's length (the file's less the header's).
+        /// Seals the file (<see cref="MessageSeal"/>), makes it durable, cuts what a slot had
+        /// beyond it and closes it; returns the body's length (the file's less the header's).
         /// </summary>
         /// <exception cref="IOException">Writing, syncing or closing failed.</exception>
         internal long SyncAndCloseBody() =>

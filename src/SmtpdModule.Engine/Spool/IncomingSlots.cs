@@ -8,17 +8,22 @@ using System.Threading.Tasks;
 namespace SmtpdModule.Engine.Spool
 {
     /// <summary>
-    /// Empty files in <c>incoming/</c> (<c>&lt;name&gt;.slot</c>) whose names were made durable
-    /// ahead of time, a batch per directory fsync, so that a message written into one needs only
-    /// its own fsync before the 250 (see <see cref="SpoolWriter"/>). A message takes a slot by
-    /// renaming it to its own <c>&lt;id&gt;.tmp</c>: a rename keeps the file's durable place in the
-    /// directory, whichever of the two names a crash leaves, and two writers (two processes on one
-    /// spool) cannot both win it.
+    /// Files in <c>incoming/</c> (<c>&lt;name&gt;.slot</c>) whose names were made durable ahead of
+    /// time, a batch per directory fsync, so that a message written into one needs only its own
+    /// sync before the 250 (see <see cref="SpoolWriter"/>). A message takes a slot by renaming it
+    /// to its own <c>&lt;id&gt;.tmp</c>: a rename keeps the file's durable place in the directory,
+    /// whichever of the two names a crash leaves, and two writers (two processes on one spool)
+    /// cannot both win it.
     /// </summary>
     /// <remarks>
-    /// The pool refills in the background when it runs low; a writer that finds it empty creates
-    /// its file as before and pays for the directory fsync itself. Slots a stopped writer left are
-    /// taken over by the next <see cref="Fill"/>, so they do not pile up.
+    /// <para>The pool refills in the background when it runs low, with slots preallocated: zeros
+    /// as long as the largest message of late, written out and made durable by the refill's
+    /// directory fsync, so that a message written over them changes no metadata and its data
+    /// sync (<see cref="FileDataSync"/>) needs no journal commit. A writer that finds the pool empty creates its file as before and pays
+    /// for the directory fsync itself.</para>
+    /// <para>A slot is free while its first byte is zero (or it is empty): a message's first byte
+    /// is its header's. Free slots a stopped writer left are taken over by the next
+    /// <see cref="Fill"/>, so they do not pile up.</para>
     /// </remarks>
     internal sealed class IncomingSlots
     {
@@ -26,11 +31,18 @@ namespace SmtpdModule.Engine.Spool
 
         const int Capacity = 64;
         const int LowWater = 16;
+        const int Granule = 4096;                 // slot lengths are whole pages
+        const int MaxPreallocated = 256 * 1024;   // larger messages grow their file as before
+
+        static readonly byte[] Zeros = new byte[64 * 1024];
 
         readonly string _directory;
         readonly GroupCommitter _committer;
-        readonly ConcurrentQueue<string> _free = new ConcurrentQueue<string>();
+        readonly ConcurrentQueue<Slot> _free = new ConcurrentQueue<Slot>();
         int _refilling;
+        Task _refill = Task.CompletedTask;
+        long _peak;       // the longest message file since the last refill
+        long _lastPeak;   // and in the period before
 
         public IncomingSlots(string incomingDirectory, GroupCommitter committer)
         {
@@ -41,50 +53,88 @@ namespace SmtpdModule.Engine.Spool
         /// <summary>Free slots now (tests and diagnostics).</summary>
         public int Count => _free.Count;
 
-        /// <summary>Takes over the empty slots already there and makes new ones up to capacity; one
-        /// directory fsync makes all their names durable (a slot left by a process that stopped
-        /// may not have been synced). Run when the spool opens, after crash recovery, which turns
-        /// a slot that holds a message back into that message.</summary>
+        /// <summary>The latest refill, for tests to wait on.</summary>
+        internal Task Refill => Volatile.Read(ref _refill);
+
+        /// <summary>Takes over the free slots already there and makes new, empty ones up to
+        /// capacity (opening a spool stays cheap; refills preallocate); one directory fsync makes
+        /// all their names durable (a slot left by a process that stopped may not have been
+        /// synced). Run when the spool opens, after crash recovery, which turns a slot that holds
+        /// a message back into that message.</summary>
         /// <exception cref="IOException">The directory cannot be listed, a file cannot be
         /// created, or the fsync failed.</exception>
         public void Fill()
         {
-            var found = new List<string>();
+            var found = new List<Slot>();
             foreach (var path in Directory.EnumerateFiles(_directory, "*" + Extension))
-                if (new FileInfo(path).Length == 0) found.Add(path);
-            found.AddRange(Create(Capacity - found.Count));
+                if (IsFree(path, out var length)) found.Add(new Slot(path, length));
+            found.AddRange(Create(Capacity - found.Count, 0));
             _committer.FlushAsync(_directory).GetAwaiter().GetResult();
-            foreach (var path in found) _free.Enqueue(path);
+            foreach (var slot in found) _free.Enqueue(slot);
+        }
+
+        /// <summary>Whether the slot file at <paramref name="path"/> is free (and its length);
+        /// false for one that holds a message, or cannot be read.</summary>
+        public static bool IsFree(string path, out long length)
+        {
+            length = 0;
+            try
+            {
+                using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1))
+                {
+                    length = file.Length;
+                    return length == 0 || file.ReadByte() == 0;
+                }
+            }
+            catch (IOException) { return false; }
+            catch (UnauthorizedAccessException) { return false; }
         }
 
         /// <summary>Renames a free slot to <paramref name="path"/>; false when there is none (or
         /// all the ones left were taken by someone else, or swept). Starts a refill when low.</summary>
-        public bool TryTake(string path)
+        /// <param name="path">The message's file in <c>incoming/</c>.</param>
+        /// <param name="preallocated">The slot's length: bytes a message written into it must
+        /// overwrite or cut.</param>
+        public bool TryTake(string path, out long preallocated)
         {
+            preallocated = 0;
             var taken = false;
             while (!taken && _free.TryDequeue(out var slot))
             {
                 try
                 {
-                    NoReplaceRename.Move(slot, path);
+                    NoReplaceRename.Move(slot.Path, path);
+                    preallocated = slot.Length;
                     taken = true;
                 }
                 catch (IOException) { }                 // gone: another writer won it
                 catch (UnauthorizedAccessException) { }
             }
             if (_free.Count < LowWater && Interlocked.CompareExchange(ref _refilling, 1, 0) == 0)
-                _ = Task.Run(RefillAsync);
+                Volatile.Write(ref _refill, Task.Run(RefillAsync));
             return taken;
+        }
+
+        /// <summary>Notes a committed message file's length, which sizes the next slots.</summary>
+        public void Observe(long fileLength)
+        {
+            var peak = Volatile.Read(ref _peak);
+            while (fileLength > peak)
+            {
+                var seen = Interlocked.CompareExchange(ref _peak, fileLength, peak);
+                if (seen == peak) return;
+                peak = seen;
+            }
         }
 
         async Task RefillAsync()
         {
             try
             {
-                var made = Create(Capacity - _free.Count);
+                var made = Create(Capacity - _free.Count, NextLength());
                 if (made.Count == 0) return;
                 await _committer.FlushAsync(_directory).ConfigureAwait(false);
-                foreach (var path in made) _free.Enqueue(path);
+                foreach (var slot in made) _free.Enqueue(slot);
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
@@ -97,16 +147,73 @@ namespace SmtpdModule.Engine.Spool
             }
         }
 
-        List<string> Create(int count)
+        // As long as the longest message of the last two refill periods, in whole pages.
+        long NextLength()
         {
-            var made = new List<string>();
-            for (var i = 0; i < count; i++)
+            var peak = Interlocked.Exchange(ref _peak, 0);
+            var longest = Math.Max(peak, _lastPeak);
+            _lastPeak = peak;
+            var pages = (longest + Granule - 1) / Granule;
+            return Math.Min(Math.Max(pages, 1) * Granule, MaxPreallocated);
+        }
+
+        // Creates the slot files, zeros of the given length in each. Their names become durable
+        // with the caller's directory fsync; their blocks are written out, and one data sync
+        // makes all the allocations durable (see FileDataSync.WriteOut).
+        List<Slot> Create(int count, long length)
+        {
+            var made = new List<Slot>();
+            var open = new List<FileStream>();
+            try
             {
-                var path = Path.Combine(_directory, SpoolId.New() + Extension);
-                using (new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1)) { }
-                made.Add(path);
+                for (var i = 0; i < count; i++)
+                {
+                    var path = Path.Combine(_directory, SpoolId.New() + Extension);
+                    var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1);
+                    open.Add(file);
+                    made.Add(new Slot(path, length));
+                    for (long left = length; left > 0; left -= Zeros.Length)
+                        file.Write(Zeros, 0, (int)Math.Min(Zeros.Length, left));
+                }
+                if (length > 0)
+                {
+                    foreach (var file in open) FileDataSync.WriteOut(file);
+                    // The last file's allocation is in the latest journal transaction: one commit
+                    // for it makes all of them durable (a journal commits in order).
+                    if (open.Count > 0) FileDataSync.Flush(open[open.Count - 1]);
+                }
+                foreach (var file in open) file.Dispose();
+                open.Clear();
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                // A disk that fills up part way: what was made is no use to anyone.
+                foreach (var file in open)
+                {
+                    try { file.Dispose(); }
+                    catch (IOException) { }
+                }
+                foreach (var slot in made)
+                {
+                    try { File.Delete(slot.Path); }
+                    catch (IOException) { }
+                    catch (UnauthorizedAccessException) { }
+                }
+                throw;
             }
             return made;
+        }
+
+        readonly struct Slot
+        {
+            public Slot(string path, long length)
+            {
+                Path = path;
+                Length = length;
+            }
+
+            public string Path { get; }
+            public long Length { get; }
         }
     }
 }

@@ -6,26 +6,33 @@ namespace SmtpdModule.Engine.Spool
 {
     /// <summary>
     /// The mark that a message file in <c>incoming/</c> was complete when its writer synced it: a
-    /// 64-bit hash of every byte of the file, written into the header's <c>seal:</c> line (which
-    /// holds zeros while the hash runs) just before the fsync. A crash can leave the seal on disk
-    /// without all the blocks it covers (a file's blocks reach the disk in no fixed order before
-    /// the fsync completes), so a seal counts only when the bytes still hash to it.
+    /// 64-bit hash of the message's bytes and their count, written into the header's <c>seal:</c>
+    /// line (which holds zeros while the hash runs) just before the sync. A crash can leave the
+    /// seal on disk without all the blocks it covers (a file's blocks reach the disk in no fixed
+    /// order before the sync completes), so a seal counts only when the bytes still hash to it.
     /// </summary>
     /// <remarks>
-    /// Not a cryptographic hash: it only has to tell a complete file from a torn one, whose
-    /// missing blocks read as zeros or as older bytes. Eight bytes at a time, so that 100 KiB costs
-    /// tens of microseconds.
+    /// The count says where the message ends: a file written into a preallocated slot
+    /// (<see cref="IncomingSlots"/>) is cut to that length after its sync, and a crash may undo
+    /// the cut, leaving the slot's zeros after the message. Not a cryptographic hash: it only has
+    /// to tell a complete file from a torn one, whose missing blocks read as zeros or as older
+    /// bytes. Eight bytes at a time, so that 100 KiB costs tens of microseconds.
     /// </remarks>
     internal sealed class MessageSeal
     {
         /// <summary>The header line that carries the seal, placeholder included; it follows the
-        /// envelope's first line.</summary>
-        public static readonly byte[] PlaceholderLine = System.Text.Encoding.ASCII.GetBytes("seal: 0000000000000000\n");
+        /// envelope's first line. Its value: the hash in 16 hex digits, a space, and the message
+        /// file's length in 12 decimal digits.</summary>
+        public static readonly byte[] PlaceholderLine = System.Text.Encoding.ASCII.GetBytes("seal: 0000000000000000 000000000000\n");
 
-        /// <summary>Where the 16 hex digits start in a header that has a seal line.</summary>
+        /// <summary>Where the seal's value starts in a header that has a seal line.</summary>
         public static readonly int Offset = EnvelopeSerializer.Header.Length + 1 + "seal: ".Length;
 
-        public const int Digits = 16;
+        /// <summary>The value's length: hash, space, length.</summary>
+        public const int ValueLength = HashDigits + 1 + LengthDigits;
+
+        const int HashDigits = 16;
+        const int LengthDigits = 12;
 
         const ulong Prime1 = 0x9E3779B185EBCA87UL;
         const ulong Prime2 = 0xC2B2AE3D27D4EB4FUL;
@@ -69,9 +76,11 @@ namespace SmtpdModule.Engine.Spool
             _hash = ((_hash << 27) | (_hash >> 37)) * Prime1 + Prime2;
         }
 
-        /// <summary>The hash of everything added, as the 16 ASCII hex digits of the seal line.</summary>
+        /// <summary>The seal line's value for everything added: the hash, a space and the count,
+        /// in ASCII.</summary>
         public byte[] Finish()
         {
+            var length = _length;
             var hash = _hash;
             for (var i = 0; i < _carried; i++) hash = (hash ^ _carry[i]) * Prime1;
             hash ^= _length;
@@ -80,38 +89,80 @@ namespace SmtpdModule.Engine.Spool
             hash ^= hash >> 29;
             // Never all zeros: that is the placeholder, the mark of a file not sealed.
             if (hash == 0) hash = 1;
-            return System.Text.Encoding.ASCII.GetBytes(hash.ToString("x16", CultureInfo.InvariantCulture));
+            return System.Text.Encoding.ASCII.GetBytes(
+                hash.ToString("x16", CultureInfo.InvariantCulture) + " " + length.ToString("D" + LengthDigits, CultureInfo.InvariantCulture));
+        }
+
+        /// <summary>Whether <paramref name="value"/> has the shape of a seal line's value (sealed
+        /// or the placeholder).</summary>
+        public static bool IsWellFormed(string value)
+        {
+            if (value == null || value.Length != ValueLength || value[HashDigits] != ' ') return false;
+            for (var i = 0; i < ValueLength; i++)
+            {
+                if (i == HashDigits) continue;
+                var c = value[i];
+                var digit = c >= '0' && c <= '9';
+                if (!digit && (i > HashDigits || c < 'a' || c > 'f')) return false;
+            }
+            return true;
+        }
+
+        /// <summary>The file length a well-formed seal value states; 0 for the placeholder.</summary>
+        public static long StatedLength(string value) =>
+            long.Parse(value.Substring(HashDigits + 1), NumberStyles.None, CultureInfo.InvariantCulture);
+
+        /// <summary>The file length stated by the seal of the message file <paramref name="stream"/>
+        /// (read at its fixed place; the stream is left there); 0 when the file has no seal, or only
+        /// the placeholder.</summary>
+        /// <exception cref="IOException">Reading failed.</exception>
+        public static long StatedLength(Stream stream)
+        {
+            var prefix = new byte[Prefix];
+            stream.Position = 0;
+            var filled = 0;
+            int read;
+            while (filled < prefix.Length && (read = stream.Read(prefix, filled, prefix.Length - filled)) > 0) filled += read;
+            if (filled < prefix.Length) return 0;
+            for (var at = 0; at < Offset; at++)
+                if (prefix[at] != PrefixByte(at)) return 0;
+            if (prefix[Prefix - 1] != (byte)'\n') return 0;
+            var value = System.Text.Encoding.ASCII.GetString(prefix, Offset, ValueLength);
+            return IsWellFormed(value) ? StatedLength(value) : 0;
         }
 
         /// <summary>
-        /// Whether the file at <paramref name="stream"/>'s start is sealed and its bytes still hash
-        /// to the seal: read whole, with the seal's digits taken as the placeholder's zeros.
+        /// Whether the file at <paramref name="stream"/>'s start is sealed and its first bytes, as
+        /// many as the seal states, still hash to it (with the seal's value taken as the
+        /// placeholder's); what follows them (a slot's zeros) does not count.
         /// </summary>
         /// <exception cref="IOException">Reading failed.</exception>
         public static bool Holds(Stream stream)
         {
+            var stated = StatedLength(stream);
+            if (stated < Prefix || stated > stream.Length) return false;
+            stream.Position = 0;
             var buffer = new byte[64 * 1024];
             var seal = new MessageSeal();
-            var stated = new byte[Digits];
+            var value = new byte[ValueLength];
             long position = 0;
-            var filled = 0;
-            int read;
-            while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+            while (position < stated)
             {
+                var read = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, stated - position));
+                if (read == 0) return false;
                 for (var i = 0; i < read && position + i < Prefix; i++)
                 {
-                    // The header's first line and the seal line must be exactly ours.
                     var at = (int)(position + i);
-                    if (at >= Offset && at < Offset + Digits) { stated[filled++] = buffer[i]; buffer[i] = (byte)'0'; }
-                    else if (buffer[i] != PrefixByte(at)) return false;
+                    if (at < Offset || at >= Offset + ValueLength) continue;
+                    value[at - Offset] = buffer[i];
+                    buffer[i] = PrefixByte(at);
                 }
                 seal.Add(buffer, 0, read);
                 position += read;
             }
-            if (filled < Digits) return false;
             var actual = seal.Finish();
-            for (var i = 0; i < Digits; i++)
-                if (actual[i] != stated[i]) return false;
+            for (var i = 0; i < ValueLength; i++)
+                if (actual[i] != value[i]) return false;
             return true;
         }
 

@@ -11,18 +11,28 @@ namespace SmtpdModule.Engine.Spool
     /// already in place; a larger one gets its seal by a second write at the seal's offset.
     /// </summary>
     /// <remarks>The file is opened unbuffered: a FileStream buffer of its own would be a fresh
-    /// 64 KiB per message, and could not take the seal before its one write.</remarks>
+    /// 64 KiB per message, and could not take the seal before its one write. A preallocated slot
+    /// (<see cref="IncomingSlots"/>) is written over from its start; its zeros after the message
+    /// are cut off once the message is synced, and the cut is not synced: the seal states the
+    /// message's length, for a crash that undoes it.</remarks>
     internal sealed class SealedFileWriter
     {
         const int BufferSize = 64 * 1024;
 
         readonly FileStream _file;
+        readonly long _preallocated;
         readonly MessageSeal _seal = new MessageSeal();
         byte[] _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         int _filled;
         long _written;   // bytes already in the file
 
-        public SealedFileWriter(FileStream file) => _file = file;
+        /// <param name="file">The message file, at its start.</param>
+        /// <param name="preallocated">Its length before the first write (a slot's).</param>
+        public SealedFileWriter(FileStream file, long preallocated)
+        {
+            _file = file;
+            _preallocated = preallocated;
+        }
 
         /// <summary>Bytes written so far, buffered ones included.</summary>
         public long Length => _written + _filled;
@@ -56,16 +66,17 @@ namespace SmtpdModule.Engine.Spool
             _filled = 0;
         }
 
-        /// <summary>Seals the file, syncs it (fsync; FlushFileBuffers on Windows) and closes it,
-        /// the close checked too (a write error can surface only there). Returns its length.</summary>
+        /// <summary>Seals the file, syncs it (<see cref="FileDataSync"/>), cuts a slot's zeros
+        /// after the message and closes it, the close checked too (a write error can surface only
+        /// there). Returns the message file's length.</summary>
         /// <exception cref="IOException">Writing, syncing or closing failed.</exception>
         public long SealSyncAndClose()
         {
             var seal = _seal.Finish();
             var length = Length;
-            if (_written == 0 && _filled >= MessageSeal.Offset + MessageSeal.Digits)
+            if (_written == 0 && _filled >= MessageSeal.Offset + MessageSeal.ValueLength)
             {
-                Buffer.BlockCopy(seal, 0, _buffer, MessageSeal.Offset, MessageSeal.Digits);
+                Buffer.BlockCopy(seal, 0, _buffer, MessageSeal.Offset, MessageSeal.ValueLength);
                 Flush();
             }
             else
@@ -74,7 +85,8 @@ namespace SmtpdModule.Engine.Spool
                 _file.Seek(MessageSeal.Offset, SeekOrigin.Begin);
                 _file.Write(seal, 0, seal.Length);
             }
-            _file.Flush(true);
+            FileDataSync.Flush(_file);
+            if (_preallocated > length) _file.SetLength(length);
             Close();
             return length;
         }
@@ -84,12 +96,14 @@ namespace SmtpdModule.Engine.Spool
         public long SealSyncClosed(string path)
         {
             var seal = _seal.Finish();
+            var length = Length;
             using (var again = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.None, 1))
             {
                 again.Seek(MessageSeal.Offset, SeekOrigin.Begin);
                 again.Write(seal, 0, seal.Length);
-                again.Flush(true);
-                return again.Length;
+                FileDataSync.Flush(again);
+                if (_preallocated > length) again.SetLength(length);
+                return length;
             }
         }
 

@@ -30,11 +30,18 @@ namespace SmtpdModule.Engine.Spool
                 string id;
                 try
                 {
-                    using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.None, 1))
+                    using (var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1))
                     {
                         if (file.Length == 0 || !MessageSeal.Holds(file)) continue;
                         file.Position = 0;
                         id = MessageFile.ReadHeader(file, out _).Id;
+                        var stated = MessageSeal.StatedLength(file);
+                        if (file.Length > stated)
+                        {
+                            // A slot whose cut the crash undid: the message ends where its seal says.
+                            file.SetLength(stated);
+                            file.Flush(true);
+                        }
                     }
                     if (SpoolDirectory.Locate(root, id) != null) File.Delete(path);
                     else
@@ -77,7 +84,7 @@ namespace SmtpdModule.Engine.Spool
             {
                 try
                 {
-                    if (Path.GetExtension(path) == IncomingSlots.Extension && new FileInfo(path).Length == 0) continue;
+                    if (Path.GetExtension(path) == IncomingSlots.Extension && IncomingSlots.IsFree(path, out _)) continue;
                     if (utcNow - File.GetLastWriteTimeUtc(path) < minimumAge) continue;
                     using (new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose))
                     {

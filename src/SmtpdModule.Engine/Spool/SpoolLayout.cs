@@ -137,5 +137,31 @@ namespace SmtpdModule.Engine.Spool
             if (!SpoolId.IsValid(id)) throw new ArgumentException("Not a spool id.", nameof(id));
             return id;
         }
+
+        /// <summary>Creates the spool's directories that are missing (0700 on Unix) and syncs
+        /// their parents.</summary>
+        internal static void Create(string root, Action<string> sync)
+        {
+            var createdRoot = !Directory.Exists(root);
+            if (createdRoot)
+            {
+                Directory.CreateDirectory(root);
+                UnixPermissions.Restrict(root, UnixPermissions.PrivateDirectory);
+            }
+            var createdAny = false;
+            foreach (var name in AllDirectories)
+            {
+                var path = Path.Combine(root, name);
+                if (Directory.Exists(path)) continue;
+                Directory.CreateDirectory(path);
+                UnixPermissions.Restrict(path, UnixPermissions.PrivateDirectory);
+                createdAny = true;
+            }
+            // New directory entries are as volatile as new file names: without these syncs a power
+            // loss could take ready/ itself, with acknowledged mail in it.
+            if (createdAny) sync(root);
+            var parent = Path.GetDirectoryName(root);
+            if (createdRoot && parent != null) sync(parent);
+        }
     }
 }

@@ -136,7 +136,10 @@ namespace SmtpdModule.Engine.Spool
             try
             {
                 file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, BodyBufferSize);
-                file.Position = MessageFile.FindHeaderEnd(file);
+                var start = MessageFile.FindHeaderEnd(file);
+                var end = MessageSeal.StatedLength(file);
+                if (end > start && end < file.Length) return new SealedBodyStream(file, start, end);
+                file.Position = start;
                 return file;
             }
             catch (Exception ex) when (ex is FileNotFoundException || ex is DirectoryNotFoundException)
@@ -160,7 +163,10 @@ namespace SmtpdModule.Engine.Spool
                     var envelope = MessageFile.ReadHeader(file, out var headerLength);
                     // The file name is the id the forwarder acts on; an envelope claiming another is not trusted.
                     if (envelope.Id != id) throw new SpoolException(id, SpoolErrorReason.Corrupt, 0, "id");
-                    envelope.Size = file.Length - headerLength;
+                    var end = file.Length;
+                    // A slot's zeros a crash kept after the message are not the message's.
+                    if (envelope.SealedLength > headerLength && envelope.SealedLength < end) end = envelope.SealedLength;
+                    envelope.Size = end - headerLength;
                     return envelope;
                 }
             }

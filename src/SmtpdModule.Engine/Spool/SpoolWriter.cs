@@ -22,16 +22,21 @@ namespace SmtpdModule.Engine.Spool
     /// </para>
     /// <para>
     /// <b>Commit order.</b> A message is one file (<see cref="MessageFile"/>):
-    /// 1. <see cref="BeginMessage"/> renames a free slot (<see cref="IncomingSlots"/>: an empty
-    ///    file whose name in <c>incoming/</c> was synced in advance, with others) to
-    ///    <c>incoming/&lt;id&gt;.tmp</c> and writes the envelope header; the SMTP layer appends the body;
-    /// 2. <see cref="CommitAsync"/> seals it (<see cref="MessageSeal"/>), fsyncs it and closes it (checked);
+    /// 1. <see cref="BeginMessage"/> renames a free slot (<see cref="IncomingSlots"/>: a file
+    ///    whose name in <c>incoming/</c> was synced in advance, with others, and whose blocks were
+    ///    preallocated and synced when the pool refilled) to <c>incoming/&lt;id&gt;.tmp</c> and
+    ///    writes the envelope header over its start; the SMTP layer writes the body after it;
+    /// 2. <see cref="CommitAsync"/> seals it (<see cref="MessageSeal"/>: a hash and the length),
+    ///    syncs its data (<see cref="FileDataSync"/>), cuts the slot's zeros after the message and
+    ///    closes it (checked);
     /// 3. renames it to <c>ready/&lt;id&gt;.msg</c>, where the forwarder sees it; the commit returns
     ///    and the SMTP layer says 250.
-    /// That is one fsync per message, as Postfix's cleanup makes. The rename need not be durable
-    /// before the 250: the file was synced under a name that was, so a crash leaves it, sealed,
-    /// in <c>incoming/</c> or in <c>ready/</c>, and <see cref="Open(string)"/> moves a sealed file
-    /// whose bytes still match its seal into <c>ready/</c> (<c>SpoolCleanup.RecoverSealed</c>).
+    /// That is one sync per message, as Postfix's cleanup makes, and one that commits no journal
+    /// when the message fits its slot. The rename need not be durable before the 250: the file
+    /// was synced under a name that was, so a crash leaves it, sealed, in <c>incoming/</c> or in
+    /// <c>ready/</c>, and <see cref="Open(string)"/> moves a sealed file whose bytes still match
+    /// its seal into <c>ready/</c> (<c>SpoolCleanup.RecoverSealed</c>). Nor need the cut be: a
+    /// reader stops at the length the seal states.
     /// Without a free slot (a burst larger than the pool while it refills) the file is created
     /// afresh and step 3 adds an fsync of <c>ready/</c>, shared with concurrent commits
     /// (<see cref="GroupCommitter"/>): POSIX makes a rename durable only once its target directory
@@ -82,6 +87,9 @@ namespace SmtpdModule.Engine.Spool
 
         /// <summary>Counts of commits, aborts and directory fsyncs since <see cref="Open(string)"/>.</summary>
         public SpoolCounters Counters { get; }
+
+        /// <summary>The pool of slots; null without one (tests).</summary>
+        internal IncomingSlots Slots => _slots;
 
         /// <summary>
         /// Bytes available to this process on the spool's volume, so the receiver can answer
@@ -166,7 +174,7 @@ namespace SmtpdModule.Engine.Spool
             var committer = syncDirectory != null || !HostOsInfo.IsWindows ? new GroupCommitter(sync, counters) : null;
             try
             {
-                CreateLayout(full, sync);
+                SpoolLayout.Create(full, sync);
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
@@ -236,7 +244,8 @@ namespace SmtpdModule.Engine.Spool
             FileStream file = null;
             try
             {
-                var slotted = _slots != null && _slots.TryTake(path);
+                long preallocated = 0;
+                var slotted = _slots != null && _slots.TryTake(path, out preallocated);
                 try
                 {
                     file = new FileStream(path, slotted ? FileMode.Open : FileMode.CreateNew, FileAccess.Write, FileShare.None, 1);
@@ -245,11 +254,12 @@ namespace SmtpdModule.Engine.Spool
                 {
                     // The debris sweep took the slot between our rename and our open.
                     slotted = false;
+                    preallocated = 0;
                     file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1);
                 }
                 // CreateNew: ids are unique, so an existing file is a fault, never something to reuse.
                 // Unbuffered (bufferSize 1): the message's own writer buffers, in pooled memory.
-                return new IncomingMessage(this, envelope, file, path, header, nameDurable: slotted);
+                return new IncomingMessage(this, envelope, file, path, header, nameDurable: slotted, preallocated);
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
@@ -297,6 +307,7 @@ namespace SmtpdModule.Engine.Spool
             try
             {
                 var size = message.SyncAndCloseBody();
+                _slots?.Observe(size + message.HeaderLength);
 
                 cancellationToken.ThrowIfCancellationRequested();
                 await MoveToReadyAsync(message.TempPath, readyPath).ConfigureAwait(false);
@@ -362,30 +373,6 @@ namespace SmtpdModule.Engine.Spool
         /// retry, never a loss.
         /// </summary>
         static void Retract(string readyPath) => DeleteQuietly(readyPath);
-
-        static void CreateLayout(string root, Action<string> sync)
-        {
-            var createdRoot = !Directory.Exists(root);
-            if (createdRoot)
-            {
-                Directory.CreateDirectory(root);
-                UnixPermissions.Restrict(root, UnixPermissions.PrivateDirectory);
-            }
-            var createdAny = false;
-            foreach (var name in SpoolLayout.AllDirectories)
-            {
-                var path = Path.Combine(root, name);
-                if (Directory.Exists(path)) continue;
-                Directory.CreateDirectory(path);
-                UnixPermissions.Restrict(path, UnixPermissions.PrivateDirectory);
-                createdAny = true;
-            }
-            // New directory entries are as volatile as new file names: without these syncs a power
-            // loss could take ready/ itself, with acknowledged mail in it.
-            if (createdAny) sync(root);
-            var parent = Path.GetDirectoryName(root);
-            if (createdRoot && parent != null) sync(parent);
-        }
 
         internal static void DeleteQuietly(string path)
         {

@@ -82,9 +82,9 @@ namespace SmtpdModule.Engine.Tests.Spool
             using var spool = new TempSpool();
             var (_, path, bytes) = SealedButNotRenamed(spool);
             // All of it in the file, but the crash came before the seal went in.
-            for (var i = 0; i < MessageSeal.Digits; i++) bytes[MessageSeal.Offset + i] = (byte)'0';
+            for (var i = 0; i < MessageSeal.ValueLength; i++) bytes[MessageSeal.Offset + i] = i == 16 ? (byte)' ' : (byte)'0';
             File.WriteAllBytes(path, bytes);
-            Assert.StartsWith("smtpd-envelope 1\nseal: 0000000000000000\nid: ", Encoding.ASCII.GetString(bytes, 0, 64));
+            Assert.StartsWith("smtpd-envelope 1\nseal: 0000000000000000 000000000000\nid: ", Encoding.ASCII.GetString(bytes, 0, 64));
             MakeOld(path);
 
             SpoolWriter.Open(spool.Root);

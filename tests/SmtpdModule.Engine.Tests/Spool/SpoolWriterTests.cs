@@ -55,7 +55,7 @@ namespace SmtpdModule.Engine.Tests.Spool
             Assert.Equal(new[] { id + ".msg" }, spool.Files("ready"));
             var file = File.ReadAllBytes(Path.Combine(spool.Dir("ready"), id + ".msg"));
             var header = Encoding.UTF8.GetString(file, 0, file.Length - Message.Length);
-            Assert.Matches("^smtpd-envelope 1\nseal: [0-9a-f]{16}\nid: " + id + "\n", header);
+            Assert.Matches("^smtpd-envelope 1\nseal: [0-9a-f]{16} [0-9]{12}\nid: " + id + "\n", header);
             Assert.EndsWith("\nsmtputf8: false\n\n", header);
             Assert.DoesNotContain("size:", header);
             Assert.Equal(Message, file.Skip(file.Length - Message.Length).ToArray());

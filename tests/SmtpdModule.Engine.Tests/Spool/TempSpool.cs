@@ -20,7 +20,7 @@ namespace SmtpdModule.Engine.Tests.Spool
         public string Dir(string name) => Path.Combine(Root, name);
 
         /// <summary>The files in <paramref name="directory"/>, but for the free slots the writer keeps
-        /// in incoming/ (empty <c>.slot</c> files; <see cref="Slots"/> counts them).</summary>
+        /// in incoming/ (<c>.slot</c> files, empty or preallocated; <see cref="Slots"/> counts them).</summary>
         public string[] Files(string directory) =>
             Directory.Exists(Dir(directory))
                 ? Directory.GetFiles(Dir(directory)).Where(p => !IsFreeSlot(p)).Select(Path.GetFileName).OrderBy(n => n, StringComparer.Ordinal).ToArray()
@@ -29,7 +29,19 @@ namespace SmtpdModule.Engine.Tests.Spool
         /// <summary>The free slots in incoming/.</summary>
         public int Slots => Directory.Exists(Dir("incoming")) ? Directory.GetFiles(Dir("incoming")).Count(IsFreeSlot) : 0;
 
-        public static bool IsFreeSlot(string path) => path.EndsWith(".slot", StringComparison.Ordinal) && new FileInfo(path).Length == 0;
+        /// <summary>A free slot: empty, or its first byte zero; or one the writer's refill is still
+        /// making (it holds it locked).</summary>
+        public static bool IsFreeSlot(string path)
+        {
+            if (!path.EndsWith(".slot", StringComparison.Ordinal)) return false;
+            try
+            {
+                using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                return file.Length == 0 || file.ReadByte() == 0;
+            }
+            catch (FileNotFoundException) { return false; }
+            catch (IOException) { return true; }
+        }
 
         public static Envelope NewEnvelope(params string[] recipients)
         {
