@@ -29,8 +29,8 @@ namespace SmtpdModule.Engine.Spool
     {
         public const string Extension = ".slot";
 
-        const int Capacity = 64;
-        const int LowWater = 16;
+        internal const int Capacity = 128;
+        internal const int LowWater = 64;
         const int Granule = 4096;                 // slot lengths are whole pages
         const int MaxPreallocated = 256 * 1024;   // larger messages grow their file as before
 

@@ -40,18 +40,20 @@ namespace SmtpdModule.Engine.Tests.Spool
             var writer = SpoolWriter.Open(spool.Root);
             var message = await Commit(writer);
             var fileLength = message.HeaderLength + Body.Length;
-            for (var i = 1; i < 49; i++) await Commit(writer);   // 15 left: below the low-water mark
+            // One below the low-water mark: the refill preallocates as many as were taken.
+            const int taken = IncomingSlots.Capacity - IncomingSlots.LowWater + 1, left = IncomingSlots.LowWater - 1;
+            for (var i = 1; i < taken; i++) await Commit(writer);
             await writer.Slots.Refill;
 
             var slots = Directory.GetFiles(spool.Dir("incoming"), "*.slot");
-            Assert.Equal(64, slots.Length);
+            Assert.Equal(IncomingSlots.Capacity, slots.Length);
             Assert.All(slots, s => Assert.True(TempSpool.IsFreeSlot(s), s));
             var expected = (fileLength + 4095) / 4096 * 4096;
-            Assert.Equal(15, slots.Count(s => new FileInfo(s).Length == 0));
-            Assert.Equal(49, slots.Count(s => new FileInfo(s).Length == expected));
+            Assert.Equal(left, slots.Count(s => new FileInfo(s).Length == 0));
+            Assert.Equal(taken, slots.Count(s => new FileInfo(s).Length == expected));
 
-            // The 15 empty slots go first (first in, first out), then a preallocated one.
-            for (var i = 0; i < 15; i++) await Commit(writer);
+            // The empty slots go first (first in, first out), then a preallocated one.
+            for (var i = 0; i < left; i++) await Commit(writer);
             var preallocatedBefore = Directory.GetFiles(spool.Dir("incoming"), "*.slot").Count(s => new FileInfo(s).Length == expected);
             var over = await Commit(writer);
             Assert.Equal(preallocatedBefore - 1, Directory.GetFiles(spool.Dir("incoming"), "*.slot").Count(s => new FileInfo(s).Length == expected));

@@ -160,9 +160,9 @@ namespace SmtpdModule.Engine.Tests.Spool
             if (OperatingSystem.IsWindows()) return;   // write-through renames, no slots
             using var spool = new TempSpool();
             SpoolWriter.Open(spool.Root);
-            Assert.Equal(64, spool.Slots);
+            Assert.Equal(IncomingSlots.Capacity, spool.Slots);
             SpoolWriter.Open(spool.Root);   // a restart
-            Assert.Equal(64, spool.Slots);
+            Assert.Equal(IncomingSlots.Capacity, spool.Slots);
         }
     }
 }

@@ -83,7 +83,7 @@ namespace SmtpdModule.Engine.Tests.Spool
             _output.WriteLine("with slots: " + c);
             Assert.Equal(Messages, c.Commits);
             if (OperatingSystem.IsWindows()) return;   // write-through renames, no slots
-            // At most the refills' syncs of incoming/ (64 slots each), none per commit.
+            // At most the refills' syncs of incoming/ (up to IncomingSlots.Capacity slots each), none per commit.
             Assert.InRange(c.DirectorySyncRequests - opened, 0, 1);
         }
 

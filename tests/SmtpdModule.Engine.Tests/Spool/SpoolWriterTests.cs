@@ -297,12 +297,12 @@ namespace SmtpdModule.Engine.Tests.Spool
             var writer = SpoolWriter.Open(spool.Root, SpoolWriter.OrphanAge, dir => { lock (synced) synced.Add(dir); });
             // The layout's creation, then one sync of incoming/ for the slots made at open.
             Assert.Equal(spool.Dir("incoming"), synced.Last());
-            Assert.Equal(64, spool.Slots);
+            Assert.Equal(IncomingSlots.Capacity, spool.Slots);
             synced.Clear();
             await CommitOne(writer);
             await CommitOne(writer);
             Assert.Empty(synced);
-            Assert.Equal(62, spool.Slots);
+            Assert.Equal(IncomingSlots.Capacity - 2, spool.Slots);
             Assert.Equal(2, spool.Files("ready").Length);
         }
 
