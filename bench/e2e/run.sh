@@ -221,7 +221,7 @@ measure_postfix() {
 # side's processes (ours: the pwsh process, all threads; Postfix: the master and every process it
 # has or starts), counting the calls that make data durable.
 profile_run() {
-    local who=$1 s=$2 m=$3 pids p args=() calls secs
+    local who=$1 s=$2 m=$3 pids p args=() calls outs secs
     if [ "$who" = ours ]; then pids=$OURS_PID; else pids="$PF_MASTER $(ps -o pid= --ppid "$PF_MASTER" | tr -s ' \n' ' ')"; fi
     for p in $pids; do args+=(-p "$p"); done
     strace -f -c -e trace=fsync,fdatasync,sync_file_range,syncfs,sync -o "$WORK/strace-$who.txt" "${args[@]}" 2>/dev/null &
@@ -233,9 +233,11 @@ profile_run() {
     STRACE_PID=""
     read -r secs _ <<<"$RESULT"
     # strace -c: "% time seconds usecs/call calls [errors] syscall"; the total line is skipped.
-    calls=$(awk '$NF ~ /^(fsync|fdatasync|sync_file_range|syncfs|sync)$/ { n += $4 } END { print n + 0 }' "$WORK/strace-$who.txt")
-    PROFILE_LINE="| $who | $s | $m | $calls | $(awk -v c="$calls" -v m="$m" 'BEGIN { printf "%.2f", c / m }') | $secs |"
-    log "profile $who s=$s: $calls fsync-type calls for $m messages (run took $secs s under strace)"
+    # Syncs flush the disk's cache; sync_file_range (our slot refills' write-out) does not.
+    calls=$(awk '$NF ~ /^(fsync|fdatasync|syncfs|sync)$/ { n += $4 } END { print n + 0 }' "$WORK/strace-$who.txt")
+    outs=$(awk '$NF == "sync_file_range" { n += $4 } END { print n + 0 }' "$WORK/strace-$who.txt")
+    PROFILE_LINE="| $who | $s | $m | $calls | $(awk -v c="$calls" -v m="$m" 'BEGIN { printf "%.2f", c / m }') | $outs | $secs |"
+    log "profile $who s=$s: $calls syncs and $outs write-outs for $m messages (run took $secs s under strace)"
 }
 
 # ---- main -----------------------------------------------------------------------------------------
@@ -349,10 +351,11 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
     echo "the sink counted exactly $MSGS, nothing deferred, failed or bounced, spool and queue empty after."
     if [ -n "$PROFILE_TEXT" ]; then
         echo
-        echo "fsync-type calls (fsync, fdatasync, sync_file_range, syncfs, sync) in one more run per side under strace -c -f:"
+        echo "Syncs (fsync, fdatasync, syncfs, sync: each ends with a flush of the disk's cache) and"
+        echo "write-outs (sync_file_range: written, not flushed) in one more run per side under strace -c -f:"
         echo
-        echo "| side | sessions | messages | calls | per message | run s (under strace) |"
-        echo "|---|---:|---:|---:|---:|---:|"
+        echo "| side | sessions | messages | syncs | syncs per message | write-outs | run s (under strace) |"
+        echo "|---|---:|---:|---:|---:|---:|---:|"
         printf '%s' "$PROFILE_TEXT"
     fi
 } > "$WORK/report.md"

@@ -11,20 +11,24 @@ namespace SmtpdModule.Engine.Smtp
     internal sealed partial class SmtpSession
     {
         /// <summary>Every end of the transaction, refused or queued, is Done: the table moves the
-        /// session back to greeted. Only a spool that cannot open keeps the transaction for a retry.</summary>
+        /// session back to greeted.</summary>
         async Task<Outcome> DataAsync()
         {
             var received = DateTimeOffset.Now;
             var protocol = ReceivedHeader.Protocol(_known.Esmtp, SessionStateTable.IsSecure(_state), authenticated: false, smtpUtf8: _mail.SmtpUtf8);
             // The SPF result first (it is awaited before the 354 in any case): the envelope records it.
             var spf = await _rt.Pipeline.SpfResultAsync(_known).ConfigureAwait(false);
+            // The 354 before the spool's file: the client's text is on its way while the spool
+            // takes a slot and writes the envelope, which so costs no round trip. A spool that
+            // fails here has the text read and refused at its end, as one that fails later.
+            _io.Write(Replies.StartData);
+            await _io.FlushAsync().ConfigureAwait(false);
             IncomingMessage message;
             try { message = _rt.Spool.BeginMessage(NewEnvelope(received, protocol)); }
             catch (SpoolException ex)
             {
                 Log("error", "spool: " + ex.Reason);
-                // 452 4.3.1 only when the disk is full; an unwritable spool is a local error (451 4.3.0).
-                return Refuse(ex.Reason == SpoolErrorReason.Full ? Replies.InsufficientStorage : Replies.LocalError);
+                return await RefuseTextAsync(ex.Reason).ConfigureAwait(false);
             }
 
             using (message)
@@ -81,7 +85,7 @@ namespace SmtpdModule.Engine.Smtp
             return envelope;
         }
 
-        /// <summary>Our Received: field, the 354, then the client's text into the spool (through the header filter).</summary>
+        /// <summary>Our Received: field, then the client's text into the spool (through the header filter).</summary>
         async Task<SmtpConnection.DataResult> ReceiveBodyAsync(IncomingMessage message, HeaderFirewallStream firewall, DateTimeOffset received, string protocol,
                                                                Spf.SpfCheckResult spf)
         {
@@ -93,8 +97,6 @@ namespace SmtpdModule.Engine.Smtp
                          + Spf.SpfHeaders.ReceivedSpf(spf, _peer.Text, _known.Helo, _rt.Options.HostName) + header;
             var bytes = System.Text.Encoding.UTF8.GetBytes(header);
             await message.Body.WriteAsync(bytes, 0, bytes.Length).ConfigureAwait(false);
-            _io.Write(Replies.StartData);
-            await _io.FlushAsync().ConfigureAwait(false);
             // The size this session's EHLO announced: the downstream's, when smaller than our own.
             var data = await _io.ReadDataAsync(firewall, _rt.Pipeline.MaxMessageSize(_known), Limits.MaxTextLine,
                                                _rt.Options.BareLineEnding == BareLineEndingPolicy.Reject).ConfigureAwait(false);
@@ -109,7 +111,14 @@ namespace SmtpdModule.Engine.Smtp
             _rt.Spool.Abort(message);
             var reason = SpoolWriter.ReasonFor(ex);
             Log("error", "spool write failed (" + reason + "): " + ex.Message);
+            return await RefuseTextAsync(reason).ConfigureAwait(false);
+        }
+
+        /// <summary>Reads the client's text to its end, keeping none of it, and refuses it.</summary>
+        async Task<Outcome> RefuseTextAsync(SpoolErrorReason reason)
+        {
             var rest = await _io.ReadDataAsync(null, long.MaxValue, int.MaxValue).ConfigureAwait(false);
+            // 452 4.3.1 only when the disk is full; an unwritable spool is a local error (451 4.3.0).
             return rest.Status != SmtpConnection.ReadStatus.Ok ? Outcome.Closed
                 : Done(reason == SpoolErrorReason.Full ? Replies.InsufficientStorage : Replies.LocalError);
         }

@@ -87,6 +87,30 @@ namespace SmtpdModule.Engine.Tests.Spool
             Assert.Single(SpoolReader.List(spool));
         }
 
+        [MountFact]
+        public async Task A_spool_that_cannot_start_the_message_answers_451_after_the_text_and_recovers()
+        {
+            using var disk = ScratchMount.Tmpfs("4m");
+            var spool = Path.Combine(disk.Root, "spool");
+            using var proxy = TestProxy.Start(Rules, o => o.SpoolPath = spool);
+
+            // The 354 goes out before the spool takes a slot; with incoming/ immutable it cannot
+            // take one nor make a file, so the text is read to its end and refused there.
+            using (ScratchMount.Immutable(Path.Combine(spool, SpoolLayout.Incoming)))
+            {
+                var (refused, run) = await Send(proxy, "Subject: no slot\r\n\r\nhello\r\n");
+                Assert.True(refused.GetProperty("result").GetString() == "error", "accepted without a file:\n" + run + "\nserver log:\n" + proxy.Log);
+                Assert.Equal("SMTPDataError", refused.GetProperty("error").GetProperty("type").GetString());
+                Assert.Equal(451, refused.GetProperty("error").GetProperty("code").GetInt32());
+                Assert.StartsWith("4.3.0", refused.GetProperty("error").GetProperty("text").GetString());
+                AssertNoMessageFiles(spool, proxy);
+            }
+
+            var (accepted, run2) = await Send(proxy, "Subject: slot\r\n\r\nhello\r\n");
+            Assert.True(accepted.GetProperty("result").GetString() == "sent", "no recovery:\n" + run2 + "\nserver log:\n" + proxy.Log);
+            Assert.Single(SpoolReader.List(spool));
+        }
+
         static Task<(JsonElement, ProgramRun)> Send(TestProxy proxy, string message) =>
             ExternalClient.PythonAsync("smtplib_send.py", new
             {
