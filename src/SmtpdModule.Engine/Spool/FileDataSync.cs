@@ -14,48 +14,21 @@ namespace SmtpdModule.Engine.Spool
     /// </summary>
     internal static class FileDataSync
     {
-        const int EINTR = 4, EINVAL = 22, ENOSYS = 38;
+        const int EINTR = 4, EINVAL = 22, ESPIPE = 29, ENOSYS = 38;
+        const uint SYNC_FILE_RANGE_WAIT_BEFORE = 1, SYNC_FILE_RANGE_WRITE = 2, SYNC_FILE_RANGE_WAIT_AFTER = 4;
 
-        static volatile bool _unsupported = !RuntimeInformation.IsOSPlatform(OSPlatform.Linux);
+        static readonly bool Linux = RuntimeInformation.IsOSPlatform(OSPlatform.Linux);
+        // Set once, read without a barrier: a thread that sees one late only tries once more.
+        static bool _noDataSync = !Linux;
+        // sync_file_range's 64-bit offsets are passed as one argument only on 64-bit ABIs.
+        static bool _noWriteOut = !Linux || IntPtr.Size != 8;
 
         /// <exception cref="IOException">The sync failed (the errno as HResult).</exception>
         public static void Flush(FileStream file)
         {
-            if (!_unsupported && TryDataSync(file)) return;
-            file.Flush(true);
-        }
-
-        static bool TryDataSync(FileStream file)
-        {
             file.Flush(false);   // anything the stream buffers, into the file first
-            int rc, errno;
-            var added = false;
-            var handle = file.SafeFileHandle;
-            try
-            {
-                handle.DangerousAddRef(ref added);
-                var fd = handle.DangerousGetHandle().ToInt32();
-                do
-                {
-                    rc = fdatasync(fd);
-                    errno = rc < 0 ? Marshal.GetLastWin32Error() : 0;
-                }
-                while (rc < 0 && errno == EINTR);
-            }
-            catch (EntryPointNotFoundException)
-            {
-                _unsupported = true;
-                return false;
-            }
-            finally
-            {
-                if (added) handle.DangerousRelease();
-            }
-            if (rc == 0) return true;
-            if (errno == ENOSYS) _unsupported = true;
-            // A kernel or file that cannot data-sync: fsync serves.
-            if (errno == EINVAL || errno == ENOSYS) return false;
-            throw new IOException("fdatasync: errno " + errno, errno);
+            if (!_noDataSync && Call(file, "fdatasync", fd => fdatasync(fd), ref _noDataSync)) return;
+            file.Flush(true);
         }
 
         /// <summary>
@@ -69,11 +42,14 @@ namespace SmtpdModule.Engine.Spool
         public static void WriteOut(FileStream file)
         {
             file.Flush(false);
-            if (!_unsupported && IntPtr.Size == 8 && TryWriteOut(file)) return;
+            const uint flags = SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER;
+            if (!_noWriteOut && Call(file, "sync_file_range", fd => sync_file_range(fd, 0, 0, flags), ref _noWriteOut)) return;
             file.Flush(true);
         }
 
-        static bool TryWriteOut(FileStream file)
+        // Runs the call on the file's descriptor, again after EINTR. False when this system cannot
+        // do it (then the caller falls back to a full sync; a missing call is remembered).
+        static bool Call(FileStream file, string name, Func<int, int> call, ref bool unsupported)
         {
             int rc, errno;
             var added = false;
@@ -84,13 +60,14 @@ namespace SmtpdModule.Engine.Spool
                 var fd = handle.DangerousGetHandle().ToInt32();
                 do
                 {
-                    rc = sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
+                    rc = call(fd);
                     errno = rc < 0 ? Marshal.GetLastWin32Error() : 0;
                 }
                 while (rc < 0 && errno == EINTR);
             }
             catch (EntryPointNotFoundException)
             {
+                unsupported = true;
                 return false;
             }
             finally
@@ -98,12 +75,11 @@ namespace SmtpdModule.Engine.Spool
                 if (added) handle.DangerousRelease();
             }
             if (rc == 0) return true;
+            if (errno == ENOSYS) unsupported = true;
+            // A kernel, file system or file that cannot do it: the full sync serves.
             if (errno == EINVAL || errno == ENOSYS || errno == ESPIPE) return false;
-            throw new IOException("sync_file_range: errno " + errno, errno);
+            throw new IOException(name + ": errno " + errno, errno);
         }
-
-        const uint SYNC_FILE_RANGE_WAIT_BEFORE = 1, SYNC_FILE_RANGE_WRITE = 2, SYNC_FILE_RANGE_WAIT_AFTER = 4;
-        const int ESPIPE = 29;
 
         [DllImport("libc", SetLastError = true)]
         static extern int fdatasync(int fd);

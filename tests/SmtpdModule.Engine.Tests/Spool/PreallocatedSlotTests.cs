@@ -25,13 +25,6 @@ namespace SmtpdModule.Engine.Tests.Spool
             return message;
         }
 
-        static byte[] ReadAll(Stream stream)
-        {
-            using var copy = new MemoryStream();
-            stream.CopyTo(copy);
-            return copy.ToArray();
-        }
-
         [Fact]
         public async Task Refilled_slots_are_as_long_as_recent_messages_and_a_message_written_over_one_is_cut_to_its_length()
         {
@@ -61,7 +54,7 @@ namespace SmtpdModule.Engine.Tests.Spool
             var path = Path.Combine(spool.Dir("ready"), over.Id + ".msg");
             Assert.Equal(fileLength, new FileInfo(path).Length);
             Assert.Equal(Body.Length, over.Envelope.Size);
-            using (var body = SpoolReader.OpenBody(spool.Root, over.Id)) Assert.Equal(Body, ReadAll(body));
+            using (var body = SpoolReader.OpenBody(spool.Root, over.Id)) Assert.Equal(Body, TempSpool.ReadAll(body));
             using (var file = File.OpenRead(path))
             {
                 Assert.True(MessageSeal.Holds(file));
@@ -108,7 +101,7 @@ namespace SmtpdModule.Engine.Tests.Spool
             Assert.Equal(Body.Length, listed.Size);
             using var body = SpoolReader.OpenBody(spool.Root, id);
             Assert.Equal(Body.Length, body.Length);
-            Assert.Equal(Body, ReadAll(body));
+            Assert.Equal(Body, TempSpool.ReadAll(body));
         }
 
         [Fact]

@@ -20,13 +20,6 @@ namespace SmtpdModule.Engine.Tests.Spool
             return message.Id;
         }
 
-        static byte[] ReadAll(Stream stream)
-        {
-            using var copy = new MemoryStream();
-            stream.CopyTo(copy);
-            return copy.ToArray();
-        }
-
         [Fact]
         public async Task List_reads_only_message_files_with_valid_ids_in_id_order()
         {
@@ -62,7 +55,7 @@ namespace SmtpdModule.Engine.Tests.Spool
                 Assert.Equal(message.Id, listed.Id);
                 Assert.Equal(fake.Length + body.Length, listed.Size);
                 using var stream = SpoolReader.OpenBody(spool.Root, message.Id);
-                Assert.Equal(fake.Concat(body), ReadAll(stream));
+                Assert.Equal(fake.Concat(body), TempSpool.ReadAll(stream));
             }
         }
 
@@ -118,7 +111,7 @@ namespace SmtpdModule.Engine.Tests.Spool
             Assert.Equal("<b@x>", envelope.Recipients.Single().Address);
             Assert.Equal(6, envelope.Size);
             using var body = SpoolReader.OpenBody(spool.Root, id);
-            Assert.Equal("body\r\n", Encoding.ASCII.GetString(ReadAll(body)));
+            Assert.Equal("body\r\n", Encoding.ASCII.GetString(TempSpool.ReadAll(body)));
         }
 
         [Fact]
@@ -132,9 +125,9 @@ namespace SmtpdModule.Engine.Tests.Spool
             Assert.Equal(id, Assert.Single(SpoolReader.List(spool.Root, SpoolLayout.Held)).Id);
             Assert.Equal(id, SpoolReader.Read(spool.Root, SpoolLayout.Held, id).Id);
             using (var body = SpoolReader.OpenBody(spool.Root, id))
-                Assert.Equal("held body", Encoding.ASCII.GetString(ReadAll(body)));
+                Assert.Equal("held body", Encoding.ASCII.GetString(TempSpool.ReadAll(body)));
             using (var body = SpoolReader.OpenBody(spool.Root, SpoolLayout.Held, id))
-                Assert.Equal("held body", Encoding.ASCII.GetString(ReadAll(body)));
+                Assert.Equal("held body", Encoding.ASCII.GetString(TempSpool.ReadAll(body)));
             Assert.Equal(SpoolErrorReason.NotFound,
                 Assert.Throws<SpoolException>(() => SpoolReader.OpenBody(spool.Root, SpoolLayout.Ready, id)).Reason);
         }

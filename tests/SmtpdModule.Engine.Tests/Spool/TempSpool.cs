@@ -43,6 +43,14 @@ namespace SmtpdModule.Engine.Tests.Spool
             catch (IOException) { return true; }
         }
 
+        /// <summary>Everything left in <paramref name="stream"/>.</summary>
+        public static byte[] ReadAll(Stream stream)
+        {
+            using var copy = new MemoryStream();
+            stream.CopyTo(copy);
+            return copy.ToArray();
+        }
+
         public static Envelope NewEnvelope(params string[] recipients)
         {
             var e = new Envelope
