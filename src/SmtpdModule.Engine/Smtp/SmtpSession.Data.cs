@@ -133,7 +133,7 @@ namespace SmtpdModule.Engine.Smtp
             return null;
         }
 
-        /// <summary>The 250 only after the spool's commit (fsync) returned.</summary>
+        /// <summary>The 250 only after the spool's commit (the file synced to the disk) returned.</summary>
         async Task<Outcome> CommitAsync(IncomingMessage message, SmtpConnection.DataResult data, HeaderFirewallStream firewall)
         {
             try

@@ -43,8 +43,9 @@ namespace SmtpdModule.Engine.Spool
     /// is synced.
     /// </para>
     /// <para>
-    /// <b>What it trusts.</b> That fsync means what POSIX says (true for ext4, XFS, Btrfs, ZFS on
-    /// drives that honour cache flushes; on macOS fsync does not flush the drive's cache); that
+    /// <b>What it trusts.</b> That fsync and fdatasync mean what POSIX says (true for ext4, XFS,
+    /// Btrfs, ZFS on drives that honour cache flushes; on macOS fsync does not flush the drive's
+    /// cache); that
     /// rename within one directory tree is atomic, and after a crash either done or not (true of
     /// journaled file systems); and that the spool root is used by SmtpdModule
     /// only, with the forwarder keeping its side of the layout: a message file moves between
