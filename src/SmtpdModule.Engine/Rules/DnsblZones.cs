@@ -7,7 +7,13 @@ namespace SmtpdModule.Engine.Rules
     public static class DnsblZones
     {
         /// <summary>Each zone once (case-insensitive), in the order the file first names it.</summary>
-        public static IReadOnlyList<string> Of(RuleSet ruleSet)
+        public static IReadOnlyList<string> Of(RuleSet ruleSet) => Collect(ruleSet, nameServers: true);
+
+        /// <summary>The zones the rules ask about the client itself (<c>RBL.</c> in a source list, a
+        /// score's lists), each once, in file order; not those of <c>NS=</c>, which ask about name servers.</summary>
+        public static IReadOnlyList<string> OfClients(RuleSet ruleSet) => Collect(ruleSet, nameServers: false);
+
+        static IReadOnlyList<string> Collect(RuleSet ruleSet, bool nameServers)
         {
             if (ruleSet == null) throw new ArgumentNullException(nameof(ruleSet));
             var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -20,11 +26,11 @@ namespace SmtpdModule.Engine.Rules
             foreach (var score in ruleSet.Scores)
                 foreach (var entry in score.Entries) Add(entry.List);
             foreach (var rule in ruleSet.Rules)
-                foreach (var list in new[] { rule.Source, rule.From, rule.To })
+                foreach (var list in nameServers ? new[] { rule.Source, rule.From, rule.To } : new[] { rule.Source })
                     foreach (var token in list.Tokens)
                     {
-                        if (token is SourceToken s) { Add(s.Host.Address); Add(s.Host.NameServers?.Addresses); }
-                        else if (token is AddressToken a) Add(a.NameServers?.Addresses);
+                        if (token is SourceToken s) { Add(s.Host.Address); if (nameServers) Add(s.Host.NameServers?.Addresses); }
+                        else if (nameServers && token is AddressToken a) Add(a.NameServers?.Addresses);
                     }
             return zones;
         }

@@ -64,7 +64,10 @@ namespace SmtpdModule.Engine.Smtp
             _log = log;
             var events = new EventFanOut(log, extra);
             // Sessions share one bounded answer cache; the DNSBL guard asks past it for fresh answers.
-            _rt = new ProxyRuntime(options, rulesFile, options.Dns.CacheEntries > 0 ? new DnsCache(dns, options.Dns.CacheEntries) : (IDnsResolver)dns, spool, events);
+            // Over the cache, a client's other lists are asked once the rules ask one (none without a cache to keep them).
+            _rt = new ProxyRuntime(options, rulesFile, options.Dns.CacheEntries > 0
+                                       ? new DnsblCompanionResolver(new DnsCache(dns, options.Dns.CacheEntries), new CompanionZones(rulesFile, () => _dnsbl?.Current).Current)
+                                       : (IDnsResolver)dns, spool, events);
             rulesFile.Reloaded += (_, set) =>
             {
                 events.Write(new ProxyEvent("rules", null, null, "reloaded " + set.Path, new[] { new KeyValuePair<string, object>("rules", set.Rules.Count) }));
