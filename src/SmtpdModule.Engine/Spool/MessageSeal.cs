@@ -137,8 +137,12 @@ namespace SmtpdModule.Engine.Spool
         /// placeholder's); what follows them (a slot's zeros) does not count.
         /// </summary>
         /// <exception cref="IOException">Reading failed.</exception>
-        public static bool Holds(Stream stream)
+        public static bool Holds(Stream stream) => Holds(stream, out _);
+
+        /// <summary><see cref="Holds(Stream)"/>, with the length the seal states (0 when it holds not).</summary>
+        public static bool Holds(Stream stream, out long length)
         {
+            length = 0;
             var stated = StatedLength(stream);
             if (stated < Prefix || stated > stream.Length) return false;
             stream.Position = 0;
@@ -163,6 +167,7 @@ namespace SmtpdModule.Engine.Spool
             var actual = seal.Finish();
             for (var i = 0; i < ValueLength; i++)
                 if (actual[i] != value[i]) return false;
+            length = stated;
             return true;
         }
 

@@ -85,8 +85,7 @@ namespace SmtpdModule.Engine.Spool
                 _file.Seek(MessageSeal.Offset, SeekOrigin.Begin);
                 _file.Write(seal, 0, seal.Length);
             }
-            FileDataSync.Flush(_file);
-            if (_preallocated > length) _file.SetLength(length);
+            SyncAndCut(_file, length);
             Close();
             return length;
         }
@@ -101,10 +100,16 @@ namespace SmtpdModule.Engine.Spool
             {
                 again.Seek(MessageSeal.Offset, SeekOrigin.Begin);
                 again.Write(seal, 0, seal.Length);
-                FileDataSync.Flush(again);
-                if (_preallocated > length) again.SetLength(length);
+                SyncAndCut(again, length);
                 return length;
             }
+        }
+
+        // The sync, then the cut of a slot's zeros after the message (not synced: the seal states the length).
+        void SyncAndCut(FileStream file, long length)
+        {
+            FileDataSync.Flush(file);
+            if (_preallocated > length) file.SetLength(length);
         }
 
         /// <summary>Puts what is buffered into the file and closes it; gives the buffer back.</summary>

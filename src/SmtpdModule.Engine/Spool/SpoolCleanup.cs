@@ -32,10 +32,9 @@ namespace SmtpdModule.Engine.Spool
                 {
                     using (var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1))
                     {
-                        if (file.Length == 0 || !MessageSeal.Holds(file)) continue;
+                        if (file.Length == 0 || !MessageSeal.Holds(file, out var stated)) continue;
                         file.Position = 0;
                         id = MessageFile.ReadHeader(file, out _).Id;
-                        var stated = MessageSeal.StatedLength(file);
                         if (file.Length > stated)
                         {
                             // A slot whose cut the crash undid: the message ends where its seal says.
@@ -84,8 +83,9 @@ namespace SmtpdModule.Engine.Spool
             {
                 try
                 {
-                    if (Path.GetExtension(path) == IncomingSlots.Extension && IncomingSlots.IsFree(path, out _)) continue;
                     if (utcNow - File.GetLastWriteTimeUtc(path) < minimumAge) continue;
+                    // Only an old slot is opened to see whether it is free: most are young.
+                    if (Path.GetExtension(path) == IncomingSlots.Extension && IncomingSlots.IsFree(path, out _)) continue;
                     using (new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose))
                     {
                     }

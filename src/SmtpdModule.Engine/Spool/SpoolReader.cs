@@ -136,8 +136,10 @@ namespace SmtpdModule.Engine.Spool
             try
             {
                 file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, BodyBufferSize);
-                var start = MessageFile.FindHeaderEnd(file);
+                // The seal first: its short read fills the stream's buffer, which the header's scan then reads from.
                 var end = MessageSeal.StatedLength(file);
+                file.Position = 0;
+                var start = MessageFile.FindHeaderEnd(file);
                 if (end > start && end < file.Length) return new SealedBodyStream(file, start, end);
                 file.Position = start;
                 return file;
