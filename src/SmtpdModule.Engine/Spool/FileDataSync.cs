@@ -31,6 +31,10 @@ namespace SmtpdModule.Engine.Spool
             file.Flush(true);
         }
 
+        /// <summary>False where <see cref="WriteOut"/> falls back to a full sync (not Linux, a 32-bit
+        /// process, or a kernel without sync_file_range).</summary>
+        public static bool CanWriteOut => !_noWriteOut;
+
         /// <summary>
         /// Writes a newly written file's bytes out to the disk and waits, so that its blocks are
         /// allocated now, without a journal commit of its own: the next one (a directory fsync, a

@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Threading.Tasks;
 
 namespace SmtpdModule.Engine.Spool
 {
@@ -91,6 +92,23 @@ namespace SmtpdModule.Engine.Spool
         /// <exception cref="IOException">Writing, syncing or closing failed.</exception>
         internal long SyncAndCloseBody() =>
             (_file.IsOpen ? _file.SealSyncAndClose() : _file.SealSyncClosed(TempPath)) - HeaderLength;
+
+        /// <summary>Whether the body can wait for a shared <see cref="DeviceFlush"/> instead of its
+        /// own sync: open, and still within its preallocated slot.</summary>
+        internal bool CanShareDeviceFlush => _file.IsOpen && _file.FitsPreallocation;
+
+        /// <summary>As <see cref="SyncAndCloseBody"/>, but where <paramref name="shared"/> is given
+        /// and the body still fits its slot, writes the file out and waits for a flush shared with
+        /// other commits instead of its own sync.</summary>
+        internal Task<long> SyncAndCloseBodyAsync(DeviceFlush shared) =>
+            shared != null && CanShareDeviceFlush ? WriteOutAndCloseBodyAsync(shared) : Task.FromResult(SyncAndCloseBody());
+
+        async Task<long> WriteOutAndCloseBodyAsync(DeviceFlush shared)
+        {
+            var size = _file.SealWriteOutAndClose() - HeaderLength;
+            await shared.AfterWriteOutAsync().ConfigureAwait(false);
+            return size;
+        }
 
         /// <summary>Closes the body, ignoring errors: used only on the way to deleting it.</summary>
         internal void CloseBodyQuietly() => _file.Abandon();

@@ -72,6 +72,34 @@ namespace SmtpdModule.Engine.Spool
         /// <exception cref="IOException">Writing, syncing or closing failed.</exception>
         public long SealSyncAndClose()
         {
+            var length = Seal();
+            SyncAndCut(_file, length);
+            Close();
+            return length;
+        }
+
+        /// <summary>True while the message fits the slot it is written over: its data can then
+        /// reach stable storage without a metadata change (<see cref="SealWriteOutAndClose"/>).</summary>
+        public bool FitsPreallocation => Length <= _preallocated;
+
+        /// <summary>Seals the file, writes its data out to the disk without the cache flush
+        /// (<see cref="FileDataSync.WriteOut"/>), cuts the slot's zeros and closes it: durable once
+        /// a <see cref="DeviceFlush"/> that starts afterwards ends. Only while
+        /// <see cref="FitsPreallocation"/>. Returns the message file's length.</summary>
+        /// <exception cref="IOException">Writing or closing failed.</exception>
+        public long SealWriteOutAndClose()
+        {
+            if (!FitsPreallocation) throw new InvalidOperationException("The message outgrew its slot: its own sync is needed.");
+            var length = Seal();
+            FileDataSync.WriteOut(_file);
+            if (_preallocated > length) _file.SetLength(length);
+            Close();
+            return length;
+        }
+
+        // Puts the seal in place and everything into the file (no sync); returns the length.
+        long Seal()
+        {
             var seal = _seal.Finish();
             var length = Length;
             if (_written == 0 && _filled >= MessageSeal.Offset + MessageSeal.ValueLength)
@@ -85,8 +113,6 @@ namespace SmtpdModule.Engine.Spool
                 _file.Seek(MessageSeal.Offset, SeekOrigin.Begin);
                 _file.Write(seal, 0, seal.Length);
             }
-            SyncAndCut(_file, length);
-            Close();
             return length;
         }
 
