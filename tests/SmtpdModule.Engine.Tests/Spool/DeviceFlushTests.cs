@@ -108,6 +108,25 @@ namespace SmtpdModule.Engine.Tests.Spool
         }
 
         [Fact]
+        public async Task A_failed_flush_fails_every_commit_waiting_for_it_and_leaves_nothing_behind()
+        {
+            if (OperatingSystem.IsWindows()) return;
+            using var spool = new TempSpool();
+            var writer = await WriterWithPreallocatedSlots(spool);
+            var ready = spool.Files("ready").Length;
+            writer.DeviceFlush = new DeviceFlush(() => throw new IOException("EIO from the disk"));
+            using var message = Begin(writer);
+
+            var ex = await Assert.ThrowsAsync<SpoolException>(() => writer.CommitAsync(message));
+            Assert.Equal(SpoolErrorReason.Io, ex.Reason);
+            Assert.Equal(message.Id, ex.Id);
+            Assert.False(message.IsCommitted);
+            Assert.Empty(spool.Files("incoming"));
+            Assert.Equal(ready, spool.Files("ready").Length);
+            Assert.Equal(1, writer.Counters.Failures);
+        }
+
+        [Fact]
         public async Task A_message_longer_than_its_slot_syncs_its_own_file()
         {
             if (OperatingSystem.IsWindows()) return;
