@@ -191,10 +191,14 @@ start_postfix
 
 # The warm-up's own rates are reported as the cold start, not as the cells.
 log "warm-up (not measured in the cells): $WARMUP messages at 10 sessions to each server"
-read -r secs _ _ ticks <<<"$(measure_ours 10 "$WARMUP" 1024)" || exit 1
-COLD_OURS=$(awk -v m="$WARMUP" -v t="$secs" -v k="$ticks" -v h="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f msgs/s, %.0f µs CPU/msg", m / t, k / h * 1e6 / m }')
-read -r secs _ _ ticks <<<"$(measure_postfix 10 "$WARMUP" 1024)" || exit 1
-COLD_PF=$(awk -v m="$WARMUP" -v t="$secs" -v k="$ticks" -v h="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f msgs/s, %.0f µs CPU/msg", m / t, k / h * 1e6 / m }')
+# cold ours|postfix: the warm-up, as "rate, CPU per message"
+cold() {
+    local secs ticks
+    read -r secs _ _ ticks <<<"$("measure_$1" 10 "$WARMUP" 1024)" || exit 1
+    awk -v m="$WARMUP" -v t="$secs" -v k="$ticks" -v h="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f msgs/s, %.0f µs CPU/msg", m / t, k / h * 1e6 / m }'
+}
+COLD_OURS=$(cold ours) || exit 1
+COLD_PF=$(cold postfix) || exit 1
 log "warm-up: ours $COLD_OURS; postfix $COLD_PF"
 python3 "$HERE/idle_sessions.py" 127.0.0.1 "$OURS_PORT" 50 --hold 0 >/dev/null
 

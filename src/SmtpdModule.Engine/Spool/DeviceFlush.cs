@@ -34,8 +34,7 @@ namespace SmtpdModule.Engine.Spool
         readonly string _anchor;
         readonly GroupCommitter _committer;
         readonly SpoolCounters _counters = new SpoolCounters();   // its own: these are not directory fsyncs
-        readonly object _gate = new object();
-        byte _round;
+        byte _round;   // one flush at a time: the committer runs them in turn, For before any
 
         DeviceFlush(string anchor)
         {
@@ -72,13 +71,10 @@ namespace SmtpdModule.Engine.Spool
 
         void FlushAnchor()
         {
-            lock (_gate)
+            using (var file = new FileStream(_anchor, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1))
             {
-                using (var file = new FileStream(_anchor, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1))
-                {
-                    file.WriteByte(++_round);
-                    FileDataSync.Flush(file);
-                }
+                file.WriteByte(++_round);
+                FileDataSync.Flush(file);
             }
         }
 

@@ -70,13 +70,7 @@ namespace SmtpdModule.Engine.Spool
         /// after the message and closes it, the close checked too (a write error can surface only
         /// there). Returns the message file's length.</summary>
         /// <exception cref="IOException">Writing, syncing or closing failed.</exception>
-        public long SealSyncAndClose()
-        {
-            var length = Seal();
-            SyncAndCut(_file, length);
-            Close();
-            return length;
-        }
+        public long SealSyncAndClose() => SealAndClose(FileDataSync.Flush);
 
         /// <summary>True while the message fits the slot it is written over: its data can then
         /// reach stable storage without a metadata change (<see cref="SealWriteOutAndClose"/>).</summary>
@@ -90,9 +84,13 @@ namespace SmtpdModule.Engine.Spool
         public long SealWriteOutAndClose()
         {
             if (!FitsPreallocation) throw new InvalidOperationException("The message outgrew its slot: its own sync is needed.");
+            return SealAndClose(FileDataSync.WriteOut);
+        }
+
+        long SealAndClose(Action<FileStream> sync)
+        {
             var length = Seal();
-            FileDataSync.WriteOut(_file);
-            if (_preallocated > length) _file.SetLength(length);
+            SyncAndCut(_file, length, sync);
             Close();
             return length;
         }
@@ -126,15 +124,16 @@ namespace SmtpdModule.Engine.Spool
             {
                 again.Seek(MessageSeal.Offset, SeekOrigin.Begin);
                 again.Write(seal, 0, seal.Length);
-                SyncAndCut(again, length);
+                SyncAndCut(again, length, FileDataSync.Flush);
                 return length;
             }
         }
 
-        // The sync, then the cut of a slot's zeros after the message (not synced: the seal states the length).
-        void SyncAndCut(FileStream file, long length)
+        // The sync (or write-out), then the cut of a slot's zeros after the message (not synced:
+        // the seal states the length).
+        void SyncAndCut(FileStream file, long length, Action<FileStream> sync)
         {
-            FileDataSync.Flush(file);
+            sync(file);
             if (_preallocated > length) file.SetLength(length);
         }
 
