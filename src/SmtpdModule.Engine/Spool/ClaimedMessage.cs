@@ -9,17 +9,22 @@ namespace SmtpdModule.Engine.Spool
     /// </summary>
     public sealed class ClaimedMessage
     {
-        internal ClaimedMessage(SpoolLease lease, string path, Envelope envelope, DeliveryStatus status, SpoolState claimedFrom)
+        internal ClaimedMessage(SpoolLease lease, string path, Envelope envelope, DeliveryStatus record, SpoolState claimedFrom)
         {
             Lease = lease;
             Path = path;
             Envelope = envelope;
-            Status = status;
+            HasRecord = record != null;
+            Status = record ?? new DeliveryStatus();
             ClaimedFrom = claimedFrom;
         }
 
         internal SpoolLease Lease { get; }
         internal string Path { get; }
+
+        /// <summary>Whether a delivery record existed when the message was claimed: only the
+        /// holder of a claim writes one, so without it there is none to delete when done.</summary>
+        internal bool HasRecord { get; }
 
         public string Id => Envelope.Id;
 

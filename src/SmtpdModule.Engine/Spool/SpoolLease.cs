@@ -105,8 +105,7 @@ namespace SmtpdModule.Engine.Spool
             try
             {
                 var envelope = SpoolReader.ReadEnvelope(claimed, id);
-                var status = DeliveryStatusFile.Read(Root, id) ?? new DeliveryStatus();
-                return new ClaimedMessage(this, claimed, envelope, status, from);
+                return new ClaimedMessage(this, claimed, envelope, DeliveryStatusFile.Read(Root, id), from);
             }
             catch (SpoolException ex) when (ex.Reason == SpoolErrorReason.Corrupt)
             {
@@ -141,7 +140,7 @@ namespace SmtpdModule.Engine.Spool
                 // which RecoverAbandoned removes; the other order could resend delivered recipients.
                 try { File.Delete(message.Path); }
                 catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException) { throw SpoolErrors.Wrap(message.Id, ex); }
-                DeliveryStatusFile.Delete(Root, message.Id);
+                if (message.HasRecord) DeliveryStatusFile.Delete(Root, message.Id);
                 return;
             }
             DeliveryStatusFile.Write(Root, message.Id, message.Status);

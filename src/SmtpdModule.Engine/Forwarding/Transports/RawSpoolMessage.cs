@@ -42,9 +42,20 @@ namespace SmtpdModule.Engine.Forwarding.Transports
         /// <exception cref="SpoolReadException">The spooled bytes cannot be read.</exception>
         public static (MimeMessage Message, FormatOptions Format) Create(OutgoingMessage message, bool eightBit, bool international)
         {
-            var firstLine = ReadFirstLine(message);
+            // One open per attempt: the stream that gave the first line goes on to give the body.
+            var source = Open(message);
+            byte[] firstLine;
+            try
+            {
+                firstLine = ReadFirstLine(source);
+            }
+            catch (Exception ex) when (!(ex is OperationCanceledException))
+            {
+                source.Dispose();
+                throw new SpoolReadException(message.Id, ex);
+            }
             var mime = new MimeMessage((IEnumerable<Header>)new Header[] { new RawLineHeader(firstLine) });
-            var body = new RawBodyPart(message, firstLine.Length + 2);
+            var body = new RawBodyPart(message, firstLine.Length + 2, source);
             if (eightBit) body.ContentTransferEncoding = ContentEncoding.EightBit;
             mime.Body = body;
 
@@ -56,32 +67,38 @@ namespace SmtpdModule.Engine.Forwarding.Transports
             return (mime, format);
         }
 
-        /// <summary>The bytes before the first CRLF (all of them when there is none).</summary>
-        static byte[] ReadFirstLine(OutgoingMessage message)
+        /// <summary>The spooled bytes from their start, lines ending in CRLF.</summary>
+        static Stream Open(OutgoingMessage message)
         {
             try
             {
-                using (var stream = new CrlfNormalizingStream(message.OpenBody()))
-                using (var line = new MemoryStream())
-                {
-                    var previous = -1;
-                    int b;
-                    while ((b = stream.ReadByte()) >= 0)
-                    {
-                        if (b == '\n' && previous == '\r')
-                        {
-                            line.SetLength(line.Length - 1);
-                            break;
-                        }
-                        line.WriteByte((byte)b);
-                        previous = b;
-                    }
-                    return line.ToArray();
-                }
+                return new CrlfNormalizingStream(message.OpenBody());
             }
             catch (Exception ex) when (!(ex is OperationCanceledException))
             {
                 throw new SpoolReadException(message.Id, ex);
+            }
+        }
+
+        /// <summary>The bytes before the first CRLF (all of them when there is none), leaving
+        /// <paramref name="stream"/> just after that CRLF.</summary>
+        static byte[] ReadFirstLine(Stream stream)
+        {
+            using (var line = new MemoryStream())
+            {
+                var previous = -1;
+                int b;
+                while ((b = stream.ReadByte()) >= 0)
+                {
+                    if (b == '\n' && previous == '\r')
+                    {
+                        line.SetLength(line.Length - 1);
+                        break;
+                    }
+                    line.WriteByte((byte)b);
+                    previous = b;
+                }
+                return line.ToArray();
             }
         }
 
@@ -99,11 +116,13 @@ namespace SmtpdModule.Engine.Forwarding.Transports
         {
             readonly OutgoingMessage _message;
             readonly long _offset;
+            Stream _opened;   // positioned at _offset; the first write takes it, any later one reopens
 
-            public RawBodyPart(OutgoingMessage message, long offset)
+            public RawBodyPart(OutgoingMessage message, long offset, Stream opened)
             {
                 _message = message;
                 _offset = offset;
+                _opened = opened;
                 // No Content-Type of our own: nothing of this part is written but its content.
                 Headers.Clear();
             }
@@ -113,16 +132,19 @@ namespace SmtpdModule.Engine.Forwarding.Transports
 
             public override async Task WriteToAsync(FormatOptions options, Stream stream, bool contentOnly, CancellationToken cancellationToken = default)
             {
-                Stream source = null;
-                try
+                var source = Interlocked.Exchange(ref _opened, null);
+                if (source == null)
                 {
-                    source = new CrlfNormalizingStream(_message.OpenBody());
-                    await SkipAsync(source, _offset, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (!(ex is OperationCanceledException))
-                {
-                    source?.Dispose();
-                    throw new SpoolReadException(_message.Id, ex);
+                    source = Open(_message);
+                    try
+                    {
+                        await SkipAsync(source, _offset, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (!(ex is OperationCanceledException))
+                    {
+                        source.Dispose();
+                        throw new SpoolReadException(_message.Id, ex);
+                    }
                 }
                 var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);   // one per message sent: borrowed
                 try
@@ -149,6 +171,13 @@ namespace SmtpdModule.Engine.Forwarding.Transports
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
                 }
+            }
+
+            protected override void Dispose(bool disposing)
+            {
+                // The message was refused before its data, or never sent: its file is let go here.
+                if (disposing) Interlocked.Exchange(ref _opened, null)?.Dispose();
+                base.Dispose(disposing);
             }
 
             static async Task SkipAsync(Stream source, long count, CancellationToken cancellationToken)

@@ -237,36 +237,40 @@ namespace SmtpdModule.Engine.Forwarding.Transports
                 return new Sent(attempt.Results(), reusable: true);
             }
 
-            client.MessageSize = message.Size;
-            try
+            // The message holds its spool file open until it is sent, or refused before its data.
+            using (mime)
             {
-                var reply = await client.SendAsync(format, mime, sender, attempt.Mailboxes, cancellationToken).ConfigureAwait(false);
-                attempt.AcceptedReplied(250, reply);
-                attempt.ResolveRest(DeliveryOutcome.Deferred, "4.5.0", "the server did not answer for this recipient", Local);
-                return new Sent(attempt.Results(), reusable: client.IsConnected && !attempt.ServerClosing);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                SmtpConnectionPool.Discard(client);
-                throw;
-            }
-            catch (SmtpCommandException ex)
-            {
-                var code = (int)ex.StatusCode;
-                if (ex.ErrorCode == SmtpErrorCode.SenderNotAccepted)
-                    attempt.AllReplied(code, ex.Message);   // over any RCPT replies read after it (PIPELINING)
-                else if (ex.ErrorCode != SmtpErrorCode.MessageNotAccepted || attempt.AcceptedCount > 0)
-                    attempt.AcceptedReplied(code, ex.Message);   // the reply to DATA or to the final dot
-                // else: MailKit's own "no recipients were accepted"; every RCPT reply is recorded.
-                attempt.ResolveRest(DeliveryOutcome.Deferred, SmtpReply.StatusOf(code, ex.Message), SmtpReply.Diagnostic(code, ex.Message), "smtp");
-                return new Sent(attempt.Results(), reusable: client.IsConnected && !attempt.ServerClosing && code != 421);
-            }
-            catch (Exception ex)
-            {
-                var failure = SmtpFailure.Classify(ex, _options.Host + ":" + _options.Port, connecting: false);
-                attempt.ResolveRest(failure.Outcome, failure.Status, failure.Diagnostic, failure.Type);
-                var stale = !attempt.AnyReply && (ex is IOException || ex is SocketException || ex is SmtpProtocolException || ex is ServiceNotConnectedException);
-                return new Sent(attempt.Results(), reusable: false, stale: stale);
+                client.MessageSize = message.Size;
+                try
+                {
+                    var reply = await client.SendAsync(format, mime, sender, attempt.Mailboxes, cancellationToken).ConfigureAwait(false);
+                    attempt.AcceptedReplied(250, reply);
+                    attempt.ResolveRest(DeliveryOutcome.Deferred, "4.5.0", "the server did not answer for this recipient", Local);
+                    return new Sent(attempt.Results(), reusable: client.IsConnected && !attempt.ServerClosing);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    SmtpConnectionPool.Discard(client);
+                    throw;
+                }
+                catch (SmtpCommandException ex)
+                {
+                    var code = (int)ex.StatusCode;
+                    if (ex.ErrorCode == SmtpErrorCode.SenderNotAccepted)
+                        attempt.AllReplied(code, ex.Message);   // over any RCPT replies read after it (PIPELINING)
+                    else if (ex.ErrorCode != SmtpErrorCode.MessageNotAccepted || attempt.AcceptedCount > 0)
+                        attempt.AcceptedReplied(code, ex.Message);   // the reply to DATA or to the final dot
+                    // else: MailKit's own "no recipients were accepted"; every RCPT reply is recorded.
+                    attempt.ResolveRest(DeliveryOutcome.Deferred, SmtpReply.StatusOf(code, ex.Message), SmtpReply.Diagnostic(code, ex.Message), "smtp");
+                    return new Sent(attempt.Results(), reusable: client.IsConnected && !attempt.ServerClosing && code != 421);
+                }
+                catch (Exception ex)
+                {
+                    var failure = SmtpFailure.Classify(ex, _options.Host + ":" + _options.Port, connecting: false);
+                    attempt.ResolveRest(failure.Outcome, failure.Status, failure.Diagnostic, failure.Type);
+                    var stale = !attempt.AnyReply && (ex is IOException || ex is SocketException || ex is SmtpProtocolException || ex is ServiceNotConnectedException);
+                    return new Sent(attempt.Results(), reusable: false, stale: stale);
+                }
             }
         }
 
