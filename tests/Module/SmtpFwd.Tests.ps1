@@ -96,6 +96,26 @@ Describe 'Start-SmtpFwd -Once in a fresh pwsh, as a scheduled task runs it' {
         finally { $ps.Dispose() }
     }
 
+    It 'writes a Verbose record for each message with -Verbose, and none without' {
+        $drop = Join-Path $TestDrive 'verbose-drop'
+        foreach ($case in @{ Verbose = $true; Expected = 3 }, @{ Verbose = $false; Expected = 0 }) {
+            $spool = New-FilledSpool -Name "verbose-$($case.Verbose)" -Count 3
+            $ids = @(Get-SmtpdSpool -SpoolPath $spool).Id
+            $ps = [powershell]::Create()
+            try {
+                $null = $ps.AddScript("Import-Module $(Quote $modulePath); Start-SmtpFwd -SpoolPath $(Quote $spool) -PickupDirectory $(Quote $drop) -Once -Verbose:`$$($case.Verbose)")
+                $summary = $ps.Invoke()
+                $ps.Streams.Error | Should -BeNullOrEmpty
+                $summary[0].Forwarded | Should -Be 3
+                # "<time> <session> forwarded ..." is one message's event; start and stop have their own kinds.
+                $forwarded = @($ps.Streams.Verbose.Message | Where-Object { $_ -match '^\S+ \S+ forwarded\b' })
+                $forwarded.Count | Should -Be $case.Expected -Because "-Verbose:$($case.Verbose)"
+                foreach ($id in $ids) { @($forwarded -match [regex]::Escape($id)).Count | Should -Be ([int]$case.Verbose) }
+            }
+            finally { $ps.Dispose() }
+        }
+    }
+
     It 'defers when nobody listens and says so in the summary' {
         $spool = New-FilledSpool -Name 'nobody' -Count 2
         $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)

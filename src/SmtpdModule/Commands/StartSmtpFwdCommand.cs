@@ -164,7 +164,9 @@ namespace SmtpdModule.Commands
             using (var signals = new ShutdownSignals(TimeSpan.FromSeconds(StopTimeoutSeconds + 10)))
             using (var cancel = CancellationTokenSource.CreateLinkedTokenSource(StopToken))
             {
-                var task = Task.Run(() => Forwarder.RunOnceAsync(options, progress, queue, cancel.Token));
+                // The events of a run are only ever shown as Verbose: without it, none is made.
+                var events = VerboseShown() ? queue : null;
+                var task = Task.Run(() => Forwarder.RunOnceAsync(options, progress, events, cancel.Token));
                 var record = new ProgressRecord(1, "Forwarding " + options.SpoolPath, "Looking for mail that is due");
                 WaitDraining(task, new WaitHandle[] { queue.Posted, progress.Posted }, () =>
                 {
@@ -276,16 +278,24 @@ namespace SmtpdModule.Commands
                 "-" + parameter + " must be at least one second. A bare number is read as ticks: write " + example + ".", parameter), value));
         }
 
-        /// <summary>Keeps only the latest progress report: the console needs no more.</summary>
+        /// <summary>Keeps only the latest progress report, and wakes the pipeline thread for it
+        /// at most ten times a second: the console needs no more, and a drain of thousands of
+        /// messages a second would otherwise pay a thread switch for each.</summary>
         sealed class LatestProgress : IProgress<ForwardProgress>
         {
+            const int IntervalMs = 100;
             ForwardProgress _latest;
+            int _lastPosted = Environment.TickCount - IntervalMs;
+
             public AutoResetEvent Posted { get; } = new AutoResetEvent(false);
 
             public void Report(ForwardProgress value)
             {
                 Interlocked.Exchange(ref _latest, value);
-                Posted.Set();
+                var now = Environment.TickCount;
+                var last = Volatile.Read(ref _lastPosted);
+                if (unchecked(now - last) >= IntervalMs && Interlocked.CompareExchange(ref _lastPosted, now, last) == last)
+                    Posted.Set();
             }
 
             public bool TryTake(out ForwardProgress value)

@@ -127,7 +127,8 @@ namespace SmtpdModule.Hosting
             }
         }
 
-        bool VerboseShown()
+        /// <summary>Whether Verbose output is shown: -Verbose, or $VerbosePreference.</summary>
+        protected bool VerboseShown()
         {
             if (MyInvocation.BoundParameters.TryGetValue("Verbose", out var v))
                 return v is SwitchParameter sw ? sw.IsPresent : v is bool b && b;
