@@ -285,6 +285,18 @@ report_preamble() {
     echo "Load average at start $LOAD_START, at end $LOAD_END (the machine may be shared)."
 }
 
+# await_ready PID OUT ERR WHAT: waits up to 90 s for a benchmark's PowerShell script (process PID,
+# its stdout in OUT, its stderr in ERR) to print its "ready ..." line; dies showing its output if
+# it ends first.
+await_ready() {
+    local pid=$1 out=$2 err=$3 what=$4 deadline=$((SECONDS + 90))
+    until grep -q '^ready ' "$out" 2>/dev/null; do
+        kill -0 "$pid" 2>/dev/null || { cat "$out" "$err" >&2; die "$what failed"; }
+        [ $SECONDS -lt $deadline ] || die "$what did not start within 90 s"
+        sleep 0.2
+    done
+}
+
 # ask_script FD OUT WORD: asks a benchmark's PowerShell script (its stdin on fd FD, its stdout in
 # the file OUT) for WORD, waits up to 20 s for its next "WORD ..." line and prints what follows
 # WORD. Call as VAR=$(ask_script ...) || exit 1.

@@ -91,12 +91,7 @@ start_ours() {
         <"$fifo" >"$WORK/ours.out" 2>"$WORK/ours.err" &
     OURS_LAUNCHER=$!
     exec 8>"$fifo"   # relay.ps1 reads "status" requests from this and stops at its end
-    deadline=$((SECONDS + 90))
-    until grep -q '^ready ' "$WORK/ours.out" 2>/dev/null; do
-        kill -0 "$OURS_LAUNCHER" 2>/dev/null || { cat "$WORK/ours.out" "$WORK/ours.err" >&2; die "relay.ps1 failed"; }
-        [ $SECONDS -lt $deadline ] || die "the proxy and forwarder did not start within 90 s"
-        sleep 0.2
-    done
+    await_ready "$OURS_LAUNCHER" "$WORK/ours.out" "$WORK/ours.err" "relay.ps1 (the proxy and forwarder)"
     read -r _ OURS_PORT _ < <(grep '^ready ' "$WORK/ours.out")
     # The process to measure is the one that listens (the same as relay.ps1's $PID).
     OURS_PID=$(wait_listener "$OURS_PORT" 10) || die "nothing listens on 127.0.0.1:$OURS_PORT"

@@ -24,6 +24,8 @@ BUILD=${BENCH_BUILD:-1}                   # 0: use out/SmtpdModule as it is
 CASE_TIMEOUT=${BENCH_CASE_TIMEOUT:-600}   # seconds one fill or one drain may take
 PROFILE=${BENCH_PROFILE:-0}               # 1: also strace -c both sides for one more drain per case
 FWD_ENV=${BENCH_FWD_ENV:-}                # NAME=VALUE ... for the forwarder's process
+MODES=${BENCH_FWD_MODES:-"once resident"} # once: a fresh process per drain; resident: one that stays up
+RESIDENT_WARMUP=${BENCH_RESIDENT_WARMUP:-20000}  # messages the resident forwarder drains before the runs
 REPORT=${BENCH_REPORT:-$ROOT/out/bench-forward.md}
 
 MODULE="$ROOT/out/SmtpdModule"
@@ -33,18 +35,23 @@ DNS_FIXTURE="$ROOT/tests/fixtures/dns-nxdomain"
 
 # log, die, ensure_postfix, ensure_module, free_port, wait_listener, proc_ticks, postfix_ticks,
 # cpu_sample, server_root, start_postfix, pf_queue_files, pf_delivered, pf_wait_drained, start_sink,
-# sink_count, sink_sessions, start_sampler, stop_sampler, spool_ready, spool_messages,
+# sink_count, sink_sessions, start_sampler, stop_sampler, spool_ready, spool_messages, await_ready,
 # spool_status_files, median
 . "$HERE/../lib.sh"
 
 has_side() { case " $SIDES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+has_mode() { case " $MODES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+# What takes turns in each run: ours as a fresh process ("ours"), ours resident, Postfix.
+TURNS=""
+if has_side ours; then has_mode once && TURNS+=" ours"; has_mode resident && TURNS+=" resident"; fi
+has_side postfix && TURNS+=" postfix"
 
 # ---- work area ---------------------------------------------------------------------------------
 
 WORK=$(mktemp -d -t smtpd-fwd-bench.XXXXXX)
 chmod 755 "$WORK"   # the Postfix daemons run as 'postfix' and must reach their queue below
 MSGS_NOW=$MSGS RESULT="" SAMPLER_MAX=0
-POSTFIX_CONF="" MOUNTS="" SINK_PID="" FILL_PID="" KNOTD_PID="" SAMPLER_PID="" STRACE_PID=""
+POSTFIX_CONF="" MOUNTS="" SINK_PID="" FILL_PID="" KNOTD_PID="" SAMPLER_PID="" STRACE_PID="" RES_PID=""
 
 cleanup() {
     set +e
@@ -56,6 +63,11 @@ cleanup() {
         kill "$FILL_PID" 2>/dev/null
     fi
     [ -n "$KNOTD_PID" ] && kill "$KNOTD_PID" 2>/dev/null
+    if [ -n "$RES_PID" ]; then
+        exec 5>&- 2>/dev/null   # resident.ps1 ends at end of input
+        for _ in $(seq 1 100); do kill -0 "$RES_PID" 2>/dev/null || break; sleep 0.1; done
+        kill "$RES_PID" 2>/dev/null
+    fi
     [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null
     [ -n "$POSTFIX_CONF" ] && postfix -c "$POSTFIX_CONF" stop >/dev/null 2>&1
     for _ in $(seq 1 50); do [ -n "${PF_MASTER:-}" ] && kill -0 "$PF_MASTER" 2>/dev/null || break; sleep 0.1; done
@@ -84,7 +96,7 @@ source_to() {
 
 # fill_ours SPOOL: a fresh spool filled by the real proxy (fill.ps1), which is then stopped.
 fill_ours() {
-    local spool=$1 fifo="$WORK/fill.fifo" line port t0 t1
+    local spool=$1 fifo="$WORK/fill.fifo" line port t0 t1 deadline
     rm -f "$fifo" "$WORK/fill.out" "$WORK/fill.err"
     mkfifo "$fifo"
     # TMPDIR: Start-TestDns.ps1 makes its directory in the temp directory; keep it in ours.
@@ -93,12 +105,7 @@ fill_ours() {
         -DnsTool "$DNS_TOOL" -DnsFixture "$DNS_FIXTURE") <"$fifo" >"$WORK/fill.out" 2>"$WORK/fill.err" &
     FILL_PID=$!
     exec 8>"$fifo"   # fill.ps1 waits for a line or end of input on this
-    local deadline=$((SECONDS + 90))
-    until grep -q '^ready ' "$WORK/fill.out" 2>/dev/null; do
-        kill -0 "$FILL_PID" 2>/dev/null || { cat "$WORK/fill.out" "$WORK/fill.err" >&2; die "fill.ps1 failed"; }
-        [ $SECONDS -lt $deadline ] || die "the proxy did not start within 90 s"
-        sleep 0.2
-    done
+    await_ready "$FILL_PID" "$WORK/fill.out" "$WORK/fill.err" "fill.ps1 (the proxy)"
     read -r _ port _ KNOTD_PID < <(grep '^ready ' "$WORK/fill.out")
     t0=$(now_ns)
     source_to "$port"
@@ -166,17 +173,10 @@ drain_ours() {
     maxc=$SAMPLER_MAX
     [ "$rc" = 0 ] || { cat "$WORK/drain.out" "$WORK/drain.err" >&2; die "Start-SmtpFwd failed (exit $rc)"; }
     line=$(grep '^summary ' "$WORK/drain.out") || { cat "$WORK/drain.out" "$WORK/drain.err" >&2; die "no summary from Start-SmtpFwd"; }
-    local fwd def fail bnc err elapsed ts ti td
-    read -r _ fwd def fail bnc err elapsed ts ti td <<<"$line"
-    sleep 0.5   # the sink counts a session when it ends; the last QUITs may still be in flight
-    after=$(sink_count)
-    local left status
-    left=$(spool_messages "$spool")
+    local elapsed ts ti td status
+    read -r _ _ _ _ _ _ elapsed ts ti td <<<"$line"
+    check_drained "$spool" "$line" "$before"
     status=$(spool_status_files "$spool")
-    [ "$fwd" = "$MSGS_NOW" ] && [ "$def" = 0 ] && [ "$fail" = 0 ] && [ "$err" = 0 ] \
-        || die "Start-SmtpFwd: Forwarded $fwd Deferred $def Failed $fail Errors $err (expected $MSGS_NOW forwarded)"
-    [ "$left" = 0 ] || die "the spool still holds $left messages after the drain"
-    [ $((after - before)) = "$MSGS_NOW" ] || die "smtp-sink counted $((after - before)) of $MSGS_NOW messages"
     [ -s "$WORK/drain.err" ] && { log "Start-SmtpFwd wrote to stderr:"; head -20 "$WORK/drain.err" >&2; }
     # (no exec in that subshell: "time ( exec ... )" reports nothing)
     local user=0 sys=0
@@ -185,6 +185,58 @@ drain_ours() {
     # wall: the whole process; start: process start + Import-Module, before Start-SmtpFwd ran.
     RESULT=$(awk -v e="$elapsed" -v t0="$t0" -v t1="$t1" -v ts="$ts" -v ti="$ti" -v td="$td" -v cpu="$cpu" -v mx="$maxc" -v st="$status" -v ss="$(( $(sink_sessions) - sess0 ))" 'BEGIN {
         printf "%.3f %.3f %.3f %.3f %s %s %.3f %.3f %s\n", e, (t1 - t0) / 1e9, (ti - t0) / 1e9, cpu, mx, ss, (ts - t0) / 1e9, (t1 - td) / 1e9, st }')
+}
+
+# check_drained SPOOL SUMMARY_LINE SINK_COUNT_BEFORE: every message forwarded, none left, the sink
+# counted them all.
+check_drained() {
+    local spool=$1 line=$2 before=$3 fwd def fail err after left
+    read -r _ fwd def fail _ err _ <<<"$line"
+    sleep 0.5   # the sink counts a session when it ends; the last QUITs may still be in flight
+    after=$(sink_count)
+    left=$(spool_messages "$spool")
+    [ "$fwd" = "$MSGS_NOW" ] && [ "$def" = 0 ] && [ "$fail" = 0 ] && [ "$err" = 0 ] \
+        || die "Start-SmtpFwd: Forwarded $fwd Deferred $def Failed $fail Errors $err (expected $MSGS_NOW forwarded)"
+    [ "$left" = 0 ] || die "the spool still holds $left messages after the drain"
+    [ $((after - before)) = "$MSGS_NOW" ] || die "smtp-sink counted $((after - before)) of $MSGS_NOW messages"
+}
+
+# start_resident: the forwarder process that stays up (resident.ps1), asked on fd 5, answering in
+# resident.out.
+start_resident() {
+    local fifo="$WORK/resident.fifo"
+    mkfifo "$fifo"
+    # shellcheck disable=SC2086 # FWD_ENV is a list of NAME=VALUE words
+    (cd "$ROOT" && exec env $FWD_ENV dotnet pwsh -NoProfile -NonInteractive -File "$HERE/resident.ps1" \
+        -ModulePath "$MOD" -SmartHost "127.0.0.1:$SINK_PORT") <"$fifo" >"$WORK/resident.out" 2>"$WORK/resident.err" &
+    RES_PID=$!
+    exec 5>"$fifo"
+    await_ready "$RES_PID" "$WORK/resident.out" "$WORK/resident.err" "resident.ps1"
+    RES_PID=$(awk '/^ready /{ print $2; exit }' "$WORK/resident.out")
+}
+
+# drain_resident SPOOL CONNECTIONS → RESULT="elapsed_s cpu_ms_per_msg max_conns sessions"
+# CPU: the resident process's, during this drain only (it has no start-up to count).
+drain_resident() {
+    local spool=$1 c=$2 before sess0 c0 c1 answered deadline line
+    before=$(sink_count)
+    sess0=$(sink_sessions)
+    answered=$(grep -c '^summary ' "$WORK/resident.out" || true)
+    start_sampler
+    c0=$(proc_ticks "$RES_PID")
+    printf '%s\t%s\n' "$spool" "$c" >&5
+    deadline=$((SECONDS + CASE_TIMEOUT))
+    while [ "$(grep -c '^summary ' "$WORK/resident.out" || true)" -le "$answered" ]; do
+        kill -0 "$RES_PID" 2>/dev/null || { cat "$WORK/resident.err" >&2; die "resident.ps1 ended"; }
+        [ $SECONDS -lt $deadline ] || die "the resident forwarder did not drain within $CASE_TIMEOUT s"
+        sleep 0.05
+    done
+    c1=$(proc_ticks "$RES_PID")
+    stop_sampler
+    line=$(grep '^summary ' "$WORK/resident.out" | tail -1)
+    check_drained "$spool" "$line" "$before"
+    RESULT=$(awk -v l="$line" -v t=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" -v m="$MSGS_NOW" -v mx="$SAMPLER_MAX" -v ss="$(( $(sink_sessions) - sess0 ))" 'BEGIN {
+        split(l, f, " "); printf "%.3f %.3f %s %s\n", f[7], t / hz * 1000 / m, mx, ss }')
 }
 
 # drain_postfix → RESULT="elapsed_s cpu_ms_per_msg max_conns sessions"
@@ -278,19 +330,40 @@ if [ "$WARMUP" -gt 0 ]; then
     if has_side ours; then fill_ours "$WORK/ours/warmup"; drain_ours "$WORK/ours/warmup" 20; rm -rf "$WORK/ours/warmup"; fi
     if has_side postfix; then pf_concurrency 20; fill_postfix; drain_postfix; fi
 fi
+if [[ " $TURNS " == *" resident "* ]]; then
+    start_resident
+    log "resident forwarder up (pid $RES_PID); warm-up (not measured): $RESIDENT_WARMUP messages through it"
+    left=$RESIDENT_WARMUP
+    while [ "$left" -gt 0 ]; do
+        MSGS_NOW=$(( left < MSGS ? left : MSGS ))
+        fill_ours "$WORK/ours/warmup"; drain_resident "$WORK/ours/warmup" 20; rm -rf "$WORK/ours/warmup"
+        log "resident warm-up: $MSGS_NOW drained at $(awk -v m="$MSGS_NOW" -v r="$RESULT" 'BEGIN { split(r, f, " "); printf "%.1f", m / f[1] }') msgs/s"
+        left=$((left - MSGS_NOW))
+    done
+fi
 MSGS_NOW=$MSGS
 
 declare -A OURS_RATE PF_RATE OURS_BEST PF_BEST OURS_CPU PF_CPU OURS_WALL OURS_START OURS_CONNS PF_CONNS
+declare -A RES_RATE RES_BEST RES_CPU RES_CONNS
 for c in $CONNECTIONS; do
     has_side postfix && pf_concurrency "$c"
-    declare -A RATES=([ours]="" [postfix]="") CPUS=([ours]="" [postfix]="") CONNS=([ours]="" [postfix]="")
+    declare -A RATES=([ours]="" [resident]="" [postfix]="") CPUS=([ours]="" [resident]="" [postfix]="") CONNS=([ours]="" [resident]="" [postfix]="")
     WALLS="" STARTS=""
     for r in $(seq 1 "$REPEAT"); do
-        # Alternate who goes first: the machine may be shared and load drifts.
-        if [ $((r % 2)) = 1 ]; then order="ours postfix"; else order="postfix ours"; fi
+        # Take turns going first: the machine may be shared and load drifts.
+        read -r -a turns <<<"$TURNS"
+        n=${#turns[@]} order=""
+        for i in $(seq 0 $((n - 1))); do order+=" ${turns[$(( (i + r - 1) % n ))]}"; done
         for who in $order; do
-            has_side "$who" || continue
-            if [ "$who" = ours ]; then
+            if [ "$who" = resident ]; then
+                spool="$WORK/ours/spool-c$c-r$r"
+                fill_ours "$spool"
+                settle
+                drain_resident "$spool" "$c"
+                read -r secs cpu maxc sess <<<"$RESULT"
+                rm -rf "$spool"
+                extra=""
+            elif [ "$who" = ours ]; then
                 spool="$WORK/ours/spool-c$c-r$r"
                 fill_ours "$spool"
                 settle
@@ -308,13 +381,15 @@ for c in $CONNECTIONS; do
             fi
             rate=$(awk -v m="$MSGS" -v t="$secs" 'BEGIN { printf "%.1f", m / t }')
             RATES[$who]+=" $rate"; CPUS[$who]+=" $cpu"; CONNS[$who]+=" $maxc"
-            log "$(printf '%-7s' "$who") connections=$c run $r: $MSGS msgs drained in ${secs} s = $rate msgs/s, CPU $cpu ms/msg, max $maxc connections, $sess sessions$extra"
+            log "$(printf '%-8s' "$who") connections=$c run $r: $MSGS msgs drained in ${secs} s = $rate msgs/s, CPU $cpu ms/msg, max $maxc connections, $sess sessions$extra"
         done
     done
-    for who in ours postfix; do
-        has_side "$who" || continue
+    for who in $TURNS; do
         rates=${RATES[$who]} cpus=${CPUS[$who]}
-        if [ "$who" = ours ]; then
+        if [ "$who" = resident ]; then
+            RES_RATE[$c]=$(echo "$rates" | median); RES_BEST[$c]=$(echo "$rates" | tr ' ' '\n' | sort -g | tail -1)
+            RES_CPU[$c]=$(echo "$cpus" | median %.3f); RES_CONNS[$c]=$(echo "${CONNS[$who]}" | tr ' ' '\n' | sort -g | tail -1)
+        elif [ "$who" = ours ]; then
             OURS_RATE[$c]=$(echo "$rates" | median); OURS_BEST[$c]=$(echo "$rates" | tr ' ' '\n' | sort -g | tail -1)
             OURS_CPU[$c]=$(echo "$cpus" | median %.3f); OURS_CONNS[$c]=$(echo "${CONNS[$who]}" | tr ' ' '\n' | sort -g | tail -1)
             OURS_WALL[$c]=$(echo "$WALLS" | median %.2f); OURS_START[$c]=$(echo "$STARTS" | median %.2f)
@@ -381,8 +456,22 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
         ratio=$( [ -n "$o" ] && [ -n "$p" ] && awk -v a="$o" -v b="$p" 'BEGIN { printf "**%.2f**", a / b }' || echo "-")
         echo "| $c | ${o:--} | ${p:--} | $ratio | ${OURS_BEST[$c]:--} | ${PF_BEST[$c]:--} | ${OURS_WALL[$c]:--} | ${OURS_START[$c]:--} | ${OURS_CPU[$c]:--} | ${PF_CPU[$c]:--} | ${OURS_CONNS[$c]:--} / ${PF_CONNS[$c]:--} |"
     done
+    if [[ " $TURNS " == *" resident "* ]]; then
+        echo
+        echo "Ours resident: the same drains by one forwarder process that stays up between them (resident.ps1,"
+        echo "Start-SmtpFwd -Once in a running pwsh, as a service runs it), warmed up with $RESIDENT_WARMUP messages;"
+        echo "CPU is that process's during the drain. Postfix: the same runs as above."
+        echo
+        echo "| connections | ours resident msgs/s | Postfix msgs/s | ratio | ours resident best | ours resident CPU ms/msg | Postfix CPU ms/msg | most connections seen |"
+        echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+        for c in $CONNECTIONS; do
+            o=${RES_RATE[$c]:-} p=${PF_RATE[$c]:-}
+            ratio=$( [ -n "$o" ] && [ -n "$p" ] && awk -v a="$o" -v b="$p" 'BEGIN { printf "**%.2f**", a / b }' || echo "-")
+            echo "| $c | ${o:--} | ${p:--} | $ratio | ${RES_BEST[$c]:--} | ${RES_CPU[$c]:--} | ${PF_CPU[$c]:--} | ${RES_CONNS[$c]:--} |"
+        done
+    fi
     echo
-    echo "Target: ratio >= 1.00 at every concurrency."
+    echo "Target (issue 20): ratio >= 3.0 at 20 connections."
     echo
     echo "ours msgs/s = messages / ForwardSummary.Elapsed (the drain inside Start-SmtpFwd). Process wall"
     echo "= the whole 'dotnet pwsh -File drain.ps1' process; start+import = from launching it until"

@@ -67,12 +67,7 @@ start_soak() {
         <"$fifo" >"$WORK/soak.out" 2>"$WORK/soak.err" &
     SOAK_PID=$!
     exec 8>"$fifo"
-    deadline=$((SECONDS + 90))
-    until grep -q '^ready ' "$WORK/soak.out" 2>/dev/null; do
-        kill -0 "$SOAK_PID" 2>/dev/null || { cat "$WORK/soak.out" "$WORK/soak.err" >&2; die "soak.ps1 failed"; }
-        [ $SECONDS -lt $deadline ] || die "the proxy did not start within 90 s"
-        sleep 0.2
-    done
+    await_ready "$SOAK_PID" "$WORK/soak.out" "$WORK/soak.err" "soak.ps1 (the proxy)"
     read -r _ PROXY_PORT PWSH_PID < <(grep '^ready ' "$WORK/soak.out")
     log "proxy + forwarder in pwsh pid $PWSH_PID, proxy on 127.0.0.1:$PROXY_PORT"
 }

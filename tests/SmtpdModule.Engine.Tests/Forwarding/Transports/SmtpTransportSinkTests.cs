@@ -13,14 +13,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
     /// envelope and data, and its canned refusals and hang-ups at chosen commands.</summary>
     public class SmtpTransportSinkTests
     {
-        static SmtpTransport Transport(int port) => new SmtpTransport(new SmtpTransportOptions
-        {
-            Host = "127.0.0.1",
-            Port = port,
-            LocalDomain = "relay.example.net",
-            ConnectTimeout = TimeSpan.FromSeconds(10),
-            CommandTimeout = TimeSpan.FromSeconds(20),
-        });
+        static SmtpTransport Transport(int port) => TestTransports.Smtp(port);
 
         [DownstreamFact]
         public async Task Smtp_sink_receives_the_envelope_and_the_bytes()

@@ -56,14 +56,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
             }
         }
 
-        static SmtpTransport Transport(int port) => new SmtpTransport(new SmtpTransportOptions
-        {
-            Host = "127.0.0.1",
-            Port = port,
-            LocalDomain = "relay.example.net",
-            ConnectTimeout = TimeSpan.FromSeconds(10),
-            CommandTimeout = TimeSpan.FromSeconds(20),
-        });
+        static SmtpTransport Transport(int port) => TestTransports.Smtp(port);
 
         [DownstreamFact]
         public async Task A_delivered_message_is_read_through_one_opening_and_closed()

@@ -18,19 +18,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
     /// <summary>SmtpTransport against aiosmtpd (tests/fixtures/downstream/smtp_server.py).</summary>
     public class SmtpTransportTests
     {
-        static SmtpTransport Transport(int port, Action<SmtpTransportOptions> configure = null)
-        {
-            var options = new SmtpTransportOptions
-            {
-                Host = "127.0.0.1",
-                Port = port,
-                LocalDomain = "relay.example.net",
-                ConnectTimeout = TimeSpan.FromSeconds(10),
-                CommandTimeout = TimeSpan.FromSeconds(20),
-            };
-            configure?.Invoke(options);
-            return new SmtpTransport(options);
-        }
+        static SmtpTransport Transport(int port, Action<SmtpTransportOptions> configure = null) => TestTransports.Smtp(port, configure);
 
         static void Trust(SmtpTransportOptions o, TestCertificates certs) =>
             o.ServerCertificateValidationCallback = (sender, certificate, chain, errors) =>
