@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
+using MimeKit;
 using SmtpdModule.Engine.Forwarding;
 using SmtpdModule.Engine.Forwarding.Transports;
 using SmtpdModule.Engine.Spool;
@@ -71,6 +72,28 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Transports
             Assert.Equal(DeliveryOutcome.Delivered, Assert.Single(result.Recipients).Outcome);
             Assert.Equal(bytes, server.Bytes(Assert.Single(await server.WaitForMessagesAsync(1))));
             Assert.Equal((1, 1), (body.Opened, body.Closed));
+        }
+
+        [Fact]
+        public void A_message_written_twice_gives_the_same_bytes_the_second_time()
+        {
+            // MailKit writes a message twice when it measures it first (BDAT needs the size).
+            var bytes = TestMessages.Awkward();
+            var body = new CountedBody(bytes);
+            var (mime, format) = RawSpoolMessage.Create(body.Message("a@example.org", "b@example.com"), eightBit: true, international: false);
+            format.NewLineFormat = NewLineFormat.Dos;   // as MailKit writes for SMTP
+            var first = new MemoryStream();
+            var second = new MemoryStream();
+
+            using (mime)
+            {
+                mime.WriteTo(format, first);
+                mime.WriteTo(format, second);
+            }
+
+            Assert.Equal(first.ToArray(), second.ToArray());
+            Assert.Equal(bytes, first.ToArray());
+            Assert.Equal((2, 2), (body.Opened, body.Closed));
         }
 
         [DownstreamFact]
