@@ -9,6 +9,7 @@ using SmtpdModule.Engine.Forwarding;
 using SmtpdModule.Engine.Forwarding.Transports;
 using SmtpdModule.Engine.Spool;
 using SmtpdModule.Engine.Tests.Fixtures;
+using SmtpdModule.Engine.Tests.Forwarding.Transports;
 using SmtpdModule.Engine.Tests.Spool;
 using Xunit;
 
@@ -36,14 +37,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding
             {
                 SpoolPath = spool,
                 HostName = "relay.example.net",
-                Transport = new SmtpTransport(new SmtpTransportOptions
-                {
-                    Host = "127.0.0.1",
-                    Port = port,
-                    LocalDomain = "relay.example.net",
-                    ConnectTimeout = TimeSpan.FromSeconds(10),
-                    CommandTimeout = TimeSpan.FromSeconds(20),
-                }),
+                Transport = TestTransports.Smtp(port),
             };
             configure?.Invoke(o);
             return o;

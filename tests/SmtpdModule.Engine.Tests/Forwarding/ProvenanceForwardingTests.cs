@@ -7,6 +7,7 @@ using SmtpdModule.Engine.Forwarding;
 using SmtpdModule.Engine.Forwarding.Transports;
 using SmtpdModule.Engine.Spool;
 using SmtpdModule.Engine.Tests.Fixtures;
+using SmtpdModule.Engine.Tests.Forwarding.Transports;
 using SmtpdModule.Engine.Tests.Spool;
 using Xunit;
 
@@ -39,11 +40,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding
                 SpoolPath = spool.Root,
                 HostName = "relay.example.net",
                 NoBounce = true,
-                Transport = new SmtpTransport(new SmtpTransportOptions
-                {
-                    Host = "127.0.0.1", Port = server.Port, LocalDomain = "relay.example.net",
-                    ConnectTimeout = TimeSpan.FromSeconds(10), CommandTimeout = TimeSpan.FromSeconds(20),
-                }),
+                Transport = TestTransports.Smtp(server.Port),
             });
 
             Assert.Equal(1, summary.Deferred);

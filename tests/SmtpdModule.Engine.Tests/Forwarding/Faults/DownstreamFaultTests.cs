@@ -8,6 +8,7 @@ using SmtpdModule.Engine.Forwarding;
 using SmtpdModule.Engine.Forwarding.Transports;
 using SmtpdModule.Engine.Spool;
 using SmtpdModule.Engine.Tests.Fixtures;
+using SmtpdModule.Engine.Tests.Forwarding.Transports;
 using SmtpdModule.Engine.Tests.Spool;
 using Xunit;
 using Xunit.Sdk;
@@ -36,13 +37,10 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Faults
             PollInterval = TimeSpan.FromSeconds(1),
             Retry = new RetrySchedule(new[] { TimeSpan.FromSeconds(1) }),
             HostName = "relay.example.net",
-            Transport = new SmtpTransport(new SmtpTransportOptions
+            Transport = TestTransports.Smtp(port, o =>
             {
-                Host = "127.0.0.1",
-                Port = port,
-                LocalDomain = "relay.example.net",
-                ConnectTimeout = ConnectTimeout,
-                CommandTimeout = CommandTimeout,
+                o.ConnectTimeout = ConnectTimeout;
+                o.CommandTimeout = CommandTimeout;
             }),
         };
 

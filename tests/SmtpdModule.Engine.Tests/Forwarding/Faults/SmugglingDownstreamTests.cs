@@ -8,6 +8,7 @@ using SmtpdModule.Engine.Forwarding;
 using SmtpdModule.Engine.Forwarding.Transports;
 using SmtpdModule.Engine.Spool;
 using SmtpdModule.Engine.Tests.Fixtures;
+using SmtpdModule.Engine.Tests.Forwarding.Transports;
 using SmtpdModule.Engine.Tests.Smtp;
 using SmtpdModule.Engine.Tests.Spool;
 using Xunit;
@@ -31,14 +32,7 @@ namespace SmtpdModule.Engine.Tests.Forwarding.Faults
             PollInterval = TimeSpan.FromSeconds(1),
             Retry = new RetrySchedule(new[] { TimeSpan.FromSeconds(1) }),
             HostName = "relay.example.net",
-            Transport = new SmtpTransport(new SmtpTransportOptions
-            {
-                Host = "127.0.0.1",
-                Port = port,
-                LocalDomain = "relay.example.net",
-                ConnectTimeout = TimeSpan.FromSeconds(10),
-                CommandTimeout = TimeSpan.FromSeconds(30),
-            }),
+            Transport = TestTransports.Smtp(port, o => o.CommandTimeout = TimeSpan.FromSeconds(30)),
         };
 
         /// <summary>Spooled bytes with every lone CR and LF as CRLF: what the wire must carry.</summary>
