@@ -43,19 +43,9 @@ namespace SmtpdModule.Engine.Forwarding.Transports
         public static (MimeMessage Message, FormatOptions Format) Create(OutgoingMessage message, bool eightBit, bool international)
         {
             // One open per attempt: the stream that gave the first line goes on to give the body.
-            var source = Open(message);
-            byte[] firstLine;
-            try
-            {
-                firstLine = ReadFirstLine(source);
-            }
-            catch (Exception ex) when (!(ex is OperationCanceledException))
-            {
-                source.Dispose();
-                throw new SpoolReadException(message.Id, ex);
-            }
+            var source = OpenAfterFirstLine(message, out var firstLine);
             var mime = new MimeMessage((IEnumerable<Header>)new Header[] { new RawLineHeader(firstLine) });
-            var body = new RawBodyPart(message, firstLine.Length + 2, source);
+            var body = new RawBodyPart(message, source);
             if (eightBit) body.ContentTransferEncoding = ContentEncoding.EightBit;
             mime.Body = body;
 
@@ -67,15 +57,21 @@ namespace SmtpdModule.Engine.Forwarding.Transports
             return (mime, format);
         }
 
-        /// <summary>The spooled bytes from their start, lines ending in CRLF.</summary>
-        static Stream Open(OutgoingMessage message)
+        /// <summary>The spooled bytes, lines ending in CRLF, from just after the first line's CRLF;
+        /// <paramref name="firstLine"/> is what came before it.</summary>
+        /// <exception cref="SpoolReadException">The spooled bytes cannot be read.</exception>
+        static Stream OpenAfterFirstLine(OutgoingMessage message, out byte[] firstLine)
         {
+            Stream source = null;
             try
             {
-                return new CrlfNormalizingStream(message.OpenBody());
+                source = new CrlfNormalizingStream(message.OpenBody());
+                firstLine = ReadFirstLine(source);
+                return source;
             }
             catch (Exception ex) when (!(ex is OperationCanceledException))
             {
+                source?.Dispose();
                 throw new SpoolReadException(message.Id, ex);
             }
         }
@@ -115,13 +111,11 @@ namespace SmtpdModule.Engine.Forwarding.Transports
         sealed class RawBodyPart : MimePart
         {
             readonly OutgoingMessage _message;
-            readonly long _offset;
-            Stream _opened;   // positioned at _offset; the first write takes it, any later one reopens
+            Stream _opened;   // just after the first line; the first write takes it, any later one reopens
 
-            public RawBodyPart(OutgoingMessage message, long offset, Stream opened)
+            public RawBodyPart(OutgoingMessage message, Stream opened)
             {
                 _message = message;
-                _offset = offset;
                 _opened = opened;
                 // No Content-Type of our own: nothing of this part is written but its content.
                 Headers.Clear();
@@ -132,20 +126,7 @@ namespace SmtpdModule.Engine.Forwarding.Transports
 
             public override async Task WriteToAsync(FormatOptions options, Stream stream, bool contentOnly, CancellationToken cancellationToken = default)
             {
-                var source = Interlocked.Exchange(ref _opened, null);
-                if (source == null)
-                {
-                    source = Open(_message);
-                    try
-                    {
-                        await SkipAsync(source, _offset, cancellationToken).ConfigureAwait(false);
-                    }
-                    catch (Exception ex) when (!(ex is OperationCanceledException))
-                    {
-                        source.Dispose();
-                        throw new SpoolReadException(_message.Id, ex);
-                    }
-                }
+                var source = Interlocked.Exchange(ref _opened, null) ?? OpenAfterFirstLine(_message, out _);
                 var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);   // one per message sent: borrowed
                 try
                 {
@@ -178,22 +159,6 @@ namespace SmtpdModule.Engine.Forwarding.Transports
                 // The message was refused before its data, or never sent: its file is let go here.
                 if (disposing) Interlocked.Exchange(ref _opened, null)?.Dispose();
                 base.Dispose(disposing);
-            }
-
-            static async Task SkipAsync(Stream source, long count, CancellationToken cancellationToken)
-            {
-                if (source.CanSeek)
-                {
-                    source.Seek(Math.Min(count, source.Length), SeekOrigin.Current);
-                    return;
-                }
-                var buffer = new byte[8192];
-                while (count > 0)
-                {
-                    var n = await source.ReadAsync(buffer, 0, (int)Math.Min(buffer.Length, count), cancellationToken).ConfigureAwait(false);
-                    if (n == 0) return;
-                    count -= n;
-                }
             }
         }
     }
