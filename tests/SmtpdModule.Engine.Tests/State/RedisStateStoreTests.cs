@@ -178,10 +178,21 @@ namespace SmtpdModule.Engine.Tests.State
                 try { await store.SetAsync("after", "w", Hour); return true; }
                 catch (StateStoreUnavailableException) { return false; }
             }, server.Log, timeoutMs: 20000);
-            Assert.Equal("w", await store.GetAsync("after"));
-            Assert.Null(await store.GetAsync("before"));   // no persistence: the restarted server is empty
-            var (after, _) = await EveryOperationAsync(store);
-            Assert.Empty(after);
+            // Back, every operation works. On a loaded machine one call may still overrun the 250 ms
+            // bound, so a round is tried again until one passes whole; but a store that is back may
+            // only time out, never say it is not connected.
+            await TestWait.UntilAsync(async () =>
+            {
+                try
+                {
+                    Assert.Equal("w", await store.GetAsync("after"));
+                    Assert.Null(await store.GetAsync("before"));   // no persistence: the restarted server is empty
+                }
+                catch (StateStoreUnavailableException ex) when (ex.Failure == StateStoreFailure.Timeout) { return false; }
+                var (after, _) = await EveryOperationAsync(store);
+                Assert.All(after, f => Assert.Equal(StateStoreFailure.Timeout, Assert.IsType<StateStoreUnavailableException>(f).Failure));
+                return after.Count == 0;
+            }, server.Log, timeoutMs: 20000);
         }
 
         [Fact]
