@@ -312,4 +312,10 @@ ask_script() {
     grep "^$word " "$out" | tail -1 | cut -d' ' -f2-
 }
 
+# ratio_cell A B: a report's ratio cell, A / B in bold to two places; "-" when either rate is
+# missing.
+ratio_cell() {
+    if [ -n "$1" ] && [ -n "$2" ]; then awk -v a="$1" -v b="$2" 'BEGIN { printf "**%.2f**", a / b }'; else echo "-"; fi
+}
+
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk -v f="${1:-%.1f}" '{ v[NR] = $1 } END { printf f "\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }

@@ -329,8 +329,8 @@ report_table() {
     echo "| sessions | without msgs/s | with msgs/s | ratio with/without | DNS queries/msg (with) | DNS questions answered by the cache | proxy CPU ms/msg without / with | knotd CPU ms/msg | median ms without / with | p90 ms without / with | with: accepted/refused (last run) |"
     echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     for c in $(cells); do
-        ratio=$(awk -v a="${ROWS[$c.with.rate]}" -v b="${ROWS[$c.without.rate]}" 'BEGIN { printf "%.2f", a / b }')
-        echo "| $(cell_label "$c") | ${ROWS[$c.without.rate]} | ${ROWS[$c.with.rate]} | **$ratio** | ${ROWS[$c.with.qpm]} | ${ROWS[$c.with.cache]} % | ${ROWS[$c.without.cpu]} / ${ROWS[$c.with.cpu]} | ${ROWS[$c.with.kcpu]} | ${ROWS[$c.without.med]} / ${ROWS[$c.with.med]} | ${ROWS[$c.without.p90]} / ${ROWS[$c.with.p90]} | ${ROWS[$c.with.split]} |"
+        ratio=$(ratio_cell "${ROWS[$c.with.rate]}" "${ROWS[$c.without.rate]}")
+        echo "| $(cell_label "$c") | ${ROWS[$c.without.rate]} | ${ROWS[$c.with.rate]} | $ratio | ${ROWS[$c.with.qpm]} | ${ROWS[$c.with.cache]} % | ${ROWS[$c.without.cpu]} / ${ROWS[$c.with.cpu]} | ${ROWS[$c.with.kcpu]} | ${ROWS[$c.without.med]} / ${ROWS[$c.with.med]} | ${ROWS[$c.without.p90]} / ${ROWS[$c.with.p90]} | ${ROWS[$c.with.split]} |"
     done
     echo
     echo "Every run, msgs/s: $(for c in $(cells); do printf '%s sessions: without%s, with%s; ' "$(cell_label "$c")" "${ROWS[$c.without.rates]}" "${ROWS[$c.with.rates]}"; done)"

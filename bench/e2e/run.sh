@@ -340,8 +340,8 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
     echo "| sessions | ours msgs/s | Postfix msgs/s | ratio | ours best | Postfix best | ours accept msgs/s | Postfix accept msgs/s | ours CPU µs/msg | Postfix CPU µs/msg | machine busy ours / Postfix | most connections to the sink ours / Postfix |"
     echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     for s in $CONCURRENCY; do
-        ratio=$(awk -v a="${OURS_RATE[$s]}" -v b="${PF_RATE[$s]}" 'BEGIN { printf "%.2f", a / b }')
-        echo "| $s | ${OURS_RATE[$s]} | ${PF_RATE[$s]} | **$ratio** | ${OURS_BEST[$s]} | ${PF_BEST[$s]} | ${OURS_ACC[$s]} | ${PF_ACC[$s]} | ${OURS_CPU[$s]} | ${PF_CPU[$s]} | ${OURS_BUSY[$s]}% / ${PF_BUSY[$s]}% | ${OURS_CONNS[$s]} / ${PF_CONNS[$s]} |"
+        ratio=$(ratio_cell "${OURS_RATE[$s]}" "${PF_RATE[$s]}")
+        echo "| $s | ${OURS_RATE[$s]} | ${PF_RATE[$s]} | $ratio | ${OURS_BEST[$s]} | ${PF_BEST[$s]} | ${OURS_ACC[$s]} | ${PF_ACC[$s]} | ${OURS_CPU[$s]} | ${PF_CPU[$s]} | ${OURS_BUSY[$s]}% / ${PF_BUSY[$s]}% | ${OURS_CONNS[$s]} / ${PF_CONNS[$s]} |"
     done
     echo
     if [ "$WARMUP" -gt 0 ]; then

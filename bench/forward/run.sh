@@ -453,7 +453,7 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
     echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     for c in $CONNECTIONS; do
         o=${OURS_RATE[$c]:-} p=${PF_RATE[$c]:-}
-        ratio=$( [ -n "$o" ] && [ -n "$p" ] && awk -v a="$o" -v b="$p" 'BEGIN { printf "**%.2f**", a / b }' || echo "-")
+        ratio=$(ratio_cell "$o" "$p")
         echo "| $c | ${o:--} | ${p:--} | $ratio | ${OURS_BEST[$c]:--} | ${PF_BEST[$c]:--} | ${OURS_WALL[$c]:--} | ${OURS_START[$c]:--} | ${OURS_CPU[$c]:--} | ${PF_CPU[$c]:--} | ${OURS_CONNS[$c]:--} / ${PF_CONNS[$c]:--} |"
     done
     if [[ " $TURNS " == *" resident "* ]]; then
@@ -466,7 +466,7 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
         echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
         for c in $CONNECTIONS; do
             o=${RES_RATE[$c]:-} p=${PF_RATE[$c]:-}
-            ratio=$( [ -n "$o" ] && [ -n "$p" ] && awk -v a="$o" -v b="$p" 'BEGIN { printf "**%.2f**", a / b }' || echo "-")
+            ratio=$(ratio_cell "$o" "$p")
             echo "| $c | ${o:--} | ${p:--} | $ratio | ${RES_BEST[$c]:--} | ${RES_CPU[$c]:--} | ${PF_CPU[$c]:--} | ${RES_CONNS[$c]:--} |"
         done
     fi

@@ -291,9 +291,9 @@ kib() { awk -v b="$1" 'BEGIN { if (b == "?") print "?"; else printf "%d", b / 10
     for size in $SIZES; do
         for s in $CONCURRENCY; do
             key="$size/$s"
-            ratio=$(awk -v a="${OURS_RATE[$key]}" -v b="${PF_RATE[$key]}" 'BEGIN { printf "%.2f", a / b }')
+            ratio=$(ratio_cell "${OURS_RATE[$key]}" "${PF_RATE[$key]}")
             label=$(awk -v b="$size" 'BEGIN { printf "%d KiB", b / 1024 }')
-            echo "| $label | $s | ${OURS_RATE[$key]} | ${PF_RATE[$key]} | **$ratio** | ${OURS_BEST[$key]} | ${PF_BEST[$key]} | ${OURS_CPU[$key]} | ${PF_CPU[$key]} | ${OURS_MCPU[$key]}% / ${PF_MCPU[$key]}% |"
+            echo "| $label | $s | ${OURS_RATE[$key]} | ${PF_RATE[$key]} | $ratio | ${OURS_BEST[$key]} | ${PF_BEST[$key]} | ${OURS_CPU[$key]} | ${PF_CPU[$key]} | ${OURS_MCPU[$key]}% / ${PF_MCPU[$key]}% |"
         done
     done
     echo
