@@ -25,6 +25,7 @@ FS_SIZE=${BENCH_FS_SIZE:-4G}              # size of each loop image (sparse)
 BUILD=${BENCH_BUILD:-1}                   # 0: use out/SmtpdModule as it is
 REPORT=${BENCH_REPORT:-$ROOT/out/bench-smtp.md}
 PROXY_ENV=${BENCH_PROXY_ENV:-}            # NAME=VALUE ... for the proxy's process, e.g. a runtime knob
+SINK=${BENCH_SINK:-1}                     # 1: also smtp-sink, which stores nothing: the machine's ceiling
 WARMUP=${BENCH_WARMUP:-6000}              # 1 KiB messages at 10 sessions to each server first; the
                                           # runtime compiles the hot path again, optimized, over
                                           # the first few thousand (see README.md)
@@ -33,20 +34,21 @@ MODULE="$ROOT/out/SmtpdModule"
 
 # log, die, ensure_postfix, ensure_module, free_port, wait_listener, rss_kib, proc_ticks,
 # postfix_ticks, cpu_sample, server_root, start_postfix, pf_queue_files, pf_deferred,
-# pf_delivered, pf_wait_drained, median
+# pf_delivered, pf_wait_drained, start_sink, sink_count, ratio_cell, median
 . "$HERE/../lib.sh"
 
 # ---- work area ---------------------------------------------------------------------------------
 
 WORK=$(mktemp -d -t smtpd-bench.XXXXXX)
 chmod 755 "$WORK"   # the Postfix daemons run as 'postfix' and must reach their queue below
-OURS_PID="" OURS_LAUNCHER="" POSTFIX_CONF="" IDLE_PID="" MOUNTS=""
+OURS_PID="" OURS_LAUNCHER="" POSTFIX_CONF="" IDLE_PID="" MOUNTS="" SINK_PID=""
 # Each server's queue is on a fresh journaled ext4 loop image unless BENCH_FS=tmp: see
 # server_root in bench/lib.sh.
 
 cleanup() {
     set +e
     [ -n "$IDLE_PID" ] && kill "$IDLE_PID" 2>/dev/null
+    [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null
     if [ -n "$OURS_PID" ]; then kill "$OURS_PID" 2>/dev/null; fi
     if [ -n "$OURS_LAUNCHER" ]; then
         for _ in $(seq 1 50); do kill -0 "$OURS_LAUNCHER" 2>/dev/null || break; sleep 0.1; done
@@ -147,6 +149,20 @@ measure_postfix() {
     echo "$secs $busy $total $((p1 - p0))"
 }
 
+# smtp-sink answers every command at once and keeps nothing: what smtp-source and the kernel's
+# loopback allow on this machine, the bound for any server in the same cell.
+measure_sink() {
+    local s=$1 m=$2 l=$3 before out p0 p1 n secs busy total
+    before=$(sink_count)
+    p0=$(proc_ticks "$SINK_PID")
+    out=$(run_source "$SINK_PORT" "$s" "$m" "$l") || exit 1
+    p1=$(proc_ticks "$SINK_PID")
+    n=$(( $(sink_count) - before ))
+    [ "$n" = "$m" ] || die "smtp-sink counted $n of $m messages"
+    read -r secs busy total <<<"$out"
+    echo "$secs $busy $total $((p1 - p0))"
+}
+
 # ---- idle sessions ------------------------------------------------------------------------------
 
 measure_idle() {
@@ -188,6 +204,12 @@ ensure_module
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 start_ours
 start_postfix
+SERVERS="ours postfix"
+if [ "$SINK" = 1 ]; then
+    command -v smtp-sink >/dev/null 2>&1 || die "smtp-sink (Debian's postfix package) is missing"
+    start_sink
+    SERVERS="ours postfix sink"
+fi
 
 # The warm-up's own rates are reported as the cold start, not as the cells.
 log "warm-up (not measured in the cells): $WARMUP messages at 10 sessions to each server"
@@ -217,7 +239,7 @@ if [ "$PHASE_MSGS" -gt 0 ]; then
     pf_wait_drained 120 || die "postfix queue did not drain"
 fi
 
-declare -A OURS_RATE PF_RATE OURS_BEST PF_BEST OURS_CPU PF_CPU OURS_MCPU PF_MCPU
+declare -A OURS_RATE PF_RATE OURS_BEST PF_BEST OURS_CPU PF_CPU OURS_MCPU PF_MCPU SINK_RATE SINK_CPU
 TICK=$(getconf CLK_TCK)
 
 # measure_one ours|postfix SESSIONS MESSAGES SIZE RUN: appends to the per-case lists.
@@ -235,10 +257,10 @@ measure_one() {
 for size in $SIZES; do
     if [ "$size" -ge 10240 ]; then msgs=$MSGS_100K; else msgs=$MSGS_1K; fi
     for s in $CONCURRENCY; do
-        declare -A RATES=([ours]="" [postfix]="") CPUS=([ours]="" [postfix]="") MCPUS=([ours]="" [postfix]="")
+        declare -A RATES=([ours]="" [postfix]="" [sink]="") CPUS=([ours]="" [postfix]="" [sink]="") MCPUS=([ours]="" [postfix]="" [sink]="")
         for r in $(seq 1 "$REPEAT"); do
             # Alternate who goes first: the machine is shared and load drifts.
-            if [ $((r % 2)) = 1 ]; then order="ours postfix"; else order="postfix ours"; fi
+            if [ $((r % 2)) = 1 ]; then order=$SERVERS; else order=$(echo "$SERVERS" | tr ' ' '\n' | tac | tr '\n' ' '); fi
             for who in $order; do measure_one "$who" "$s" "$msgs" "$size" "$r"; done
         done
         key="$size/$s"
@@ -250,6 +272,10 @@ for size in $SIZES; do
         PF_CPU[$key]=$(echo "${CPUS[postfix]}" | median %.2f)
         OURS_MCPU[$key]=$(echo "${MCPUS[ours]}" | median %.0f)
         PF_MCPU[$key]=$(echo "${MCPUS[postfix]}" | median %.0f)
+        if [ "$SINK" = 1 ]; then
+            SINK_RATE[$key]=$(echo "${RATES[sink]}" | median)
+            SINK_CPU[$key]=$(echo "${CPUS[sink]}" | median %.2f)
+        fi
     done
 done
 
@@ -309,6 +335,23 @@ kib() { awk -v b="$1" 'BEGIN { if (b == "?") print "?"; else printf "%d", b / 10
     echo "handled none: ours $COLD_OURS; Postfix $COLD_PF."
     echo
     echo "Targets: ratio >= 1.00 at every concurrency; <= 64 KiB RSS per idle session."
+    if [ "$SINK" = 1 ]; then
+        echo
+        echo "The machine's ceiling: smtp-sink, which answers each command at once and stores nothing,"
+        echo "driven by the same smtp-source runs, in turn with the two servers (median of $REPEAT)."
+        echo "A server's share of it is how much of what smtp-source and the kernel allow here it reaches;"
+        echo "sink / postfix is the ratio a server that did no work at all would show in that cell."
+        echo
+        echo "| size | sessions | smtp-sink msgs/s | smtp-sink CPU ms/msg | ours / sink | postfix / sink | sink / postfix |"
+        echo "|---:|---:|---:|---:|---:|---:|---:|"
+        for size in $SIZES; do
+            for s in $CONCURRENCY; do
+                key="$size/$s"
+                label=$(awk -v b="$size" 'BEGIN { printf "%d KiB", b / 1024 }')
+                echo "| $label | $s | ${SINK_RATE[$key]} | ${SINK_CPU[$key]} | $(ratio_cell "${OURS_RATE[$key]}" "${SINK_RATE[$key]}") | $(ratio_cell "${PF_RATE[$key]}" "${SINK_RATE[$key]}") | $(ratio_cell "${SINK_RATE[$key]}" "${PF_RATE[$key]}") |"
+            done
+        done
+    fi
     if [ -n "$PHASES" ]; then
         echo
         echo "Step by step, one session at a time, 1 KiB, $PHASE_MSGS messages, two rounds per server"
