@@ -17,12 +17,18 @@ namespace SmtpdModule.Engine.Spool
     /// <remarks>
     /// <para>That a data sync of one file flushes the cache for data other files put on the disk
     /// before is what the file system's code does, not what POSIX promises. It holds for ext4
-    /// (with and without a journal: either the journal commit starts with a cache flush, or
-    /// <c>ext4_sync_file</c> issues one) and XFS (<c>xfs_file_fsync</c> flushes the data device
-    /// when the log force was not needed). The anchor is changed before each sync, so the sync
-    /// always has data to write and cannot return early. <see cref="For"/> gives none for any
-    /// other file system, or where data cannot be written out alone (Windows, 32-bit): each
-    /// message then syncs its own file, as before.</para>
+    /// (the journal commit starts with a cache flush) and XFS (<c>xfs_file_fsync</c> flushes the
+    /// data device when the log force was not needed). The anchor is changed before each sync, so
+    /// the sync always has data to write and cannot return early.</para>
+    /// <para>The slot itself must be durable too: its length and where its blocks are. A refill
+    /// makes that so for all its slots with one data sync of the last one, which commits the
+    /// journal (ext4) or forces the log (XFS) that holds every earlier slot's allocation. ext4
+    /// without a journal writes only that last slot's inode, so there a message written over
+    /// another slot and followed by a cache flush alone could lose its file to a power failure.
+    /// <see cref="For"/> therefore gives none for ext4 without a journal
+    /// (<see cref="FileSystemJournal"/>), for any other file system, or where data cannot be
+    /// written out alone (Windows, 32-bit): each message then syncs its own file, which writes
+    /// its inode too.</para>
     /// <para>The anchor is <c>flush.anchor</c> in the spool root, one byte; nothing reads it.</para>
     /// </remarks>
     internal sealed class DeviceFlush
@@ -59,7 +65,7 @@ namespace SmtpdModule.Engine.Spool
         /// message must sync its own file (see the remarks).</summary>
         public static DeviceFlush For(string root)
         {
-            if (!FileDataSync.CanWriteOut || !IsKnownFileSystem(root)) return null;
+            if (!FileDataSync.CanWriteOut || !HasOrderedMetadata(root)) return null;
             var flush = new DeviceFlush(Path.Combine(root, AnchorName));
             flush.FlushAnchor();   // creates it, and fails here, not in a commit, if it cannot
             return flush;
@@ -78,7 +84,8 @@ namespace SmtpdModule.Engine.Spool
             }
         }
 
-        static bool IsKnownFileSystem(string path)
+        // XFS always logs its metadata; ext4 only with a journal.
+        static bool HasOrderedMetadata(string path)
         {
             var buffer = new byte[256];   // struct statfs is 120 bytes on 64-bit Linux; f_type first
             try
@@ -90,7 +97,7 @@ namespace SmtpdModule.Engine.Spool
                 return false;
             }
             var type = BitConverter.ToInt64(buffer, 0);
-            return type == Ext4Magic || type == XfsMagic;
+            return type == XfsMagic || (type == Ext4Magic && FileSystemJournal.IsJournaledExt4(path));
         }
 
         [DllImport("libc", SetLastError = true)]

@@ -179,7 +179,9 @@ namespace SmtpdModule.Engine.Spool
                 {
                     foreach (var file in open) FileDataSync.WriteOut(file);
                     // The last file's allocation is in the latest journal transaction: one commit
-                    // for it makes all of them durable (a journal commits in order).
+                    // for it makes all of them durable (a journal commits in order). Without a
+                    // journal it writes the last inode only; there each message syncs its own file
+                    // (DeviceFlush.For gives no shared flush), which writes its slot's inode too.
                     if (open.Count > 0) FileDataSync.Flush(open[open.Count - 1]);
                 }
                 foreach (var file in open) file.Dispose();

@@ -28,7 +28,7 @@ namespace SmtpdModule.Engine.Spool
     ///    writes the envelope header over its start; the SMTP layer writes the body after it;
     /// 2. <see cref="CommitAsync"/> seals it (<see cref="MessageSeal"/>: a hash and the length),
     ///    syncs its data (<see cref="FileDataSync"/>), cuts the slot's zeros after the message and
-    ///    closes it (checked). On ext4 and XFS a message that fits its slot writes its data out
+    ///    closes it (checked). On journaled ext4 and on XFS a message that fits its slot writes its data out
     ///    and waits for a disk cache flush shared with the commits beside it
     ///    (<see cref="DeviceFlush"/>), instead of a sync of its own;
     /// 3. renames it to <c>ready/&lt;id&gt;.msg</c>, where the forwarder sees it; the commit returns

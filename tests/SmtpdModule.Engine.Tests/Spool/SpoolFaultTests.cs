@@ -150,6 +150,18 @@ namespace SmtpdModule.Engine.Tests.Spool
         }
     }
 
+    /// <summary>A fact that needs to loop-mount ext4 images: Linux, as root, with mkfs.ext4 and loop
+    /// devices (CI has them). Skipped elsewhere, saying why.</summary>
+    sealed class Ext4MountFactAttribute : FactAttribute
+    {
+        static readonly Lazy<string> s_why = new Lazy<string>(ScratchMount.WhyNoExt4);
+
+        public Ext4MountFactAttribute()
+        {
+            if (s_why.Value != null) Skip = s_why.Value;
+        }
+    }
+
     /// <summary>A small tmpfs of our own, unmounted (lazily, so a busy file cannot keep it) on dispose.</summary>
     sealed class ScratchMount : IDisposable
     {
@@ -164,6 +176,43 @@ namespace SmtpdModule.Engine.Tests.Spool
             var dir = Directory.CreateTempSubdirectory("smtpd-tmpfs-").FullName;
             Run("mount", "-t", "tmpfs", "-o", "size=" + size + ",mode=0700", "tmpfs", dir);
             return new ScratchMount(dir);
+        }
+
+        /// <summary>A fresh ext4 in a sparse image file, loop-mounted; <paramref name="journal"/>
+        /// false makes it without one (<c>mkfs.ext4 -O ^has_journal</c>).</summary>
+        public static ScratchMount Ext4(bool journal)
+        {
+            var dir = Directory.CreateTempSubdirectory("smtpd-ext4-").FullName;
+            var image = dir + ".img";
+            try
+            {
+                using (var f = new FileStream(image, FileMode.CreateNew)) f.SetLength(32L * 1024 * 1024);
+                if (journal) Run("mkfs.ext4", "-q", "-F", image);
+                else Run("mkfs.ext4", "-q", "-F", "-O", "^has_journal", image);
+                Run("mount", "-o", "loop", image, dir);
+            }
+            finally
+            {
+                // Mounted, the file system keeps its loop device; the name can go at once.
+                File.Delete(image);
+            }
+            return new ScratchMount(dir);
+        }
+
+        /// <summary>Null when ext4 images can be made and loop-mounted here; otherwise why not.</summary>
+        public static string WhyNoExt4()
+        {
+            var why = WhyUnavailable();
+            if (why != null) return why;
+            try
+            {
+                using (Ext4(journal: false)) { }
+                return null;
+            }
+            catch (Exception ex) when (ex is XunitException || ex is System.ComponentModel.Win32Exception)
+            {
+                return "Cannot make and loop-mount an ext4 image here (no mkfs.ext4 or loop devices?): " + ex.Message;
+            }
         }
 
         /// <summary>Fills the file system to the last block; returns the filler's path.</summary>
