@@ -118,18 +118,26 @@ run_source() {
         printf "%.3f %d %d\n", (t1 - t0) / 1e9, b[1] - a[1], b[2] - a[2] }'
 }
 
-# measure_ours SESSIONS MESSAGES SIZE → appends to the result arrays
-measure_ours() {
-    local s=$1 m=$2 l=$3 before after p0 p1 out secs busy total
-    before=$(ours_spooled)
-    p0=$(proc_ticks "$OURS_PID")
-    out=$(run_source "$OURS_PORT" "$s" "$m" "$l") || exit 1
-    p1=$(proc_ticks "$OURS_PID")
-    after=$(ours_spooled)
-    [ $((after - before)) = "$m" ] || die "proxy spooled $((after - before)) of $m messages"
+# measure_counted WHO PID PORT COUNTER SESSIONS MESSAGES SIZE → "seconds busy total server_ticks":
+# one smtp-source run against a server whose messages COUNTER counts, checked to have grown by
+# exactly MESSAGES.
+measure_counted() {
+    local who=$1 pid=$2 port=$3 counter=$4 s=$5 m=$6 l=$7 before out p0 p1 n secs busy total
+    before=$($counter)
+    p0=$(proc_ticks "$pid")
+    out=$(run_source "$port" "$s" "$m" "$l") || exit 1
+    p1=$(proc_ticks "$pid")
+    n=$(( $($counter) - before ))
+    [ "$n" = "$m" ] || die "$who counted $n of $m messages"
     read -r secs busy total <<<"$out"
     echo "$secs $busy $total $((p1 - p0))"
 }
+
+measure_ours() { measure_counted "the proxy's spool" "$OURS_PID" "$OURS_PORT" ours_spooled "$@"; }
+
+# smtp-sink answers every command at once and keeps nothing: what smtp-source and the kernel's
+# loopback allow on this machine, the bound for any server in the same cell.
+measure_sink() { measure_counted smtp-sink "$SINK_PID" "$SINK_PORT" sink_count "$@"; }
 
 measure_postfix() {
     local s=$1 m=$2 l=$3 before out secs busy total p0 p1
@@ -145,20 +153,6 @@ measure_postfix() {
     p1=$(postfix_ticks "$PF_MASTER")
     local delivered=$(( $(pf_delivered) - before ))
     [ "$delivered" = "$m" ] || log "warning: postfix log shows $delivered of $m messages delivered (deferred: $(pf_deferred))"
-    read -r secs busy total <<<"$out"
-    echo "$secs $busy $total $((p1 - p0))"
-}
-
-# smtp-sink answers every command at once and keeps nothing: what smtp-source and the kernel's
-# loopback allow on this machine, the bound for any server in the same cell.
-measure_sink() {
-    local s=$1 m=$2 l=$3 before out p0 p1 n secs busy total
-    before=$(sink_count)
-    p0=$(proc_ticks "$SINK_PID")
-    out=$(run_source "$SINK_PORT" "$s" "$m" "$l") || exit 1
-    p1=$(proc_ticks "$SINK_PID")
-    n=$(( $(sink_count) - before ))
-    [ "$n" = "$m" ] || die "smtp-sink counted $n of $m messages"
     read -r secs busy total <<<"$out"
     echo "$secs $busy $total $((p1 - p0))"
 }
