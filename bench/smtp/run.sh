@@ -312,7 +312,7 @@ kib() { awk -v b="$1" 'BEGIN { if (b == "?") print "?"; else printf "%d", b / 10
         for s in $CONCURRENCY; do
             key="$size/$s"
             ratio=$(ratio_cell "${OURS_RATE[$key]}" "${PF_RATE[$key]}")
-            label=$(awk -v b="$size" 'BEGIN { printf "%d KiB", b / 1024 }')
+            label="$(kib "$size") KiB"
             echo "| $label | $s | ${OURS_RATE[$key]} | ${PF_RATE[$key]} | $ratio | ${OURS_BEST[$key]} | ${PF_BEST[$key]} | ${OURS_CPU[$key]} | ${PF_CPU[$key]} | ${OURS_MCPU[$key]}% / ${PF_MCPU[$key]}% |"
         done
     done
@@ -341,7 +341,7 @@ kib() { awk -v b="$1" 'BEGIN { if (b == "?") print "?"; else printf "%d", b / 10
         for size in $SIZES; do
             for s in $CONCURRENCY; do
                 key="$size/$s"
-                label=$(awk -v b="$size" 'BEGIN { printf "%d KiB", b / 1024 }')
+                label="$(kib "$size") KiB"
                 echo "| $label | $s | ${SINK_RATE[$key]} | ${SINK_CPU[$key]} | $(ratio_cell "${OURS_RATE[$key]}" "${SINK_RATE[$key]}") | $(ratio_cell "${PF_RATE[$key]}" "${SINK_RATE[$key]}") | $(ratio_cell "${SINK_RATE[$key]}" "${PF_RATE[$key]}") |"
             done
         done
