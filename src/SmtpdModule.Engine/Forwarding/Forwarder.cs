@@ -167,7 +167,9 @@ namespace SmtpdModule.Engine.Forwarding
             // A missing or empty directory becomes a new spool (the forwarder may start before the
             // proxy); a directory holding anything else is not taken for one.
             if (!IsNewSpool(options.SpoolPath)) SpoolQueue.Open(options.SpoolPath);
-            var writer = SpoolWriter.Open(options.SpoolPath);
+            // Bounces are rare: they create their own files, and the forwarder holds no pool of
+            // open slots (IncomingSlots) beside the proxy's.
+            var writer = SpoolWriter.Open(options.SpoolPath, SpoolWriter.OrphanAge, null, slots: false);
             JsonLinesLog log = null;
             if (options.LogPath != null)
             {

@@ -173,6 +173,7 @@ namespace SmtpdModule.Engine.Smtp
             }
             catch (Exception ex) when (ex is System.IO.IOException || ex is UnauthorizedAccessException || ex is NotSupportedException)
             {
+                spool.Dispose();
                 throw new ProxyStartException(ProxyStartFailure.Log, options.LogPath, ex);
             }
             var dns = new DnsClientResolver(options.Dns);
@@ -185,6 +186,7 @@ namespace SmtpdModule.Engine.Smtp
             {
                 proxy.Dispose();
                 proxy._rt.CloseState();
+                spool.Dispose();
                 throw;
             }
             proxy._rt.Events.Write(new ProxyEvent("start", null, null, "listening on " + string.Join(", ", proxy.LocalEndPoints),
@@ -347,6 +349,7 @@ namespace SmtpdModule.Engine.Smtp
                 await Task.WhenAny(finished, Task.Delay(5000)).ConfigureAwait(false);
             }
             try { await Task.WhenAll(_acceptLoops).ConfigureAwait(false); } catch (Exception ex) when (ex is SocketException || ex is ObjectDisposedException) { }
+            _rt.Spool.Dispose();   // the free slots' files; the sessions are done with it
             _rt.Events.Write(new ProxyEvent("stop", null, null, "stopped", new[] { new KeyValuePair<string, object>("accepted", Counters.Accepted) }));
             // The answer to a stop request is written before the proxy says it has stopped: a
             // host that exits when Completion ends must not cut it off.

@@ -62,14 +62,14 @@ namespace SmtpdModule.Engine.Spool
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
-                SpoolWriter.DeleteQuietly(temp);
+                FileRemoval.DeleteQuietly(temp);
                 throw SpoolErrors.Wrap(id, ex);
             }
         }
 
         /// <summary>Deletes the status of message <paramref name="id"/>, if any; never throws for file errors
         /// (a status left without its message is removed by <see cref="SpoolLease.RecoverAbandoned()"/>).</summary>
-        public static void Delete(string root, string id) => SpoolWriter.DeleteQuietly(SpoolLayout.StatusPath(root, id));
+        public static void Delete(string root, string id) => FileRemoval.DeleteQuietly(SpoolLayout.StatusPath(root, id));
 
         // File.Replace is rename(2) on Unix and ReplaceFile on Windows: atomic within a volume.
         // It needs an existing destination; the first status of a message has none.

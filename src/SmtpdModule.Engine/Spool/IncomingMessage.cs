@@ -8,8 +8,9 @@ namespace SmtpdModule.Engine.Spool
     /// A message being received: <see cref="SpoolWriter.BeginMessage"/> has written its envelope
     /// header, the SMTP layer writes the bytes to <see cref="Body"/>, then either commits
     /// (<see cref="SpoolWriter.CommitAsync"/>) or aborts (<see cref="SpoolWriter.Abort"/>, or
-    /// <see cref="Dispose"/>). Until the commit, the message lives only in
-    /// <c>incoming/&lt;id&gt;.tmp</c>, which nothing but this object reads.
+    /// <see cref="Dispose"/>). Until the commit, the message lives only in its file in
+    /// <c>incoming/</c> (<see cref="TempPath"/>: a slot, or <c>&lt;id&gt;.tmp</c>), which nothing
+    /// but this object reads.
     /// </summary>
     public sealed class IncomingMessage : IDisposable
     {
@@ -38,7 +39,7 @@ namespace SmtpdModule.Engine.Spool
 
         /// <summary>
         /// Where the message bytes go, exactly as they will be forwarded: a write-only,
-        /// forward-only stream on <c>incoming/&lt;id&gt;.tmp</c> after the envelope header (its
+        /// forward-only stream on the message's file in <c>incoming/</c> after the envelope header (its
         /// <see cref="Stream.Position"/> counts body bytes). The file is opened exclusively
         /// (<see cref="FileShare.None"/>, which on Unix is also an advisory lock that tells a
         /// concurrent spool open that the file is in use) and written through a pooled 64 KiB
@@ -60,6 +61,8 @@ namespace SmtpdModule.Engine.Spool
         }
 
         internal SpoolWriter Writer { get; }
+        /// <summary>The message's file in <c>incoming/</c> until its commit: the slot's name, or
+        /// <c>&lt;id&gt;.tmp</c> when no slot was free.</summary>
         internal string TempPath { get; }
         internal int HeaderLength { get; }
 

@@ -10,10 +10,10 @@ namespace SmtpdModule.Engine.Spool
     /// <summary>
     /// Files in <c>incoming/</c> (<c>&lt;name&gt;.slot</c>) whose names were made durable ahead of
     /// time, a batch per directory fsync, so that a message written into one needs only its own
-    /// sync before the 250 (see <see cref="SpoolWriter"/>). A message takes a slot by renaming it
-    /// to its own <c>&lt;id&gt;.tmp</c>: a rename keeps the file's durable place in the directory,
-    /// whichever of the two names a crash leaves, and two writers (two processes on one spool)
-    /// cannot both win it.
+    /// sync before the 250 (see <see cref="SpoolWriter"/>). The pool holds its slots open and
+    /// claimed (<see cref="SlotLock"/>), so a message takes one without a system call: the file
+    /// keeps its durable name until the commit renames it into <c>ready/</c>, and no other
+    /// writer, in this process or another, can take it meanwhile.
     /// </summary>
     /// <remarks>
     /// <para>The pool refills in the background when it runs low, with slots preallocated: zeros
@@ -22,8 +22,10 @@ namespace SmtpdModule.Engine.Spool
     /// sync (<see cref="FileDataSync"/>) needs no journal commit. A writer that finds the pool empty creates its file as before and pays
     /// for the directory fsync itself.</para>
     /// <para>A slot is free while its first byte is zero (or it is empty): a message's first byte
-    /// is its header's. Free slots a stopped writer left are taken over by the next
-    /// <see cref="Fill"/>, so they do not pile up.</para>
+    /// is its header's. Free slots a stopped writer left, unclaimed once its files closed, are
+    /// taken over by the next <see cref="Fill"/>, so they do not pile up. Each slot in the pool
+    /// is an open file: <see cref="Capacity"/> descriptors per writer, given back by
+    /// <see cref="Close"/>.</para>
     /// </remarks>
     internal sealed class IncomingSlots
     {
@@ -40,6 +42,7 @@ namespace SmtpdModule.Engine.Spool
         readonly GroupCommitter _committer;
         readonly ConcurrentQueue<Slot> _free = new ConcurrentQueue<Slot>();
         int _refilling;
+        int _closed;
         Task _refill = Task.CompletedTask;
         long _peak;       // the longest message file since the last refill
         long _lastPeak;   // and in the period before
@@ -66,11 +69,53 @@ namespace SmtpdModule.Engine.Spool
         public void Fill()
         {
             var found = new List<Slot>();
-            foreach (var path in Directory.EnumerateFiles(_directory, "*" + Extension))
-                if (IsFree(path, out var length)) found.Add(new Slot(path, length));
-            found.AddRange(Create(Capacity - found.Count, 0));
-            _committer.FlushAsync(_directory).GetAwaiter().GetResult();
+            try
+            {
+                foreach (var path in Directory.EnumerateFiles(_directory, "*" + Extension))
+                    if (TryClaim(path, out var slot)) found.Add(slot);
+                found.AddRange(Create(Capacity - found.Count, 0));
+                _committer.FlushAsync(_directory).GetAwaiter().GetResult();
+            }
+            catch
+            {
+                foreach (var slot in found) slot.File.Dispose();
+                throw;
+            }
             foreach (var slot in found) _free.Enqueue(slot);
+        }
+
+        /// <summary>Gives back the free slots' files; they stay in <c>incoming/</c>, free, for the
+        /// next writer. Slots taken for messages are closed by their commits.</summary>
+        public void Close()
+        {
+            Volatile.Write(ref _closed, 1);
+            while (_free.TryDequeue(out var slot)) slot.File.Dispose();
+        }
+
+        // Opens and claims a free slot another writer left; false if it is in use or holds a
+        // message (the claim comes first, so no one can write into it after the check).
+        static bool TryClaim(string path, out Slot slot)
+        {
+            slot = default;
+            FileStream file = null;
+            try
+            {
+                file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1);
+                if (SlotLock.TryTake(file))
+                {
+                    var length = file.Length;
+                    if (length == 0 || file.ReadByte() == 0)
+                    {
+                        file.Position = 0;
+                        slot = new Slot(path, length, file);
+                        return true;
+                    }
+                }
+            }
+            catch (IOException) { }                 // in use (the runtime's own lock), or gone
+            catch (UnauthorizedAccessException) { }
+            file?.Dispose();
+            return false;
         }
 
         /// <summary>Whether the slot file at <paramref name="path"/> is free (and its length);
@@ -90,29 +135,25 @@ namespace SmtpdModule.Engine.Spool
             catch (UnauthorizedAccessException) { return false; }
         }
 
-        /// <summary>Renames a free slot to <paramref name="path"/>; false when there is none (or
-        /// all the ones left were taken by someone else, or swept). Starts a refill when low.</summary>
-        /// <param name="path">The message's file in <c>incoming/</c>.</param>
+        /// <summary>Takes a free slot: its open, claimed file, at its start; null when there is
+        /// none. Starts a refill when low.</summary>
+        /// <param name="path">The slot's file in <c>incoming/</c>, the message's until its commit.</param>
         /// <param name="preallocated">The slot's length: bytes a message written into it must
         /// overwrite or cut.</param>
-        public bool TryTake(string path, out long preallocated)
+        public FileStream TryTake(out string path, out long preallocated)
         {
+            FileStream file = null;
+            path = null;
             preallocated = 0;
-            var taken = false;
-            while (!taken && _free.TryDequeue(out var slot))
+            if (_free.TryDequeue(out var slot))
             {
-                try
-                {
-                    NoReplaceRename.Move(slot.Path, path);
-                    preallocated = slot.Length;
-                    taken = true;
-                }
-                catch (IOException) { }                 // gone: another writer won it
-                catch (UnauthorizedAccessException) { }
+                file = slot.File;
+                path = slot.Path;
+                preallocated = slot.Length;
             }
-            if (_free.Count < LowWater && Interlocked.CompareExchange(ref _refilling, 1, 0) == 0)
+            if (_free.Count < LowWater && Volatile.Read(ref _closed) == 0 && Interlocked.CompareExchange(ref _refilling, 1, 0) == 0)
                 Volatile.Write(ref _refill, Task.Run(RefillAsync));
-            return taken;
+            return file;
         }
 
         /// <summary>Notes a committed message file's length, which sizes the next slots.</summary>
@@ -133,8 +174,17 @@ namespace SmtpdModule.Engine.Spool
             {
                 var made = Create(Capacity - _free.Count, NextLength());
                 if (made.Count == 0) return;
-                await _committer.FlushAsync(_directory).ConfigureAwait(false);
+                try
+                {
+                    await _committer.FlushAsync(_directory).ConfigureAwait(false);
+                }
+                catch
+                {
+                    foreach (var slot in made) slot.File.Dispose();
+                    throw;
+                }
                 foreach (var slot in made) _free.Enqueue(slot);
+                if (Volatile.Read(ref _closed) != 0) Close();   // closed while this refill ran
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
@@ -157,46 +207,43 @@ namespace SmtpdModule.Engine.Spool
             return Math.Min(Math.Max(pages, 1) * Granule, MaxPreallocated);
         }
 
-        // Creates the slot files, zeros of the given length in each. Their names become durable
-        // with the caller's directory fsync; their blocks are written out, and one data sync
-        // makes all the allocations durable (see FileDataSync.WriteOut).
+        // Creates and claims the slot files, zeros of the given length in each, and leaves them
+        // open at their start. Their names become durable with the caller's directory fsync;
+        // their blocks are written out, and one data sync makes all the allocations durable (see
+        // FileDataSync.WriteOut).
         List<Slot> Create(int count, long length)
         {
             var made = new List<Slot>();
-            var open = new List<FileStream>();
             try
             {
                 for (var i = 0; i < count; i++)
                 {
                     var path = Path.Combine(_directory, SpoolId.New() + Extension);
-                    var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1);
-                    open.Add(file);
-                    made.Add(new Slot(path, length));
+                    var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1);
+                    made.Add(new Slot(path, length, file));
+                    // A new name no one else has listed yet: nobody holds it, so this cannot fail.
+                    if (!SlotLock.TryTake(file)) throw new IOException("A new slot was locked by someone else: " + path);
                     for (long left = length; left > 0; left -= Zeros.Length)
                         file.Write(Zeros, 0, (int)Math.Min(Zeros.Length, left));
                 }
                 if (length > 0)
                 {
-                    foreach (var file in open) FileDataSync.WriteOut(file);
+                    foreach (var slot in made) FileDataSync.WriteOut(slot.File);
                     // The last file's allocation is in the latest journal transaction: one commit
                     // for it makes all of them durable (a journal commits in order). Without a
                     // journal it writes the last inode only; there each message syncs its own file
                     // (DeviceFlush.For gives no shared flush), which writes its slot's inode too.
-                    if (open.Count > 0) FileDataSync.Flush(open[open.Count - 1]);
+                    if (made.Count > 0) FileDataSync.Flush(made[made.Count - 1].File);
+                    foreach (var slot in made) slot.File.Position = 0;
                 }
-                foreach (var file in open) file.Dispose();
-                open.Clear();
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
                 // A disk that fills up part way: what was made is no use to anyone.
-                foreach (var file in open)
-                {
-                    try { file.Dispose(); }
-                    catch (IOException) { }
-                }
                 foreach (var slot in made)
                 {
+                    try { slot.File.Dispose(); }
+                    catch (IOException) { }
                     try { File.Delete(slot.Path); }
                     catch (IOException) { }
                     catch (UnauthorizedAccessException) { }
@@ -208,14 +255,16 @@ namespace SmtpdModule.Engine.Spool
 
         readonly struct Slot
         {
-            public Slot(string path, long length)
+            public Slot(string path, long length, FileStream file)
             {
                 Path = path;
                 Length = length;
+                File = file;
             }
 
             public string Path { get; }
             public long Length { get; }
+            public FileStream File { get; }
         }
     }
 }

@@ -254,7 +254,7 @@ namespace SmtpdModule.Engine.Spool
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException) { }
             _lock.Dispose();
-            SpoolWriter.DeleteQuietly(Path.Combine(_directory, SpoolLayout.OwnerLockName));
+            FileRemoval.DeleteQuietly(Path.Combine(_directory, SpoolLayout.OwnerLockName));
             try { Directory.Delete(_directory); }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException) { }
         }

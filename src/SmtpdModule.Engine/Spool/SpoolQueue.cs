@@ -122,7 +122,7 @@ namespace SmtpdModule.Engine.Spool
             // name crash recovery never takes for a message to keep).
             var doomed = SpoolLayout.RemovedPath(Root, id);
             Rename(location, doomed);
-            SpoolWriter.DeleteQuietly(doomed);
+            FileRemoval.DeleteQuietly(doomed);
             DeliveryStatusFile.Delete(Root, id);
         }
 

@@ -22,9 +22,9 @@ namespace SmtpdModule.Engine.Spool
     /// </para>
     /// <para>
     /// <b>Commit order.</b> A message is one file (<see cref="MessageFile"/>):
-    /// 1. <see cref="BeginMessage"/> renames a free slot (<see cref="IncomingSlots"/>: a file
-    ///    whose name in <c>incoming/</c> was synced in advance, with others, and whose blocks were
-    ///    preallocated and synced when the pool refilled) to <c>incoming/&lt;id&gt;.tmp</c> and
+    /// 1. <see cref="BeginMessage"/> takes a free slot (<see cref="IncomingSlots"/>: a file, held
+    ///    open and claimed by this writer, whose name in <c>incoming/</c> was synced in advance,
+    ///    with others, and whose blocks were preallocated and synced when the pool refilled) and
     ///    writes the envelope header over its start; the SMTP layer writes the body after it;
     /// 2. <see cref="CommitAsync"/> seals it (<see cref="MessageSeal"/>: a hash and the length),
     ///    syncs its data (<see cref="FileDataSync"/>), cuts the slot's zeros after the message and
@@ -61,7 +61,7 @@ namespace SmtpdModule.Engine.Spool
     /// </para>
     /// <para>Thread-safe: sessions begin and commit messages concurrently.</para>
     /// </remarks>
-    public sealed class SpoolWriter
+    public sealed class SpoolWriter : IDisposable
     {
         /// <summary>How old a file in <c>incoming/</c> must be before the debris sweep
         /// (<see cref="Open(string)"/>, <see cref="RemoveDebris"/>) removes it. Correctness does not
@@ -227,8 +227,8 @@ namespace SmtpdModule.Engine.Spool
 
         /// <summary>
         /// Starts a message with <paramref name="envelope"/> as its envelope: gives it a new id
-        /// (set on <paramref name="envelope"/>), creates <c>incoming/&lt;id&gt;.tmp</c> and writes
-        /// the envelope header into it. The caller then writes the message bytes to
+        /// (set on <paramref name="envelope"/>), takes a slot in <c>incoming/</c> (or, with none
+        /// free, creates <c>incoming/&lt;id&gt;.tmp</c>) and writes the envelope header into it. The caller then writes the message bytes to
         /// <see cref="IncomingMessage.Body"/>. The header is written now, once: changes made to
         /// <paramref name="envelope"/> afterwards are not stored.
         /// </summary>
@@ -249,25 +249,20 @@ namespace SmtpdModule.Engine.Spool
             try { header = MessageFile.EncodeHeader(envelope); }
             catch (ArgumentException) { envelope.Id = null; throw; }
 
-            var path = SpoolLayout.IncomingPath(Root, id);
+            string path = null;
             FileStream file = null;
             try
             {
                 long preallocated = 0;
-                var slotted = _slots != null && _slots.TryTake(path, out preallocated);
-                try
+                file = _slots?.TryTake(out path, out preallocated);
+                var slotted = file != null;
+                if (!slotted)
                 {
-                    file = new FileStream(path, slotted ? FileMode.Open : FileMode.CreateNew, FileAccess.Write, FileShare.None, 1);
-                }
-                catch (FileNotFoundException) when (slotted)
-                {
-                    // The debris sweep took the slot between our rename and our open.
-                    slotted = false;
-                    preallocated = 0;
+                    path = SpoolLayout.IncomingPath(Root, id);
+                    // CreateNew: ids are unique, so an existing file is a fault, never something to reuse.
+                    // Unbuffered (bufferSize 1): the message's own writer buffers, in pooled memory.
                     file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1);
                 }
-                // CreateNew: ids are unique, so an existing file is a fault, never something to reuse.
-                // Unbuffered (bufferSize 1): the message's own writer buffers, in pooled memory.
                 return new IncomingMessage(this, envelope, file, path, header, nameDurable: slotted, preallocated);
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
@@ -276,7 +271,7 @@ namespace SmtpdModule.Engine.Spool
                 if (file != null)
                 {
                     try { file.Dispose(); } catch (IOException) { }
-                    DeleteQuietly(path);
+                    FileRemoval.DeleteQuietly(path);
                 }
                 throw new SpoolException(id, SpoolErrors.ReasonFor(ex), ex);
             }
@@ -333,13 +328,20 @@ namespace SmtpdModule.Engine.Spool
             {
                 message.EndCommit(succeeded: false);
                 message.CloseBodyQuietly();
-                DeleteQuietly(message.TempPath);
+                FileRemoval.DeleteOrEmpty(message.TempPath);
                 if (renamed) Retract(readyPath);
                 Counters.AddFailure();
                 if (ex is OperationCanceledException && !renamed && cancellationToken.IsCancellationRequested) throw;
                 throw SpoolErrors.Wrap(message.Id, ex);
             }
         }
+
+        /// <summary>
+        /// Closes the pool of free slots (open files, see <see cref="IncomingSlots"/>), which stay
+        /// in <c>incoming/</c> for the next writer. Messages already begun can still be committed;
+        /// new ones create their own files. Idempotent.
+        /// </summary>
+        public void Dispose() => _slots?.Close();
 
         /// <summary>
         /// Abandons <paramref name="message"/>: closes and deletes its temporary file. Does
@@ -354,7 +356,7 @@ namespace SmtpdModule.Engine.Spool
             if (message.Writer != this) throw new ArgumentException("The message belongs to another spool writer.", nameof(message));
             if (!message.TryBeginAbort()) return;
             message.CloseBodyQuietly();
-            DeleteQuietly(message.TempPath);
+            FileRemoval.DeleteOrEmpty(message.TempPath);
             Counters.AddAbort();
         }
 
@@ -381,13 +383,6 @@ namespace SmtpdModule.Engine.Spool
         /// moved it on, it stays and will be delivered, which makes a duplicate of the client's
         /// retry, never a loss.
         /// </summary>
-        static void Retract(string readyPath) => DeleteQuietly(readyPath);
-
-        internal static void DeleteQuietly(string path)
-        {
-            try { File.Delete(path); }
-            catch (IOException) { }
-            catch (UnauthorizedAccessException) { }
-        }
+        static void Retract(string readyPath) => FileRemoval.DeleteQuietly(readyPath);
     }
 }

@@ -159,9 +159,13 @@ namespace SmtpdModule.Engine.Tests.Spool
         {
             if (OperatingSystem.IsWindows()) return;   // write-through renames, no slots
             using var spool = new TempSpool();
-            SpoolWriter.Open(spool.Root);
+            SpoolWriter.Open(spool.Root).Dispose();   // a writer that stopped: its files closed
             Assert.Equal(IncomingSlots.Capacity, spool.Slots);
-            SpoolWriter.Open(spool.Root);   // a restart
+            using (var restarted = SpoolWriter.Open(spool.Root))
+            {
+                Assert.Equal(IncomingSlots.Capacity, spool.Slots);
+                Assert.Equal(IncomingSlots.Capacity, restarted.Slots.Count);
+            }
             Assert.Equal(IncomingSlots.Capacity, spool.Slots);
         }
     }

@@ -88,14 +88,15 @@ namespace SmtpdModule.Engine.Tests.Spool
         }
 
         [MountFact]
-        public async Task A_spool_that_cannot_start_the_message_answers_451_after_the_text_and_recovers()
+        public async Task A_spool_that_cannot_file_the_message_answers_451_after_the_text_leaves_nothing_and_recovers()
         {
             using var disk = ScratchMount.Tmpfs("4m");
             var spool = Path.Combine(disk.Root, "spool");
             using var proxy = TestProxy.Start(Rules, o => o.SpoolPath = spool);
 
-            // The 354 goes out before the spool takes a slot; with incoming/ immutable it cannot
-            // take one nor make a file, so the text is read to its end and refused there.
+            // The message goes into a slot the proxy holds open; with incoming/ immutable its
+            // commit can neither rename it into ready/ nor remove it, so the text is refused after
+            // its end and the file is emptied: nothing refused is left for recovery to deliver.
             using (ScratchMount.Immutable(Path.Combine(spool, SpoolLayout.Incoming)))
             {
                 var (refused, run) = await Send(proxy, "Subject: no slot\r\n\r\nhello\r\n");

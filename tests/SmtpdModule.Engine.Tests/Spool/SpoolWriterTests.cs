@@ -156,12 +156,13 @@ namespace SmtpdModule.Engine.Tests.Spool
             var writer = SpoolWriter.Open(spool.Root);
             var message = writer.BeginMessage(TempSpool.NewEnvelope());
             await message.Body.WriteAsync(Message, 0, Message.Length);
-            Assert.Equal(new[] { message.Id + ".tmp" }, spool.Files("incoming"));
+            Assert.True(File.Exists(message.TempPath));
 
             writer.Abort(message);
             writer.Abort(message);
             message.Dispose();
 
+            Assert.False(File.Exists(message.TempPath));
             Assert.Empty(spool.Files("incoming"));
             Assert.Empty(spool.Files("ready"));
             Assert.Equal(1, writer.Counters.Aborts);
@@ -343,8 +344,9 @@ namespace SmtpdModule.Engine.Tests.Spool
             var writer = SpoolWriter.Open(spool.Root);
             using var message = writer.BeginMessage(TempSpool.NewEnvelope());
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => writer.CommitAsync(message, new CancellationToken(true)));
-            Assert.Single(spool.Files("incoming"));
+            Assert.True(File.Exists(message.TempPath));
             message.Dispose();
+            Assert.False(File.Exists(message.TempPath));
             Assert.Empty(spool.Files("incoming"));
         }
 
@@ -376,11 +378,11 @@ namespace SmtpdModule.Engine.Tests.Spool
             var writer = SpoolWriter.Open(spool.Root);
             using var message = writer.BeginMessage(TempSpool.NewEnvelope());
             await message.Body.WriteAsync(Message, 0, Message.Length);
-            MakeOld(Path.Combine(spool.Dir("incoming"), message.Id + ".tmp"));   // a slow client
+            MakeOld(message.TempPath);   // a slow client
 
             SpoolWriter.Open(spool.Root);   // a second proxy starting on the same spool
 
-            Assert.Single(spool.Files("incoming"));
+            Assert.True(File.Exists(message.TempPath));
             await writer.CommitAsync(message);
             Assert.Single(spool.Files("ready"));
         }
@@ -401,11 +403,11 @@ namespace SmtpdModule.Engine.Tests.Spool
             using var inFlight = writer.BeginMessage(TempSpool.NewEnvelope());
 
             MakeOld(crashed);
-            MakeOld(Path.Combine(spool.Dir("incoming"), inFlight.Id + ".tmp"));
+            MakeOld(inFlight.TempPath);
             Assert.Equal(1, writer.RemoveDebris());
             Assert.False(File.Exists(crashed));
             Assert.Equal(new[] { kept + ".msg" }, spool.Files("ready"));
-            Assert.Single(spool.Files("incoming"));   // the live message is not debris
+            Assert.True(File.Exists(inFlight.TempPath));   // the live message is not debris
             await writer.CommitAsync(inFlight);
         }
 
