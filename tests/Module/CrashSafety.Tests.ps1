@@ -149,7 +149,7 @@ Describe 'A proxy killed in the middle of DATA' {
         # the rest stays in the writer's buffer and the file does not change again.
         $client = Start-Client 'partial', '--port', $proxyHost.Port, '--body-file', $message, '--partial-bytes', (160 * 1024)
         Read-ClientLine $client | Should -Be "SENT $(160 * 1024)"
-        Wait-Until { @(Get-Files $incoming '*.tmp' | Where-Object Length -ge (128 * 1024)).Count -eq 1 } `
+        Wait-Until { @(Get-Files $incoming | Where-Object Length -ge (128 * 1024)).Count -eq 1 } `
             -Because 'the partial body is being written to incoming/' `
             -Context { Get-ChildItem -LiteralPath $incoming | Format-Table Name, Length | Out-String; & $proxyHost.Log }
         $debris = Get-Files $incoming
