@@ -17,13 +17,7 @@ namespace SmtpdModule.Engine.Tests.Spool
     {
         static readonly byte[] Body = Encoding.ASCII.GetBytes("Subject: slot\r\n\r\n" + string.Concat(Enumerable.Repeat("a line of the body\r\n", 250)));
 
-        static async Task<IncomingMessage> Commit(SpoolWriter writer)
-        {
-            using var message = writer.BeginMessage(TempSpool.NewEnvelope());
-            await message.Body.WriteAsync(Body, 0, Body.Length);
-            await writer.CommitAsync(message);
-            return message;
-        }
+        static Task<IncomingMessage> Commit(SpoolWriter writer) => TempSpool.CommitAsync(writer, Body);
 
         [Fact]
         public async Task Refilled_slots_are_as_long_as_recent_messages_and_a_message_written_over_one_is_cut_to_its_length()

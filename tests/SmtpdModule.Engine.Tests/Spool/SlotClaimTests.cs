@@ -16,13 +16,7 @@ namespace SmtpdModule.Engine.Tests.Spool
     {
         static readonly byte[] Body = Encoding.ASCII.GetBytes("Subject: claim\r\n\r\nbody\r\n");
 
-        static async Task<IncomingMessage> Commit(SpoolWriter writer)
-        {
-            var message = writer.BeginMessage(TempSpool.NewEnvelope());
-            await message.Body.WriteAsync(Body, 0, Body.Length);
-            await writer.CommitAsync(message);
-            return message;
-        }
+        static Task<IncomingMessage> Commit(SpoolWriter writer) => TempSpool.CommitAsync(writer, Body);
 
         [Fact]
         public async Task Two_live_writers_on_one_spool_never_share_a_slot()

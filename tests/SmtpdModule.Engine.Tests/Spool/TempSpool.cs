@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
+using System.Threading.Tasks;
 using SmtpdModule.Engine.Spool;
 
 namespace SmtpdModule.Engine.Tests.Spool
@@ -52,6 +53,16 @@ namespace SmtpdModule.Engine.Tests.Spool
         [DllImport("libc", SetLastError = true)] static extern int open(string path, int flags);
         [DllImport("libc", SetLastError = true)] static extern IntPtr read(int fd, byte[] buffer, UIntPtr count);
         [DllImport("libc")] static extern int close(int fd);
+
+        /// <summary>Begins a message with <paramref name="body"/> as its text, commits it and
+        /// returns it (disposed: committed, it has nothing left to abort).</summary>
+        public static async Task<IncomingMessage> CommitAsync(SpoolWriter writer, byte[] body)
+        {
+            using var message = writer.BeginMessage(NewEnvelope());
+            await message.Body.WriteAsync(body, 0, body.Length);
+            await writer.CommitAsync(message);
+            return message;
+        }
 
         /// <summary>Everything left in <paramref name="stream"/>.</summary>
         public static byte[] ReadAll(Stream stream)
