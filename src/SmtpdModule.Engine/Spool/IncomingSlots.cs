@@ -220,9 +220,16 @@ namespace SmtpdModule.Engine.Spool
                 {
                     var path = Path.Combine(_directory, SpoolId.New() + Extension);
                     var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1);
+                    bool ours;
+                    try { ours = SlotLock.TryTake(file); }
+                    catch { file.Dispose(); throw; }
+                    if (!ours)
+                    {
+                        // Another writer's Fill found it the moment it appeared and claimed it: theirs.
+                        file.Dispose();
+                        continue;
+                    }
                     made.Add(new Slot(path, length, file));
-                    // A new name no one else has listed yet: nobody holds it, so this cannot fail.
-                    if (!SlotLock.TryTake(file)) throw new IOException("A new slot was locked by someone else: " + path);
                     for (long left = length; left > 0; left -= Zeros.Length)
                         file.Write(Zeros, 0, (int)Math.Min(Zeros.Length, left));
                 }

@@ -6,22 +6,30 @@ namespace SmtpdModule.Engine.Spool
 {
     /// <summary>
     /// The claim on a slot (<see cref="IncomingSlots"/>) that a writer holds while the slot is in
-    /// its pool and while a message is written into it: an exclusive, non-blocking <c>flock</c>
-    /// on the open file. Another process, or another writer in this one, cannot take the slot
-    /// while it is held, and the claim ends by itself when the holder closes the file or dies.
+    /// its pool and while a message is written into it: a <c>flock</c> on the open file, taken
+    /// exclusive, which succeeds only if no one else holds any lock on the slot, and then held
+    /// shared. Every claimant asks for it exclusive (writers here, and the debris sweep and the
+    /// recovery, which open <see cref="FileShare.None"/>), so none can take a held slot; a plain
+    /// reader, such as a copy of the spool for a backup, asks for it shared and can still read.
+    /// The claim ends by itself when the holder closes the file or dies.
     /// </summary>
-    /// <remarks>The runtime takes the same lock when a file is opened with
+    /// <remarks>The runtime takes an exclusive flock when a file is opened with
     /// <see cref="FileShare.None"/>, unless file locking is switched off by configuration
     /// (<c>System.IO.DisableFileLocking</c>); this one is taken whatever that switch says, because
-    /// two writers holding one slot would write two messages into one file. On the same open file
-    /// the two are one lock, so taking it again is harmless.</remarks>
+    /// two writers holding one slot would write two messages into one file. On one open file the
+    /// runtime's lock and this one are the same lock.</remarks>
     internal static class SlotLock
     {
-        const int LOCK_EX = 2, LOCK_NB = 4, EINTR = 4;
+        const int LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, EINTR = 4;
 
-        /// <summary>Takes the lock; false when someone else holds it.</summary>
+        /// <summary>Claims the slot; false when someone else holds a lock on it.</summary>
         /// <exception cref="IOException">flock failed for another reason (not a lock held elsewhere).</exception>
-        public static bool TryTake(FileStream file)
+        public static bool TryTake(FileStream file) =>
+            // flock converts a lock by dropping it first: a claimant that takes the slot between
+            // the two calls makes the second fail, and this writer gives the slot up.
+            Lock(file, LOCK_EX) && Lock(file, LOCK_SH);
+
+        static bool Lock(FileStream file, int operation)
         {
             var handle = file.SafeFileHandle;
             var added = false;
@@ -31,7 +39,7 @@ namespace SmtpdModule.Engine.Spool
                 int rc, errno;
                 do
                 {
-                    rc = flock(handle.DangerousGetHandle().ToInt32(), LOCK_EX | LOCK_NB);
+                    rc = flock(handle.DangerousGetHandle().ToInt32(), operation | LOCK_NB);
                     errno = rc < 0 ? Marshal.GetLastWin32Error() : 0;
                 }
                 while (rc < 0 && errno == EINTR);

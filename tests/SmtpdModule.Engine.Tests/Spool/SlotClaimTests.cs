@@ -44,7 +44,7 @@ namespace SmtpdModule.Engine.Tests.Spool
         }
 
         [Fact]
-        public async Task The_claims_are_flocks_another_program_sees_and_Dispose_gives_them_back()
+        public async Task The_claims_are_flocks_another_program_sees_that_readers_pass_and_Dispose_gives_back()
         {
             if (OperatingSystem.IsWindows()) return;
             using var spool = new TempSpool();
@@ -54,6 +54,8 @@ namespace SmtpdModule.Engine.Tests.Spool
             Assert.Equal(IncomingSlots.Capacity, slots.Length);
 
             Assert.Equal(slots.Length, await FlockProbe.CountLocked(slots));
+            // Held shared once claimed: a plain reader, such as a copy of the spool, still reads them.
+            foreach (var slot in slots) Assert.Equal(new FileInfo(slot).Length, File.ReadAllBytes(slot).Length);
             writer.Dispose();
             writer.Dispose();   // idempotent
             Assert.Equal(1, await FlockProbe.CountLocked(slots));   // the message's, until its commit
