@@ -14,7 +14,7 @@ namespace SmtpdModule.Engine.Spool
     /// </summary>
     internal static class FileDataSync
     {
-        const int EINTR = 4, EINVAL = 22, ESPIPE = 29, ENOSYS = 38;
+        const int EINVAL = 22, ESPIPE = 29, ENOSYS = 38;
         const uint SYNC_FILE_RANGE_WAIT_BEFORE = 1, SYNC_FILE_RANGE_WRITE = 2, SYNC_FILE_RANGE_WAIT_AFTER = 4;
 
         static readonly bool Linux = RuntimeInformation.IsOSPlatform(OSPlatform.Linux);
@@ -51,34 +51,21 @@ namespace SmtpdModule.Engine.Spool
             file.Flush(true);
         }
 
-        // Runs the call on the file's descriptor, again after EINTR. False when this system cannot
-        // do it (then the caller falls back to a full sync; a missing call is remembered).
+        // Runs the call on the file's descriptor (FileDescriptorCall). False when this system
+        // cannot do it (then the caller falls back to a full sync; a missing call is remembered).
         static bool Call(FileStream file, string name, Func<int, int> call, ref bool unsupported)
         {
-            int rc, errno;
-            var added = false;
-            var handle = file.SafeFileHandle;
+            int errno;
             try
             {
-                handle.DangerousAddRef(ref added);
-                var fd = handle.DangerousGetHandle().ToInt32();
-                do
-                {
-                    rc = call(fd);
-                    errno = rc < 0 ? Marshal.GetLastWin32Error() : 0;
-                }
-                while (rc < 0 && errno == EINTR);
+                errno = FileDescriptorCall.Run(file, call);
             }
             catch (EntryPointNotFoundException)
             {
                 unsupported = true;
                 return false;
             }
-            finally
-            {
-                if (added) handle.DangerousRelease();
-            }
-            if (rc == 0) return true;
+            if (errno == 0) return true;
             if (errno == ENOSYS) unsupported = true;
             // A kernel, file system or file that cannot do it: the full sync serves.
             if (errno == EINVAL || errno == ENOSYS || errno == ESPIPE) return false;

@@ -101,15 +101,11 @@ namespace SmtpdModule.Engine.Spool
             try
             {
                 file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1);
-                if (SlotLock.TryTake(file))
+                if (SlotLock.TryTake(file) && IsFree(file))
                 {
-                    var length = file.Length;
-                    if (length == 0 || file.ReadByte() == 0)
-                    {
-                        file.Position = 0;
-                        slot = new Slot(path, length, file);
-                        return true;
-                    }
+                    file.Position = 0;
+                    slot = new Slot(path, file.Length, file);
+                    return true;
                 }
             }
             catch (IOException) { }                 // in use (the runtime's own lock), or gone
@@ -118,22 +114,21 @@ namespace SmtpdModule.Engine.Spool
             return false;
         }
 
-        /// <summary>Whether the slot file at <paramref name="path"/> is free (and its length);
-        /// false for one that holds a message, or cannot be read.</summary>
-        public static bool IsFree(string path, out long length)
+        /// <summary>Whether the slot file at <paramref name="path"/> is free; false for one that
+        /// holds a message, or cannot be read.</summary>
+        public static bool IsFree(string path)
         {
-            length = 0;
             try
             {
                 using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1))
-                {
-                    length = file.Length;
-                    return length == 0 || file.ReadByte() == 0;
-                }
+                    return IsFree(file);
             }
             catch (IOException) { return false; }
             catch (UnauthorizedAccessException) { return false; }
         }
+
+        // Empty, or its first byte zero (read from the start: a message's first byte is its header's).
+        static bool IsFree(FileStream file) => file.Length == 0 || file.ReadByte() == 0;
 
         /// <summary>Takes a free slot: its open, claimed file, at its start; null when there is
         /// none. Starts a refill when low.</summary>

@@ -20,7 +20,7 @@ namespace SmtpdModule.Engine.Spool
     /// runtime's lock and this one are the same lock.</remarks>
     internal static class SlotLock
     {
-        const int LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, EINTR = 4;
+        const int LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4;
 
         /// <summary>Claims the slot; false when someone else holds a lock on it.</summary>
         /// <exception cref="IOException">flock failed for another reason (not a lock held elsewhere).</exception>
@@ -31,26 +31,10 @@ namespace SmtpdModule.Engine.Spool
 
         static bool Lock(FileStream file, int operation)
         {
-            var handle = file.SafeFileHandle;
-            var added = false;
-            try
-            {
-                handle.DangerousAddRef(ref added);
-                int rc, errno;
-                do
-                {
-                    rc = flock(handle.DangerousGetHandle().ToInt32(), operation | LOCK_NB);
-                    errno = rc < 0 ? Marshal.GetLastWin32Error() : 0;
-                }
-                while (rc < 0 && errno == EINTR);
-                if (rc == 0) return true;
-                if (errno == EWouldBlock) return false;
-                throw new IOException("flock " + file.Name + ": errno " + errno, errno);
-            }
-            finally
-            {
-                if (added) handle.DangerousRelease();
-            }
+            var errno = FileDescriptorCall.Run(file, fd => flock(fd, operation | LOCK_NB));
+            if (errno == 0) return true;
+            if (errno == EWouldBlock) return false;
+            throw new IOException("flock " + file.Name + ": errno " + errno, errno);
         }
 
         // EWOULDBLOCK is EAGAIN: 11 on Linux, 35 on macOS and the BSDs.

@@ -85,7 +85,7 @@ namespace SmtpdModule.Engine.Spool
                 {
                     if (utcNow - File.GetLastWriteTimeUtc(path) < minimumAge) continue;
                     // Only an old slot is opened to see whether it is free: most are young.
-                    if (Path.GetExtension(path) == IncomingSlots.Extension && IncomingSlots.IsFree(path, out _)) continue;
+                    if (Path.GetExtension(path) == IncomingSlots.Extension && IncomingSlots.IsFree(path)) continue;
                     using (new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose))
                     {
                     }
