@@ -13,33 +13,15 @@ function New-RulesFile {
 # Polls an outside effect until it holds; on timeout, throws with what -Context says.
 # A free slot the spool writer keeps in incoming/ (about_SmtpdSpool): a .slot file, empty or
 # preallocated with zeros; one a message was written into starts with its header. The writer
-# holds its slots locked (flock), which a FileStream would honour, so the first byte is read with
-# open(2) and read(2), which do not look at locks. Slots exist on Unix only.
-if (-not $IsWindows -and -not ('SmtpdTests.FirstByte' -as [type])) {
-    Add-Type -TypeDefinition @'
-using System;
-using System.Runtime.InteropServices;
-namespace SmtpdTests {
-    public static class FirstByte {
-        [DllImport("libc", SetLastError = true)] static extern int open(string path, int flags);
-        [DllImport("libc", SetLastError = true)] static extern IntPtr read(int fd, byte[] buffer, UIntPtr count);
-        [DllImport("libc")] static extern int close(int fd);
-        // The file's first byte; -1 when it is empty or cannot be opened.
-        public static int Of(string path) {
-            int fd = open(path, 0);
-            if (fd < 0) return -1;
-            try { var b = new byte[1]; return read(fd, b, (UIntPtr)1).ToInt64() == 1 ? b[0] : -1; }
-            finally { close(fd); }
-        }
-    }
-}
-'@
-}
+# holds its slots with a shared lock, which this reader passes; one it is still making is locked
+# exclusively for a moment.
 function Test-FreeSlot([System.IO.FileInfo] $File) {
     if ($File.Extension -ne '.slot') { return $false }
-    $File.Refresh()
-    if (-not $File.Exists) { return $false }
-    $File.Length -eq 0 -or [SmtpdTests.FirstByte]::Of($File.FullName) -eq 0
+    if ($File.Length -eq 0) { return $true }
+    try { $stream = [System.IO.File]::Open($File.FullName, 'Open', 'Read', 'ReadWrite, Delete') }
+    catch [System.IO.FileNotFoundException] { return $false }
+    catch [System.IO.IOException] { return $true }   # locked: a refill is still making it
+    try { $stream.ReadByte() -eq 0 } finally { $stream.Dispose() }
 }
 
 function Wait-Until {

@@ -1,7 +1,6 @@
 using System;
 using System.IO;
 using System.Linq;
-using System.Runtime.InteropServices;
 using System.Threading.Tasks;
 using SmtpdModule.Engine.Spool;
 
@@ -31,28 +30,20 @@ namespace SmtpdModule.Engine.Tests.Spool
         /// <summary>The free slots in incoming/.</summary>
         public int Slots => Directory.Exists(Dir("incoming")) ? Directory.GetFiles(Dir("incoming")).Count(IsFreeSlot) : 0;
 
-        /// <summary>A free slot: empty, or its first byte zero. The writer holds its slots locked
-        /// (flock), which a FileStream would honour, so the byte is read with open(2) and read(2),
-        /// which do not look at locks.</summary>
+        /// <summary>A free slot: empty, or its first byte zero; or one the writer's refill is still
+        /// making (exclusively locked for the moment between its creation and its claim, which the
+        /// writer then holds shared, so that readers like this one pass).</summary>
         public static bool IsFreeSlot(string path)
         {
             if (!path.EndsWith(".slot", StringComparison.Ordinal)) return false;
-            var info = new FileInfo(path);
-            if (!info.Exists) return false;
-            if (info.Length == 0) return true;
-            var fd = open(path, 0);
-            if (fd < 0) return false;   // gone meanwhile
             try
             {
-                var first = new byte[1];
-                return read(fd, first, (UIntPtr)1).ToInt64() == 1 && first[0] == 0;
+                using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                return file.Length == 0 || file.ReadByte() == 0;
             }
-            finally { close(fd); }
+            catch (FileNotFoundException) { return false; }
+            catch (IOException) { return true; }
         }
-
-        [DllImport("libc", SetLastError = true)] static extern int open(string path, int flags);
-        [DllImport("libc", SetLastError = true)] static extern IntPtr read(int fd, byte[] buffer, UIntPtr count);
-        [DllImport("libc")] static extern int close(int fd);
 
         /// <summary>Begins a message with <paramref name="body"/> as its text, commits it and
         /// returns it (disposed: committed, it has nothing left to abort).</summary>
